@@ -1,0 +1,30 @@
+/*
+ * Shared pieces of the `flywheel` command: each subcommand is a function
+ * taking argc/argv from its own name on, returning the process exit status
+ * (0 ok, 1 failure, 2 usage error). Data goes to stdout, diagnostics to
+ * stderr, as `flywheel <cmd>: message`.
+ */
+#ifndef FW_CLI_H
+#define FW_CLI_H
+
+#include <libpq-fe.h>
+
+typedef int (*fw_cli_fn)(int argc, char **argv);
+
+/*
+ * Connects to PostgreSQL. The connection string is `dsn` when given (from
+ * --dsn), else $FLYWHEEL_PG_DSN, else empty, in which case libpq's own
+ * environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE...)
+ * decides. On failure prints "could not connect to database ..." on stderr
+ * and returns NULL.
+ */
+PGconn *fw_cli_connect(const char *cmd, const char *dsn);
+
+/* Prints "flywheel <cmd>: <msg>" to stderr, splitting "hint:"/"detail:"
+ * lines as PostgreSQL does. */
+void fw_cli_error(const char *cmd, const char *msg);
+
+int fw_cmd_migrate(int argc, char **argv);
+int fw_cmd_maintain(int argc, char **argv);
+
+#endif
