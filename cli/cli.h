@@ -26,5 +26,10 @@ void fw_cli_error(const char *cmd, const char *msg);
 
 int fw_cmd_migrate(int argc, char **argv);
 int fw_cmd_maintain(int argc, char **argv);
+int fw_cmd_dlq(int argc, char **argv);
+int fw_cmd_review(int argc, char **argv);
+int fw_cmd_export(int argc, char **argv);
+int fw_cmd_dataset(int argc, char **argv);
+int fw_cmd_stats(int argc, char **argv);
 
 #endif

@@ -24,6 +24,11 @@ static int cmd_help(int argc, char **argv);
 static const command commands[] = {
     {"migrate", fw_cmd_migrate, "apply schema migrations; `migrate status`, `migrate repair`"},
     {"maintain", fw_cmd_maintain, "create upcoming partitions (run daily from cron)"},
+    {"dlq", fw_cmd_dlq, "inspect and replay dead letters: list, show, replay"},
+    {"review", fw_cmd_review, "review queues, rubrics and the terminal reviewer"},
+    {"export", fw_cmd_export, "export labelled data as JSONL datasets"},
+    {"dataset", fw_cmd_dataset, "list, show and diff dataset versions"},
+    {"stats", fw_cmd_stats, "summary of traffic, latency, cost, feedback and queues"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},
 };

@@ -1,0 +1,12 @@
+/* `flywheel dlq`: not built yet; its issue replaces this file. */
+#include "cli.h"
+
+#include <stdio.h>
+
+int fw_cmd_dlq(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "flywheel dlq: not available in this build yet\n");
+    return 1;
+}
