@@ -1,0 +1,15 @@
+# `flywheel export` and `flywheel dataset`: the export library (formats,
+# validation, splits, dedupe, outputs) as a static library so that the unit
+# tests link exactly what the CLI runs.
+pkg_check_modules(FW_EXPORT_JANSSON REQUIRED IMPORTED_TARGET jansson)
+add_library(fw_export STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/export_buf.c
+  ${CMAKE_CURRENT_LIST_DIR}/export_conv.c
+  ${CMAKE_CURRENT_LIST_DIR}/export_split.c
+  ${CMAKE_CURRENT_LIST_DIR}/export_check.c
+  ${CMAKE_CURRENT_LIST_DIR}/export_fmt.c
+  ${CMAKE_CURRENT_LIST_DIR}/export_sink.c)
+target_include_directories(fw_export PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(fw_export PUBLIC fw_common PkgConfig::FW_EXPORT_JANSSON PkgConfig::ZSTD m
+  PRIVATE fw_warnings)
+list(APPEND FW_CLI_LIBS fw_export)

@@ -1,0 +1,65 @@
+/*
+ * Deterministic train/validation/test assignment and cross-split dedupe.
+ *
+ * Split: u = the first 8 bytes of SHA-256(seed || 0x1F || group key) read as
+ * a big-endian integer divided by 2^64, a number in [0, 1); the row goes to
+ * train when u < r_train, to validation when u < r_train + r_validation, else
+ * to test (ratios normalised to sum 1). The split depends on nothing but the
+ * seed, the ratios and the group key, so all rows of a group land together,
+ * the same inputs always land in the same split, and adding rows never moves
+ * a row that was already there. Anyone can recompute it (docs/export.md shows
+ * it in three lines of Python).
+ *
+ * Dedupe: a 64-bit FNV-1a hash of the line's content (its JSON values, with
+ * every run of white space inside strings collapsed to one space and leading
+ * and trailing white space dropped; keys and structure included). The set
+ * remembers the hashes of the lines already written, in the stable export
+ * order; a later line with a known hash is a duplicate and is rejected, so a
+ * duplicate can never sit in a different split from its first occurrence.
+ * Memory: 8 bytes per slot, load ≤ 0.5, so about 16 bytes per unique line.
+ */
+#ifndef FW_EXPORT_SPLIT_H
+#define FW_EXPORT_SPLIT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { FW_XSPLIT_TRAIN = 0, FW_XSPLIT_VALIDATION = 1, FW_XSPLIT_TEST = 2 } fw_xsplit;
+
+#define FW_XSPLIT_COUNT 3
+
+/* "train", "validation", "test". */
+const char *fw_xsplit_name(fw_xsplit s);
+
+/*
+ * Parses "80/10/10", "0.8,0.1,0.1" or "8:1:1" into ratios summing to 1.
+ * Returns 0, or -1 when the text is not three non-negative numbers with a
+ * positive sum (ratios untouched).
+ */
+int fw_xsplit_parse_ratios(const char *text, double ratios[FW_XSPLIT_COUNT]);
+
+/* The point in [0, 1) of a group key under a seed (see the file comment). */
+double fw_xsplit_point(const char *seed, const char *group);
+
+/* The split of a group key. */
+fw_xsplit fw_xsplit_assign(const char *seed, const char *group,
+                           const double ratios[FW_XSPLIT_COUNT]);
+
+/* The whitespace-normalised content hash of a JSON value (never 0). */
+uint64_t fw_xdedupe_hash(const json_t *content);
+
+typedef struct {
+    uint64_t *slots;
+    size_t cap;   /* power of two, or 0 */
+    size_t count;
+} fw_xdedupe;
+
+/*
+ * Adds h to the set. Returns 1 when h was new, 0 when it was already there
+ * (a duplicate), -1 when out of memory (set unchanged).
+ */
+int fw_xdedupe_add(fw_xdedupe *set, uint64_t h);
+void fw_xdedupe_free(fw_xdedupe *set);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * Unit tests of the export library's building blocks: message conversion,
+ * the seeded split, the whitespace-normalised dedupe hash and set, and the
+ * line validator's reasons.
+ */
+#include "export_buf.h"
+#include "export_check.h"
+#include "export_conv.h"
+#include "export_split.h"
+#include "fwtest.h"
+
+#include <math.h>
+
+static char *dump(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+static json_t *load(const char *s)
+{
+    json_error_t e;
+    json_t *v = json_loads(s, JSON_DECODE_ANY, &e);
+    FWT_CHECK_MSG(v != NULL, "bad test json: %s: %s", e.text, s);
+    return v;
+}
+
+static void test_conv(void)
+{
+    json_t *in = load(
+        "[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Weather in Paris?\"}]},"
+        "{\"role\":\"assistant\",\"parts\":[{\"type\":\"reasoning\",\"content\":\"think\"},"
+        "{\"type\":\"tool_call\",\"id\":\"c1\",\"name\":\"weather\",\"arguments\":{\"city\":\"Paris\",\"n\":1}}]},"
+        "{\"role\":\"tool\",\"parts\":[{\"type\":\"tool_call_response\",\"id\":\"c1\",\"response\":{\"t\":21}}]}]");
+    json_t *out = fw_xconv_prompt("Be brief.", in, 0);
+    FWT_CHECK(out != NULL);
+    char *s = dump(out);
+    FWT_CHECK_EQ_STR(s,
+        "[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+        "{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"
+        "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":"
+        "{\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\",\\\"n\\\":1}\"}}],\"weight\":0},"
+        "{\"role\":\"tool\",\"content\":\"{\\\"t\\\":21}\",\"tool_call_id\":\"c1\"}]");
+    FWT_CHECK(fw_xcheck_chat(out, 0) == NULL);
+    FWT_CHECK_EQ_STR(fw_xcheck_chat(out, 1), "last_not_assistant");
+    free(s);
+    json_decref(out);
+
+    /* A system message in the input wins over system_instructions;
+     * developer maps to system; several text parts join with "\n". */
+    json_t *in2 = load("[{\"role\":\"developer\",\"parts\":[{\"type\":\"text\",\"content\":\"A\"},"
+                       "{\"type\":\"text\",\"content\":\"B\"}]},{\"role\":\"user\",\"name\":\"ann\","
+                       "\"parts\":[{\"type\":\"text\",\"content\":\"hi\"}]}]");
+    out = fw_xconv_prompt("ignored", in2, FW_XW_NONE);
+    s = dump(out);
+    FWT_CHECK_EQ_STR(s, "[{\"role\":\"system\",\"content\":\"A\\nB\"},"
+                        "{\"role\":\"user\",\"content\":\"hi\",\"name\":\"ann\"}]");
+    free(s);
+    json_decref(out);
+
+    json_t *tools = load("[{\"type\":\"function\",\"name\":\"weather\",\"description\":\"d\","
+                         "\"parameters\":{\"type\":\"object\"}},"
+                         "{\"type\":\"function\",\"function\":{\"name\":\"x\"}}]");
+    out = fw_xconv_tools(tools);
+    s = dump(out);
+    FWT_CHECK_EQ_STR(s, "[{\"type\":\"function\",\"function\":{\"name\":\"weather\",\"description\":"
+                        "\"d\",\"parameters\":{\"type\":\"object\"}}},"
+                        "{\"type\":\"function\",\"function\":{\"name\":\"x\"}}]");
+    free(s);
+    json_decref(out);
+    json_decref(tools);
+    json_decref(in);
+    json_decref(in2);
+
+    /* UTF-8 offsets: code points, not bytes. */
+    const char *u = "h\xc3\xa9llo \xe2\x82\xac!";
+    FWT_CHECK_EQ_INT(fw_xconv_cp_to_byte(u, strlen(u), 2), 3);
+    FWT_CHECK_EQ_INT(fw_xconv_cp_to_byte(u, strlen(u), 7), 10);
+    FWT_CHECK_EQ_INT(fw_xconv_cp_to_byte(u, strlen(u), 99), strlen(u));
+    FWT_CHECK_EQ_INT(fw_xconv_byte_to_cp(u, strlen(u)), 8);
+}
+
+static int nsent;
+static char sents[8][64];
+static const char *sent_text;
+static void on_sent(void *ctx, size_t s, size_t e)
+{
+    (void)ctx;
+    snprintf(sents[nsent++], 64, "%.*s", (int)(e - s), sent_text + s);
+}
+
+static void test_sentences(void)
+{
+    sent_text = "Paris is in France.  It has 2.1M people!\nIs it big? yes";
+    nsent = 0;
+    FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, on_sent, NULL), 4);
+    FWT_CHECK_EQ_STR(sents[0], "Paris is in France.");
+    FWT_CHECK_EQ_STR(sents[1], "It has 2.1M people!");
+    FWT_CHECK_EQ_STR(sents[2], "Is it big?");
+    FWT_CHECK_EQ_STR(sents[3], "yes");
+    sent_text = "   \n\n ";
+    nsent = 0;
+    FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, on_sent, NULL), 0);
+}
+
+static void test_split(void)
+{
+    double r[3];
+    FWT_CHECK(fw_xsplit_parse_ratios("80/10/10", r) == 0);
+    FWT_CHECK(fabs(r[0] - 0.8) < 1e-12 && fabs(r[2] - 0.1) < 1e-12);
+    FWT_CHECK(fw_xsplit_parse_ratios("8:1:1", r) == 0 && fabs(r[1] - 0.1) < 1e-12);
+    FWT_CHECK(fw_xsplit_parse_ratios("0.7,0.3,0", r) == 0 && r[2] == 0);
+    FWT_CHECK(fw_xsplit_parse_ratios("80/10", r) == -1);
+    FWT_CHECK(fw_xsplit_parse_ratios("80/-1/10", r) == -1);
+    FWT_CHECK(fw_xsplit_parse_ratios("0/0/0", r) == -1);
+    FWT_CHECK(fw_xsplit_parse_ratios("1/2/3x", r) == -1);
+
+    /* The documented formula, recomputed in Python:
+     * int.from_bytes(sha256(b"42\x1fconv-1").digest()[:8], "big") >> 11) / 2**53 */
+    FWT_CHECK(fabs(fw_xsplit_point("42", "conv-1") - 0.6914539833817172) < 1e-15);
+    FWT_CHECK(fabs(fw_xsplit_point("42", "conv-2") - 0.5374291971414286) < 1e-15);
+    FWT_CHECK(fabs(fw_xsplit_point("seed", "") - 0.5872304639699378) < 1e-15);
+
+    /* 20k groups at 80/10/10 land within 2 points of the ratios. */
+    fw_xsplit_parse_ratios("80/10/10", r);
+    int n[3] = {0, 0, 0};
+    for (int i = 0; i < 20000; i++) {
+        char g[32];
+        snprintf(g, sizeof g, "group-%d", i);
+        fw_xsplit s = fw_xsplit_assign("7", g, r);
+        FWT_CHECK(s == fw_xsplit_assign("7", g, r));
+        n[s]++;
+    }
+    FWT_CHECK_MSG(abs(n[0] - 16000) < 400 && abs(n[1] - 2000) < 400 && abs(n[2] - 2000) < 400,
+                  "split counts %d/%d/%d", n[0], n[1], n[2]);
+    /* A zero test ratio never yields test. */
+    fw_xsplit_parse_ratios("1/1/0", r);
+    for (int i = 0; i < 2000; i++) {
+        char g[32];
+        snprintf(g, sizeof g, "g%d", i);
+        FWT_CHECK(fw_xsplit_assign("x", g, r) != FW_XSPLIT_TEST);
+    }
+    FWT_CHECK_EQ_STR(fw_xsplit_name(FW_XSPLIT_VALIDATION), "validation");
+}
+
+static void test_dedupe(void)
+{
+    json_t *a = load("{\"messages\":[{\"role\":\"user\",\"content\":\"  hello \\n\\t world \"}]}");
+    json_t *b = load("{\"messages\":[{\"role\":\"user\",\"content\":\"hello world\"}]}");
+    json_t *c = load("{\"messages\":[{\"role\":\"user\",\"content\":\"helloworld\"}]}");
+    json_t *d = load("{\"messages\":[{\"role\":\"assistant\",\"content\":\"hello world\"}]}");
+    FWT_CHECK(fw_xdedupe_hash(a) == fw_xdedupe_hash(b));
+    FWT_CHECK(fw_xdedupe_hash(a) != fw_xdedupe_hash(c));
+    FWT_CHECK(fw_xdedupe_hash(b) != fw_xdedupe_hash(d));
+    fw_xdedupe set = {0};
+    FWT_CHECK_EQ_INT(fw_xdedupe_add(&set, fw_xdedupe_hash(a)), 1);
+    FWT_CHECK_EQ_INT(fw_xdedupe_add(&set, fw_xdedupe_hash(b)), 0);
+    FWT_CHECK_EQ_INT(fw_xdedupe_add(&set, fw_xdedupe_hash(c)), 1);
+    /* Growth keeps every member. */
+    for (uint64_t i = 1; i <= 100000; i++)
+        FWT_CHECK(fw_xdedupe_add(&set, i * 0x9e3779b97f4a7c15ULL) == 1);
+    for (uint64_t i = 1; i <= 100000; i++)
+        FWT_CHECK(fw_xdedupe_add(&set, i * 0x9e3779b97f4a7c15ULL) == 0);
+    FWT_CHECK_EQ_INT(set.count, 100002);
+    fw_xdedupe_free(&set);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+}
+
+static void expect_reason(const char *messages, int sft, const char *why)
+{
+    json_t *m = load(messages);
+    const char *got = fw_xcheck_chat(m, sft);
+    FWT_CHECK_MSG((why == NULL && got == NULL) || (why && got && strcmp(why, got) == 0),
+                  "%s: expected %s, got %s", messages, why ? why : "ok", got ? got : "ok");
+    json_decref(m);
+}
+
+#define U "{\"role\":\"user\",\"content\":\"q\"}"
+#define A "{\"role\":\"assistant\",\"content\":\"a\"}"
+#define S "{\"role\":\"system\",\"content\":\"s\"}"
+#define CALL(id, args)                                                                             \
+    "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"" id "\",\"type\":\"function\","           \
+    "\"function\":{\"name\":\"f\",\"arguments\":\"" args "\"}}]}"
+#define TOOL(id) "{\"role\":\"tool\",\"content\":\"r\",\"tool_call_id\":\"" id "\"}"
+
+static void test_check(void)
+{
+    expect_reason("[" S "," U "," A "]", 1, NULL);
+    expect_reason("[" U "," CALL("c1", "{}") "," TOOL("c1") "," A "]", 1, NULL);
+    expect_reason("[]", 1, "no_messages");
+    expect_reason("[" U "," S "," A "]", 1, "system_not_first");
+    expect_reason("[" A "]", 1, "first_not_user");
+    expect_reason("[" U "]", 1, "last_not_assistant");
+    expect_reason("[" U "]", 0, NULL);
+    expect_reason("[{\"role\":\"user\",\"content\":\"\"}," A "]", 1, "empty_content");
+    expect_reason("[" U ",{\"role\":\"assistant\",\"content\":\"\"}]", 1, "empty_content");
+    expect_reason("[" U "," CALL("c1", "{nope") "]", 1, "tool_arguments_invalid_json");
+    expect_reason("[" U "," TOOL("c9") "," A "]", 1, "tool_response_without_call");
+    expect_reason("[" U "," CALL("c1", "{}") "," TOOL("c2") "]", 1, "tool_response_without_call");
+    expect_reason("[" U "," CALL("c1", "{}") "," A "]", 1, "tool_call_unanswered");
+    expect_reason("[" U "," CALL("c1", "{}") "," TOOL("c1") "," TOOL("c1") "]", 0,
+                  "tool_response_without_call");
+    expect_reason("[" U ",{\"role\":\"wizard\",\"content\":\"x\"}]", 1, "unknown_role");
+    expect_reason("[" U ",{\"role\":\"assistant\",\"content\":\"a\",\"weight\":2}]", 1,
+                  "invalid_weight");
+
+    json_t *line = load("{\"messages\":[" U "," A "]}");
+    FWT_CHECK(fw_xcheck_line(FW_XFMT_OPENAI_CHAT, line, 0) == NULL);
+    FWT_CHECK(fw_xcheck_line(FW_XFMT_OPENAI_CHAT, line, 1000) == NULL);
+    json_object_set_new(json_array_get(json_object_get(line, "messages"), 0), "content",
+                        json_string("a long question that has many more bytes than four"));
+    FWT_CHECK_EQ_STR(fw_xcheck_line(FW_XFMT_OPENAI_CHAT, line, 3), "too_many_tokens");
+    json_decref(line);
+
+    line = load("{\"input\":{\"messages\":[" U "]},\"preferred_output\":[" A "],"
+                "\"non_preferred_output\":[" A "]}");
+    FWT_CHECK_EQ_STR(fw_xcheck_line(FW_XFMT_PREFERENCE, line, 0), "identical_pair");
+    json_decref(line);
+    line = load("{\"prompt\":[" U "],\"chosen\":[" A "],\"rejected\":[" U "]}");
+    FWT_CHECK_EQ_STR(fw_xcheck_line(FW_XFMT_PREFERENCE_TRL, line, 0), "output_not_assistant");
+    json_decref(line);
+    line = load("{\"text\":\"\",\"label\":\"x\"}");
+    FWT_CHECK_EQ_STR(fw_xcheck_line(FW_XFMT_CLASSIFIER, line, 0), "empty_text");
+    json_decref(line);
+    line = load("{\"id\":\"e\",\"messages\":[" U "," A "],\"score\":\"high\"}");
+    FWT_CHECK_EQ_STR(fw_xcheck_line(FW_XFMT_REWARD, line, 0), "missing_score");
+    json_decref(line);
+
+    fw_xfmt f;
+    FWT_CHECK(fw_xfmt_parse("preference", "trl", &f) == 0 && f == FW_XFMT_PREFERENCE_TRL);
+    FWT_CHECK(fw_xfmt_parse("preference", NULL, &f) == 0 && f == FW_XFMT_PREFERENCE);
+    FWT_CHECK(fw_xfmt_parse("eval", "trl", &f) == -1);
+    FWT_CHECK(fw_xfmt_parse("csv", NULL, &f) == -1);
+}
+
+int main(void)
+{
+    test_conv();
+    test_sentences();
+    test_split();
+    test_dedupe();
+    test_check();
+    return 0;
+}
