@@ -1,0 +1,127 @@
+/*
+ * internal — the agent's private types shared by its modules: parsed
+ * settings, the configuration object, the agent handle and its counters,
+ * and the internal logger. Nothing here is part of the public API.
+ */
+#ifndef FW_AGENT_INTERNAL_H
+#define FW_AGENT_INTERNAL_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "flywheel/flywheel.h"
+#include "entry.h"
+#include "queue.h"
+#include "redact.h"
+
+#define FWI_HIDDEN __attribute__((visibility("hidden")))
+
+enum { FWI_POLICY_DROP_NEWEST = 0, FWI_POLICY_DROP_OLDEST = 1, FWI_POLICY_SPOOL = 2 };
+
+/* redact.omit bits. */
+enum {
+    FWI_OMIT_INPUT = 1,
+    FWI_OMIT_OUTPUT = 2,
+    FWI_OMIT_TOOLDEFS = 4,
+    FWI_OMIT_SYSINSTR = 8,
+    FWI_OMIT_PVARS = 16,
+    FWI_OMIT_ERROR = 32,
+    FWI_OMIT_FB_COMMENT = 64,
+    FWI_OMIT_FB_CORRECTION = 128
+};
+
+/* The configuration, parsed. Filled by fwi_conf_parse(). */
+typedef struct {
+    const char *topic, *project, *environment, *release, *spool_dir;
+    uint64_t queue_max_bytes, spool_max_bytes, spool_segment_bytes, max_event_bytes;
+    int full_policy;
+    double sample_rate;
+    unsigned redact_detectors; /* FWR_* */
+    unsigned omit;             /* FWI_OMIT_* */
+    int log_level;
+    int shutdown_timeout_ms;
+} fwi_settings;
+
+typedef struct {
+    char *key, *value;
+} fwi_kv;
+
+struct fw_conf_s {
+    char **vals; /* one per property, owned */
+    fwi_kv *kafka;
+    size_t n_kafka;
+    fwi_kv *regex; /* label, pattern */
+    size_t n_regex;
+    fw_log_cb *log_cb;
+    void *log_opaque;
+    fw_redact_cb *redact_cb;
+    void *redact_opaque;
+};
+
+/* Parses conf into s (pointers into conf). Returns FW_OK or an error with a
+ * message in errstr. */
+FWI_HIDDEN fw_err_t fwi_conf_parse(const fw_conf_t *conf, fwi_settings *s, char *errstr,
+                                   size_t size);
+
+struct fws;
+struct fwe_ctx;
+
+struct fw_agent_s {
+    fw_conf_t *conf;
+    fwi_settings s;
+    fwq q;
+    pid_t pid;
+    _Atomic uint64_t st[FW_STAT__COUNT];
+
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;     /* agent thread sleeps here */
+    pthread_cond_t progress; /* flushers wait here */
+    atomic_int sleeping;     /* agent thread is (about to be) waiting on wake */
+    atomic_int stop;
+    atomic_int paused;       /* test hook: agent thread does not pop */
+    atomic_int inject_fatal; /* test hook */
+
+    /* Owned by the agent thread. */
+    rd_kafka_t *rk;
+    struct fws *spool;
+    fwr_redactor *redactor;
+    struct fwe_ctx *enc;
+    int online;          /* last signal from Kafka was good */
+    int fatal;           /* fatal producer error seen: recreate */
+    int recreating;      /* DRs with errors are collected for resend */
+    void **resend;       /* rd_kafka_message_t copies: {payload, key} */
+    size_t n_resend, cap_resend;
+    uint64_t replay_seq;
+    uint64_t replay_batch;      /* id of the batch in flight, 0 none */
+    uint64_t replay_outstanding;
+    uint64_t replay_count;      /* records in the batch */
+    int replay_failed;
+    atomic_int flush_waiters;
+    int64_t next_replay_ms;
+    atomic_uint_fast64_t in_flight_live;
+    atomic_uint_fast64_t in_flight_replay;
+    uint64_t last_logged_nomem;
+};
+
+FWI_HIDDEN void fwi_log(const fw_agent_t *a, int level, const char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static inline void fwi_count(fw_agent_t *a, fw_stat_t st, uint64_t n)
+{
+    atomic_fetch_add_explicit(&a->st[st], n, memory_order_relaxed);
+}
+
+/* Monotonic and wall clocks. */
+FWI_HIDDEN int64_t fwi_now_ms(void);
+FWI_HIDDEN uint64_t fwi_unix_nanos(void);
+
+/* Test hooks (linked only from flywheel_static by the tests). */
+FWI_HIDDEN void fwi_agent_pause(fw_agent_t *a, int paused);
+FWI_HIDDEN void fwi_agent_inject_fatal(fw_agent_t *a);
+
+#endif
