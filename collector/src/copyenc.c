@@ -1,0 +1,388 @@
+/*
+ * COPY text and JSON encoders; see copyenc.h. The escape tables are built
+ * at compile time so the encoders are branch-light loops over bytes that
+ * need nothing.
+ */
+#include "copyenc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static const char hexd[] = "0123456789abcdef";
+
+/* 1 when the byte needs escaping in a COPY text value. */
+static const uint8_t copy_esc[256] = {['\\'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
+
+/* 1 when the byte needs escaping in a JSON string inside COPY: control
+ * characters, quote and backslash. */
+static const uint8_t json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+/* 1 when the byte needs escaping in a quoted array element inside COPY. */
+static const uint8_t arr_esc[256] = {['\\'] = 1, ['"'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
+
+static void copy_escape_byte(fw_sb *b, unsigned char c)
+{
+    switch (c) {
+    case '\\': fw_sb_put(b, "\\\\", 2); break;
+    case '\t': fw_sb_put(b, "\\t", 2); break;
+    case '\n': fw_sb_put(b, "\\n", 2); break;
+    case '\r': fw_sb_put(b, "\\r", 2); break;
+    default: fw_sb_putc(b, (char)c); break;
+    }
+}
+
+void fw_copy_text(fw_sb *b, const char *s, size_t n)
+{
+    size_t i = 0, run = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (!copy_esc[c]) {
+            i++;
+            continue;
+        }
+        fw_sb_put(b, s + run, i - run);
+        copy_escape_byte(b, c);
+        run = ++i;
+    }
+    fw_sb_put(b, s + run, n - run);
+}
+
+void fw_copy_json_raw(fw_sb *b, const char *s, size_t n)
+{
+    fw_copy_text(b, s, n);
+}
+
+void fw_copy_json_string(fw_sb *b, const char *s, size_t n)
+{
+    fw_sb_putc(b, '"');
+    size_t i = 0, run = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (!json_esc[c]) {
+            i++;
+            continue;
+        }
+        fw_sb_put(b, s + run, i - run);
+        /* JSON escape, with its backslash doubled for COPY. */
+        switch (c) {
+        case '"': fw_sb_put(b, "\\\\\"", 3); break;
+        case '\\': fw_sb_put(b, "\\\\\\\\", 4); break;
+        case '\n': fw_sb_put(b, "\\\\n", 3); break;
+        case '\t': fw_sb_put(b, "\\\\t", 3); break;
+        case '\r': fw_sb_put(b, "\\\\r", 3); break;
+        case '\b': fw_sb_put(b, "\\\\b", 3); break;
+        case '\f': fw_sb_put(b, "\\\\f", 3); break;
+        default: {
+            char u[7] = {'\\', '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+            fw_sb_put(b, u, 7);
+        }
+        }
+        run = ++i;
+    }
+    fw_sb_put(b, s + run, n - run);
+    fw_sb_putc(b, '"');
+}
+
+void fw_copy_array_elem(fw_sb *b, const char *s, size_t n)
+{
+    fw_sb_putc(b, '"');
+    size_t i = 0, run = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (!arr_esc[c]) {
+            i++;
+            continue;
+        }
+        fw_sb_put(b, s + run, i - run);
+        switch (c) {
+        case '"': fw_sb_put(b, "\\\\\"", 3); break;     /* array \" then COPY \\ */
+        case '\\': fw_sb_put(b, "\\\\\\\\", 4); break;  /* array \\ then COPY */
+        default: copy_escape_byte(b, c); break;
+        }
+        run = ++i;
+    }
+    fw_sb_put(b, s + run, n - run);
+    fw_sb_putc(b, '"');
+}
+
+void fw_put_double(fw_sb *b, double v)
+{
+    char tmp[40];
+    int n = snprintf(tmp, sizeof tmp, "%.15g", v);
+    if (strtod(tmp, NULL) != v)
+        n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    fw_sb_put(b, tmp, (size_t)n);
+}
+
+void fw_put_i64(fw_sb *b, int64_t v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    fw_sb_put(b, p, (size_t)(e - p));
+}
+
+static void put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+void fw_put_timestamp_ns(fw_sb *b, uint64_t ns)
+{
+    time_t secs = (time_t)(ns / 1000000000u);
+    unsigned us = (unsigned)(ns % 1000000000u / 1000u);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char t[30];
+    put_digits(t, (unsigned)(tm.tm_year + 1900), 4);
+    t[4] = '-';
+    put_digits(t + 5, (unsigned)tm.tm_mon + 1, 2);
+    t[7] = '-';
+    put_digits(t + 8, (unsigned)tm.tm_mday, 2);
+    t[10] = ' ';
+    put_digits(t + 11, (unsigned)tm.tm_hour, 2);
+    t[13] = ':';
+    put_digits(t + 14, (unsigned)tm.tm_min, 2);
+    t[16] = ':';
+    put_digits(t + 17, (unsigned)tm.tm_sec, 2);
+    t[19] = '.';
+    put_digits(t + 20, us, 6);
+    t[26] = '+';
+    t[27] = '0';
+    t[28] = '0';
+    fw_sb_put(b, t, 29);
+}
+
+void fw_put_uuid(fw_sb *b, const uint8_t id[16])
+{
+    char t[36];
+    int j = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            t[j++] = '-';
+        t[j++] = hexd[id[i] >> 4];
+        t[j++] = hexd[id[i] & 15];
+    }
+    fw_sb_put(b, t, 36);
+}
+
+void fw_put_hex(fw_sb *b, const uint8_t *p, size_t n)
+{
+    if (fw_sb_reserve(b, n * 2) != 0)
+        return;
+    char *o = b->p + b->len;
+    for (size_t i = 0; i < n; i++) {
+        o[2 * i] = hexd[p[i] >> 4];
+        o[2 * i + 1] = hexd[p[i] & 15];
+    }
+    b->len += n * 2;
+}
+
+void fw_copy_bytea(fw_sb *b, const uint8_t *p, size_t n)
+{
+    fw_sb_put(b, "\\\\x", 3);
+    fw_put_hex(b, p, n);
+}
+
+/* ---- JSON syntax check ------------------------------------------------ */
+
+typedef struct {
+    const char *p, *end;
+    int depth;
+} jscan;
+
+static void skip_ws(jscan *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+        j->p++;
+}
+
+static int hex4(jscan *j, unsigned *out)
+{
+    if (j->end - j->p < 4)
+        return 0;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = j->p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return 0;
+    }
+    j->p += 4;
+    *out = v;
+    return 1;
+}
+
+static int scan_string(jscan *j)
+{
+    j->p++; /* opening quote */
+    while (j->p < j->end) {
+        unsigned char c = (unsigned char)*j->p++;
+        if (c == '"')
+            return 1;
+        if (c < 0x20)
+            return 0;
+        if (c != '\\')
+            continue;
+        if (j->p >= j->end)
+            return 0;
+        char e = *j->p++;
+        if (e == 'u') {
+            unsigned u;
+            if (!hex4(j, &u) || u == 0)
+                return 0;
+            if (u >= 0xDC00 && u <= 0xDFFF)
+                return 0;
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                unsigned lo;
+                if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+                    return 0;
+                j->p += 2;
+                if (!hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                    return 0;
+            }
+        } else if (!(e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                     e == 'r' || e == 't')) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int scan_number(jscan *j)
+{
+    const char *p = j->p;
+    if (p < j->end && *p == '-')
+        p++;
+    if (p >= j->end)
+        return 0;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < j->end && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return 0;
+    }
+    if (p < j->end && *p == '.') {
+        p++;
+        if (p >= j->end || *p < '0' || *p > '9')
+            return 0;
+        while (p < j->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < j->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < j->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= j->end || *p < '0' || *p > '9')
+            return 0;
+        while (p < j->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    j->p = p;
+    return 1;
+}
+
+static int scan_lit(jscan *j, const char *lit, size_t n)
+{
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+        return 0;
+    j->p += n;
+    return 1;
+}
+
+static int scan_value(jscan *j)
+{
+    skip_ws(j);
+    if (j->p >= j->end)
+        return 0;
+    switch (*j->p) {
+    case '"': return scan_string(j);
+    case 't': return scan_lit(j, "true", 4);
+    case 'f': return scan_lit(j, "false", 5);
+    case 'n': return scan_lit(j, "null", 4);
+    case '[':
+    case '{': {
+        char close = *j->p == '[' ? ']' : '}';
+        int obj = close == '}';
+        if (++j->depth > 256)
+            return 0;
+        j->p++;
+        skip_ws(j);
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+            j->depth--;
+            return 1;
+        }
+        for (;;) {
+            if (obj) {
+                skip_ws(j);
+                if (j->p >= j->end || *j->p != '"' || !scan_string(j))
+                    return 0;
+                skip_ws(j);
+                if (j->p >= j->end || *j->p != ':')
+                    return 0;
+                j->p++;
+            }
+            if (!scan_value(j))
+                return 0;
+            skip_ws(j);
+            if (j->p >= j->end)
+                return 0;
+            if (*j->p == ',') {
+                j->p++;
+                continue;
+            }
+            if (*j->p == close) {
+                j->p++;
+                j->depth--;
+                return 1;
+            }
+            return 0;
+        }
+    }
+    default: return scan_number(j);
+    }
+}
+
+int fw_json_valid(const char *s, size_t n)
+{
+    jscan j = {s, s + n, 0};
+    if (!scan_value(&j))
+        return 0;
+    skip_ws(&j);
+    return j.p == j.end;
+}
+
+int fw_json_valid_object(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i < n && s[i] == '{' && fw_json_valid(s, n);
+}

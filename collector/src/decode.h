@@ -1,0 +1,87 @@
+/*
+ * Decoding and validation of one Kafka message into a flywheel.v1.Event.
+ *
+ * Everything PostgreSQL would refuse, and everything the store's contract
+ * forbids, is caught here, before COPY, so that a bad message becomes a
+ * dead letter without costing a failed transaction. The checks, in order:
+ *
+ *   1. size:      the message over max_message_bytes         -> oversize
+ *   2. wire walk: the protobuf structure is walked with the generated
+ *                 descriptors, before unpacking, so that text fields can
+ *                 be checked as bytes (protobuf-c hands strings back as C
+ *                 strings, which would hide an embedded NUL):
+ *                 malformed varints, lengths or wire types   -> undecodable
+ *                 a string or bytes field over max_field_bytes -> oversize
+ *                 a string field with a NUL byte             -> nul_in_text
+ *                 a string field that is not UTF-8           -> invalid_utf8
+ *   3. unpack with protobuf-c (unknown fields pass)          -> undecodable
+ *   4. schema_version other than 1                -> unknown_schema_version
+ *   5. event_id not 16 bytes, no body, no time, feedback without any target
+ *                                                            -> missing_field
+ *   6. negative tokens, cost or durations, end before start, NaN or
+ *      infinite numbers, unknown enum values                 -> out_of_range
+ *
+ * The first failing check decides the reason. The walk is iterative over
+ * fields and recursive over nested messages with a depth limit, so a
+ * hostile message cannot exhaust the stack. No function here allocates
+ * except fw_decode (through protobuf-c), and all are thread-safe.
+ */
+#ifndef FW_DECODE_H
+#define FW_DECODE_H
+
+#include "flywheel/v1/flywheel.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Dead-letter reasons: stable codes stored in flywheel.dead_letters.reason. */
+#define FW_REASONS(X)                                                                              \
+    X(NONE, "none")                                                                                \
+    X(UNDECODABLE, "undecodable")                                                                  \
+    X(UNKNOWN_SCHEMA_VERSION, "unknown_schema_version")                                            \
+    X(MISSING_FIELD, "missing_field")                                                              \
+    X(INVALID_UTF8, "invalid_utf8")                                                                \
+    X(NUL_IN_TEXT, "nul_in_text")                                                                  \
+    X(OVERSIZE, "oversize")                                                                        \
+    X(OUT_OF_RANGE, "out_of_range")                                                                \
+    X(DATA_ERROR, "data_error")
+
+typedef enum {
+#define X(name, code) FW_DL_##name,
+    FW_REASONS(X)
+#undef X
+    FW_DL_COUNT
+} fw_dl_reason;
+
+/* The stable code of a reason ("undecodable", ...). data_error is stored
+ * with its SQLSTATE appended: "data_error:22P02". */
+const char *fw_dl_reason_code(fw_dl_reason r);
+
+typedef struct {
+    size_t max_message_bytes; /* 0 = no limit */
+    size_t max_field_bytes;   /* 0 = no limit */
+} fw_limits;
+
+typedef struct {
+    Flywheel__V1__Event *event; /* set when the reason is NONE; free with fw_decode_free */
+    fw_dl_reason reason;
+    char detail[160];           /* for a dead letter: which field, which limit */
+    uint8_t event_id[16];       /* valid when has_event_id */
+    int has_event_id;
+} fw_decoded;
+
+/*
+ * Decodes and validates `len` bytes. Always fills `out`: on success
+ * out->reason is FW_DL_NONE and out->event is set; otherwise out->event is
+ * NULL and reason/detail say why (event_id is filled when the message
+ * decoded that far). Returns out->reason.
+ */
+fw_dl_reason fw_decode(const uint8_t *data, size_t len, const fw_limits *lim, fw_decoded *out);
+
+void fw_decode_free(fw_decoded *d);
+
+/* Returns 1 when s[0..n) is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+int fw_utf8_valid(const uint8_t *s, size_t n);
+
+#endif
