@@ -10,3 +10,4 @@ function(fw_add_dashboard_test name script)
 endfunction()
 
 fw_add_dashboard_test(dashboards_panels test_panels.py)
+fw_add_dashboard_test(dashboards_stats test_stats.py)
