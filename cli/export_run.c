@@ -1,0 +1,868 @@
+/*
+ * The export pipeline; see export_run.h. Everything runs in one REPEATABLE
+ * READ transaction, so the members resolved in step 1 and the rows streamed
+ * in step 2 see the same snapshot, and a failure anywhere rolls back the
+ * version it was recording.
+ *
+ * Order of work per line: build (export_fmt) → redact → validate → dedupe →
+ * split → write. Redaction comes first so that what is validated, hashed
+ * and written is what leaves the database.
+ */
+#include "export_run.h"
+
+#include "export_fmt.h"
+#include "export_sink.h"
+#include "pgutil.h"
+#include "redact.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef FW_VERSION_STR
+#define FW_VERSION_STR "unknown"
+#endif
+
+#define MEMBERS_TABLE "flywheel.dataset_members"
+#define TEMP_TABLE    "pg_temp.fw_export_members"
+
+/* The stream query: members in export order with everything a line needs. */
+static const char *const STREAM_SQL =
+    "SELECT m.event_id::text, g.event_id IS NULL, g.trace_id, g.conversation_id, g.user_id, "
+    "g.session_id, g.project, g.environment, g.release, "
+    "coalesce(nullif(g.response_model, ''), g.request_model), g.prompt_template, "
+    "g.prompt_version, g.system_instructions, array_to_json(g.tags)::text, "
+    "g.input_messages::text, g.output_messages::text, g.tool_definitions::text, "
+    "CASE WHEN cardinality(m.label_ids) > 0 THEN flywheel.dataset_label_value(m.label_ids)::text END, "
+    "m.event_id_b::text, gb.output_messages::text "
+    "FROM %s m "
+    "LEFT JOIN flywheel.generations g ON g.event_id = m.event_id AND g.event_time = m.event_time "
+    "LEFT JOIN flywheel.generations gb ON gb.event_id = m.event_id_b AND gb.event_time = m.event_time_b "
+    "WHERE m.dataset = %s AND m.version = %s ORDER BY m.event_id, m.item_id";
+
+enum {
+    C_EVENT_ID, C_MISSING, C_TRACE, C_CONV, C_USER, C_SESSION, C_PROJECT, C_ENV, C_RELEASE,
+    C_MODEL, C_TEMPLATE, C_TVERSION, C_SYSTEM, C_TAGS, C_INPUT, C_OUTPUT, C_TOOLS, C_LABELS,
+    C_EVENT_B, C_OUTPUT_B, C_NCOLS
+};
+
+typedef struct {
+    const fw_xopts *o;
+    fw_xfmt_opts fo;
+    fwr_redactor *redactor;
+    fw_xdedupe seen;
+    fw_xsink *sink[FW_XSPLIT_COUNT]; /* the same sink thrice for stdout */
+    int write_split[FW_XSPLIT_COUNT];
+    uint64_t lines[FW_XSPLIT_COUNT];
+    json_t *rejected; /* {reason: count} */
+    fw_xbuf line;
+    fw_xbuf scratch;
+    char *err;
+    size_t errsize;
+    int failed;
+} run_ctx;
+
+static int pg_ok(PGconn *c, PGresult *r, ExecStatusType want, const char *what, char *errbuf,
+                 size_t errsize)
+{
+    if (r && PQresultStatus(r) == want)
+        return 1;
+    char e[1024];
+    snprintf(errbuf, errsize, "could not %s: %s", what, fw_pg_errstr(e, sizeof e, r, c));
+    return 0;
+}
+
+static int exec_cmd(PGconn *c, const char *sql, const char *what, char *errbuf, size_t errsize)
+{
+    PGresult *r = PQexec(c, sql);
+    int ok = pg_ok(c, r, PGRES_COMMAND_OK, what, errbuf, errsize);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static int count_reason(run_ctx *x, const char *reason)
+{
+    json_t *n = json_object_get(x->rejected, reason);
+    return json_object_set_new(x->rejected, reason,
+                               json_integer((n ? json_integer_value(n) : 0) + 1));
+}
+
+/* Keys whose string values are identifiers or structure, never redacted. */
+static int keep_key(const char *k)
+{
+    static const char *const keep[] = {"id", "tool_call_id", "event_id", "role", "type", "label",
+                                       "trace_id", "conversation_id", "project", "environment",
+                                       "release", "model", "prompt_template", "prompt_version",
+                                       "field", "name", NULL};
+    for (int i = 0; keep[i]; i++)
+        if (strcmp(k, keep[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int redact_value(fwr_redactor *r, json_t *v)
+{
+    if (json_is_string(v)) {
+        char *out = NULL;
+        size_t out_len = 0;
+        int n = fwr_apply(r, json_string_value(v), json_string_length(v), &out, &out_len);
+        if (n < 0)
+            return -1;
+        if (n > 0) {
+            int rc = json_string_setn(v, out, out_len);
+            free(out);
+            return rc;
+        }
+        return 0;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach (v, i, e)
+            if (redact_value(r, e))
+                return -1;
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        json_object_foreach (v, k, e)
+            if (!keep_key(k) && redact_value(r, e))
+                return -1;
+    }
+    return 0;
+}
+
+static const char *group_key(const fw_xopts *o, const fw_xrow *r)
+{
+    const char *k = NULL;
+    if (strcmp(o->group_by, "user") == 0)
+        k = r->user_id;
+    else if (strcmp(o->group_by, "trace") == 0)
+        k = r->trace_id;
+    else
+        k = r->conversation_id ? r->conversation_id : r->trace_id;
+    return k && *k ? k : r->event_id;
+}
+
+static uint64_t content_hash(const json_t *line, const char *const *keys)
+{
+    if (!keys)
+        return fw_xdedupe_hash(line);
+    json_t *sub = json_object();
+    uint64_t h;
+    for (int i = 0; sub && keys[i]; i++) {
+        json_t *v = json_object_get(line, keys[i]);
+        if (v)
+            json_object_set(sub, keys[i], v);
+    }
+    h = sub ? fw_xdedupe_hash(sub) : 0;
+    json_decref(sub);
+    return h;
+}
+
+/* The emit callback of export_fmt: the rest of the pipeline for one line. */
+static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *const *keys,
+                   const char *reason)
+{
+    run_ctx *x = vctx;
+    int rc = -1;
+    if (!line)
+        return count_reason(x, reason);
+    if (x->redactor) {
+        json_t *copy = json_deep_copy(line);
+        json_decref(line);
+        line = copy;
+        if (!line || redact_value(x->redactor, line)) {
+            snprintf(x->err, x->errsize, "out of memory while redacting");
+            goto done;
+        }
+    }
+    const char *why = fw_xcheck_line(x->o->fmt, line, x->o->max_tokens);
+    if (why) {
+        rc = count_reason(x, why);
+        goto done;
+    }
+    if (x->o->dedupe) {
+        int added = fw_xdedupe_add(&x->seen, content_hash(line, keys));
+        if (added < 0) {
+            snprintf(x->err, x->errsize, "out of memory in the dedupe set");
+            goto done;
+        }
+        if (added == 0) {
+            rc = count_reason(x, "duplicate");
+            goto done;
+        }
+    }
+    fw_xsplit s = fw_xsplit_assign(x->o->seed, group_key(x->o, row), x->o->ratios);
+    x->lines[s]++;
+    if (!x->write_split[s]) {
+        rc = 0;
+        goto done;
+    }
+    fw_xbuf_reset(&x->line);
+    if (json_dump_callback(line, fw_xbuf_dump_cb, &x->line,
+                           JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 || x->line.oom) {
+        snprintf(x->err, x->errsize, "out of memory while writing a line");
+        goto done;
+    }
+    rc = fw_xsink_line(x->sink[s], x->line.data, x->line.len, x->err, x->errsize);
+done:
+    json_decref(line);
+    if (rc)
+        x->failed = 1;
+    return rc;
+}
+
+static json_t *parse_col(PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    return json_loadb(PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col),
+                      JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+}
+
+static const char *col(PGresult *res, int row, int c)
+{
+    return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+}
+
+static int process_row(run_ctx *x, PGresult *res, int i)
+{
+    fw_xrow r = {0};
+    int rc;
+    if (strcmp(PQgetvalue(res, i, C_MISSING), "t") == 0)
+        return count_reason(x, "generation_missing");
+    r.event_id = col(res, i, C_EVENT_ID);
+    r.trace_id = col(res, i, C_TRACE);
+    r.conversation_id = col(res, i, C_CONV);
+    r.user_id = col(res, i, C_USER);
+    r.session_id = col(res, i, C_SESSION);
+    r.project = col(res, i, C_PROJECT);
+    r.environment = col(res, i, C_ENV);
+    r.release = col(res, i, C_RELEASE);
+    r.model = col(res, i, C_MODEL);
+    r.prompt_template = col(res, i, C_TEMPLATE);
+    r.prompt_version = col(res, i, C_TVERSION);
+    r.system_instructions = col(res, i, C_SYSTEM);
+    r.event_id_b = col(res, i, C_EVENT_B);
+    r.tags = parse_col(res, i, C_TAGS);
+    r.input = parse_col(res, i, C_INPUT);
+    r.output = parse_col(res, i, C_OUTPUT);
+    r.tools = parse_col(res, i, C_TOOLS);
+    r.labels = parse_col(res, i, C_LABELS);
+    r.output_b = parse_col(res, i, C_OUTPUT_B);
+    if (!r.input || !r.output)
+        rc = count_reason(x, "unreadable_messages");
+    else
+        rc = fw_xfmt_row(&x->fo, &r, on_line, x);
+    json_decref(r.tags);
+    json_decref(r.input);
+    json_decref(r.output);
+    json_decref(r.tools);
+    json_decref(r.labels);
+    json_decref(r.output_b);
+    return rc;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress(long long done, long long total, double t0, int final)
+{
+    double el = now_s() - t0;
+    double rate = el > 0 ? (double)done / el : 0;
+    int width = 30, filled = total > 0 ? (int)((double)width * (double)done / (double)total) : 0;
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %3d%% %lld/%lld rows %.0f rows/s%s", bar,
+            total > 0 ? (int)(100.0 * (double)done / (double)total) : 100, done, total, rate,
+            final ? "\n" : "");
+    fflush(stderr);
+}
+
+/* ---- rubric -------------------------------------------------------------- */
+
+/* Picks the rubric's field names by type and builds the list of comparable
+ * fields (a PostgreSQL array literal) for the majority rule. */
+static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_xbuf *comparable,
+                       char *errbuf, size_t errsize)
+{
+    PGresult *r;
+    char ver[16];
+    if (o->rubric_name) {
+        snprintf(ver, sizeof ver, "%d", o->rubric_version);
+        const char *p[2] = {o->rubric_name, ver};
+        r = PQexecParams(c, "SELECT name, version, definition::text FROM flywheel.review_rubrics "
+                            "WHERE name = $1 AND version = $2::integer", 2, NULL, p, NULL, NULL, 0);
+    } else if (o->queue) {
+        const char *p[1] = {o->queue};
+        r = PQexecParams(c, "SELECT r.name, r.version, r.definition::text FROM flywheel.review_queues q "
+                            "JOIN flywheel.review_rubrics r ON r.name = q.rubric_name "
+                            "AND r.version = q.rubric_version WHERE q.name = $1",
+                         1, NULL, p, NULL, NULL, 0);
+    } else {
+        fw_xbuf_adds(comparable, "{}");
+        return 0;
+    }
+    if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the rubric", errbuf, errsize)) {
+        PQclear(r);
+        return -1;
+    }
+    if (PQntuples(r) != 1) {
+        if (o->queue && !o->rubric_name)
+            snprintf(errbuf, errsize, "review queue \"%s\" does not exist", o->queue);
+        else
+            snprintf(errbuf, errsize, "rubric \"%s\" version %d does not exist", o->rubric_name,
+                     o->rubric_version);
+        PQclear(r);
+        return -1;
+    }
+    json_t *def = json_loads(PQgetvalue(r, 0, 2), 0, NULL);
+    json_t *holder = json_object();
+    /* Keep the name alive with the definition: o->rubric_name may point into it. */
+    json_object_set_new(holder, "name", json_string(PQgetvalue(r, 0, 0)));
+    json_object_set_new(holder, "definition", def);
+    o->rubric_version = (int)strtol(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    o->rubric_name = json_string_value(json_object_get(holder, "name"));
+    *def_out = holder;
+    size_t i;
+    const json_t *f;
+    int n = 0;
+    fw_xbuf_addc(comparable, '{');
+    json_array_foreach (json_object_get(def, "fields"), i, f) {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const char *type = json_string_value(json_object_get(f, "type"));
+        if (!name || !type)
+            continue;
+        if (strcmp(type, "correction") == 0 && !x->fo.correction_field)
+            x->fo.correction_field = name;
+        else if (strcmp(type, "pairwise") == 0 && !x->fo.pairwise_field)
+            x->fo.pairwise_field = name;
+        else if (strcmp(type, "span") == 0 && !x->fo.span_field)
+            x->fo.span_field = name;
+        if (strcmp(type, "boolean") == 0 || strcmp(type, "category") == 0 ||
+            strcmp(type, "number") == 0 || strcmp(type, "pairwise") == 0) {
+            if (n++)
+                fw_xbuf_addc(comparable, ',');
+            fw_xbuf_adds(comparable, name); /* rubric names are [a-z0-9_] */
+        }
+        if (!o->score_field && strcmp(type, "number") == 0)
+            o->score_field = name;
+    }
+    json_array_foreach (json_object_get(def, "fields"), i, f) {
+        const char *type = json_string_value(json_object_get(f, "type"));
+        if (!o->score_field && type && strcmp(type, "boolean") == 0)
+            o->score_field = json_string_value(json_object_get(f, "name"));
+    }
+    fw_xbuf_addc(comparable, '}');
+    return 0;
+}
+
+/* ---- outputs and manifest ------------------------------------------------ */
+
+/* Creates dir and its missing parents, like mkdir -p. */
+static int mkdir_p(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int open_outputs(run_ctx *x, const fw_xrun_target *t, char *errbuf, size_t errsize)
+{
+    const char *ext = x->o->zstd_level ? ".jsonl.zst" : ".jsonl";
+    if (!t->out_dir || strcmp(t->out_dir, "-") == 0) {
+        fw_xsink *s = fw_xsink_open(NULL, STDOUT_FILENO, x->o->zstd_level, errbuf, errsize);
+        if (!s)
+            return -1;
+        for (int i = 0; i < FW_XSPLIT_COUNT; i++) {
+            x->sink[i] = s;
+            x->write_split[i] = !t->only_split || strcmp(t->only_split, fw_xsplit_name((fw_xsplit)i)) == 0;
+        }
+        return 0;
+    }
+    if (mkdir_p(t->out_dir) != 0) {
+        snprintf(errbuf, errsize, "could not create directory \"%s\": %s", t->out_dir, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < FW_XSPLIT_COUNT; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s%s", t->out_dir, fw_xsplit_name((fw_xsplit)i), ext);
+        x->sink[i] = fw_xsink_open(path, -1, x->o->zstd_level, errbuf, errsize);
+        if (!x->sink[i])
+            return -1;
+        x->write_split[i] = 1;
+    }
+    return 0;
+}
+
+static void abort_outputs(run_ctx *x)
+{
+    if (x->sink[0] == x->sink[1]) {
+        fw_xsink_abort(x->sink[0]);
+    } else {
+        for (int i = 0; i < FW_XSPLIT_COUNT; i++)
+            fw_xsink_abort(x->sink[i]);
+    }
+    memset(x->sink, 0, sizeof x->sink);
+}
+
+/* Closes the outputs and adds their entries to `files`. */
+static int close_outputs(run_ctx *x, const fw_xrun_target *t, json_t *files, char *errbuf,
+                         size_t errsize)
+{
+    int shared = x->sink[0] == x->sink[1];
+    const char *ext = x->o->zstd_level ? ".jsonl.zst" : ".jsonl";
+    for (int i = 0; i < FW_XSPLIT_COUNT; i++) {
+        char hex[65], name[64];
+        uint64_t bytes = 0, lines = 0;
+        if (shared && i > 0)
+            break;
+        fw_xsink *s = x->sink[i];
+        x->sink[i] = NULL;
+        if (fw_xsink_close(s, t->out_dir != NULL, hex, &bytes, &lines, errbuf, errsize)) {
+            abort_outputs(x);
+            return -1;
+        }
+        if (shared)
+            snprintf(name, sizeof name, "-");
+        else
+            snprintf(name, sizeof name, "%s%s", fw_xsplit_name((fw_xsplit)i), ext);
+        json_t *f = json_object();
+        json_object_set_new(f, "name", json_string(name));
+        json_object_set_new(f, "split", shared ? (t->only_split ? json_string(t->only_split) : json_string("all"))
+                                               : json_string(fw_xsplit_name((fw_xsplit)i)));
+        json_object_set_new(f, "lines", json_integer((json_int_t)lines));
+        json_object_set_new(f, "bytes", json_integer((json_int_t)bytes));
+        json_object_set_new(f, "sha256", json_string(hex));
+        json_array_append_new(files, f);
+    }
+    memset(x->sink, 0, sizeof x->sink);
+    return 0;
+}
+
+static json_t *sorted_counts(const json_t *obj)
+{
+    const char *keys[256];
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach ((json_t *)(uintptr_t)obj, k, v)
+        if (n < 256)
+            keys[n++] = k;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+            const char *tmp = keys[j];
+            keys[j] = keys[j - 1];
+            keys[j - 1] = tmp;
+        }
+    json_t *out = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
+    return out;
+}
+
+static json_t *build_manifest(run_ctx *x, const fw_xrun_target *t, int version, long long members,
+                              json_t *params, json_t *files)
+{
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_t *m = json_object(), *counts = json_object();
+    long long rejected = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach (x->rejected, k, v)
+        rejected += json_integer_value(v);
+    json_object_set_new(m, "dataset", t->dataset ? json_string(t->dataset) : json_null());
+    json_object_set_new(m, "version", t->dataset ? json_integer(version) : json_null());
+    json_object_set_new(m, "format", json_string(fw_xfmt_name(x->o->fmt)));
+    json_object_set_new(m, "style", json_string(x->o->fmt == FW_XFMT_PREFERENCE_TRL ? "trl" : "openai"));
+    json_object_set_new(m, "schema_version", json_integer(1));
+    json_object_set_new(m, "flywheel_version", json_string(FW_VERSION_STR));
+    json_object_set_new(m, "created_at", json_string(ts));
+    json_object_set(m, "parameters", params);
+    json_object_set_new(m, "members", json_integer(members));
+    for (int i = 0; i < FW_XSPLIT_COUNT; i++)
+        json_object_set_new(counts, fw_xsplit_name((fw_xsplit)i), json_integer((json_int_t)x->lines[i]));
+    json_object_set_new(m, "lines", counts);
+    json_object_set_new(m, "rejected_total", json_integer(rejected));
+    json_object_set_new(m, "rejected", sorted_counts(x->rejected));
+    json_object_set(m, "files", files);
+    return m;
+}
+
+static int write_manifest(const json_t *m, const char *path, char *errbuf, size_t errsize)
+{
+    if (json_dump_file(m, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+        snprintf(errbuf, errsize, "could not write file \"%s\"", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Compares the files of a re-export with the recorded manifest. */
+static int same_files(const json_t *recorded, const json_t *files, char *errbuf, size_t errsize)
+{
+    const json_t *rf = json_object_get(recorded, "files");
+    size_t i;
+    const json_t *f;
+    json_array_foreach (files, i, f) {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const char *sha = json_string_value(json_object_get(f, "sha256"));
+        size_t j;
+        const json_t *g;
+        int found = 0;
+        json_array_foreach (rf, j, g) {
+            if (strcmp(json_string_value(json_object_get(g, "name")) ? json_string_value(json_object_get(g, "name")) : "", name) != 0)
+                continue;
+            found = 1;
+            if (strcmp(json_string_value(json_object_get(g, "sha256")) ? json_string_value(json_object_get(g, "sha256")) : "", sha) != 0) {
+                snprintf(errbuf, errsize, "re-exported file \"%s\" differs from the recorded version (sha256 %s, recorded %s)",
+                         name, sha, json_string_value(json_object_get(g, "sha256")));
+                return 0;
+            }
+        }
+        if (!found && strcmp(name, "-") != 0) {
+            snprintf(errbuf, errsize, "re-exported file \"%s\" is not in the recorded manifest", name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Bench only: COPY the stream query's rows to stdout, nothing else. */
+static int baseline_copy(PGconn *c, const char *sql, char *errbuf, size_t errsize)
+{
+    fw_xbuf q = {0};
+    fw_xbuf_adds(&q, "COPY (");
+    fw_xbuf_adds(&q, sql);
+    fw_xbuf_adds(&q, ") TO STDOUT");
+    PGresult *r = PQexec(c, q.data);
+    fw_xbuf_free(&q);
+    if (!pg_ok(c, r, PGRES_COPY_OUT, "start the baseline COPY", errbuf, errsize)) {
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    char *buf;
+    int n;
+    while ((n = PQgetCopyData(c, &buf, 0)) > 0) {
+        if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+            PQfreemem(buf);
+            snprintf(errbuf, errsize, "could not write the baseline COPY");
+            return -1;
+        }
+        PQfreemem(buf);
+    }
+    r = PQgetResult(c);
+    int ok = pg_ok(c, r, PGRES_COMMAND_OK, "finish the baseline COPY", errbuf, errsize);
+    PQclear(r);
+    fflush(stdout);
+    return ok ? 0 : -1;
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+/* Loads a recorded version's parameters into o; *params_out keeps the
+ * strings o points to alive, *manifest_out is the recorded manifest. */
+static int load_version(PGconn *c, fw_xopts *o, const fw_xrun_target *t, json_t **params_out,
+                        json_t **manifest_out, long long *members, char *errbuf, size_t errsize)
+{
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", t->version);
+    const char *p[2] = {t->dataset, ver};
+    PGresult *r = PQexecParams(c, "SELECT parameters::text, manifest::text, members "
+                                  "FROM flywheel.dataset_versions WHERE dataset = $1 AND version = $2::integer",
+                               2, NULL, p, NULL, NULL, 0);
+    if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the dataset version", errbuf, errsize)) {
+        PQclear(r);
+        return -1;
+    }
+    if (PQntuples(r) != 1 || PQgetisnull(r, 0, 1)) {
+        snprintf(errbuf, errsize, "dataset \"%s\" has no version %d\nhint: Run `flywheel dataset list` to see the recorded versions.",
+                 t->dataset, t->version);
+        PQclear(r);
+        return -1;
+    }
+    *params_out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    *manifest_out = json_loads(PQgetvalue(r, 0, 1), 0, NULL);
+    *members = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+    PQclear(r);
+    if (!*params_out || !*manifest_out)
+        return -1;
+    return fw_xopts_from_json(o, *params_out, errbuf, errsize);
+}
+
+/* Records a new version row (members follow) and returns its number. */
+static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, const json_t *params,
+                       int *version, char *errbuf, size_t errsize)
+{
+    char *ptext = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    const char *p[4] = {t->dataset, t->description ? t->description : "", fw_xfmt_name(o->fmt), ptext};
+    PGresult *r = PQexecParams(c, "INSERT INTO flywheel.datasets (name, description) VALUES ($1, $2) "
+                                  "ON CONFLICT (name) DO NOTHING", 2, NULL, p, NULL, NULL, 0);
+    int ok = pg_ok(c, r, PGRES_COMMAND_OK, "create the dataset", errbuf, errsize);
+    PQclear(r);
+    if (ok) {
+        /* The row lock serialises concurrent exports into one dataset. */
+        r = PQexecParams(c, "WITH d AS (SELECT name FROM flywheel.datasets WHERE name = $1 FOR UPDATE) "
+                            "INSERT INTO flywheel.dataset_versions (dataset, version, format, parameters) "
+                            "SELECT d.name, coalesce((SELECT max(version) FROM flywheel.dataset_versions v "
+                            "WHERE v.dataset = d.name), 0) + 1, $3, $4::jsonb FROM d RETURNING version",
+                         4, NULL, p, NULL, NULL, 0);
+        ok = pg_ok(c, r, PGRES_TUPLES_OK, "record the dataset version", errbuf, errsize) && PQntuples(r) == 1;
+        if (ok)
+            *version = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    free(ptext);
+    return ok ? 0 : -1;
+}
+
+static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int show,
+                  char *errbuf, size_t errsize)
+{
+    fw_xbuf decl = {0};
+    fw_xbuf_adds(&decl, "DECLARE fw_export_cur NO SCROLL CURSOR FOR ");
+    fw_xbuf_adds(&decl, sql);
+    int rc = exec_cmd(c, decl.data, "open the export cursor", errbuf, errsize);
+    fw_xbuf_free(&decl);
+    if (rc)
+        return -1;
+    long long done = 0;
+    double t0 = now_s(), last = 0;
+    char fetch[64];
+    snprintf(fetch, sizeof fetch, "FETCH %d FROM fw_export_cur", FW_XRUN_BATCH);
+    for (;;) {
+        PGresult *r = PQexec(c, fetch);
+        if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the export rows", errbuf, errsize)) {
+            PQclear(r);
+            return -1;
+        }
+        int n = PQntuples(r);
+        if (n > 0 && PQnfields(r) != C_NCOLS) {
+            snprintf(errbuf, errsize, "unexpected export row shape");
+            PQclear(r);
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            if (process_row(x, r, i)) {
+                if (!x->err[0])
+                    snprintf(errbuf, errsize, "out of memory");
+                PQclear(r);
+                return -1;
+            }
+        PQclear(r);
+        done += n;
+        if (show && (n == 0 || now_s() - last > 0.2)) {
+            last = now_s();
+            progress(done, total, t0, n == 0);
+        }
+        if (n == 0)
+            break;
+    }
+    return exec_cmd(c, "CLOSE fw_export_cur", "close the export cursor", errbuf, errsize);
+}
+
+int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, size_t errsize)
+{
+    run_ctx x = {0};
+    json_t *params = NULL, *recorded = NULL, *rubric = NULL, *files = NULL, *manifest = NULL;
+    fw_xbuf comparable = {0}, sql = {0};
+    fw_xsql sel = {0};
+    char *qtable = NULL, *qdataset = NULL, *qversion = NULL, *mtext = NULL;
+    long long members = 0;
+    int version = t->version, rc = 1, in_txn = 0;
+    char verstr[16];
+
+    errbuf[0] = '\0';
+    x.o = o;
+    x.err = errbuf;
+    x.errsize = errsize;
+    x.rejected = json_object();
+    if (exec_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", "start a transaction", errbuf, errsize))
+        goto done;
+    in_txn = 1;
+    if (t->version > 0) {
+        if (load_version(conn, o, t, &params, &recorded, &members, errbuf, errsize))
+            goto done;
+    }
+    x.fo.fmt = o->fmt;
+    x.fo.weights = o->weights;
+    x.fo.negative_label = o->negative_label;
+    if (load_rubric(conn, o, &x, &rubric, &comparable, errbuf, errsize))
+        goto done;
+    x.fo.score_field = o->score_field;
+    const char *table = t->dataset ? MEMBERS_TABLE : TEMP_TABLE;
+    if (t->version <= 0) {
+        params = fw_xopts_to_json(o);
+        if (!params) {
+            snprintf(errbuf, errsize, "out of memory");
+            goto done;
+        }
+        if (t->dataset) {
+            if (new_version(conn, o, t, params, &version, errbuf, errsize))
+                goto done;
+        } else {
+            version = 0;
+            if (exec_cmd(conn, "CREATE TEMP TABLE fw_export_members (LIKE flywheel.dataset_members "
+                               "INCLUDING DEFAULTS) ON COMMIT DROP",
+                         "create the member table", errbuf, errsize))
+                goto done;
+        }
+        snprintf(verstr, sizeof verstr, "%d", version);
+        sel.params[0] = t->dataset ? t->dataset : "";
+        sel.params[1] = verstr;
+        sel.nparams = 2;
+        if (fw_xselect_build(o, table, comparable.data, &sel, errbuf, errsize)) {
+            rc = 2;
+            goto done;
+        }
+        PGresult *r = PQexecParams(conn, sel.sql.data, sel.nparams, NULL, sel.params, NULL, NULL, 0);
+        if (!pg_ok(conn, r, PGRES_COMMAND_OK, "select the export rows", errbuf, errsize)) {
+            PQclear(r);
+            goto done;
+        }
+        members = strtoll(PQcmdTuples(r), NULL, 10);
+        PQclear(r);
+    }
+    snprintf(verstr, sizeof verstr, "%d", version);
+    qdataset = PQescapeLiteral(conn, t->dataset ? t->dataset : "", strlen(t->dataset ? t->dataset : ""));
+    qversion = PQescapeLiteral(conn, verstr, strlen(verstr));
+    if (!qdataset || !qversion) {
+        snprintf(errbuf, errsize, "out of memory");
+        goto done;
+    }
+    {
+        size_t n = strlen(STREAM_SQL) + strlen(table) + strlen(qdataset) + strlen(qversion) + 32;
+        char *s = malloc(n);
+        if (!s) {
+            snprintf(errbuf, errsize, "out of memory");
+            goto done;
+        }
+        snprintf(s, n, STREAM_SQL, table, qdataset, qversion);
+        fw_xbuf_adds(&sql, s);
+        free(s);
+    }
+    if (t->baseline_copy) {
+        rc = baseline_copy(conn, sql.data, errbuf, errsize) ? 1 : 0;
+        goto done;
+    }
+    if (o->redact_detectors || o->nredact_rules) {
+        x.redactor = fwr_new(o->redact_detectors);
+        if (!x.redactor) {
+            snprintf(errbuf, errsize, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < o->nredact_rules; i++) {
+            const char *eq = strchr(o->redact_rules[i], '=');
+            char label[64], err[256];
+            if (!eq || eq == o->redact_rules[i] || (size_t)(eq - o->redact_rules[i]) >= sizeof label) {
+                snprintf(errbuf, errsize, "invalid redaction rule \"%s\"\nhint: Write LABEL=REGEX.", o->redact_rules[i]);
+                rc = 2;
+                goto done;
+            }
+            snprintf(label, sizeof label, "%.*s", (int)(eq - o->redact_rules[i]), o->redact_rules[i]);
+            if (fwr_add_regex(x.redactor, label, eq + 1, err, sizeof err)) {
+                snprintf(errbuf, errsize, "invalid redaction rule \"%s\": %s", o->redact_rules[i], err);
+                rc = 2;
+                goto done;
+            }
+        }
+    }
+    if (open_outputs(&x, t, errbuf, errsize))
+        goto done;
+    int show = t->progress > 0 || (t->progress < 0 && isatty(STDERR_FILENO));
+    if (stream(conn, &x, sql.data, members, show && !t->quiet, errbuf, errsize))
+        goto done;
+    files = json_array();
+    if (close_outputs(&x, t, files, errbuf, errsize))
+        goto done;
+    manifest = build_manifest(&x, t, version, members, params, files);
+    if (t->out_dir && strcmp(t->out_dir, "-") != 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/manifest.json", t->out_dir);
+        if (write_manifest(manifest, path, errbuf, errsize))
+            goto done;
+    } else if (t->manifest_path && write_manifest(manifest, t->manifest_path, errbuf, errsize)) {
+        goto done;
+    }
+    if (t->dataset && t->version <= 0) {
+        mtext = json_dumps(manifest, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char mem[32];
+        snprintf(mem, sizeof mem, "%lld", members);
+        const char *p[4] = {t->dataset, verstr, mtext, mem};
+        PGresult *r = PQexecParams(conn, "UPDATE flywheel.dataset_versions SET manifest = $3::jsonb, "
+                                         "members = $4::bigint WHERE dataset = $1 AND version = $2::integer",
+                                   4, NULL, p, NULL, NULL, 0);
+        int ok = pg_ok(conn, r, PGRES_COMMAND_OK, "record the manifest", errbuf, errsize);
+        PQclear(r);
+        if (!ok)
+            goto done;
+    }
+    if (exec_cmd(conn, "COMMIT", "commit", errbuf, errsize))
+        goto done;
+    in_txn = 0;
+    rc = 0;
+    if (recorded && !same_files(recorded, files, errbuf, errsize))
+        rc = 3;
+    if (!t->quiet) {
+        fprintf(stderr, "flywheel export: %s%s%s%s%lld members, lines train=%llu validation=%llu test=%llu, rejected %lld\n",
+                t->dataset ? "dataset \"" : "", t->dataset ? t->dataset : "", t->dataset ? "\" version " : "",
+                t->dataset ? verstr : "", members, (unsigned long long)x.lines[0],
+                (unsigned long long)x.lines[1], (unsigned long long)x.lines[2],
+                (long long)json_integer_value(json_object_get(manifest, "rejected_total")));
+        if (t->dataset)
+            fprintf(stderr, "%s", "");
+    }
+done:
+    if (in_txn)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    abort_outputs(&x);
+    fwr_free(x.redactor);
+    fw_xdedupe_free(&x.seen);
+    fw_xbuf_free(&x.line);
+    fw_xbuf_free(&x.scratch);
+    fw_xbuf_free(&comparable);
+    fw_xbuf_free(&sql);
+    fw_xsql_free(&sel);
+    json_decref(x.rejected);
+    json_decref(params);
+    json_decref(recorded);
+    json_decref(rubric);
+    json_decref(files);
+    json_decref(manifest);
+    PQfreemem(qtable);
+    PQfreemem(qdataset);
+    PQfreemem(qversion);
+    free(mtext);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * One export from start to end: resolve the members (or load a recorded
+ * version), stream them from PostgreSQL through a server-side cursor, turn
+ * each into lines (export_fmt), redact, validate, dedupe, split, write, and
+ * finish with the manifest, recorded with the version in the same
+ * transaction as its members.
+ *
+ * Memory: one FETCH batch of rows (FW_XRUN_BATCH) and the lines of one row
+ * at a time, the output buffers, and the dedupe set (about 16 bytes per
+ * distinct line written; off with dedupe disabled).
+ */
+#ifndef FW_EXPORT_RUN_H
+#define FW_EXPORT_RUN_H
+
+#include "export_select.h"
+
+#include <libpq-fe.h>
+
+#define FW_XRUN_BATCH 1000
+
+typedef struct {
+    const char *dataset;     /* record a version of this dataset; NULL: ad hoc */
+    int version;             /* > 0: re-export this recorded version */
+    const char *description; /* of a new dataset */
+    const char *out_dir;     /* directory, or NULL / "-" for stdout */
+    const char *only_split;  /* with stdout: write only this split */
+    const char *manifest_path; /* with stdout: where the manifest goes (optional) */
+    int progress;            /* 1 on, 0 off, -1 when stderr is a terminal */
+    int quiet;
+    const char *baseline_copy; /* bench only: run COPY (stream query) TO this file instead */
+} fw_xrun_target;
+
+/*
+ * Runs the export. `o` holds the options of a new export; for a re-export
+ * its recorded fields are replaced by the version's parameters. Returns 0,
+ * 1 on failure (errbuf filled, nothing recorded), or 3 when a re-export's
+ * files differ from the recorded sha256s (files written, errbuf says which).
+ */
+int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, size_t errsize);
+
+#endif

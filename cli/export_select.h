@@ -1,0 +1,102 @@
+/*
+ * What an export selects and how, as one options structure, its JSON form
+ * (the `parameters` recorded with a dataset version), and the SQL that
+ * resolves a selection into member rows.
+ *
+ * Selection happens in two steps so that a new export and the re-export of
+ * a recorded version run the very same streaming query:
+ *   1. resolve: INSERT INTO <members> SELECT the matching generations (and,
+ *      with a queue, the review items and the exact label ids the consensus
+ *      rule uses), server side, in export order;
+ *   2. stream: read the members joined to their generations and resolved
+ *      labels (export_run).
+ * Every value from the command line reaches the SQL as a bound parameter;
+ * only fixed fragments of this file are concatenated.
+ */
+#ifndef FW_EXPORT_SELECT_H
+#define FW_EXPORT_SELECT_H
+
+#include "export_buf.h"
+#include "export_check.h"
+#include "export_split.h"
+
+#include <jansson.h>
+
+#define FW_XMAX_LIST 32
+#define FW_XMAX_PARAMS 160
+
+typedef struct {
+    /* selection (recorded for information; step 1 only) */
+    const char *queue;
+    const char *consensus; /* all | majority | adjudicated */
+    const char *where[FW_XMAX_LIST];
+    int nwhere;
+    const char *feedback[FW_XMAX_LIST];
+    int nfeedback;
+    const char *tags[FW_XMAX_LIST];
+    int ntags;
+    const char *since, *until, *project, *environment, *model, *release;
+    const char *prompt_template, *prompt_version;
+    long long limit; /* 0: none */
+
+    /* shape of the lines (recorded; both steps) */
+    fw_xfmt fmt;
+    int weights;
+    const char *score_field;
+    const char *negative_label;
+    long max_tokens;
+    const char *rubric_name; /* resolved from the queue */
+    int rubric_version;
+
+    /* splits, dedupe, redaction, output encoding (recorded) */
+    const char *seed;
+    double ratios[FW_XSPLIT_COUNT];
+    const char *group_by; /* conversation | user | trace */
+    int dedupe;
+    unsigned redact_detectors; /* FWR_* bits; 0: no redaction */
+    const char *redact_rules[FW_XMAX_LIST]; /* "LABEL=REGEX" */
+    int nredact_rules;
+    int zstd_level; /* 0: plain */
+} fw_xopts;
+
+/* Defaults: consensus all, seed "0", 80/10/10, group by conversation, dedupe
+ * on, negative label "none", no redaction, plain files. */
+void fw_xopts_init(fw_xopts *o);
+
+/* The recorded parameters of o, keys in a fixed order. NULL if out of memory. */
+json_t *fw_xopts_to_json(const fw_xopts *o);
+
+/*
+ * Fills the recorded fields of o from parameters p (as written by
+ * fw_xopts_to_json). Strings point into p, which must outlive o. Returns 0,
+ * or -1 with errbuf filled when p is not a valid parameter object.
+ */
+int fw_xopts_from_json(fw_xopts *o, const json_t *p, char *errbuf, size_t errsize);
+
+/* A SQL statement under construction with its bound parameters. */
+typedef struct {
+    fw_xbuf sql;
+    const char *params[FW_XMAX_PARAMS];
+    int nparams;
+    char owned[FW_XMAX_PARAMS][32]; /* storage for formatted numbers */
+} fw_xsql;
+
+/*
+ * Builds step 1: an INSERT INTO `table` (flywheel.dataset_members or the
+ * session's temporary pg_temp.fw_export_members) of the selected members,
+ * tagged with dataset $1 and version $2 (the caller binds those two first:
+ * q->params[0], q->params[1]). `comparable` is the list of the rubric's
+ * comparable fields (boolean, category, number, pairwise) as a PostgreSQL
+ * array literal, for the majority rule. Returns 0, or -1 with errbuf filled
+ * (a malformed --where or --feedback predicate, too many parameters).
+ */
+int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparable, fw_xsql *q,
+                     char *errbuf, size_t errsize);
+
+void fw_xsql_free(fw_xsql *q);
+
+/* Adds a parameter and appends its placeholder ($n) to the SQL. Returns 0
+ * or -1 when there are too many parameters. */
+int fw_xsql_param(fw_xsql *q, const char *value);
+
+#endif
