@@ -122,6 +122,26 @@ static const char Q_QUEUES[] =
     " extract(epoch FROM oldest_open_age)::float8 AS oldest_open_age_s"
     " FROM flywheel.review_progress ORDER BY queue";
 
+/* Review activity in the window (needs V0032's views). */
+static const char Q_REVIEW[] =
+    "SELECT (SELECT count(*) FROM flywheel.review_label_facts"
+    "        WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz"
+    "          AND NOT is_adjudication) AS \"review.labels\","
+    " (SELECT count(DISTINCT reviewer) FROM flywheel.review_label_facts"
+    "        WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz)"
+    "   AS \"review.reviewers\","
+    " count(*) AS \"review.items_finished\","
+    " percentile_cont(0.5) WITHIN GROUP (ORDER BY time_to_label_s)"
+    "   AS \"review.time_to_label_p50_s\","
+    " percentile_cont(0.9) WITHIN GROUP (ORDER BY time_to_label_s)"
+    "   AS \"review.time_to_label_p90_s\" "
+    "FROM flywheel.review_item_facts"
+    " WHERE finished AND completed_at >= $1::timestamptz AND completed_at < $2::timestamptz";
+
+static const char Q_COVERAGE[] =
+    "SELECT coalesce(avg(labelled::int), 0)::float8 AS \"review.label_coverage\""
+    " FROM flywheel.label_coverage_facts WHERE " WINDOW_SQL;
+
 typedef struct {
     PGconn *conn;
     const char *params[3]; /* from, to, project (NULL = all) */
@@ -466,6 +486,16 @@ static void render_text(json_t *doc, FILE *f)
     else
         fputs("; no collector has stored offsets yet\n", f);
 
+    if (json_is_object(json_object_get(doc, "review"))) {
+        json_t *p50 = jget(doc, "review.time_to_label_p50_s");
+        json_t *p50_ms = json_is_number(p50) ? json_real(json_number_value(p50) * 1000) : NULL;
+        fprintf(f, "review        %s labels by %.0f reviewers, %s items finished "
+                   "(time to label p50 %s); %s of generations labelled\n",
+                fmt_count(a, sizeof a, jnum(doc, "review.labels")), jnum(doc, "review.reviewers"),
+                fmt_count(b, sizeof b, jnum(doc, "review.items_finished")),
+                fmt_ms(c, sizeof c, p50_ms), fmt_pct(d, sizeof d, jget(doc, "review.label_coverage")));
+        json_decref(p50_ms);
+    }
     json_t *models = json_object_get(doc, "by_model");
     if (json_array_size(models) > 0) {
         fprintf(f, "\nby model\n  %-28s %8s %6s %9s %9s %9s %9s %6s %10s\n", "MODEL", "GENS",
@@ -613,9 +643,11 @@ int fw_cmd_stats(int argc, char **argv)
         goto fail;
 
     /* Review queues exist once the review migration is applied. */
-    PGresult *has = PQexec(ctx.conn, "SELECT to_regclass('flywheel.review_progress') IS NOT NULL");
-    int have_queues = has && PQresultStatus(has) == PGRES_TUPLES_OK && PQntuples(has) == 1 &&
-                      PQgetvalue(has, 0, 0)[0] == 't';
+    PGresult *has = PQexec(ctx.conn, "SELECT to_regclass('flywheel.review_progress') IS NOT NULL,"
+                                     " to_regclass('flywheel.review_item_facts') IS NOT NULL");
+    int ok = has && PQresultStatus(has) == PGRES_TUPLES_OK && PQntuples(has) == 1;
+    int have_queues = ok && PQgetvalue(has, 0, 0)[0] == 't';
+    int have_review = ok && PQgetvalue(has, 0, 1)[0] == 't';
     PQclear(has);
     if (have_queues) {
         if (run_into(&ctx, doc, Q_QUEUES, 0, "queues"))
@@ -623,6 +655,9 @@ int fw_cmd_stats(int argc, char **argv)
     } else if (json_object_set_new(doc, "queues", json_null()) != 0) {
         goto fail;
     }
+    if (have_review &&
+        (run_into(&ctx, doc, Q_REVIEW, 2, NULL) || run_into(&ctx, doc, Q_COVERAGE, 3, NULL)))
+        goto fail;
 
     if (as_json) {
         if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {

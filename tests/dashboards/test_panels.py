@@ -39,13 +39,17 @@ EXPECTED = os.path.join(fwdash.HERE, "expected_columns.json")
 PINNED = {
     "overview.json": "flywheel-overview",
     "quality.json": "flywheel-quality",
+    "review.json": "flywheel-review",
     "collector.json": "flywheel-collector",
 }
 PANEL_TYPES = {"row", "stat", "timeseries", "table", "barchart", "gauge", "bargauge", "piechart", "text"}
 NUMERIC = {"smallint", "integer", "bigint", "numeric", "real", "double precision"}
 TIME_TYPES = {"timestamp with time zone", "timestamp without time zone", "double precision",
               "bigint", "numeric"}
-EVENT_VIEWS = {"generation_facts", "feedback_facts", "dead_letter_facts"}
+# Views with a row per event, which a panel must bound by time.
+EVENT_VIEWS = {"generation_facts", "feedback_facts", "feedback_events", "dead_letter_facts",
+               "label_coverage_facts", "review_item_facts", "review_label_facts",
+               "review_item_agreement"}
 
 
 # ---------------------------------------------------------------------------
@@ -282,9 +286,7 @@ def main():
 
     db = fwdash.TestDb("dash_panels")
     db.seed(n=20000, days=3, project="demo")
-    extra_sql = os.path.join(fwdash.HERE, "seed_review.sql")
-    if os.path.exists(extra_sql):
-        fwdash.psql(db.dsn, open(extra_sql).read())
+    fwdash.psql(db.dsn, open(os.path.join(fwdash.HERE, "seed_review.sql")).read())
     reader = db.reader_role()
 
     # The reader role may read the views and nothing else.

@@ -47,6 +47,7 @@ def close(name, got, want, rel=1e-6):
 def main():
     db = fwdash.TestDb("dash_stats")
     db.seed(n=6000, days=2, project="demo")
+    fwdash.psql(db.dsn, open(os.path.join(fwdash.HERE, "seed_review.sql")).read())
     reader = db.reader_role()
     fw = os.path.join(db.build, "cli", "flywheel")
     frm, to = one(db.dsn, "SELECT to_char(date_trunc('minute', now()) - interval '20 hours', "
@@ -114,10 +115,25 @@ def main():
         if doc["window"]["project"] != project:
             fail(f"{what} window.project is {doc['window']['project']!r}")
 
-    # Review queues: an array once the review schema exists (else null).
-    has_review = one(db.dsn, "SELECT to_regclass('flywheel.review_progress') IS NOT NULL")[0] == "t"
-    if has_review != isinstance(doc["queues"], list):
-        fail(f"queues is {doc['queues']!r} but review_progress exists: {has_review}")
+    # Review: queues and labels seeded by seed_review.sql, checked against
+    # the review tables.
+    doc = json.loads(stats(fw, reader, "--json", "--since", "1d").stdout)
+    queues = {q["queue"]: q for q in doc["queues"]}
+    want = one(db.dsn, "SELECT count(*) FILTER (WHERE status = 'pending' AND NOT is_gold), "
+                       "count(*) FILTER (WHERE status = 'labelled') FROM flywheel.review_items i "
+                       "JOIN flywheel.review_queues q ON q.id = i.queue_id WHERE q.name = 'dash_sample'")
+    close("dash_sample pending", queues["dash_sample"]["pending"], want[0])
+    close("dash_sample labelled", queues["dash_sample"]["labelled"], want[1])
+    want = one(db.dsn, "SELECT count(*) FILTER (WHERE NOT is_adjudication), count(DISTINCT reviewer) "
+                       "FROM flywheel.review_labels WHERE created_at > now() - interval '1 day'")
+    close("review labels", doc["review"]["labels"], want[0])
+    close("review reviewers", doc["review"]["reviewers"], want[1])
+    if not 0 < doc["review"]["label_coverage"] < 1:
+        fail(f"label coverage {doc['review']['label_coverage']}")
+    out = stats(fw, reader, "--since", "1d").stdout
+    for word in ("review queues", "dash_sample", "dash_errors", "labels by 3 reviewers"):
+        if word not in out:
+            fail(f"text summary lacks {word!r}:\n{out}")
 
     # A window with no data: zeros and nulls, no error.
     empty = json.loads(stats(fw, reader, "--json", "--since", "1h", "--project", "nope").stdout)
