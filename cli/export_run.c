@@ -626,7 +626,8 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
                        int *version, char *errbuf, size_t errsize)
 {
     char *ptext = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    const char *p[4] = {t->dataset, t->description ? t->description : "", fw_xfmt_name(o->fmt), ptext};
+    const char *p[2] = {t->dataset, t->description ? t->description : ""};
+    const char *p2[3] = {t->dataset, fw_xfmt_name(o->fmt), ptext};
     PGresult *r = PQexecParams(c, "INSERT INTO flywheel.datasets (name, description) VALUES ($1, $2) "
                                   "ON CONFLICT (name) DO NOTHING", 2, NULL, p, NULL, NULL, 0);
     int ok = pg_ok(c, r, PGRES_COMMAND_OK, "create the dataset", errbuf, errsize);
@@ -636,8 +637,8 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
         r = PQexecParams(c, "WITH d AS (SELECT name FROM flywheel.datasets WHERE name = $1 FOR UPDATE) "
                             "INSERT INTO flywheel.dataset_versions (dataset, version, format, parameters) "
                             "SELECT d.name, coalesce((SELECT max(version) FROM flywheel.dataset_versions v "
-                            "WHERE v.dataset = d.name), 0) + 1, $3, $4::jsonb FROM d RETURNING version",
-                         4, NULL, p, NULL, NULL, 0);
+                            "WHERE v.dataset = d.name), 0) + 1, $2, $3::jsonb FROM d RETURNING version",
+                         3, NULL, p2, NULL, NULL, 0);
         ok = pg_ok(c, r, PGRES_TUPLES_OK, "record the dataset version", errbuf, errsize) && PQntuples(r) == 1;
         if (ok)
             *version = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);

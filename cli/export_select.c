@@ -183,6 +183,14 @@ int fw_xsql_param(fw_xsql *q, const char *value)
     return 0;
 }
 
+int fw_xsql_param_copy(fw_xsql *q, const char *value)
+{
+    if (q->nparams == FW_XMAX_PARAMS || strlen(value) >= sizeof q->owned[0])
+        return -1;
+    snprintf(q->owned[q->nparams], sizeof q->owned[0], "%s", value);
+    return fw_xsql_param(q, q->owned[q->nparams]);
+}
+
 void fw_xsql_free(fw_xsql *q)
 {
     fw_xbuf_free(&q->sql);
@@ -238,19 +246,20 @@ static int add_where(fw_xsql *q, const char *text, char *name, char *errbuf, siz
     fw_xbuf_adds(&q->sql, " AND ");
     if (numeric) {
         fw_xbuf_adds(&q->sql, "jsonb_typeof(v.value -> ");
-        bad |= fw_xsql_param(q, name);
-        fw_xbuf_adds(&q->sql, ") = 'number' AND (v.value ->> ");
-        bad |= fw_xsql_param(q, name);
-        fw_xbuf_adds(&q->sql, ")::numeric ");
+        bad |= fw_xsql_param_copy(q, name);
+        fw_xbuf_adds(&q->sql, "::text) = 'number' AND (v.value ->> ");
+        bad |= fw_xsql_param_copy(q, name);
+        fw_xbuf_adds(&q->sql, "::text)::numeric ");
         fw_xbuf_adds(&q->sql, op);
         fw_xbuf_addc(&q->sql, ' ');
         bad |= fw_xsql_param(q, value);
         fw_xbuf_adds(&q->sql, "::numeric");
     } else {
-        fw_xbuf_adds(&q->sql, strcmp(op, "=") == 0 ? "(v.value ->> " : "(v.value ->> ");
-        bad |= fw_xsql_param(q, name);
-        fw_xbuf_adds(&q->sql, strcmp(op, "=") == 0 ? ") = " : ") IS DISTINCT FROM ");
+        fw_xbuf_adds(&q->sql, "(v.value ->> ");
+        bad |= fw_xsql_param_copy(q, name);
+        fw_xbuf_adds(&q->sql, strcmp(op, "=") == 0 ? "::text) = " : "::text) IS DISTINCT FROM ");
         bad |= fw_xsql_param(q, value);
+        fw_xbuf_adds(&q->sql, "::text");
     }
     return bad;
 }
@@ -267,7 +276,7 @@ static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, 
     fw_xbuf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE "
                           "(f.target_event_id = g.event_id OR (g.response_id IS NOT NULL AND "
                           "f.target_response_id = g.response_id)) AND f.name = ");
-    bad |= fw_xsql_param(q, name);
+    bad |= fw_xsql_param_copy(q, name);
     fw_xbuf_adds(&q->sql, " AND ");
     if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
         if (strcmp(op, "=") != 0 && strcmp(op, "!=") != 0) {
@@ -398,9 +407,10 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
         if (slot >= FW_XMAX_PARAMS) {
             bad = 1;
         } else {
-            snprintf(q->owned[slot], sizeof q->owned[slot], "%lld", o->limit);
+            char lim[32];
+            snprintf(lim, sizeof lim, "%lld", o->limit);
             fw_xbuf_adds(&q->sql, " LIMIT ");
-            bad |= fw_xsql_param(q, q->owned[slot]);
+            bad |= fw_xsql_param_copy(q, lim);
             fw_xbuf_adds(&q->sql, "::bigint");
         }
     }

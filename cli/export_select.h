@@ -78,7 +78,7 @@ typedef struct {
     fw_xbuf sql;
     const char *params[FW_XMAX_PARAMS];
     int nparams;
-    char owned[FW_XMAX_PARAMS][32]; /* storage for formatted numbers */
+    char owned[FW_XMAX_PARAMS][64]; /* storage for parameters built here (names, numbers) */
 } fw_xsql;
 
 /*
@@ -94,6 +94,9 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
                      char *errbuf, size_t errsize);
 
 void fw_xsql_free(fw_xsql *q);
+
+/* Like fw_xsql_param, but copies value (at most 63 bytes) into q. */
+int fw_xsql_param_copy(fw_xsql *q, const char *value);
 
 /* Adds a parameter and appends its placeholder ($n) to the SQL. Returns 0
  * or -1 when there are too many parameters. */
