@@ -14,3 +14,5 @@ endfunction()
 
 fwc_test(collector_unit_encode test_encode.c unit 30)
 fwc_test(collector_exact_100k test_exact.c integration 240)
+fwc_test(collector_poison test_poison.c integration 180)
+add_dependencies(collector_poison flywheel_cli)

@@ -132,7 +132,7 @@ fw_pg_class fw_sink_connect(fw_sink *s, char *err, size_t errsize)
                              "CREATE TEMP TABLE fw_stage_feedback "
                              "(LIKE flywheel.feedback INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;"
                              "CREATE TEMP TABLE fw_stage_dead_letters "
-                             "(LIKE flywheel.dead_letters INCLUDING DEFAULTS) "
+                             "(LIKE flywheel.dead_letters INCLUDING DEFAULTS INCLUDING IDENTITY) "
                              "ON COMMIT DELETE ROWS",
                              NULL, err, errsize);
     if (c != FW_PG_OK) {
