@@ -612,6 +612,11 @@ fw_agent_t *fw_agent_new(fw_conf_t *conf, char *errstr, size_t size)
         return NULL;
     }
     a->conf = conf;
+    if (fwq_init(&a->q, 0) != 0) {
+        free(a);
+        snprintf(errstr, size, "could not initialise the queue");
+        return NULL;
+    }
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -622,10 +627,7 @@ fw_agent_t *fw_agent_new(fw_conf_t *conf, char *errstr, size_t size)
     a->online = 1;
     if (fwi_conf_parse(conf, &a->s, errstr, size) != FW_OK)
         goto fail;
-    if (fwq_init(&a->q, (size_t)a->s.queue_max_bytes) != 0) {
-        snprintf(errstr, size, "could not initialise the queue");
-        goto fail;
-    }
+    a->q.max_bytes = (size_t)a->s.queue_max_bytes;
     if (a->s.redact_detectors || conf->n_regex || conf->redact_cb) {
         a->redactor = fwr_new(a->s.redact_detectors);
         if (!a->redactor) {

@@ -30,7 +30,7 @@ struct fwe_ctx {
     chunk *head; /* current chunk first; reset keeps only the largest */
     cslot *content;
     size_t n_content, cap_content;
-    char ***meta;
+    cslot *meta;
     size_t n_meta, cap_meta;
 };
 
@@ -100,8 +100,21 @@ static void *arena_alloc(fwe_ctx *c, size_t n)
         p_;                                                                                        \
     })
 
-static int add_content(fwe_ctx *c, char **slot, int flag)
+/* A scalar field or map value set twice keeps one slot: the later length. */
+static int relen(cslot *v, size_t n, char **slot, size_t len)
 {
+    for (size_t i = 0; i < n; i++)
+        if (v[i].slot == slot) {
+            v[i].len = len;
+            return 1;
+        }
+    return 0;
+}
+
+static int add_content(fwe_ctx *c, char **slot, int flag, size_t len)
+{
+    if (relen(c->content, c->n_content, slot, len))
+        return 0;
     if (c->n_content == c->cap_content) {
         size_t nc = c->cap_content ? c->cap_content * 2 : 64;
         cslot *nv = realloc(c->content, nc * sizeof *nv);
@@ -110,21 +123,23 @@ static int add_content(fwe_ctx *c, char **slot, int flag)
         c->content = nv;
         c->cap_content = nc;
     }
-    c->content[c->n_content++] = (cslot){slot, 0, flag};
+    c->content[c->n_content++] = (cslot){slot, len, flag};
     return 0;
 }
 
-static int add_meta(fwe_ctx *c, char **slot)
+static int add_meta(fwe_ctx *c, char **slot, size_t len)
 {
+    if (relen(c->meta, c->n_meta, slot, len))
+        return 0;
     if (c->n_meta == c->cap_meta) {
         size_t nc = c->cap_meta ? c->cap_meta * 2 : 64;
-        char ***nv = realloc(c->meta, nc * sizeof *nv);
+        cslot *nv = realloc(c->meta, nc * sizeof *nv);
         if (!nv)
             return -1;
         c->meta = nv;
         c->cap_meta = nc;
     }
-    c->meta[c->n_meta++] = slot;
+    c->meta[c->n_meta++] = (cslot){slot, len, 0};
     return 0;
 }
 
@@ -226,7 +241,7 @@ static char *str_of(const unsigned char *p)
 
 /* Sets a map entry (Event.attributes or PromptTemplate.variables); a later
  * value for the same key replaces the earlier one. */
-static int map_set(fwe_ctx *c, void ***arr, size_t *n, size_t cap, char *k, char *v,
+static int map_set(fwe_ctx *c, void ***arr, size_t *n, size_t cap, char *k, size_t klen, char *v,
                    const ProtobufCMessageDescriptor *d, char ***vslot)
 {
     for (size_t i = 0; i < *n; i++) {
@@ -248,7 +263,7 @@ static int map_set(fwe_ctx *c, void ***arr, size_t *n, size_t cap, char *k, char
     e->value = v;
     (*arr)[(*n)++] = e;
     *vslot = &e->value;
-    return add_meta(c, &e->key);
+    return add_meta(c, &e->key, klen);
 }
 
 static int decode(fwe_ctx *c, fw_entry *e, dec *d)
@@ -297,7 +312,7 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
                 case FW_FEEDBACK_AUTHOR_ID: fb->author_id = s; meta = &fb->author_id; break;
                 case FW_FEEDBACK_COMMENT:
                     fb->comment = s;
-                    if (add_content(c, &fb->comment, FWE_TR_OTHER | (FWI_OMIT_FB_COMMENT << 8)) < 0)
+                    if (add_content(c, &fb->comment, FWE_TR_OTHER | (FWI_OMIT_FB_COMMENT << 8), r.len) < 0)
                         return -1;
                     break;
                 }
@@ -318,17 +333,17 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
             case FW_GEN_REQUEST_EXTRA_JSON: d->rp.extra_json = s; d->has_rp = 1; meta = &d->rp.extra_json; break;
             case FW_GEN_TOOL_DEFINITIONS_JSON:
                 g->tool_definitions_json = s;
-                if (add_content(c, &g->tool_definitions_json, FWE_TR_TOOLDEFS | (FWI_OMIT_TOOLDEFS << 8)) < 0)
+                if (add_content(c, &g->tool_definitions_json, FWE_TR_TOOLDEFS | (FWI_OMIT_TOOLDEFS << 8), r.len) < 0)
                     return -1;
                 break;
             case FW_GEN_SYSTEM_INSTRUCTIONS:
                 g->system_instructions = s;
-                if (add_content(c, &g->system_instructions, FWE_TR_SYSINSTR | (FWI_OMIT_SYSINSTR << 8)) < 0)
+                if (add_content(c, &g->system_instructions, FWE_TR_SYSINSTR | (FWI_OMIT_SYSINSTR << 8), r.len) < 0)
                     return -1;
                 break;
             case FW_GEN_ERROR_MESSAGE:
                 g->error_message = s;
-                if (add_content(c, &g->error_message, FWE_TR_OTHER | (FWI_OMIT_ERROR << 8)) < 0)
+                if (add_content(c, &g->error_message, FWE_TR_OTHER | (FWI_OMIT_ERROR << 8), r.len) < 0)
                     return -1;
                 break;
             }
@@ -419,15 +434,15 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
                 return -1;
             char **vslot = NULL;
             if (r.tag == FWE_T_ATTR) {
-                if (map_set(c, &attrs, &d->ev.n_attributes, ptrs, s, str_of(v),
+                if (map_set(c, &attrs, &d->ev.n_attributes, ptrs, s, r.len, str_of(v),
                             &flywheel__v1__event__attributes_entry__descriptor, &vslot) < 0 ||
-                    add_meta(c, vslot) < 0)
+                    add_meta(c, vslot, r2.len) < 0)
                     return -1;
             } else {
                 d->has_pt = 1;
-                if (map_set(c, &pvars, &d->pt.n_variables, ptrs, s, str_of(v),
+                if (map_set(c, &pvars, &d->pt.n_variables, ptrs, s, r.len, str_of(v),
                             &flywheel__v1__prompt_template__variables_entry__descriptor, &vslot) < 0 ||
-                    add_content(c, vslot, FWE_TR_PVARS | (FWI_OMIT_PVARS << 8)) < 0)
+                    add_content(c, vslot, FWE_TR_PVARS | (FWI_OMIT_PVARS << 8), r2.len) < 0)
                     return -1;
             }
             break;
@@ -440,7 +455,7 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
             msg->role = (Flywheel__V1__Role)(r.aux & 0xff);
             msg->name = s;
             msg->parts = parts + n_parts;
-            if (add_meta(c, &msg->name) < 0)
+            if (add_meta(c, &msg->name, r.len) < 0)
                 return -1;
             if (msg_dir == FWE_DIR_INPUT)
                 in[g->n_input_messages++] = msg;
@@ -473,7 +488,7 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
                 part->content_case = r.tag == FWE_T_TEXT ? FLYWHEEL__V1__PART__CONTENT_TEXT
                                                          : FLYWHEEL__V1__PART__CONTENT_REASONING;
                 part->text = s; /* text and reasoning share the union */
-                if (add_content(c, &part->text, flag) < 0)
+                if (add_content(c, &part->text, flag, r.len) < 0)
                     return -1;
             } else if (r.tag == FWE_T_TOOL_CALL) {
                 fwe_rec r2, r3;
@@ -486,8 +501,8 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
                 tc->arguments_json = str_of(args);
                 part->content_case = FLYWHEEL__V1__PART__CONTENT_TOOL_CALL;
                 part->tool_call = tc;
-                if (add_meta(c, &tc->id) < 0 || add_meta(c, &tc->name) < 0 ||
-                    add_content(c, &tc->arguments_json, flag) < 0)
+                if (add_meta(c, &tc->id, r.len) < 0 || add_meta(c, &tc->name, r2.len) < 0 ||
+                    add_content(c, &tc->arguments_json, flag, r3.len) < 0)
                     return -1;
             } else {
                 fwe_rec r2;
@@ -500,7 +515,7 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
                 tr->content = str_of(ct);
                 part->content_case = FLYWHEEL__V1__PART__CONTENT_TOOL_CALL_RESPONSE;
                 part->tool_call_response = tr;
-                if (add_meta(c, &tr->id) < 0 || add_content(c, &tr->content, flag) < 0)
+                if (add_meta(c, &tr->id, r.len) < 0 || add_content(c, &tr->content, flag, r2.len) < 0)
                     return -1;
             }
             break;
@@ -533,7 +548,7 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
         default:
             break;
         }
-        if (meta && add_meta(c, meta) < 0)
+        if (meta && add_meta(c, meta, r.len) < 0)
             return -1;
     }
     return 0;
@@ -541,13 +556,13 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
 
 /* ---- encode ------------------------------------------------------------- */
 
-static int fix_string(fwe_ctx *c, char **slot, size_t *len_out)
+static int fix_string(fwe_ctx *c, char **slot, size_t *len_io)
 {
-    size_t n = strlen(*slot), nl = n;
+    size_t n = *len_io, nl = n;
     /* Fast path: plain ASCII without control surprises needs no copy. */
     const unsigned char *p = (const unsigned char *)*slot;
     size_t i = 0;
-    while (i < n && p[i] < 0x80)
+    while (i < n && p[i] < 0x80 && p[i] != 0)
         i++;
     if (i < n) {
         char *buf = arena_alloc(c, 3 * n + 1);
@@ -559,8 +574,7 @@ static int fix_string(fwe_ctx *c, char **slot, size_t *len_out)
         else
             nl = n;
     }
-    if (len_out)
-        *len_out = nl;
+    *len_io = nl;
     return 0;
 }
 
@@ -647,14 +661,17 @@ int fwe_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s, fwr_redactor *red
     }
 
     for (size_t i = 0; i < c->n_meta; i++)
-        if (fix_string(c, c->meta[i], NULL) < 0)
+        if (fix_string(c, c->meta[i].slot, &c->meta[i].len) < 0)
             return FWE_NOMEM;
     unsigned trunc = e->trunc;
     for (size_t i = 0; i < c->n_content; i++) {
         cslot *cs = &c->content[i];
         unsigned omit_bit = (unsigned)cs->flag >> 8;
         if (s->omit & omit_bit) {
-            *cs->slot = (char *)(uintptr_t)protobuf_c_empty_string;
+            /* Not protobuf_c_empty_string: protobuf-c would then skip a
+             * oneof text part entirely; the part stays, empty. */
+            static char omitted[1];
+            *cs->slot = omitted;
             cs->len = 0;
             continue;
         }

@@ -1,0 +1,50 @@
+# Agent (libflywheel) tests. Unit tests link flywheel_static and reach the
+# internal headers through flywheel_internal; integration tests use the
+# shared dev broker (FLYWHEEL_KAFKA_BOOTSTRAP, one topic per test) or an
+# in-process librdkafka mock cluster when they need to take brokers down.
+set(_at ${CMAKE_CURRENT_SOURCE_DIR}/agent)
+
+function(fw_agent_test name src labels timeout)
+  fw_add_test(NAME ${name} SOURCES agent/${src} LABELS ${labels} TIMEOUT ${timeout}
+    LIBS flywheel_internal)
+  target_include_directories(${name} PRIVATE ${_at})
+endfunction()
+
+fw_agent_test(agent_unit_queue test_queue.c unit 60)
+fw_agent_test(agent_unit_conf test_conf.c unit 30)
+fw_agent_test(agent_unit_encode test_encode.c unit 30)
+fw_agent_test(agent_unit_redact test_redact.c unit 30)
+fw_agent_test(agent_unit_spool test_spool.c unit 30)
+fw_agent_test(agent_integration_delivery test_delivery.c integration 120)
+fw_agent_test(agent_integration_outage test_outage.c integration 180)
+fw_agent_test(agent_integration_queue_full test_queue_full.c integration 120)
+fw_agent_test(agent_integration_fatal test_fatal.c integration 120)
+
+# The exported symbols of libflywheel.so are exactly the fw_* functions the
+# header declares.
+add_test(NAME agent_unit_symbols COMMAND bash ${_at}/test_symbols.sh
+  $<TARGET_FILE:flywheel> ${CMAKE_SOURCE_DIR}/agent/include/flywheel/flywheel.h)
+set_tests_properties(agent_unit_symbols PROPERTIES LABELS unit TIMEOUT 30)
+
+# The queue's concurrency test again under ThreadSanitizer, when the compiler
+# supports it (unless the whole build is already sanitized).
+include(CheckCSourceCompiles)
+set(CMAKE_REQUIRED_FLAGS -fsanitize=thread)
+set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=thread)
+check_c_source_compiles("int main(void) { return 0; }" FW_HAVE_TSAN)
+unset(CMAKE_REQUIRED_FLAGS)
+unset(CMAKE_REQUIRED_LINK_OPTIONS)
+if(FW_HAVE_TSAN AND NOT FW_SANITIZE)
+  add_executable(agent_unit_queue_tsan ${_at}/test_queue.c ${CMAKE_SOURCE_DIR}/agent/src/queue.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/support/fwtest.c)
+  target_include_directories(agent_unit_queue_tsan PRIVATE ${_at} ${CMAKE_SOURCE_DIR}/agent/src
+    ${CMAKE_CURRENT_SOURCE_DIR}/support)
+  target_compile_definitions(agent_unit_queue_tsan PRIVATE FWT_BUILD_DIR="${CMAKE_BINARY_DIR}")
+  target_compile_options(agent_unit_queue_tsan PRIVATE -fsanitize=thread -g -O1)
+  target_link_options(agent_unit_queue_tsan PRIVATE -fsanitize=thread)
+  target_link_libraries(agent_unit_queue_tsan PRIVATE fw_common PkgConfig::LIBPQ Threads::Threads
+    fw_warnings)
+  add_test(NAME agent_unit_queue_tsan COMMAND agent_unit_queue_tsan)
+  set_tests_properties(agent_unit_queue_tsan PROPERTIES LABELS unit TIMEOUT 120
+    ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1 exitcode=66")
+endif()

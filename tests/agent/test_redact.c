@@ -1,0 +1,95 @@
+/*
+ * Redaction detectors, each with true and false positives, operator regular
+ * expressions, the custom callback, overlaps and the Luhn check.
+ */
+#include "fwtest.h"
+#include "redact.h"
+
+static fwr_redactor *R;
+
+static void expect(const char *in, const char *want)
+{
+    char *out = NULL;
+    size_t n;
+    int rc = fwr_apply(R, in, strlen(in), &out, &n);
+    FWT_CHECK_MSG(rc >= 0, "fwr_apply failed on \"%s\"", in);
+    const char *got = rc ? out : in;
+    FWT_CHECK_MSG(strcmp(got, want) == 0, "redact(\"%s\") = \"%s\", expected \"%s\"", in, got,
+                  want);
+    if (rc)
+        FWT_CHECK_EQ_INT(n, strlen(out));
+    free(out);
+}
+
+static void cb(void *opaque, const char *text, size_t len, fwr_matches *m)
+{
+    (void)opaque;
+    const char *p = text;
+    while ((p = memmem(p, len - (size_t)(p - text), "Zorblax", 7))) {
+        FWT_CHECK(fwr_matches_add(m, (size_t)(p - text), 7, "CODENAME") == 0);
+        p += 7;
+    }
+    FWT_CHECK(fwr_matches_add(m, len, 1, "X") == -1); /* outside the text */
+}
+
+int main(void)
+{
+    FWT_CHECK(fwr_luhn_ok("4111111111111111", 16));
+    FWT_CHECK(!fwr_luhn_ok("4111111111111112", 16));
+    R = fwr_new(FWR_ALL);
+    FWT_CHECK(R);
+    /* e-mail */
+    expect("mail jane.doe+tag@example.co.uk now", "mail [EMAIL] now");
+    expect("user@localhost is not an address", "user@localhost is not an address");
+    expect("@handle and a@b.c", "@handle and a@b.c");
+    /* cards: Luhn-valid only, whole runs only */
+    expect("card 4111 1111 1111 1111 ok", "card [CARD] ok");
+    expect("card 4111-1111-1111-1111.", "card [CARD].");
+    expect("not a card 4111 1111 1111 1112", "not a card 4111 1111 1111 1112");
+    expect("id 41111111111111110000000", "id 41111111111111110000000");
+    /* phones */
+    expect("call +1 415 555 2671 today", "call [PHONE] today");
+    expect("call (415) 555-2671", "call [PHONE]");
+    expect("call 415-555-2671", "call [PHONE]");
+    expect("ts 1700000000123 and order 12345678901", "ts 1700000000123 and order 12345678901");
+    expect("date 2024-01-15", "date 2024-01-15");
+    /* IPv4 */
+    expect("from 192.168.1.20, to 10.0.0.1", "from [IP], to [IP]");
+    expect("version 1.2.3 and 999.1.1.1 and 1.2.3.4.5", "version 1.2.3 and 999.1.1.1 and 1.2.3.4.5");
+    /* secrets */
+    expect("key sk-proj-abcdefghijklmnopqrstuvwxyz012345", "key [SECRET]");
+    expect("Authorization: Bearer abcdefghijklmnop1234567890", "Authorization: Bearer [SECRET]");
+    expect("AKIAIOSFODNN7EXAMPLE here", "[SECRET] here");
+    expect("ghp_0123456789abcdefghijklmnopqrstuvwxyz", "[SECRET]");
+    expect("tok eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U x",
+           "tok [SECRET] x");
+    expect("{\"api_key\": \"abcd1234efgh5678\"}", "{\"api_key\": \"[SECRET]\"}");
+    expect("password=hunter2hunter2&x=1", "password=[SECRET]&x=1");
+    expect("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nafter",
+           "[SECRET]\nafter");
+    expect("sk-short and task-list and the token is here", "sk-short and task-list and the token is here");
+    expect("a risk-management plan", "a risk-management plan");
+    /* nothing to do */
+    expect("", "");
+    expect("plain text, nothing to see", "plain text, nothing to see");
+    fwr_free(R);
+
+    /* Only some detectors. */
+    R = fwr_new(FWR_EMAIL);
+    expect("a@b.io 4111 1111 1111 1111", "[EMAIL] 4111 1111 1111 1111");
+    fwr_free(R);
+
+    /* Operator rules and the callback; earlier rules win overlaps. */
+    char err[256];
+    FWT_CHECK(fwr_check_regex("(", err, sizeof err) == -1);
+    FWT_CHECK(strstr(err, "invalid regular expression") == err);
+    R = fwr_new(FWR_ALL);
+    FWT_CHECK(fwr_add_regex(R, "order", "ORD-[0-9]{4,}", err, sizeof err) == 0);
+    FWT_CHECK(fwr_add_regex(R, "empty", "(?:)", err, sizeof err) == 0);
+    fwr_set_callback(R, cb, NULL);
+    expect("order ORD-123456 for Zorblax at a@b.io", "order [ORDER] for [CODENAME] at [EMAIL]");
+    expect("ünïcödé ORD-9999 ✓", "ünïcödé [ORDER] ✓");
+    fwr_free(R);
+    fwr_free(NULL);
+    return 0;
+}
