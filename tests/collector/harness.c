@@ -77,6 +77,36 @@ int fwc_free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* Children still running when the test exits (a failed check) are killed,
+ * so a failing test never leaves a collector behind. */
+static pid_t g_children[32];
+
+static void kill_children(void)
+{
+    for (size_t i = 0; i < sizeof g_children / sizeof g_children[0]; i++)
+        if (g_children[i] > 0 && kill(g_children[i], SIGKILL) == 0)
+            waitpid(g_children[i], NULL, 0);
+}
+
+static void track_child(pid_t pid, int add)
+{
+    static int registered;
+    if (!registered) {
+        atexit(kill_children);
+        registered = 1;
+    }
+    for (size_t i = 0; i < sizeof g_children / sizeof g_children[0]; i++) {
+        if (add && g_children[i] <= 0) {
+            g_children[i] = pid;
+            return;
+        }
+        if (!add && g_children[i] == pid) {
+            g_children[i] = 0;
+            return;
+        }
+    }
+}
+
 void fwc_collector_start(fwc_proc *c, const char *dsn, const char *topic, const char *group,
                          const char *const *extra)
 {
@@ -108,6 +138,7 @@ void fwc_collector_start(fwc_proc *c, const char *dsn, const char *topic, const 
         _exit(127);
     }
     c->pid = pid;
+    track_child(pid, 1);
 }
 
 int fwc_collector_alive(fwc_proc *c)
@@ -117,6 +148,7 @@ int fwc_collector_alive(fwc_proc *c)
     int st;
     pid_t r = waitpid(c->pid, &st, WNOHANG);
     if (r == c->pid) {
+        track_child(c->pid, 0);
         c->pid = -1;
         return 0;
     }
@@ -139,6 +171,7 @@ int fwc_collector_signal(fwc_proc *c, int sig)
         int st;
         pid_t r = waitpid(c->pid, &st, WNOHANG);
         if (r == c->pid) {
+            track_child(c->pid, 0);
             c->pid = -1;
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         }
@@ -216,4 +249,32 @@ double fwc_metric(const char *text, const char *series)
             p++;
     }
     return -1;
+}
+
+double fwc_wait_metric(int port, const char *series, double min, int timeout_ms)
+{
+    static char body[1 << 18];
+    int64_t deadline = fwt_now_ms() + timeout_ms;
+    double v = -1;
+    for (;;) {
+        if (fwc_http_get(port, "/metrics", body, sizeof body) == 200)
+            v = fwc_metric(body, series);
+        if (v >= min || fwt_now_ms() > deadline)
+            return v;
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+long long fwc_wait_at_least(PGconn *conn, const char *sql, long long min, int timeout_ms)
+{
+    int64_t deadline = fwt_now_ms() + timeout_ms;
+    long long v;
+    for (;;) {
+        v = fwt_pg_int(conn, sql);
+        if (v >= min || fwt_now_ms() > deadline)
+            return v;
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
 }

@@ -60,3 +60,18 @@ double fwc_metric(const char *text, const char *series);
 int fwc_free_port(void);
 
 #endif
+
+/* SELECT count of generations + feedback. */
+#define FWC_ROWS_SQL                                                                               \
+    "SELECT (SELECT count(*) FROM flywheel.generations) + (SELECT count(*) FROM flywheel.feedback)"
+#define FWC_DISTINCT_SQL                                                                           \
+    "SELECT (SELECT count(DISTINCT event_id) FROM flywheel.generations) + "                        \
+    "(SELECT count(DISTINCT event_id) FROM flywheel.feedback)"
+
+/* Polls /metrics until `series` satisfies value >= min (or the deadline);
+ * returns the last value (-1 when unreachable). */
+double fwc_wait_metric(int port, const char *series, double min, int timeout_ms);
+
+/* Polls `sql` every 20 ms until its value is >= min or the deadline passes;
+ * returns the last value. */
+long long fwc_wait_at_least(PGconn *conn, const char *sql, long long min, int timeout_ms);
