@@ -11,3 +11,4 @@ endfunction()
 
 fw_add_dashboard_test(dashboards_panels test_panels.py)
 fw_add_dashboard_test(dashboards_stats test_stats.py)
+fw_add_dashboard_test(dashboards_explain test_explain.py)

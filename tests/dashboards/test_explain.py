@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""dashboards_explain: the dashboard queries prune partitions and use indexes.
+
+On a database seeded over 10 days (one daily partition each), every panel
+query of the dashboards that reads flywheel.generation_facts or
+flywheel.label_coverage_facts is expanded for a one-hour window and
+EXPLAINed (plan only): it must scan no daily partition of generations
+other than the one or two the window overlaps (plan-time partition
+pruning, which is what keeps the views fast at any table size). For the
+same window, the scan of that partition must go through an index
+(generations_*_event_time_idx or the project/time index), not a sequential
+scan; and the generation lookups of flywheel.feedback_facts and of
+has_feedback must be index scans.
+"""
+import datetime as dt
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fwdash  # noqa: E402
+from fwdash import fail  # noqa: E402
+import test_panels  # noqa: E402  (macro expansion and target listing)
+
+
+def plan_nodes(node, out):
+    out.append(node)
+    for child in node.get("Plans", []):
+        plan_nodes(child, out)
+    return out
+
+
+def explain(dsn, sql):
+    text = fwdash.psql(dsn, "EXPLAIN (FORMAT JSON) " + sql, fmt="raw")
+    return plan_nodes(json.loads(text)[0]["Plan"], [])
+
+
+def gen_partitions(nodes):
+    return [(n.get("Relation Name"), n["Node Type"], n.get("Index Name"))
+            for n in nodes
+            if re.fullmatch(r"generations_(\d{8}|default)", n.get("Relation Name") or "")]
+
+
+def main():
+    db = fwdash.TestDb("dash_explain")
+    db.seed(n=30000, days=10, project="demo")
+    fwdash.psql(db.dsn, open(os.path.join(fwdash.HERE, "seed_review.sql")).read())
+    fwdash.psql(db.dsn, "ANALYZE")
+    reader = db.reader_role()
+
+    # A one-hour window three days ago, inside one UTC day.
+    day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).replace(
+        hour=12, minute=0, second=0, microsecond=0)
+    ctx = {"from": day, "to": day + dt.timedelta(hours=1), "interval": 60,
+           "vars": {"project": ["'__all'"], "environment": ["'__all'"], "model": ["'__all'"],
+                    "queue": ["'__all'"]}}
+    allowed = {f"generations_{day:%Y%m%d}"}
+    nparts = int(fwdash.psql(db.dsn, "SELECT count(*) FROM pg_inherits "
+                                     "WHERE inhparent = 'flywheel.generations'::regclass",
+                             fmt="raw"))
+    if nparts < 11:
+        fail(f"expected at least 11 partitions of generations, found {nparts}")
+
+    dashboards = {}
+    for name in test_panels.PINNED:
+        dashboards[name] = json.load(open(os.path.join(test_panels.GRAFANA, "dashboards", name)))
+    checked = 0
+    for key, raw, _fmt in test_panels.sql_targets(dashboards):
+        if not re.search(r"flywheel\.(generation_facts|label_coverage_facts)\b", raw):
+            continue
+        sql = test_panels.expand(raw, ctx)
+        parts = gen_partitions(explain(reader, sql))
+        scanned = {p for p, _, _ in parts}
+        if not scanned:
+            fail(f"{key}: the plan reads no partition of generations?\n{sql}")
+        if scanned - allowed:
+            fail(f"{key}: not pruned to {sorted(allowed)}: scans {sorted(scanned)}")
+        seq = [p for p in parts if p[1] == "Seq Scan"]
+        if seq:
+            fail(f"{key}: sequential scan of {seq} for a one-hour window; expected the time index")
+        checked += 1
+    if checked < 20:
+        fail(f"only {checked} panel queries read generation_facts; the dashboards changed?")
+    print(f"{checked} panel queries: pruned to {sorted(allowed)} of {nparts} partitions, "
+          f"index scans only")
+
+    # feedback_facts: each feedback event finds its generation through the
+    # event-id index of each partition, never a sequential scan of one
+    # that holds rows.
+    frm, to = ctx["from"].isoformat(), ctx["to"].isoformat()
+    nodes = explain(reader, "SELECT model, avg(thumbs_up) FROM flywheel.feedback_facts "
+                            f"WHERE event_time BETWEEN '{frm}' AND '{to}' GROUP BY model")
+    populated = set(fwdash.psql(db.dsn, "SELECT c.relname FROM pg_class c JOIN pg_inherits i "
+                                        "ON i.inhrelid = c.oid WHERE c.reltuples > 0 AND "
+                                        "i.inhparent = 'flywheel.generations'::regclass",
+                                fmt="raw").split())
+    lookups = [p for p in gen_partitions(nodes) if p[0] in populated]
+    if not lookups:
+        fail("feedback_facts plan has no generation lookup")
+    bad = [p for p in lookups if "Index" not in p[1] and "Bitmap" not in p[1]]
+    if bad:
+        fail(f"feedback_facts looks generations up without an index: {bad}")
+    fb = [n for n in nodes if n.get("Relation Name") == "feedback"]
+    if not fb or any("Index" not in n["Node Type"] and "Bitmap" not in n["Node Type"] for n in fb):
+        fail(f"feedback_facts does not use feedback_time_idx for a one-hour window: "
+             f"{[(n['Node Type'], n.get('Index Name')) for n in fb]}")
+
+    # has_feedback: the per-generation probes hit the feedback target indexes.
+    nodes = explain(reader, "SELECT avg(has_feedback::int) FROM flywheel.generation_facts "
+                            f"WHERE event_time BETWEEN '{frm}' AND '{to}'")
+    fb = [n for n in nodes if n.get("Relation Name") == "feedback"]
+    idx = {n.get("Index Name") for n in fb}
+    if not fb or any("Index" not in n["Node Type"] for n in fb) \
+            or not {"feedback_target_event_idx", "feedback_target_response_idx"} <= idx:
+        fail(f"has_feedback probes: {[(n['Node Type'], n.get('Index Name')) for n in fb]}")
+    print("feedback lookups: index scans")
+
+
+if __name__ == "__main__":
+    fwdash.run_main(main)
