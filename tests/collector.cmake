@@ -20,3 +20,25 @@ fwc_test(collector_kill9 test_kill9.c integration 240)
 fwc_test(collector_two_members test_members.c integration 240)
 fwc_test(collector_replay_new_group test_replay.c integration 180)
 fwc_test(collector_pg_outage test_pg_outage.c integration 240)
+
+# libFuzzer target for decode + validate + encode, built with clang (the
+# rest of the build may use gcc) by a custom command over the same sources.
+find_program(FWC_CLANG NAMES clang clang-14)
+if(FWC_CLANG)
+  set(_fz_src ${CMAKE_SOURCE_DIR}/collector/src)
+  set(_fz_sources ${CMAKE_CURRENT_SOURCE_DIR}/collector/fuzz_decode.c ${_fz_src}/strbuf.c
+    ${_fz_src}/copyenc.c ${_fz_src}/decode.c ${_fz_src}/rows.c
+    ${CMAKE_BINARY_DIR}/schema/flywheel/v1/flywheel.pb-c.c)
+  add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/fuzz_decode
+    COMMAND ${FWC_CLANG} -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
+      -fno-sanitize-recover=all -I${_fz_src} -I${CMAKE_BINARY_DIR}/schema ${_fz_sources}
+      -lprotobuf-c -lm -o ${CMAKE_CURRENT_BINARY_DIR}/fuzz_decode
+    DEPENDS ${_fz_sources} flywheel_schema
+    COMMENT "building fuzz_decode with clang"
+    VERBATIM)
+  add_custom_target(fuzz_decode ALL DEPENDS ${CMAKE_CURRENT_BINARY_DIR}/fuzz_decode)
+  fw_add_script_test(NAME collector_fuzz_decode SCRIPT collector/test_fuzz.sh
+    LABELS integration TIMEOUT 120)
+else()
+  message(STATUS "clang not found: collector fuzz target not built")
+endif()
