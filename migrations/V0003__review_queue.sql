@@ -955,11 +955,15 @@ $fn$;
 -- other reviewers' labels or end-user feedback (blind review).
 CREATE FUNCTION flywheel.review_generation_json(id uuid, t timestamptz)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, flywheel
+SET plan_cache_mode = force_generic_plan   -- prune partitions at run time, plan once
 AS $fn$
-    SELECT jsonb_build_object(
+BEGIN
+    -- plpgsql, not sql: a SQL function with SET is planned on every call,
+    -- and planning a query over the partitioned table costs a millisecond.
+    RETURN (SELECT jsonb_build_object(
         'event_id', g.event_id, 'event_time', g.event_time, 'project', g.project,
         'environment', g.environment, 'release', g.release, 'tags', to_jsonb(g.tags),
         'trace_id', g.trace_id, 'conversation_id', g.conversation_id,
@@ -974,17 +978,19 @@ AS $fn$
         'input_tokens', g.input_tokens, 'output_tokens', g.output_tokens,
         'duration_ms', g.duration_ms)
     FROM flywheel.generations g
-    WHERE g.event_id = id AND g.event_time = t
+    WHERE g.event_id = id AND g.event_time = t);
+END
 $fn$;
 
 CREATE FUNCTION flywheel.review_item_json(it flywheel.review_items, q flywheel.review_queues,
                                           a flywheel.review_assignments)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, flywheel
 AS $fn$
-    SELECT jsonb_build_object(
+BEGIN
+    RETURN (SELECT jsonb_build_object(
         'item_id', it.id, 'queue', q.name, 'reviewer', a.reviewer,
         'claimed_at', a.claimed_at, 'lease_until', a.lease_until,
         'rubric', jsonb_build_object('name', r.name, 'version', r.version, 'definition', r.definition),
@@ -992,7 +998,8 @@ AS $fn$
         'generation_b', CASE WHEN it.event_id_b IS NOT NULL
                              THEN flywheel.review_generation_json(it.event_id_b, it.event_time_b) END)
     FROM flywheel.review_rubrics r
-    WHERE r.name = q.rubric_name AND r.version = q.rubric_version
+    WHERE r.name = q.rubric_name AND r.version = q.rubric_version);
+END
 $fn$;
 
 -- Claims the next item of a queue for a reviewer and returns it as JSON
@@ -1129,11 +1136,12 @@ $fn$;
 -- comparable value (boolean, category, number, pairwise).
 CREATE FUNCTION flywheel.review_item_disagrees(item bigint, def jsonb)
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, flywheel
 AS $fn$
-    SELECT coalesce(bool_or(n > 1), false)
+BEGIN
+    RETURN (SELECT coalesce(bool_or(n > 1), false)
     FROM (
         SELECT f->>'name' AS field, count(DISTINCT cur.value->(f->>'name')) AS n
         FROM (SELECT DISTINCT ON (l.reviewer) l.value
@@ -1143,7 +1151,8 @@ AS $fn$
              jsonb_array_elements(def->'fields') f
         WHERE f->>'type' IN ('boolean', 'category', 'number', 'pairwise')
         GROUP BY 1
-    ) s
+    ) s);
+END
 $fn$;
 
 -- Submits a label for a claimed item; returns the label id. The value is a
@@ -1155,6 +1164,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, flywheel
+SET plan_cache_mode = force_generic_plan   -- prune partitions at run time, plan once
 AS $fn$
 DECLARE
     r    text := flywheel.review_caller(reviewer);
@@ -1268,6 +1278,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, flywheel
+SET plan_cache_mode = force_generic_plan   -- prune partitions at run time, plan once
 AS $fn$
 DECLARE
     r    text := flywheel.review_caller(reviewer);
@@ -1313,6 +1324,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, flywheel
+SET plan_cache_mode = force_generic_plan   -- prune partitions at run time, plan once
 AS $fn$
 DECLARE
     r    text := flywheel.review_caller(reviewer);

@@ -1,0 +1,240 @@
+/*
+ * Text layout for the terminal reviewer; see review_text.h.
+ *
+ * Offsets are code points because that is what the database checks span
+ * annotations against (length() of a text part's content); a reviewer who
+ * picks "sentence 3" gets the same [start, end) the SQL function validates.
+ */
+#include "review_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Length in bytes of the UTF-8 sequence starting with byte c (1 for a bad
+ * lead byte, so invalid input still advances). */
+static size_t u8len(unsigned char c)
+{
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0)
+        return 2;
+    if ((c & 0xF0) == 0xE0)
+        return 3;
+    if ((c & 0xF8) == 0xF0)
+        return 4;
+    return 1;
+}
+
+/* Advances over one code point, never past the terminating NUL. */
+static size_t u8next(const char *s, size_t i)
+{
+    size_t n = u8len((unsigned char)s[i]);
+    for (size_t k = 1; k < n; k++)
+        if (s[i + k] == '\0')
+            return i + k;
+    return i + n;
+}
+
+size_t fw_rt_chars(const char *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; s[i]; i = u8next(s, i))
+        n++;
+    return n;
+}
+
+size_t fw_rt_byte_at(const char *s, size_t idx)
+{
+    size_t i = 0;
+    for (size_t n = 0; s[i] && n < idx; n++)
+        i = u8next(s, i);
+    return i;
+}
+
+/* Writes one wrapped paragraph (no newlines inside). */
+static int wrap_line(FILE *out, const char *s, size_t len, int width, const char *indent)
+{
+    int lines = 0;
+    size_t i = 0;
+    if (width < 10)
+        width = 10;
+    if (len == 0) {
+        fprintf(out, "%s\n", indent);
+        return 1;
+    }
+    while (i < len) {
+        /* Find the longest prefix of at most `width` code points ending at a
+         * space; cut a word that alone exceeds the width. */
+        size_t j = i, last_space = 0, cols = 0;
+        while (j < len && cols < (size_t)width) {
+            if (s[j] == ' ')
+                last_space = j;
+            j = u8next(s, j);
+            if (j > len)
+                j = len;
+            cols++;
+        }
+        size_t end = j;
+        if (j < len && s[j] != ' ' && last_space > i)
+            end = last_space;
+        fprintf(out, "%s%.*s\n", indent, (int)(end - i), s + i);
+        lines++;
+        i = end;
+        while (i < len && s[i] == ' ')
+            i++;
+    }
+    return lines;
+}
+
+int fw_rt_wrap(FILE *out, const char *text, int width, const char *indent)
+{
+    int lines = 0;
+    const char *p = text;
+    for (;;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        lines += wrap_line(out, p, len, width, indent);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return lines;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+size_t fw_rt_sentences(const char *text, fw_rt_span *spans, size_t max)
+{
+    size_t count = 0, i = 0, ch = 0;
+    while (text[i]) {
+        while (text[i] && is_space(text[i])) {
+            i++;
+            ch++;
+        }
+        if (!text[i])
+            break;
+        size_t start = ch, end;
+        for (;;) {
+            char c = text[i];
+            i = u8next(text, i);
+            ch++;
+            if (!text[i]) {
+                end = ch;
+                break;
+            }
+            if ((c == '.' || c == '!' || c == '?') && is_space(text[i])) {
+                end = ch;
+                break;
+            }
+            if (c == '\n' && text[i] == '\n') {
+                end = ch - 1;
+                break;
+            }
+        }
+        /* Trailing white space is not part of the sentence. */
+        if (count < max) {
+            spans[count].start = start;
+            spans[count].end = end;
+        }
+        count++;
+    }
+    return count;
+}
+
+static void render_part(FILE *out, const json_t *part, int width, int number_sentences,
+                        int *sentence_no, size_t msg_index, size_t part_index)
+{
+    const char *type = json_string_value(json_object_get(part, "type"));
+    if (!type)
+        type = "?";
+    if (strcmp(type, "text") == 0 || strcmp(type, "reasoning") == 0) {
+        const char *content = json_string_value(json_object_get(part, "content"));
+        if (!content)
+            content = "";
+        if (strcmp(type, "reasoning") == 0)
+            fprintf(out, "  (reasoning)\n");
+        fw_rt_wrap(out, content, width - 2, "  ");
+        if (number_sentences && strcmp(type, "text") == 0) {
+            fw_rt_span sp[256];
+            size_t n = fw_rt_sentences(content, sp, 256);
+            if (n > 256)
+                n = 256;
+            fprintf(out, "  sentences of message %zu part %zu:\n", msg_index, part_index);
+            for (size_t k = 0; k < n; k++) {
+                size_t b0 = fw_rt_byte_at(content, sp[k].start);
+                size_t b1 = fw_rt_byte_at(content, sp[k].end);
+                char head[64];
+                snprintf(head, sizeof head, "    s%d [%zu,%zu) ", ++*sentence_no, sp[k].start,
+                         sp[k].end);
+                char *one = strndup(content + b0, b1 - b0);
+                if (one) {
+                    for (char *c = one; *c; c++)
+                        if (*c == '\n')
+                            *c = ' ';
+                    fputs(head, out);
+                    /* First line after the head, the rest indented under it. */
+                    fw_rt_wrap(out, one, width - (int)strlen(head), "");
+                    free(one);
+                }
+            }
+        }
+    } else if (strcmp(type, "tool_call") == 0) {
+        const char *name = json_string_value(json_object_get(part, "name"));
+        const char *id = json_string_value(json_object_get(part, "id"));
+        char *args = json_dumps(json_object_get(part, "arguments"), JSON_COMPACT | JSON_ENCODE_ANY);
+        char *line = NULL;
+        size_t size = 0;
+        FILE *m = open_memstream(&line, &size);
+        if (m) {
+            fprintf(m, "tool call %s(%s)%s%s%s", name ? name : "?", args ? args : "",
+                    id ? " [id " : "", id ? id : "", id ? "]" : "");
+            fclose(m);
+            fw_rt_wrap(out, line, width - 2, "  ");
+            free(line);
+        }
+        free(args);
+    } else if (strcmp(type, "tool_call_response") == 0) {
+        const char *id = json_string_value(json_object_get(part, "id"));
+        const json_t *resp = json_object_get(part, "response");
+        char *text = json_is_string(resp) ? NULL : json_dumps(resp, JSON_COMPACT | JSON_ENCODE_ANY);
+        fprintf(out, "  tool result [id %s]:\n", id ? id : "?");
+        fw_rt_wrap(out, json_is_string(resp) ? json_string_value(resp) : (text ? text : ""),
+                   width - 4, "    ");
+        free(text);
+    } else {
+        char *text = json_dumps(part, JSON_COMPACT);
+        fprintf(out, "  (%s part)\n", type);
+        fw_rt_wrap(out, text ? text : "", width - 4, "    ");
+        free(text);
+    }
+}
+
+void fw_rt_render_messages(FILE *out, const json_t *messages, int width, int number_sentences,
+                           int *sentence_no)
+{
+    size_t i;
+    const json_t *msg;
+    int dummy = 0;
+    if (!sentence_no)
+        sentence_no = &dummy;
+    if (!json_is_array(messages) || json_array_size(messages) == 0) {
+        fprintf(out, "  (no messages)\n");
+        return;
+    }
+    json_array_foreach(messages, i, msg) {
+        const char *role = json_string_value(json_object_get(msg, "role"));
+        const char *name = json_string_value(json_object_get(msg, "name"));
+        fprintf(out, "── %s%s%s%s ── (message %zu)\n", role ? role : "?", name ? " (" : "",
+                name ? name : "", name ? ")" : "", i);
+        size_t j;
+        const json_t *part;
+        json_array_foreach(json_object_get(msg, "parts"), j, part)
+            render_part(out, part, width, number_sentences, sentence_no, i, j);
+        const char *finish = json_string_value(json_object_get(msg, "finish_reason"));
+        if (finish)
+            fprintf(out, "  (finish: %s)\n", finish);
+    }
+}
