@@ -30,14 +30,19 @@
 #define MEMBERS_TABLE "flywheel.dataset_members"
 #define TEMP_TABLE    "pg_temp.fw_export_members"
 
-/* The stream query: members in export order with everything a line needs. */
+/* The stream query: members in export order with everything a line needs.
+ * A member with one label row (overlap 1, or an adjudication) reads that
+ * row's value directly, which is several times cheaper than the general
+ * per-field consensus of flywheel.dataset_label_value(). */
 static const char *const STREAM_SQL =
     "SELECT m.event_id::text, g.event_id IS NULL, g.trace_id, g.conversation_id, g.user_id, "
     "g.session_id, g.project, g.environment, g.release, "
     "coalesce(nullif(g.response_model, ''), g.request_model), g.prompt_template, "
     "g.prompt_version, g.system_instructions, array_to_json(g.tags)::text, "
     "g.input_messages::text, g.output_messages::text, g.tool_definitions::text, "
-    "CASE WHEN cardinality(m.label_ids) > 0 THEN flywheel.dataset_label_value(m.label_ids)::text END, "
+    "CASE cardinality(m.label_ids) WHEN 0 THEN NULL "
+    "WHEN 1 THEN (SELECT l.value FROM flywheel.review_labels l WHERE l.id = m.label_ids[1])::text "
+    "ELSE flywheel.dataset_label_value(m.label_ids)::text END, "
     "m.event_id_b::text, gb.output_messages::text "
     "FROM %s m "
     "LEFT JOIN flywheel.generations g ON g.event_id = m.event_id AND g.event_time = m.event_time "
@@ -648,6 +653,7 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
     return ok ? 0 : -1;
 }
 
+/* Streams the rows through a server-side cursor, FW_XRUN_BATCH at a time. */
 static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int show,
                   char *errbuf, size_t errsize)
 {

@@ -18,6 +18,7 @@
 
 #define FW_XRUN_BATCH 1000
 
+
 typedef struct {
     const char *dataset;     /* record a version of this dataset; NULL: ad hoc */
     int version;             /* > 0: re-export this recorded version */

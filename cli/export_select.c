@@ -347,7 +347,9 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
         bad |= fw_xsql_param(q, o->queue);
         fw_xbuf_adds(&q->sql,
             ") c JOIN flywheel.generations g ON g.event_id = c.event_id AND g.event_time = c.event_time "
-            "CROSS JOIN LATERAL (SELECT flywheel.dataset_label_value(c.label_ids) AS value) v "
+            "CROSS JOIN LATERAL (SELECT CASE cardinality(c.label_ids) WHEN 1 THEN (SELECT l.value "
+            "FROM flywheel.review_labels l WHERE l.id = c.label_ids[1]) "
+            "ELSE flywheel.dataset_label_value(c.label_ids) END AS value) v "
             "WHERE ");
         if (strcmp(o->consensus, "adjudicated") == 0) {
             fw_xbuf_adds(&q->sql, "c.adjudicated");

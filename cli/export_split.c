@@ -55,19 +55,26 @@ int fw_xsplit_parse_ratios(const char *text, double ratios[FW_XSPLIT_COUNT])
 
 double fw_xsplit_point(const char *seed, const char *group)
 {
+    /* One digest context for the process: EVP_MD_CTX_new and the implicit
+     * algorithm fetch per call cost more than hashing a short key. Not
+     * thread-safe; the exporter is single-threaded. */
+    static EVP_MD_CTX *ctx;
+    static EVP_MD *sha256;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     const unsigned char sep = 0x1F;
     uint64_t v = 0;
 
-    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+    if (!sha256)
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!ctx)
+        ctx = EVP_MD_CTX_new();
+    if (ctx && sha256 && EVP_DigestInit_ex(ctx, sha256, NULL) &&
         EVP_DigestUpdate(ctx, seed, strlen(seed)) && EVP_DigestUpdate(ctx, &sep, 1) &&
         EVP_DigestUpdate(ctx, group, strlen(group)) && EVP_DigestFinal_ex(ctx, md, &mdlen)) {
         for (int i = 0; i < 8; i++)
             v = (v << 8) | md[i];
     }
-    EVP_MD_CTX_free(ctx);
     /* 53 bits keep the division exact in a double. */
     return (double)(v >> 11) / 9007199254740992.0;
 }
