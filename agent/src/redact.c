@@ -396,15 +396,31 @@ static int starts_ci(const char *s, size_t n, size_t i, const char *w)
     return 1;
 }
 
+#define P(s, n) {s, sizeof(s) - 1, n}
 static const struct {
     const char *prefix;
+    size_t len;
     size_t min_body;
 } key_prefixes[] = {
-    {"sk-", 20},      {"sk_live_", 16}, {"sk_test_", 16}, {"rk_live_", 16}, {"pk_live_", 16},
-    {"ghp_", 30},     {"gho_", 30},     {"ghu_", 30},     {"ghs_", 30},     {"ghr_", 30},
-    {"github_pat_", 30}, {"xoxb-", 10}, {"xoxp-", 10},    {"xoxa-", 10},    {"xoxs-", 10},
-    {"glpat-", 20},   {"hf_", 30},      {"AIza", 35},
+    P("sk-", 20),      P("sk_live_", 16), P("sk_test_", 16), P("rk_live_", 16),
+    P("pk_live_", 16), P("ghp_", 30),     P("gho_", 30),     P("ghu_", 30),
+    P("ghs_", 30),     P("ghr_", 30),     P("github_pat_", 30), P("xoxb-", 10),
+    P("xoxp-", 10),    P("xoxa-", 10),    P("xoxs-", 10),    P("glpat-", 20),
+    P("hf_", 30),      P("AIza", 35),
 };
+#undef P
+
+/* Characters a secret can start with (either case for the keywords): the
+ * scanner looks no further at any other word start. */
+static int secret_start(int c)
+{
+    switch (c) {
+    case '-': case 'b': case 'B': case 'e': case 'E': case 'a': case 'A': case 's': case 'S':
+    case 'r': case 'p': case 'P': case 'g': case 'x': case 'h': case 't': case 'T':
+        return 1;
+    }
+    return 0;
+}
 
 static const char *const secret_keywords[] = {"api_key", "apikey", "api-key", "secret",
                                               "password", "passwd", "access_token", "token"};
@@ -412,7 +428,7 @@ static const char *const secret_keywords[] = {"api_key", "apikey", "api-key", "s
 static int detect_secret(fwr_matches *m, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && is_alnum((unsigned char)s[i - 1]))
+        if ((i > 0 && is_alnum((unsigned char)s[i - 1])) || !secret_start((unsigned char)s[i]))
             continue;
         /* PEM private key blocks. */
         if (s[i] == '-' && i + 10 < n && !memcmp(s + i, "-----BEGIN", 10)) {
@@ -439,7 +455,7 @@ static int detect_secret(fwr_matches *m, const char *s, size_t n)
             }
         }
         /* Bearer tokens: keep the word, replace the token. */
-        if (starts_ci(s, n, i, "bearer ")) {
+        if ((s[i] == 'b' || s[i] == 'B') && starts_ci(s, n, i, "bearer ")) {
             size_t k = i + 7, t = k;
             while (t < n && (is_tok((unsigned char)s[t]) || strchr("._~+/=", s[t])))
                 t++;
@@ -478,8 +494,9 @@ static int detect_secret(fwr_matches *m, const char *s, size_t n)
             }
         }
         for (size_t p = 0; p < sizeof key_prefixes / sizeof key_prefixes[0]; p++) {
-            size_t pl = strlen(key_prefixes[p].prefix);
-            if (i + pl > n || memcmp(s + i, key_prefixes[p].prefix, pl) != 0)
+            size_t pl = key_prefixes[p].len;
+            if (s[i] != key_prefixes[p].prefix[0] || i + pl > n ||
+                memcmp(s + i, key_prefixes[p].prefix, pl) != 0)
                 continue;
             size_t body = tok_run(s, n, i + pl);
             if (body >= key_prefixes[p].min_body) {
@@ -492,8 +509,9 @@ static int detect_secret(fwr_matches *m, const char *s, size_t n)
         if (i >= n)
             break;
         /* key=value / "key": "value" for well-known secret names. */
+        int lc = s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i];
         for (size_t w = 0; w < sizeof secret_keywords / sizeof secret_keywords[0]; w++) {
-            if (!starts_ci(s, n, i, secret_keywords[w]))
+            if (lc != secret_keywords[w][0] || !starts_ci(s, n, i, secret_keywords[w]))
                 continue;
             size_t k = i + strlen(secret_keywords[w]);
             if (k < n && is_alnum((unsigned char)s[k]))
