@@ -79,7 +79,7 @@ read -r re_s re_rss < <(measure "$FW" export --dsn "$DSN" -q --no-progress --dat
 cmp -s "$W/v1/train.jsonl" "$W/v1again/train.jsonl" || { say "re-export differs"; exit 1; }
 say "baseline COPY of the same query"
 read -r copy_s _ < <(measure "$FW" export --dsn "$DSN" -q --dataset bench --version 1 --baseline-copy)
-say "re-exporting with dedupe (the default) and zstd"
+say "re-exporting a version made with dedupe (the default)"
 "$FW" export --dsn "$DSN" -q --no-progress --dataset bench2 --queue bench --format openai-chat \
     -o "$W/v2" >/dev/null
 read -r z_s z_rss < <(measure "$FW" export --dsn "$DSN" -q --no-progress --dataset bench2 \
