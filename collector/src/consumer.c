@@ -418,8 +418,12 @@ static rd_kafka_t *make_consumer(consumer *c)
     const fw_config *cfg = c->cfg;
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* Defaults the user may override: reconnect within a second (2.0.2
+     * defaults to 10 s), and do not let an idle fetch wait 500 ms, which
+     * would dominate end-to-end latency at low rates. */
     const char *fixed[][2] = {
         {"reconnect.backoff.max.ms", "1000"},
+        {"fetch.wait.max.ms", "100"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], err, sizeof err);
