@@ -102,9 +102,9 @@ static void page(tui *t, const char *text)
 
 static void print_help(void)
 {
-    printf("At any prompt: :skip (with a reason), :quit (keep the item; run again to "
-           "resume),\n:release (give it back and quit), :show (the conversation again), "
-           ":help.\nEmpty input leaves an optional field empty.\n");
+    printf("At any prompt: :skip (asks a reason), :quit (keeps the item; run the same\n"
+           "command again to resume), :release (gives it back and quits), :show (the\n"
+           "conversation again), :help. Empty input leaves an optional field empty.\n");
 }
 
 /* Collects the sentences of the text parts of the output, in the order
@@ -402,6 +402,10 @@ static ask_result ask_spans(tui *t, const json_t *f, json_t **out)
                                              "end", (json_int_t)end, "category", catname));
         printf("  marked [%zu,%zu) of message %zu part %zu as \"%s\" (%zu span(s))\n", start, end,
                msg, part, catname, json_array_size(arr));
+    }
+    if (json_array_size(arr) == 0) {
+        json_decref(arr);
+        return ASK_EMPTY;
     }
     *out = arr;
     return ASK_OK;

@@ -907,7 +907,7 @@ BEGIN
     END IF;
     INSERT INTO flywheel.review_items (queue_id, event_id, event_time, event_id_b, event_time_b, priority, overlap)
     VALUES (q.id, event_id, t, event_id_b, tb, priority, q.overlap)
-    ON CONFLICT (queue_id, event_id) DO NOTHING
+    ON CONFLICT ON CONSTRAINT review_items_queue_id_event_id_key DO NOTHING
     RETURNING id INTO iid;
     IF iid IS NULL THEN
         SELECT i.id INTO iid FROM flywheel.review_items i WHERE i.queue_id = q.id AND i.event_id = review_add_item.event_id;
