@@ -6,3 +6,7 @@ fw_add_test(NAME review_concurrency SOURCES review/test_concurrency.c LABELS int
 fw_add_script_test(NAME review_cli SCRIPT review/test_cli.sh LABELS integration TIMEOUT 120)
 fw_add_script_test(NAME review_stats SCRIPT review/test_stats.sh LABELS integration TIMEOUT 120)
 fw_add_test(NAME review_tui SOURCES review/test_tui.c LABELS integration LIBS util TIMEOUT 120)
+pkg_check_modules(FW_REVIEW_TEST_JANSSON REQUIRED IMPORTED_TARGET jansson)
+fw_add_test(NAME review_unit_text SOURCES review/test_text.c ${CMAKE_SOURCE_DIR}/cli/review_text.c
+  LABELS unit LIBS PkgConfig::FW_REVIEW_TEST_JANSSON)
+target_include_directories(review_unit_text PRIVATE ${CMAKE_SOURCE_DIR}/cli)
