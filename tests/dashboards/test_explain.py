@@ -9,8 +9,9 @@ other than the one or two the window overlaps (plan-time partition
 pruning, which is what keeps the views fast at any table size). For the
 same window, the scan of that partition must go through an index
 (generations_*_event_time_idx or the project/time index), not a sequential
-scan; and the generation lookups of flywheel.feedback_facts and of
-has_feedback must be index scans.
+scan; the generation lookups of flywheel.feedback_facts and of
+has_feedback must be index scans, and executed, feedback_facts must probe
+only the few partitions near each feedback event (V0033), not every day.
 """
 import datetime as dt
 import json
@@ -105,6 +106,26 @@ def main():
     if not fb or any("Index" not in n["Node Type"] and "Bitmap" not in n["Node Type"] for n in fb):
         fail(f"feedback_facts does not use feedback_time_idx for a one-hour window: "
              f"{[(n['Node Type'], n.get('Index Name')) for n in fb]}")
+
+    # Executed, the lookup tries the partitions near the feedback's time
+    # first (V0033): a few partition probes per feedback event, not one per
+    # daily partition.
+    text = fwdash.psql(reader, "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) "
+                               "SELECT model, avg(thumbs_up) FROM flywheel.feedback_facts "
+                               f"WHERE event_time BETWEEN '{frm}' AND '{to}' GROUP BY model",
+                       fmt="raw")
+    nodes = plan_nodes(json.loads(text)[0]["Plan"], [])
+    nfb = sum(n.get("Actual Rows", 0) * n.get("Actual Loops", 1) for n in nodes
+              if n.get("Relation Name") == "feedback")
+    probes = sum(n.get("Actual Loops", 0) for n in nodes
+                 if re.fullmatch(r"generations_\d{8}", n.get("Relation Name") or ""))
+    if nfb < 10:
+        fail(f"only {nfb} feedback events in the window; the seed changed?")
+    if probes > 4 * nfb:
+        fail(f"feedback_facts probed {probes} partitions for {nfb} feedback events "
+             f"({probes / nfb:.1f} each, {nparts} partitions): the nearby lookup is not used")
+    print(f"feedback_facts: {probes / nfb:.1f} partition probes per feedback event "
+          f"({nparts} partitions)")
 
     # has_feedback: the per-generation probes hit the feedback target indexes.
     nodes = explain(reader, "SELECT avg(has_feedback::int) FROM flywheel.generation_facts "
