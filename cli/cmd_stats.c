@@ -224,6 +224,7 @@ static int run_into(stats_ctx *ctx, json_t *doc, const char *sql, int nparams,
         goto out;
     }
     int rows = PQntuples(res), cols = PQnfields(res);
+    snprintf(ctx->errstr, sizeof ctx->errstr, "could not read statistics: out of memory");
     if (!array_key) {
         if (rows != 1) {
             snprintf(ctx->errstr, sizeof ctx->errstr,
@@ -232,24 +233,22 @@ static int run_into(stats_ctx *ctx, json_t *doc, const char *sql, int nparams,
         }
         for (int c = 0; c < cols; c++)
             if (set_path(doc, PQfname(res, c), cell_json(res, 0, c)) != 0)
-                goto oom;
+                goto out;
     } else {
         json_t *arr = json_array();
         if (!arr || set_path(doc, array_key, arr) != 0)
-            goto oom;
+            goto out;
         for (int r = 0; r < rows; r++) {
             json_t *o = json_object();
             if (!o || json_array_append_new(arr, o) != 0)
-                goto oom;
+                goto out;
             for (int c = 0; c < cols; c++)
                 if (json_object_set_new(o, PQfname(res, c), cell_json(res, r, c)) != 0)
-                    goto oom;
+                    goto out;
         }
     }
+    ctx->errstr[0] = '\0';
     rc = 0;
-    goto out;
-oom:
-    snprintf(ctx->errstr, sizeof ctx->errstr, "could not read statistics: out of memory");
 out:
     PQclear(res);
     return rc;
@@ -622,7 +621,7 @@ int fw_cmd_stats(int argc, char **argv)
     /* One snapshot: every query sees the same data and the same now(). */
     PQclear(PQexec(ctx.conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     if (resolve_window(&ctx, since_s, from_in, to_in, from, to, sizeof from) != 0)
-        goto fail;
+        goto out;
     ctx.params[0] = from;
     ctx.params[1] = to;
     ctx.params[2] = project;
@@ -631,7 +630,7 @@ int fw_cmd_stats(int argc, char **argv)
     json_t *w = json_pack("{s:s, s:s, s:s?}", "from", from, "to", to, "project", project);
     if (!doc || !w || json_object_set_new(doc, "window", w) != 0) {
         snprintf(ctx.errstr, sizeof ctx.errstr, "out of memory");
-        goto fail;
+        goto out;
     }
     if (run_into(&ctx, doc, Q_SUMMARY, 3, NULL) || run_into(&ctx, doc, Q_FEEDBACK, 3, NULL) ||
         run_into(&ctx, doc, Q_DEAD, 2, NULL) ||
@@ -640,7 +639,7 @@ int fw_cmd_stats(int argc, char **argv)
         run_into(&ctx, doc, Q_BY_MODEL, 3, "by_model") ||
         run_into(&ctx, doc, Q_ERRORS, 3, "errors_by_type") ||
         run_into(&ctx, doc, Q_USERS, 3, "top_users"))
-        goto fail;
+        goto out;
 
     /* Review queues exist once the review migration is applied. */
     PGresult *has = PQexec(ctx.conn, "SELECT to_regclass('flywheel.review_progress') IS NOT NULL,"
@@ -651,18 +650,18 @@ int fw_cmd_stats(int argc, char **argv)
     PQclear(has);
     if (have_queues) {
         if (run_into(&ctx, doc, Q_QUEUES, 0, "queues"))
-            goto fail;
+            goto out;
     } else if (json_object_set_new(doc, "queues", json_null()) != 0) {
-        goto fail;
+        goto out;
     }
     if (have_review &&
         (run_into(&ctx, doc, Q_REVIEW, 2, NULL) || run_into(&ctx, doc, Q_COVERAGE, 3, NULL)))
-        goto fail;
+        goto out;
 
     if (as_json) {
         if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
             snprintf(ctx.errstr, sizeof ctx.errstr, "could not write JSON: %s", strerror(errno));
-            goto fail;
+            goto out;
         }
         fputc('\n', stdout);
     } else {
@@ -670,13 +669,12 @@ int fw_cmd_stats(int argc, char **argv)
     }
     if (fflush(stdout) != 0) {
         snprintf(ctx.errstr, sizeof ctx.errstr, "could not write output: %s", strerror(errno));
-        goto fail;
+        goto out;
     }
     rc = 0;
-    goto out;
-fail:
-    fw_cli_error("stats", ctx.errstr[0] ? ctx.errstr : "out of memory");
 out:
+    if (rc != 0)
+        fw_cli_error("stats", ctx.errstr[0] ? ctx.errstr : "out of memory");
     json_decref(doc);
     PQclear(PQexec(ctx.conn, "COMMIT"));
     PQfinish(ctx.conn);
