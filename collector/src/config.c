@@ -447,20 +447,24 @@ void fw_config_print_help(FILE *out)
         if (props[i].def[0])
             fprintf(out, " (default %s)", props[i].def);
         fprintf(out, "\n      ");
-        /* help text without Markdown backquotes, wrapped at ~90 columns */
+        /* help text without Markdown backquotes, wrapped at ~90 columns;
+         * a space is written before a word, never after, so no line ends
+         * in one */
         int col = 6;
         for (const char *h = props[i].help; *h;) {
             const char *sp = strchr(h, ' ');
             size_t wl = sp ? (size_t)(sp - h) : strlen(h);
-            if (col + (int)wl > 92) {
+            if (col > 6 && col + 1 + (int)wl > 92) {
                 fprintf(out, "\n      ");
                 col = 6;
+            } else if (col > 6) {
+                fputc(' ', out);
+                col++;
             }
             for (size_t k = 0; k < wl; k++)
                 if (h[k] != '`')
                     fputc(h[k], out);
-            fputc(' ', out);
-            col += (int)wl + 1;
+            col += (int)wl;
             h += wl + (sp ? 1 : 0);
         }
         fputc('\n', out);

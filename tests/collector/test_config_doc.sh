@@ -54,4 +54,8 @@ grep -q 'outside the valid range for parameter "batch.max_rows"' "$tmp/err"
 if env -u FLYWHEEL_KAFKA_BOOTSTRAP_SERVERS "$bin" 2>"$tmp/err"; then exit 1; fi
 grep -q 'parameter "kafka.bootstrap.servers" is required' "$tmp/err"
 "$bin" --help | grep -q -- '--pg.write_mode=VALUE'
+# no line of --help ends in white space
+if "$bin" --help | grep -n '[[:space:]]$' >&2; then
+    echo "--help has trailing white space on the lines above" >&2; exit 1
+fi
 echo "collector_config: ok"
