@@ -21,6 +21,12 @@ fwc_test(collector_two_members test_members.c integration 240)
 fwc_test(collector_replay_new_group test_replay.c integration 180)
 fwc_test(collector_pg_outage test_pg_outage.c integration 240)
 
+# The seed-corpus generator of the fuzz target: built (not run as a test) so
+# that the corpus can be regenerated when gen.c changes:
+#   build/tests/fwc_fuzz_seed tests/collector/fuzz_corpus
+add_executable(fwc_fuzz_seed collector/fuzz_seed.c)
+target_link_libraries(fwc_fuzz_seed PRIVATE fwc_harness fw_warnings)
+
 # libFuzzer target for decode + validate + encode, built with clang (the
 # rest of the build may use gcc) by a custom command over the same sources.
 find_program(FWC_CLANG NAMES clang clang-14)
