@@ -165,10 +165,12 @@ static fw_pg_class write_range(consumer *c, size_t lo, size_t hi, fw_write_stats
         fw_batch_free(&one);
         return FW_PG_FATAL;
     }
+    char refused[6];
+    memcpy(refused, sqlstate, sizeof refused);
     r = fw_sink_write(c->sink, &one, 0, 1, st, sqlstate, err, sizeof err);
     fw_batch_free(&one);
     if (r == FW_PG_OK) {
-        fw_metrics_dead_letter(FW_DL_DATA_ERROR);
+        fw_metrics_dead_letter_data(refused);
     } else {
         fw_metrics_pg_error(sqlstate);
         if (r == FW_PG_DATA) {

@@ -29,6 +29,11 @@ static struct {
     uint64_t inserted[FW_T_COUNT];
     uint64_t duplicates[FW_T_COUNT];
     uint64_t dead[FW_DL_COUNT];
+    struct {
+        char cls[3];
+        uint64_t n;
+    } dead_data[MAX_CLASSES];
+    int n_dead_data;
     hist batch_size, batch_lat, commit_lat;
     struct {
         char cls[3];
@@ -97,22 +102,46 @@ void fw_metrics_batch(uint64_t messages, double batch_seconds, double commit_sec
     pthread_mutex_unlock(&M.lock);
 }
 
-void fw_metrics_pg_error(const char *sqlstate)
+/* The SQLSTATE class of `sqlstate` into cls[3]: "--" when there is none. */
+static void sqlstate_class(const char *sqlstate, char cls[3])
 {
-    char cls[3] = {0};
+    cls[2] = '\0';
     if (sqlstate && strlen(sqlstate) >= 2)
         memcpy(cls, sqlstate, 2);
     else
         memcpy(cls, "--", 2);
+}
+
+/* Counts one event of class `cls` in a small table (at most MAX_CLASSES
+ * classes; more are not counted). Called with M.lock held. */
+#define COUNT_CLASS(tab, n_tab, cls)                                                               \
+    do {                                                                                           \
+        int i_;                                                                                    \
+        for (i_ = 0; i_ < (n_tab); i_++)                                                           \
+            if (strcmp((tab)[i_].cls, (cls)) == 0)                                                 \
+                break;                                                                             \
+        if (i_ == (n_tab) && (n_tab) < MAX_CLASSES)                                                \
+            memcpy((tab)[(n_tab)++].cls, (cls), 3);                                                \
+        if (i_ < (n_tab))                                                                          \
+            (tab)[i_].n++;                                                                         \
+    } while (0)
+
+void fw_metrics_pg_error(const char *sqlstate)
+{
+    char cls[3];
+    sqlstate_class(sqlstate, cls);
     pthread_mutex_lock(&M.lock);
-    int i;
-    for (i = 0; i < M.n_pg_err; i++)
-        if (strcmp(M.pg_err[i].cls, cls) == 0)
-            break;
-    if (i == M.n_pg_err && M.n_pg_err < MAX_CLASSES)
-        memcpy(M.pg_err[M.n_pg_err++].cls, cls, 3);
-    if (i < M.n_pg_err)
-        M.pg_err[i].n++;
+    COUNT_CLASS(M.pg_err, M.n_pg_err, cls);
+    pthread_mutex_unlock(&M.lock);
+}
+
+void fw_metrics_dead_letter_data(const char *sqlstate)
+{
+    char cls[3];
+    sqlstate_class(sqlstate, cls);
+    pthread_mutex_lock(&M.lock);
+    M.dead[FW_DL_DATA_ERROR]++;
+    COUNT_CLASS(M.dead_data, M.n_dead_data, cls);
     pthread_mutex_unlock(&M.lock);
 }
 
@@ -210,8 +239,15 @@ void fw_metrics_render(fw_sb *b)
     fw_sb_puts(b, "# HELP flywheel_collector_dead_letters_total Messages dead-lettered, by "
                   "reason.\n# TYPE flywheel_collector_dead_letters_total counter\n");
     for (int r = 1; r < FW_DL_COUNT; r++)
-        fw_sb_printf(b, "flywheel_collector_dead_letters_total{reason=\"%s\"} %llu\n",
-                     fw_dl_reason_code((fw_dl_reason)r), (unsigned long long)M.dead[r]);
+        if (r != FW_DL_DATA_ERROR)
+            fw_sb_printf(b, "flywheel_collector_dead_letters_total{reason=\"%s\"} %llu\n",
+                         fw_dl_reason_code((fw_dl_reason)r), (unsigned long long)M.dead[r]);
+    /* Rows PostgreSQL refused: one series per SQLSTATE class seen. */
+    for (int i = 0; i < M.n_dead_data; i++)
+        fw_sb_printf(b,
+                     "flywheel_collector_dead_letters_total{reason=\"data_error\",class=\"%s\"} "
+                     "%llu\n",
+                     M.dead_data[i].cls, (unsigned long long)M.dead_data[i].n);
     render_hist(b, "flywheel_collector_batch_messages", "Messages per committed batch.",
                 &M.batch_size, size_bounds, N_SIZE);
     render_hist(b, "flywheel_collector_batch_seconds",

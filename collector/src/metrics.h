@@ -28,6 +28,10 @@ void fw_metrics_init(void);
 void fw_metrics_consumed(uint64_t n);
 void fw_metrics_rows(fw_table t, uint64_t inserted, uint64_t duplicates);
 void fw_metrics_dead_letter(fw_dl_reason r);
+/* A row PostgreSQL refused, dead-lettered as data_error: counted under its
+ * SQLSTATE class (first two characters, "--" when there is none), so the
+ * series is flywheel_collector_dead_letters_total{reason="data_error",class="22"}. */
+void fw_metrics_dead_letter_data(const char *sqlstate);
 /* One batch committed: its message count, seconds from its first message
  * to the commit, and the seconds the transaction took. */
 void fw_metrics_batch(uint64_t messages, double batch_seconds, double commit_seconds);

@@ -152,7 +152,7 @@ int main(void)
     FWT_CHECK_EQ_INT(fwc_http_get(c.port, "/metrics", body, sizeof body), 200);
     FWT_CHECK(fwc_metric(body, "flywheel_collector_dead_letters_total{reason=\"undecodable\"}") ==
               per_kind[0]);
-    FWT_CHECK(fwc_metric(body, "flywheel_collector_dead_letters_total{reason=\"data_error\"}") ==
+    FWT_CHECK(fwc_metric(body, "flywheel_collector_dead_letters_total{reason=\"data_error\",class=\"22\"}") ==
               per_kind[7]);
     FWT_CHECK(fwc_metric(body, "flywheel_collector_pg_errors_total{class=\"22\"}") >= 1);
     FWT_CHECK_EQ_INT(fwc_collector_signal(&c, SIGTERM), 0);
