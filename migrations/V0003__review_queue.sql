@@ -18,6 +18,11 @@
 --   review_labels       append-only; a revision is a new version, an
 --                       adjudication is a label with is_adjudication
 --
+-- Internal helpers (not SECURITY DEFINER, not executable by reviewers) use
+-- schema-qualified names and run under the search_path their SECURITY
+-- DEFINER callers pin; they carry no SET clause of their own, which would
+-- cost a configuration change on every call of the claim and submit paths.
+--
 -- Identity: a reviewer is the session user (the login role). A session whose
 -- user is a superuser or a member of flywheel_admin may act for any reviewer
 -- name by passing it explicitly (the CLI's --as); anyone else passing a name
@@ -100,15 +105,17 @@ CREATE TABLE flywheel.review_items (
     UNIQUE (queue_id, event_id),
     CHECK (is_gold = (gold_label IS NOT NULL)),
     CHECK ((event_id_b IS NULL) = (event_time_b IS NULL))
-);
+) WITH (fillfactor = 85);
+-- fillfactor: a claim rewrites only the lease arrays (no indexed column, the
+-- status does not change until a label arrives), so with room on the page
+-- the update is HOT and touches no index.
 COMMENT ON TABLE flywheel.review_items IS
-    'One row per (queue, generation); status pending -> in_review -> labelled/disputed -> adjudicated, or skipped';
+    'One row per (queue, generation); status pending -> in_review (some labels) -> labelled/disputed -> adjudicated, or skipped';
 
 -- The claim path: open items of a queue in priority order.
 CREATE INDEX review_items_open_idx ON flywheel.review_items (queue_id, priority DESC, id)
     WHERE status IN ('pending', 'in_review') AND NOT is_gold;
 CREATE INDEX review_items_gold_idx ON flywheel.review_items (queue_id, id) WHERE is_gold;
-CREATE INDEX review_items_status_idx ON flywheel.review_items (queue_id, status);
 CREATE INDEX review_items_event_idx ON flywheel.review_items (event_id);
 
 CREATE TABLE flywheel.review_assignments (
@@ -128,7 +135,6 @@ COMMENT ON TABLE flywheel.review_assignments IS
 CREATE INDEX review_assignments_active_idx ON flywheel.review_assignments (reviewer, queue_id)
     WHERE state = 'active';
 CREATE INDEX review_assignments_item_idx ON flywheel.review_assignments (item_id, reviewer);
-CREATE INDEX review_assignments_finished_idx ON flywheel.review_assignments (queue_id, finished_at);
 
 CREATE TABLE flywheel.review_labels (
     id              bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -212,7 +218,6 @@ CREATE FUNCTION flywheel.review_validate_rubric(def jsonb)
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = pg_catalog, flywheel
 AS $fn$
 DECLARE
     f       jsonb;
@@ -341,7 +346,6 @@ CREATE FUNCTION flywheel.review_validate_label(def jsonb, label jsonb, output js
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = pg_catalog, flywheel
 AS $fn$
 DECLARE
     f       jsonb;
@@ -540,7 +544,6 @@ CREATE FUNCTION flywheel.review_validate_queue_rules(rules jsonb, priority jsonb
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = pg_catalog, flywheel
 AS $fn$
 DECLARE
     k text;
@@ -715,7 +718,6 @@ CREATE FUNCTION flywheel.review_queue_get(queue text)
 RETURNS flywheel.review_queues
 LANGUAGE plpgsql
 STABLE
-SET search_path = pg_catalog, flywheel
 AS $fn$
 DECLARE
     q flywheel.review_queues;
@@ -957,12 +959,11 @@ CREATE FUNCTION flywheel.review_generation_json(id uuid, t timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SET search_path = pg_catalog, flywheel
-SET plan_cache_mode = force_generic_plan   -- prune partitions at run time, plan once
 AS $fn$
 BEGIN
-    -- plpgsql, not sql: a SQL function with SET is planned on every call,
-    -- and planning a query over the partitioned table costs a millisecond.
+    -- plpgsql, not sql: PostgreSQL 15 plans the query of a SQL function that
+    -- is not inlined on every call, and planning over the partitioned table
+    -- costs about a millisecond; plpgsql keeps the plan.
     RETURN (SELECT jsonb_build_object(
         'event_id', g.event_id, 'event_time', g.event_time, 'project', g.project,
         'environment', g.environment, 'release', g.release, 'tags', to_jsonb(g.tags),
@@ -987,7 +988,6 @@ CREATE FUNCTION flywheel.review_item_json(it flywheel.review_items, q flywheel.r
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SET search_path = pg_catalog, flywheel
 AS $fn$
 BEGIN
     RETURN (SELECT jsonb_build_object(
@@ -1020,6 +1020,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, flywheel
+SET plan_cache_mode = force_generic_plan   -- prune partitions at run time, plan once
 AS $fn$
 DECLARE
     r   text := flywheel.review_caller(reviewer);
@@ -1075,8 +1076,7 @@ BEGIN
                SELECT coalesce(array_agg(h ORDER BY o), '{}') || r,
                       coalesce(array_agg(u ORDER BY o), '{}') || (now_ + q.lease)
                FROM unnest(i.lease_holders, i.lease_until) WITH ORDINALITY AS l(h, u, o)
-               WHERE u > now_ AND h <> r),
-           status = CASE WHEN i.is_gold THEN i.status ELSE 'in_review' END
+               WHERE u > now_ AND h <> r)
      WHERE i.id = it.id
     RETURNING * INTO it;
     UPDATE flywheel.review_assignments x SET state = 'expired', finished_at = x.lease_until
@@ -1096,7 +1096,6 @@ CREATE FUNCTION flywheel.review_lock_claimed(item bigint, r text, OUT it flywhee
                                              OUT q flywheel.review_queues,
                                              OUT a flywheel.review_assignments)
 LANGUAGE plpgsql
-SET search_path = pg_catalog, flywheel
 AS $fn$
 DECLARE
     now_   timestamptz := clock_timestamp();
@@ -1138,7 +1137,6 @@ CREATE FUNCTION flywheel.review_item_disagrees(item bigint, def jsonb)
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
-SET search_path = pg_catalog, flywheel
 AS $fn$
 BEGIN
     RETURN (SELECT coalesce(bool_or(n > 1), false)
@@ -1197,7 +1195,8 @@ BEGIN
                SELECT coalesce(array_agg(h ORDER BY o), '{}'), coalesce(array_agg(u ORDER BY o), '{}')
                FROM unnest(i.lease_holders, i.lease_until) WITH ORDINALITY AS l(h, u, o)
                WHERE h <> r),
-           status = CASE WHEN NOT done THEN i.status
+           status = CASE WHEN NOT done AND i.is_gold THEN i.status
+                         WHEN NOT done THEN 'in_review'
                          WHEN i.overlap > 1 AND flywheel.review_item_disagrees(i.id, def) THEN 'disputed'
                          ELSE 'labelled' END,
            completed_at = CASE WHEN done THEN clock_timestamp() END
@@ -1235,8 +1234,6 @@ BEGIN
                FROM unnest(i.lease_holders, i.lease_until) WITH ORDINALITY AS l(h, u, o)
                WHERE h <> r),
            status = CASE WHEN NOT i.is_gold AND i.n_skips + 1 >= (c.q).skip_limit THEN 'skipped'
-                         WHEN i.status = 'in_review' AND i.n_labels = 0
-                          AND cardinality(array_remove(i.lease_holders, r)) = 0 THEN 'pending'
                          ELSE i.status END,
            completed_at = CASE WHEN NOT i.is_gold AND i.n_skips + 1 >= (c.q).skip_limit
                                THEN clock_timestamp() END
@@ -1263,10 +1260,7 @@ BEGIN
        SET (lease_holders, lease_until) = (
                SELECT coalesce(array_agg(h ORDER BY o), '{}'), coalesce(array_agg(u ORDER BY o), '{}')
                FROM unnest(i.lease_holders, i.lease_until) WITH ORDINALITY AS l(h, u, o)
-               WHERE h <> r),
-           status = CASE WHEN i.status = 'in_review' AND i.n_labels = 0
-                          AND cardinality(array_remove(i.lease_holders, r)) = 0 THEN 'pending'
-                         ELSE i.status END
+               WHERE h <> r)
      WHERE i.id = item;
 END
 $fn$;
@@ -1414,8 +1408,13 @@ WHERE i.status IN ('labelled', 'disputed', 'adjudicated') AND NOT i.is_gold;
 CREATE VIEW flywheel.review_progress AS
 SELECT q.name AS queue, q.paused, q.overlap,
        count(i.id) FILTER (WHERE NOT i.is_gold) AS items,
-       count(i.id) FILTER (WHERE i.status = 'pending' AND NOT i.is_gold) AS pending,
-       count(i.id) FILTER (WHERE i.status = 'in_review' AND NOT i.is_gold) AS in_review,
+       -- in review: some labels, or an unexpired lease on an item without labels yet
+       count(i.id) FILTER (WHERE i.status = 'pending' AND NOT i.is_gold
+                             AND NOT EXISTS (
+                                 SELECT 1 FROM unnest(i.lease_until) u WHERE u > now())) AS pending,
+       count(i.id) FILTER (WHERE NOT i.is_gold AND (i.status = 'in_review' OR (i.status = 'pending'
+                             AND EXISTS (SELECT 1 FROM unnest(i.lease_until) u WHERE u > now()))))
+           AS in_review,
        count(i.id) FILTER (WHERE i.status = 'labelled') AS labelled,
        count(i.id) FILTER (WHERE i.status = 'disputed') AS disputed,
        count(i.id) FILTER (WHERE i.status = 'adjudicated') AS adjudicated,
