@@ -562,6 +562,14 @@ static int fix_string(fwe_ctx *c, char **slot, size_t *len_io)
     /* Fast path: plain ASCII without control surprises needs no copy. */
     const unsigned char *p = (const unsigned char *)*slot;
     size_t i = 0;
+    /* Eight bytes at a time: no byte >= 0x80 and no zero byte. */
+    const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w & hi) || ((w - lo) & ~w & hi))
+            break;
+    }
     while (i < n && p[i] < 0x80 && p[i] != 0)
         i++;
     if (i < n) {
@@ -678,19 +686,16 @@ int fwe_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s, fwr_redactor *red
         if (fix_string(c, cs->slot, &cs->len) < 0)
             return FWE_NOMEM;
         if (red && cs->len) {
-            char *r = NULL;
+            /* Rendered straight into the arena: the content is copied once. */
             size_t rl = 0;
-            int n = fwr_apply(red, *cs->slot, cs->len, &r, &rl);
+            int n = fwr_find(red, *cs->slot, cs->len, &rl);
             if (n < 0)
                 return FWE_NOMEM;
             if (n > 0) {
                 char *copy = arena_alloc(c, rl + 1);
-                if (!copy) {
-                    free(r);
+                if (!copy)
                     return FWE_NOMEM;
-                }
-                memcpy(copy, r, rl + 1);
-                free(r);
+                fwr_render(red, *cs->slot, cs->len, copy);
                 *cs->slot = copy;
                 cs->len = rl;
                 out->redactions += (unsigned)n;

@@ -7,14 +7,26 @@
  * fw_redact (PIC, hidden symbols, no dependency on the agent), so that the
  * export CLI applies exactly the same rules. It depends only on PCRE2.
  *
- * How spans are chosen: the built-in detectors run in a fixed priority order
- * (secret, card, email, IPv4, phone), then operator regular expressions in
- * the order they were added, then the callback. A span that overlaps one
- * already chosen is ignored, so an earlier rule wins. The built-in detectors
- * are hand-written scanners rather than regular expressions because they
- * need checks a pattern cannot express cheaply (the Luhn sum of a card
- * number, octet ranges of an address) and because they must stay fast on
- * megabytes of prompt text: each is one linear pass.
+ * How spans are chosen: the built-in detectors have a fixed priority order
+ * (secret, card, email, IPv4, phone), then come operator regular
+ * expressions in the order they were added, then the callback. A span that
+ * overlaps one of higher priority is dropped, so an earlier rule wins (within
+ * one rule, an earlier match wins). The built-in detectors are hand-written
+ * scanners rather than regular expressions because they need checks a
+ * pattern cannot express cheaply (the Luhn sum of a card number, octet
+ * ranges of an address) and because they must stay fast on megabytes of
+ * prompt text.
+ *
+ * Speed: the built-in detectors share ONE pass over the text. Every trigger
+ * of every detector is at a word start (a letter or digit after a non
+ * alphanumeric byte) or at one of '@' '+' '(' '-', so the pass jumps from
+ * word to word; at a letter a two-byte table test rejects all but the few
+ * words a secret can start with. Candidate spans are collected first and
+ * the priority rule is applied afterwards by rank, each rank merged in one
+ * linear walk. Scratch memory (candidates, chosen spans, PCRE2 match data)
+ * belongs to the redactor and is reused, so a warm redactor allocates
+ * nothing per call with fwr_find()/fwr_render(). Operator rules are
+ * JIT-compiled when PCRE2 has a JIT for this machine.
  *
  * Known limits (documented trade-offs, tested): phone numbers need a leading
  * '+' or at least two separators ("555-123-4567", "(555) 123 4567"), so bare
@@ -62,15 +74,33 @@ int fwr_add_regex(fwr_redactor *r, const char *label, const char *pattern, char 
 void fwr_set_callback(fwr_redactor *r, fwr_cb *cb, void *opaque);
 
 /* Called from a callback: adds a span. Returns 0, -1 for a span outside the
- * text, -2 when out of memory. Overlapping spans are ignored (returns 0). */
+ * text, -2 when out of memory. A span that overlaps one chosen by a rule, or
+ * an earlier span of the callback, is dropped (and 0 returned). */
 int fwr_matches_add(fwr_matches *m, size_t offset, size_t length, const char *label);
 
 /*
- * Redacts text[0, len). Returns the number of spans replaced; when it is
- * positive, *out is a new NUL-terminated string (malloc, the caller frees)
- * and *out_len its length; when 0, *out is NULL and the text is unchanged.
- * Returns -1 when out of memory (*out NULL). The text need not be
- * NUL-terminated but should be valid UTF-8 for the operator rules.
+ * Finds what to replace in text[0, len) and remembers it in the redactor.
+ * Returns the number of spans to replace (0: the text stays as it is) and
+ * sets *out_len to the length of the redacted text; returns -1 when out of
+ * memory. The text need not be NUL-terminated but should be valid UTF-8 for
+ * the operator rules.
+ */
+int fwr_find(fwr_redactor *r, const char *text, size_t len, size_t *out_len);
+
+/*
+ * Writes the redacted form of the text given to the last fwr_find() on this
+ * redactor (pass the same text and len) into out, which must hold
+ * *out_len + 1 bytes; the result is NUL-terminated. Use it when fwr_find()
+ * returned a positive count; the spans are kept until the next fwr_find().
+ */
+void fwr_render(const fwr_redactor *r, const char *text, size_t len, char *out);
+
+/*
+ * Redacts text[0, len): fwr_find() then fwr_render() into a new buffer.
+ * Returns the number of spans replaced; when it is positive, *out is a new
+ * NUL-terminated string (malloc, the caller frees) and *out_len its length;
+ * when 0, *out is NULL and the text is unchanged. Returns -1 when out of
+ * memory (*out NULL).
  */
 int fwr_apply(fwr_redactor *r, const char *text, size_t len, char **out, size_t *out_len);
 
