@@ -206,7 +206,8 @@ static int scan(fws *s, char *err, size_t size)
         }
     }
     closedir(d);
-    qsort(s->segs, s->n_segs, sizeof *s->segs, cmp_seg);
+    if (s->n_segs) /* qsort(NULL, 0) is undefined */
+        qsort(s->segs, s->n_segs, sizeof *s->segs, cmp_seg);
     s->next_seq = s->n_segs ? s->segs[s->n_segs - 1].seq + 1 : 1;
     if (s->next_seq <= s->c_seq)
         s->next_seq = s->c_seq + 1;

@@ -313,7 +313,7 @@ int main(void)
     fw_gen_t *g = fw_gen_new(a);
     fw_gen_set_str(g, FW_GEN_CONVERSATION_ID, "conv-xyz");
     fw_gen_add_message(g, FW_INPUT, FW_ROLE_USER, NULL);
-    fw_gen_msg_add_text_n(g, "bad \xff\xfe utf8 \0nul \xe2\x82 end", 25);
+    fw_gen_msg_add_text_n(g, "bad \xff\xfe utf8 \0nul \xe2\x82 end", 24); /* with the final NUL */
     fw_gen_record(g, &id);
     ev = take(a, &rc, &o);
     FWT_CHECK(o.key_len == 8 && !memcmp(o.key, "conv-xyz", 8));
