@@ -10,6 +10,7 @@
  */
 #include "export_run.h"
 
+#include "export_copy.h"
 #include "export_fmt.h"
 #include "export_sink.h"
 #include "pgutil.h"
@@ -221,44 +222,39 @@ done:
     return rc;
 }
 
-static json_t *parse_col(PGresult *res, int row, int col)
+static json_t *parse_col(char **f, const size_t *lens, int c)
 {
-    if (PQgetisnull(res, row, col))
+    if (!f[c])
         return NULL;
-    return json_loadb(PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col),
-                      JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    return json_loadb(f[c], lens[c], JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 }
 
-static const char *col(PGresult *res, int row, int c)
-{
-    return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
-}
-
-static int process_row(run_ctx *x, PGresult *res, int i)
+/* One streamed row, its fields split by fw_xcopy_split. */
+static int process_row(run_ctx *x, char **f, const size_t *lens)
 {
     fw_xrow r = {0};
     int rc;
-    if (strcmp(PQgetvalue(res, i, C_MISSING), "t") == 0)
+    if (f[C_MISSING] && strcmp(f[C_MISSING], "t") == 0)
         return count_reason(x, "generation_missing");
-    r.event_id = col(res, i, C_EVENT_ID);
-    r.trace_id = col(res, i, C_TRACE);
-    r.conversation_id = col(res, i, C_CONV);
-    r.user_id = col(res, i, C_USER);
-    r.session_id = col(res, i, C_SESSION);
-    r.project = col(res, i, C_PROJECT);
-    r.environment = col(res, i, C_ENV);
-    r.release = col(res, i, C_RELEASE);
-    r.model = col(res, i, C_MODEL);
-    r.prompt_template = col(res, i, C_TEMPLATE);
-    r.prompt_version = col(res, i, C_TVERSION);
-    r.system_instructions = col(res, i, C_SYSTEM);
-    r.event_id_b = col(res, i, C_EVENT_B);
-    r.tags = parse_col(res, i, C_TAGS);
-    r.input = parse_col(res, i, C_INPUT);
-    r.output = parse_col(res, i, C_OUTPUT);
-    r.tools = parse_col(res, i, C_TOOLS);
-    r.labels = parse_col(res, i, C_LABELS);
-    r.output_b = parse_col(res, i, C_OUTPUT_B);
+    r.event_id = f[C_EVENT_ID];
+    r.trace_id = f[C_TRACE];
+    r.conversation_id = f[C_CONV];
+    r.user_id = f[C_USER];
+    r.session_id = f[C_SESSION];
+    r.project = f[C_PROJECT];
+    r.environment = f[C_ENV];
+    r.release = f[C_RELEASE];
+    r.model = f[C_MODEL];
+    r.prompt_template = f[C_TEMPLATE];
+    r.prompt_version = f[C_TVERSION];
+    r.system_instructions = f[C_SYSTEM];
+    r.event_id_b = f[C_EVENT_B];
+    r.tags = parse_col(f, lens, C_TAGS);
+    r.input = parse_col(f, lens, C_INPUT);
+    r.output = parse_col(f, lens, C_OUTPUT);
+    r.tools = parse_col(f, lens, C_TOOLS);
+    r.labels = parse_col(f, lens, C_LABELS);
+    r.output_b = parse_col(f, lens, C_OUTPUT_B);
     if (!r.input || !r.output)
         rc = count_reason(x, "unreadable_messages");
     else
@@ -653,50 +649,59 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
     return ok ? 0 : -1;
 }
 
-/* Streams the rows through a server-side cursor, FW_XRUN_BATCH at a time. */
+/* Streams the rows with COPY (see export_copy.h for why not a cursor). */
 static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int show,
                   char *errbuf, size_t errsize)
 {
-    fw_xbuf decl = {0};
-    fw_xbuf_adds(&decl, "DECLARE fw_export_cur NO SCROLL CURSOR FOR ");
-    fw_xbuf_adds(&decl, sql);
-    int rc = exec_cmd(c, decl.data, "open the export cursor", errbuf, errsize);
-    fw_xbuf_free(&decl);
-    if (rc)
+    fw_xbuf q = {0};
+    fw_xbuf_adds(&q, "COPY (");
+    fw_xbuf_adds(&q, sql);
+    fw_xbuf_adds(&q, ") TO STDOUT");
+    if (q.oom) {
+        snprintf(errbuf, errsize, "out of memory");
         return -1;
+    }
+    PGresult *r = PQexec(c, q.data);
+    fw_xbuf_free(&q);
+    if (!pg_ok(c, r, PGRES_COPY_OUT, "read the export rows", errbuf, errsize)) {
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
     long long done = 0;
     double t0 = now_s(), last = 0;
-    char fetch[64];
-    snprintf(fetch, sizeof fetch, "FETCH %d FROM fw_export_cur", FW_XRUN_BATCH);
-    for (;;) {
-        PGresult *r = PQexec(c, fetch);
-        if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the export rows", errbuf, errsize)) {
-            PQclear(r);
-            return -1;
-        }
-        int n = PQntuples(r);
-        if (n > 0 && PQnfields(r) != C_NCOLS) {
-            snprintf(errbuf, errsize, "unexpected export row shape");
-            PQclear(r);
-            return -1;
-        }
-        for (int i = 0; i < n; i++)
-            if (process_row(x, r, i)) {
+    int rc = 0, n;
+    char *buf;
+    char *f[C_NCOLS];
+    size_t lens[C_NCOLS];
+    /* After a failure keep draining so that the connection can roll back. */
+    while ((n = PQgetCopyData(c, &buf, 0)) > 0) {
+        if (rc == 0) {
+            if (fw_xcopy_split(buf, (size_t)n, f, lens, C_NCOLS) != C_NCOLS) {
+                snprintf(errbuf, errsize, "unexpected export row shape");
+                rc = -1;
+            } else if (process_row(x, f, lens)) {
                 if (!x->err[0])
                     snprintf(errbuf, errsize, "out of memory");
-                PQclear(r);
-                return -1;
+                rc = -1;
             }
-        PQclear(r);
-        done += n;
-        if (show && (n == 0 || now_s() - last > 0.2)) {
-            last = now_s();
-            progress(done, total, t0, n == 0);
+            done++;
+            if (show && rc == 0 && (done & 255) == 0 && now_s() - last > 0.2) {
+                last = now_s();
+                progress(done, total, t0, 0);
+            }
         }
-        if (n == 0)
-            break;
+        PQfreemem(buf);
     }
-    return exec_cmd(c, "CLOSE fw_export_cur", "close the export cursor", errbuf, errsize);
+    r = PQgetResult(c);
+    if (rc == 0 && (n != -1 || !pg_ok(c, r, PGRES_COMMAND_OK, "read the export rows", errbuf, errsize)))
+        rc = -1;
+    PQclear(r);
+    while ((r = PQgetResult(c)) != NULL)
+        PQclear(r);
+    if (rc == 0 && show)
+        progress(done, total, t0, 1);
+    return rc;
 }
 
 int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, size_t errsize)

@@ -1,13 +1,13 @@
 /*
  * One export from start to end: resolve the members (or load a recorded
- * version), stream them from PostgreSQL through a server-side cursor, turn
+ * version), stream them from PostgreSQL with COPY (…) TO STDOUT, turn
  * each into lines (export_fmt), redact, validate, dedupe, split, write, and
  * finish with the manifest, recorded with the version in the same
  * transaction as its members.
  *
- * Memory: one FETCH batch of rows (FW_XRUN_BATCH) and the lines of one row
- * at a time, the output buffers, and the dedupe set (about 16 bytes per
- * distinct line written; off with dedupe disabled).
+ * Memory: one row (one PQgetCopyData buffer) and its lines at a time, the
+ * output buffers, and the dedupe set (about 16 bytes per distinct line
+ * written; off with dedupe disabled).
  */
 #ifndef FW_EXPORT_RUN_H
 #define FW_EXPORT_RUN_H
@@ -15,9 +15,6 @@
 #include "export_select.h"
 
 #include <libpq-fe.h>
-
-#define FW_XRUN_BATCH 1000
-
 
 typedef struct {
     const char *dataset;     /* record a version of this dataset; NULL: ad hoc */

@@ -1,10 +1,11 @@
 /*
  * Unit tests of the export library's building blocks: message conversion,
- * the seeded split, the whitespace-normalised dedupe hash and set, and the
- * line validator's reasons.
+ * the seeded split, the whitespace-normalised dedupe hash and set, the
+ * line validator's reasons, and the COPY text-format row splitter.
  */
 #include "export_buf.h"
 #include "export_check.h"
+#include "export_copy.h"
 #include "export_conv.h"
 #include "export_split.h"
 #include "fwtest.h"
@@ -235,8 +236,33 @@ static void test_check(void)
     FWT_CHECK(fw_xfmt_parse("csv", NULL, &f) == -1);
 }
 
+static void test_copy_split(void)
+{
+    char *f[8];
+    size_t l[8];
+    /* Escapes as COPY TO writes them, a literal "\N" (escaped backslash),
+     * a NULL, an empty field, every control escape. */
+    char row[] = "a\\\\b\tc\\n\t\\\\N\t\\N\t\tx\\ry\\by\\fy\\vy\n";
+    FWT_CHECK_EQ_INT(fw_xcopy_split(row, strlen(row), f, l, 8), 6);
+    FWT_CHECK_EQ_STR(f[0], "a\\b");
+    FWT_CHECK_EQ_STR(f[1], "c\n");
+    FWT_CHECK_EQ_STR(f[2], "\\N");
+    FWT_CHECK(f[3] == NULL && l[3] == 0);
+    FWT_CHECK(f[4] != NULL && l[4] == 0 && f[4][0] == '\0');
+    FWT_CHECK_EQ_STR(f[5], "x\ry\by\fy\vy");
+    FWT_CHECK_EQ_INT((long long)l[5], 9);
+
+    char octal[] = "\\101\\x41z";
+    FWT_CHECK_EQ_INT(fw_xcopy_split(octal, strlen(octal), f, l, 8), 1);
+    FWT_CHECK_EQ_STR(f[0], "AAz");
+
+    char many[] = "1\t2\t3";
+    FWT_CHECK_EQ_INT(fw_xcopy_split(many, strlen(many), f, l, 2), -1);
+}
+
 int main(void)
 {
+    test_copy_split();
     test_conv();
     test_sentences();
     test_split();
