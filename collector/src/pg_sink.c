@@ -275,7 +275,12 @@ typedef struct {
     int64_t next;
 } part_next;
 
-/* Upserts the next offset of every partition in items [lo, hi). */
+/* Upserts the next offset of every partition in items [lo, hi). The
+ * upsert is monotonic (GREATEST of stored and new): a zombie member that
+ * lost a partition but still commits a batch it read earlier can never move
+ * the partition's offset backwards (which would make the next owner read and
+ * write again what is already stored). The zombie's rows themselves are
+ * absorbed by the primary keys as duplicates. */
 static int store_offsets(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, PGresult **res)
 {
     part_next parts[256];
@@ -327,7 +332,7 @@ static int store_offsets(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, PG
         "INSERT INTO flywheel.ingest_offsets AS o (consumer_group, topic, partition, next_offset) "
         "SELECT $1, t, p, n FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS u(t, p, n) "
         "ON CONFLICT (consumer_group, topic, partition) DO UPDATE "
-        "SET next_offset = EXCLUDED.next_offset, updated_at = now()",
+        "SET next_offset = GREATEST(o.next_offset, EXCLUDED.next_offset), updated_at = now()",
         4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         *res = r;

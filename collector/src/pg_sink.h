@@ -8,7 +8,8 @@
  *   COPY fw_stage_<table> FROM STDIN                 -- temp tables, per session
  *   INSERT INTO flywheel.<table> SELECT ... ON CONFLICT DO NOTHING
  *   (the same for feedback and dead_letters)
- *   INSERT INTO flywheel.ingest_offsets ... ON CONFLICT DO UPDATE  -- next offset per partition
+ *   INSERT INTO flywheel.ingest_offsets ... ON CONFLICT DO UPDATE  -- next offset per partition,
+ *                                                     -- never lowered (GREATEST)
  *   COMMIT
  *
  * so rows, dead letters and offsets become visible together or not at all:
