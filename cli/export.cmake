@@ -11,7 +11,8 @@ add_library(fw_export STATIC
   ${CMAKE_CURRENT_LIST_DIR}/export_sink.c
   ${CMAKE_CURRENT_LIST_DIR}/export_select.c
   ${CMAKE_CURRENT_LIST_DIR}/export_run.c
-  ${CMAKE_CURRENT_LIST_DIR}/export_copy.c)
+  ${CMAKE_CURRENT_LIST_DIR}/export_copy.c
+  ${CMAKE_CURRENT_LIST_DIR}/export_json.c)
 target_include_directories(fw_export PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(fw_export PUBLIC fw_common fw_redact PkgConfig::LIBPQ PkgConfig::FW_EXPORT_JANSSON PkgConfig::ZSTD m
   PRIVATE fw_warnings)

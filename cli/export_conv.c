@@ -7,12 +7,11 @@
 #include "export_conv.h"
 
 #include "export_buf.h"
+#include "export_json.h"
 
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-
-#define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
 
 static const char *part_type(const json_t *part)
 {
@@ -54,7 +53,7 @@ static json_t *as_json_string(const json_t *v)
     if (json_is_string(v))
         return json_incref((json_t *)(uintptr_t)v);
     fw_xbuf b = {0};
-    if (json_dump_callback(v, fw_xbuf_dump_cb, &b, DUMP_FLAGS) != 0 || b.oom) {
+    if (fw_xjson_dump(v, &b) != 0) {
         fw_xbuf_free(&b);
         return NULL;
     }

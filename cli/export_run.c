@@ -12,6 +12,7 @@
 
 #include "export_copy.h"
 #include "export_fmt.h"
+#include "export_json.h"
 #include "export_sink.h"
 #include "pgutil.h"
 #include "redact.h"
@@ -209,8 +210,7 @@ static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *con
         goto done;
     }
     fw_xbuf_reset(&x->line);
-    if (json_dump_callback(line, fw_xbuf_dump_cb, &x->line,
-                           JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 || x->line.oom) {
+    if (fw_xjson_dump(line, &x->line) != 0) {
         snprintf(x->err, x->errsize, "out of memory while writing a line");
         goto done;
     }
@@ -226,7 +226,7 @@ static json_t *parse_col(char **f, const size_t *lens, int c)
 {
     if (!f[c])
         return NULL;
-    return json_loadb(f[c], lens[c], JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    return fw_xjson_parse(f[c], lens[c]);
 }
 
 /* One streamed row, its fields split by fw_xcopy_split. */
