@@ -195,7 +195,7 @@ static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *con
     if (x->o->dedupe) {
         int added = fw_xdedupe_add(&x->seen, content_hash(line, keys));
         if (added < 0) {
-            snprintf(x->err, x->errsize, "out of memory in the dedupe set");
+            snprintf(x->err, x->errsize, "could not grow the dedupe set (out of memory, or its temporary file failed)");
             goto done;
         }
         if (added == 0) {

@@ -6,8 +6,9 @@
  * transaction as its members.
  *
  * Memory: one row (one PQgetCopyData buffer) and its lines at a time, the
- * output buffers, and the dedupe set (about 16 bytes per distinct line
- * written; off with dedupe disabled).
+ * output buffers, and the dedupe set, which stays in memory up to 8 MiB and
+ * then moves to a temporary file (export_split.h): constant whatever the
+ * number of rows.
  */
 #ifndef FW_EXPORT_RUN_H
 #define FW_EXPORT_RUN_H

@@ -9,9 +9,11 @@
 
 #include <math.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME  0x100000001b3ULL
@@ -180,9 +182,14 @@ uint64_t fw_xdedupe_hash(const json_t *content)
     return h ? h : 1;
 }
 
+static size_t slot_of(uint64_t h, size_t cap)
+{
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
 static int insert(uint64_t *slots, size_t cap, uint64_t h)
 {
-    size_t mask = cap - 1, i = (size_t)(h ^ (h >> 29)) & mask;
+    size_t mask = cap - 1, i = slot_of(h, cap);
     while (slots[i]) {
         if (slots[i] == h)
             return 0;
@@ -192,30 +199,116 @@ static int insert(uint64_t *slots, size_t cap, uint64_t h)
     return 1;
 }
 
+#define FILE_BLOCK 64 /* slots read per probe: 512 bytes */
+
+/* insert() over a table in file fd: 1 new, 0 present, -1 I/O error. */
+static int file_insert(int fd, size_t cap, uint64_t h)
+{
+    uint64_t block[FILE_BLOCK];
+    size_t i = slot_of(h, cap);
+    for (;;) {
+        size_t n = cap - i < FILE_BLOCK ? cap - i : FILE_BLOCK;
+        ssize_t r = pread(fd, block, n * sizeof *block, (off_t)(i * sizeof *block));
+        if (r != (ssize_t)(n * sizeof *block))
+            return -1;
+        for (size_t k = 0; k < n; k++) {
+            if (block[k] == h)
+                return 0;
+            if (block[k] == 0) {
+                off_t at = (off_t)((i + k) * sizeof h);
+                return pwrite(fd, &h, sizeof h, at) == (ssize_t)sizeof h ? 1 : -1;
+            }
+        }
+        i = (i + n) & (cap - 1); /* the load stays ≤ 0.5: a free slot exists */
+    }
+}
+
+/* A new zero-filled (sparse) table of cap slots in an unlinked file. */
+static int file_new(size_t cap)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/flywheel-dedupe-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    unlink(path);
+    if (ftruncate(fd, (off_t)(cap * sizeof(uint64_t))) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Moves every hash of the set into a new file table of ncap slots. */
+static int grow_to_file(fw_xdedupe *set, size_t ncap)
+{
+    int fd = file_new(ncap);
+    if (fd < 0)
+        return -1;
+    uint64_t block[4096];
+    for (size_t i = 0; i < set->cap; i += 4096) {
+        size_t n = set->cap - i < 4096 ? set->cap - i : 4096;
+        const uint64_t *src = block;
+        if (set->on_file) {
+            if (pread(set->fd, block, n * sizeof *block, (off_t)(i * sizeof *block)) !=
+                (ssize_t)(n * sizeof *block)) {
+                close(fd);
+                return -1;
+            }
+        } else {
+            src = set->slots + i;
+        }
+        for (size_t k = 0; k < n; k++)
+            if (src[k] && file_insert(fd, ncap, src[k]) < 0) {
+                close(fd);
+                return -1;
+            }
+    }
+    if (set->on_file)
+        close(set->fd);
+    free(set->slots);
+    set->slots = NULL;
+    set->fd = fd;
+    set->on_file = 1;
+    set->cap = ncap;
+    return 0;
+}
+
 int fw_xdedupe_add(fw_xdedupe *set, uint64_t h)
 {
     if (h == 0)
         h = 1;
     if ((set->count + 1) * 2 > set->cap) {
         size_t ncap = set->cap ? set->cap * 2 : 1024;
-        uint64_t *n = calloc(ncap, sizeof *n);
-        if (!n)
-            return -1;
-        for (size_t i = 0; i < set->cap; i++)
-            if (set->slots[i])
-                insert(n, ncap, set->slots[i]);
-        free(set->slots);
-        set->slots = n;
-        set->cap = ncap;
+        size_t max_mem = set->max_mem ? set->max_mem : FW_XDEDUPE_MEM_SLOTS;
+        if (ncap > max_mem || set->on_file) {
+            if (grow_to_file(set, ncap))
+                return -1;
+        } else {
+            uint64_t *n = calloc(ncap, sizeof *n);
+            if (!n)
+                return -1;
+            for (size_t i = 0; i < set->cap; i++)
+                if (set->slots[i])
+                    insert(n, ncap, set->slots[i]);
+            free(set->slots);
+            set->slots = n;
+            set->cap = ncap;
+        }
     }
-    int added = insert(set->slots, set->cap, h);
-    set->count += (size_t)added;
+    int added = set->on_file ? file_insert(set->fd, set->cap, h) : insert(set->slots, set->cap, h);
+    if (added > 0)
+        set->count++;
     return added;
 }
 
 void fw_xdedupe_free(fw_xdedupe *set)
 {
     free(set->slots);
+    if (set->on_file)
+        close(set->fd);
     set->slots = NULL;
     set->cap = set->count = 0;
+    set->on_file = 0;
 }

@@ -16,7 +16,17 @@
  * remembers the hashes of the lines already written, in the stable export
  * order; a later line with a known hash is a duplicate and is rejected, so a
  * duplicate can never sit in a different split from its first occurrence.
- * Memory: 8 bytes per slot, load ≤ 0.5, so about 16 bytes per unique line.
+ *
+ * Memory: the set is an open-addressing table of 8-byte slots at load ≤ 0.5
+ * (about 16 bytes per distinct line). Up to `max_mem` slots (default
+ * FW_XDEDUPE_MEM_SLOTS: 8 MiB, about 512k lines) it lives in memory; past
+ * that it moves to an unlinked temporary file in $TMPDIR (or /tmp) and
+ * probes it with pread/pwrite, one 512-byte block per lookup, so the
+ * process's memory stays constant however many lines an export has. The
+ * file's pages sit in the kernel's page cache (not the process's RSS) while
+ * there is room, and spill to disk when there is not. The rule (first
+ * occurrence in export order wins) and the hash are the same in both modes,
+ * so the bytes of an export do not depend on which mode it ran in.
  */
 #ifndef FW_EXPORT_SPLIT_H
 #define FW_EXPORT_SPLIT_H
@@ -49,15 +59,22 @@ fw_xsplit fw_xsplit_assign(const char *seed, const char *group,
 /* The whitespace-normalised content hash of a JSON value (never 0). */
 uint64_t fw_xdedupe_hash(const json_t *content);
 
+#define FW_XDEDUPE_MEM_SLOTS ((size_t)1 << 20)
+
+/* A zero-initialised fw_xdedupe is an empty set with the default limit. */
 typedef struct {
-    uint64_t *slots;
-    size_t cap;   /* power of two, or 0 */
+    uint64_t *slots; /* the table while in memory */
+    size_t cap;      /* slots, a power of two, or 0 */
     size_t count;
+    size_t max_mem;  /* slots kept in memory; 0: FW_XDEDUPE_MEM_SLOTS */
+    int on_file;     /* 1: the table is in file `fd` */
+    int fd;
 } fw_xdedupe;
 
 /*
  * Adds h to the set. Returns 1 when h was new, 0 when it was already there
- * (a duplicate), -1 when out of memory (set unchanged).
+ * (a duplicate), -1 when memory or the temporary file failed (the set is
+ * then unusable: the caller stops the export).
  */
 int fw_xdedupe_add(fw_xdedupe *set, uint64_t h);
 void fw_xdedupe_free(fw_xdedupe *set);

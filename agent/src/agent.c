@@ -157,7 +157,6 @@ static int is_connectivity(rd_kafka_resp_err_t err)
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    (void)rk;
     fw_agent_t *a = opaque;
     uint64_t tag = (uint64_t)(uintptr_t)m->_private;
     if (tag == 0) {
@@ -168,7 +167,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
             a->online = 1;
             return;
         }
-        if (a->recreating && resend_push(a, m) == 0)
+        /* After a fatal error librdkafka fails what it still holds (purge
+         * errors), possibly in the same rd_kafka_poll() that reported the
+         * error and before recreate_producer() runs: keep those for the new
+         * producer too, instead of dropping them (regression: 36 events
+         * dropped in agent_integration_fatal under TSan timing). */
+        char fbuf[8];
+        int fatal_now = a->fatal || rd_kafka_fatal_error(rk, fbuf, sizeof fbuf) != 0;
+        if (fatal_now && !a->recreating)
+            a->fatal = 1;
+        if ((a->recreating || fatal_now) && resend_push(a, m) == 0)
             return;
         if (is_connectivity(m->err))
             a->online = 0;

@@ -163,6 +163,21 @@ static void test_dedupe(void)
         FWT_CHECK(fw_xdedupe_add(&set, i * 0x9e3779b97f4a7c15ULL) == 0);
     FWT_CHECK_EQ_INT(set.count, 100002);
     fw_xdedupe_free(&set);
+
+    /* The same answers when the table moves to a file past a small memory
+     * limit: 30k adds with every third one a repeat, against a set that
+     * stays in memory. */
+    fw_xdedupe mem = {0}, file = {0};
+    file.max_mem = 256;
+    for (uint64_t i = 1; i <= 30000; i++) {
+        uint64_t h = (i % 3 == 0 ? i / 3 : i) * 0x9e3779b97f4a7c15ULL;
+        int in_mem = fw_xdedupe_add(&mem, h), in_file = fw_xdedupe_add(&file, h);
+        FWT_CHECK_MSG(in_mem == in_file && in_mem >= 0, "add %llu: memory %d, file %d", (unsigned long long)i, in_mem, in_file);
+    }
+    FWT_CHECK(file.on_file && file.slots == NULL && !mem.on_file);
+    FWT_CHECK_EQ_INT((long long)file.count, (long long)mem.count);
+    fw_xdedupe_free(&mem);
+    fw_xdedupe_free(&file);
     json_decref(a);
     json_decref(b);
     json_decref(c);
