@@ -4,10 +4,22 @@
 # in-process librdkafka mock cluster when they need to take brokers down.
 set(_at ${CMAKE_CURRENT_SOURCE_DIR}/agent)
 
+# In a ThreadSanitizer build, librdkafka's C11 threads must be routed through
+# pthread_create for TSan to see them (tsan_thrd.c explains why).
+set(_at_extra)
+if(FW_SANITIZE MATCHES "thread")
+  set(_at_extra agent/tsan_thrd.c)
+endif()
+
 function(fw_agent_test name src labels timeout)
-  fw_add_test(NAME ${name} SOURCES agent/${src} LABELS ${labels} TIMEOUT ${timeout}
-    LIBS flywheel_internal)
+  fw_add_test(NAME ${name} SOURCES agent/${src} ${_at_extra} LABELS ${labels}
+    TIMEOUT ${timeout} LIBS flywheel_internal)
   target_include_directories(${name} PRIVATE ${_at})
+  if(_at_extra)
+    target_link_options(${name} PRIVATE -rdynamic)
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT
+      "TSAN_OPTIONS=halt_on_error=1 exitcode=66 suppressions=${_at}/tsan.supp")
+  endif()
 endfunction()
 
 fw_agent_test(agent_unit_queue test_queue.c unit 60)

@@ -51,6 +51,7 @@ static inline fw_err_t at_record_chat(fw_agent_t *a, int i, fw_event_id_t *id)
     return fw_gen_record(g, id);
 }
 
+/* Called for each message; returning nonzero stops the consumer at once. */
 typedef int (*at_msg_fn)(void *opaque, const rd_kafka_message_t *m, Flywheel__V1__Event *ev);
 
 /*
@@ -103,11 +104,12 @@ static inline int at_consume(const char *bootstrap, const char *topic, int expec
         }
         Flywheel__V1__Event *ev = flywheel__v1__event__unpack(NULL, m->len, m->payload);
         FWT_CHECK_MSG(ev != NULL, "message at offset %" PRId64 " does not decode", m->offset);
-        if (fn)
-            fn(opaque, m, ev);
+        int done = fn ? fn(opaque, m, ev) : 0;
         flywheel__v1__event__free_unpacked(ev, NULL);
         rd_kafka_message_destroy(m);
         got++;
+        if (done)
+            break; /* the callback has seen everything it waits for */
         if (got == expected && linger_ms >= 0) {
             int64_t s = fwt_now_ms() + linger_ms;
             if (s < stop_at)
