@@ -19,7 +19,7 @@
 
 #include "internal.h"
 
-#define GEN_INITIAL_BYTES 4096
+#define GEN_INITIAL_BYTES FWI_GEN_INITIAL_BYTES
 #define FB_INITIAL_BYTES 1024
 
 struct fw_builder {
@@ -146,6 +146,33 @@ fw_err_t fw_event_id_parse(const char *str, unsigned char out[16])
     return FW_OK;
 }
 
+/* ---- entry blocks (the pool is described in internal.h) ------------------ */
+
+fw_entry *fwi_entry_alloc(fw_agent_t *a)
+{
+    fw_entry *e = NULL;
+    if (pthread_mutex_trylock(&a->pool_lock) == 0) {
+        if (a->n_pool > 0)
+            e = a->pool[--a->n_pool];
+        pthread_mutex_unlock(&a->pool_lock);
+    }
+    return e ? e : malloc(sizeof *e + GEN_INITIAL_BYTES);
+}
+
+void fwi_entry_free(fw_agent_t *a, fw_entry *e)
+{
+    if (e && e->node.size == sizeof *e + GEN_INITIAL_BYTES &&
+        pthread_mutex_trylock(&a->pool_lock) == 0) {
+        int kept = a->n_pool < FWI_POOL_MAX;
+        if (kept)
+            a->pool[a->n_pool++] = e;
+        pthread_mutex_unlock(&a->pool_lock);
+        if (kept)
+            return;
+    }
+    free(e);
+}
+
 /* ---- builder ------------------------------------------------------------ */
 
 static struct fw_builder *builder_new(fw_agent_t *agent, int kind, size_t initial)
@@ -153,10 +180,13 @@ static struct fw_builder *builder_new(fw_agent_t *agent, int kind, size_t initia
     if (!agent)
         return NULL;
     struct fw_builder *b = malloc(sizeof(struct fw_gen_s));
-    fw_entry *e = malloc(sizeof *e + initial);
+    fw_entry *e = initial == GEN_INITIAL_BYTES ? fwi_entry_alloc(agent)
+                                               : malloc(sizeof *e + initial);
     if (!b || !e) {
         free(b);
-        free(e);
+        if (e)
+            e->node.size = sizeof *e + initial;
+        fwi_entry_free(agent, e);
         fwi_count(agent, FW_STAT_RECORDED, 1);
         fwi_count(agent, FW_STAT_DROPPED_NOMEM, 1);
         return NULL;
@@ -310,25 +340,28 @@ static fw_err_t record(struct fw_builder *b, fw_event_id_t *id_out)
     if (failed != FW_OK) {
         fwi_count(a, failed == FW_ERR_NOMEM ? FW_STAT_DROPPED_NOMEM : FW_STAT_DROPPED_BUILDER_ERROR,
                   1);
-        free(e);
+        fwi_entry_free(a, e);
         return FW_ERR_BUILDER_FAILED;
     }
     size_t size = e->node.size;
     int ok = fwq_reserve(&a->q, size);
     if (!ok && a->s.full_policy == FWI_POLICY_DROP_OLDEST && size <= a->q.max_bytes) {
         while (!ok) {
-            fwq_node *old = fwq_pop(&a->q);
+            /* Never wait for the agent thread's pop: if it (or another
+             * recorder) is popping right now, this event is the one
+             * dropped. */
+            fwq_node *old = fwq_try_pop(&a->q);
             if (!old)
                 break; /* what is left is being processed by the agent thread */
             fwq_release(&a->q, old->size);
-            free(old);
+            fwi_entry_free(a, (fw_entry *)old);
             fwi_count(a, FW_STAT_DROPPED_QUEUE_FULL, 1);
             ok = fwq_reserve(&a->q, size);
         }
     }
     if (!ok) {
         fwi_count(a, FW_STAT_DROPPED_QUEUE_FULL, 1);
-        free(e);
+        fwi_entry_free(a, e);
         return FW_ERR_QUEUE_FULL;
     }
     fwi_count(a, FW_STAT_RECORDED_BYTES, size);
@@ -345,7 +378,7 @@ static void discard(struct fw_builder *b)
 {
     if (!b)
         return;
-    free(b->e);
+    fwi_entry_free(b->agent, b->e);
     free(b);
 }
 

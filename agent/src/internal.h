@@ -69,6 +69,19 @@ FWI_HIDDEN fw_err_t fwi_conf_parse(const fw_conf_t *conf, fwi_settings *s, char 
 struct fws;
 struct fwe_ctx;
 
+/*
+ * Entry blocks of the builder's first size are recycled through a small
+ * stack instead of going back to malloc: the agent thread frees what
+ * application threads allocated, and with glibc that takes the allocating
+ * thread's arena lock (4 KiB blocks bypass the per-thread cache), which an
+ * application thread then waits for; fresh blocks also page-fault on first
+ * touch. Both sides only ever try the lock (pthread_mutex_trylock) and fall
+ * back to malloc/free, so nobody waits for it. At most FWI_POOL_MAX blocks
+ * (~260 KiB) sit in the pool, outside queue.max_bytes.
+ */
+#define FWI_GEN_INITIAL_BYTES 4096
+#define FWI_POOL_MAX 64
+
 struct fw_agent_s {
     fw_conf_t *conf;
     fwi_settings s;
@@ -85,6 +98,10 @@ struct fw_agent_s {
     atomic_int stop;
     atomic_int paused;       /* test hook: agent thread does not pop */
     atomic_int inject_fatal; /* test hook */
+
+    pthread_mutex_t pool_lock; /* only ever tried */
+    int n_pool;
+    void *pool[FWI_POOL_MAX];
 
     /* Owned by the agent thread. */
     rd_kafka_t *rk;
@@ -116,6 +133,13 @@ static inline void fwi_count(fw_agent_t *a, fw_stat_t st, uint64_t n)
     atomic_fetch_add_explicit(&a->st[st], n, memory_order_relaxed);
 }
 
+/* A block for a generation entry of FWI_GEN_INITIAL_BYTES, from the pool or
+ * malloc (NULL when out of memory). Never waits. */
+FWI_HIDDEN fw_entry *fwi_entry_alloc(fw_agent_t *a);
+/* Frees an entry, or keeps it in the pool when it has the first size. Never
+ * waits. */
+FWI_HIDDEN void fwi_entry_free(fw_agent_t *a, fw_entry *e);
+
 /* Monotonic and wall clocks. */
 FWI_HIDDEN int64_t fwi_now_ms(void);
 FWI_HIDDEN uint64_t fwi_unix_nanos(void);
@@ -123,5 +147,8 @@ FWI_HIDDEN uint64_t fwi_unix_nanos(void);
 /* Test hooks (linked only from flywheel_static by the tests). */
 FWI_HIDDEN void fwi_agent_pause(fw_agent_t *a, int paused);
 FWI_HIDDEN void fwi_agent_inject_fatal(fw_agent_t *a);
+/* Benchmark hook: CPU time consumed so far by the agent thread, in ns (0 if
+ * it is not running or the clock is unavailable). */
+FWI_HIDDEN uint64_t fwi_agent_thread_cpu_ns(fw_agent_t *a);
 
 #endif

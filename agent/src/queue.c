@@ -84,3 +84,12 @@ fwq_node *fwq_pop(fwq *q)
     pthread_mutex_unlock(&q->pop_lock);
     return n;
 }
+
+fwq_node *fwq_try_pop(fwq *q)
+{
+    if (pthread_mutex_trylock(&q->pop_lock) != 0)
+        return NULL;
+    fwq_node *n = pop_locked(q);
+    pthread_mutex_unlock(&q->pop_lock);
+    return n;
+}

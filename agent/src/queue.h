@@ -17,8 +17,9 @@
  * use until then.
  *
  * drop_oldest: a producer that does not fit pops the oldest nodes itself.
- * Pops are serialised by `pop_lock`, which the consumer also takes; it is
- * uncontended except while the queue is full under that policy.
+ * Pops are serialised by `pop_lock`, which the consumer also takes; the
+ * producer only tries it (fwq_try_pop) and, when it is busy, drops its own
+ * event instead, so recording never waits for the agent thread.
  */
 #ifndef FW_AGENT_QUEUE_H
 #define FW_AGENT_QUEUE_H
@@ -33,12 +34,16 @@ typedef struct fwq_node {
     size_t size; /* bytes accounted against the budget */
 } fwq_node;
 
+/* Producer, consumer and budget fields sit on separate cache lines, so that
+ * the consumer's lock and tail writes do not bounce the line producers
+ * exchange on. A struct containing an fwq must be allocated 64-byte
+ * aligned. */
 typedef struct {
-    _Atomic(fwq_node *) head; /* producers exchange here */
-    fwq_node *tail;           /* consumer side, under pop_lock */
+    _Alignas(64) _Atomic(fwq_node *) head; /* producers exchange here */
+    _Alignas(64) fwq_node *tail;           /* consumer side, under pop_lock */
     fwq_node stub;
     pthread_mutex_t pop_lock;
-    size_t max_bytes;
+    _Alignas(64) size_t max_bytes;
     _Atomic size_t bytes;
     _Atomic uint64_t count; /* admitted and not released */
 } fwq;
@@ -58,6 +63,9 @@ void fwq_push(fwq *q, fwq_node *n);
 /* Pops the oldest node or returns NULL (empty, or a push in progress). Only
  * the consumer, or a drop_oldest producer: serialised by pop_lock. */
 fwq_node *fwq_pop(fwq *q);
+/* Like fwq_pop() but returns NULL at once, without waiting, when another
+ * thread holds pop_lock (for drop_oldest producers). */
+fwq_node *fwq_try_pop(fwq *q);
 /* Gives back the budget of a node that was admitted (popped or not). */
 void fwq_release(fwq *q, size_t size);
 
