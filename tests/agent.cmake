@@ -60,3 +60,42 @@ if(FW_HAVE_TSAN AND NOT FW_SANITIZE)
   set_tests_properties(agent_unit_queue_tsan PROPERTIES LABELS unit TIMEOUT 120
     ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1 exitcode=66")
 endif()
+
+# The agent's unit tests again under AddressSanitizer + UndefinedBehavior-
+# Sanitizer, when the compiler supports them (unless the whole build is
+# already sanitized): the agent sources are compiled once more into an
+# instrumented static library, so CI catches memory errors and UB without a
+# second full build. A few seconds of test time in all.
+set(CMAKE_REQUIRED_FLAGS "-fsanitize=address,undefined")
+set(CMAKE_REQUIRED_LINK_OPTIONS "-fsanitize=address,undefined")
+check_c_source_compiles("int main(void) { return 0; }" FW_HAVE_ASAN_UBSAN)
+unset(CMAKE_REQUIRED_FLAGS)
+unset(CMAKE_REQUIRED_LINK_OPTIONS)
+if(FW_HAVE_ASAN_UBSAN AND NOT FW_SANITIZE)
+  if(NOT TARGET PkgConfig::PCRE2) # imported in agent/'s scope only
+    pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+  endif()
+  set(_asan_flags -fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=all)
+  set(_agent_src ${CMAKE_SOURCE_DIR}/agent/src)
+  add_library(flywheel_agent_asan STATIC
+    ${_agent_src}/errors.c ${_agent_src}/conf.c ${_agent_src}/queue.c ${_agent_src}/builder.c
+    ${_agent_src}/encode.c ${_agent_src}/agent.c ${_agent_src}/spool.c ${_agent_src}/crc32c.c
+    ${_agent_src}/redact.c)
+  target_include_directories(flywheel_agent_asan PUBLIC ${CMAKE_SOURCE_DIR}/agent/include
+    ${_agent_src})
+  target_compile_definitions(flywheel_agent_asan PRIVATE FW_BUILDING_LIBRARY
+    FW_VERSION_STR="${PROJECT_VERSION}")
+  target_compile_options(flywheel_agent_asan PUBLIC ${_asan_flags})
+  target_link_options(flywheel_agent_asan PUBLIC -fsanitize=address,undefined)
+  target_link_libraries(flywheel_agent_asan PUBLIC flywheel_schema PkgConfig::RDKAFKA
+    PkgConfig::PROTOBUFC PkgConfig::ZSTD PkgConfig::PCRE2 Threads::Threads PRIVATE fw_warnings)
+  foreach(t queue conf encode redact spool)
+    add_executable(agent_unit_${t}_asan ${_at}/test_${t}.c)
+    target_include_directories(agent_unit_${t}_asan PRIVATE ${_at})
+    target_link_libraries(agent_unit_${t}_asan PRIVATE flywheel_agent_asan fwtest fw_warnings)
+    add_test(NAME agent_unit_${t}_asan COMMAND agent_unit_${t}_asan)
+    set_tests_properties(agent_unit_${t}_asan PROPERTIES LABELS unit TIMEOUT 120
+      ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1")
+  endforeach()
+endif()
