@@ -4,7 +4,7 @@
  * through libflywheel, versus the baseline of encoding it with protobuf-c
  * and calling rd_kafka_producev directly on the application thread.
  *
- *   bench_agent --mode agent|baseline --threads T --events N --rate R
+ *   bench_agent --mode agent|baseline|floor --threads T --events N --rate R
  *               --bootstrap HOST:PORT --topic NAME [--spool DIR] [--label L]
  *
  * Each thread records N events paced at R events/s (0: as fast as possible)
@@ -28,7 +28,9 @@
 
 static const char *mode = "agent", *bootstrap = "127.0.0.1:9092", *topic = "bench.agent",
                   *spool = NULL, *label = "";
-void fwi_agent_pause(fw_agent_t *a, int paused); /* test hook in flywheel_static */
+/* Test hooks in flywheel_static. */
+void fwi_agent_pause(fw_agent_t *a, int paused);
+uint64_t fwi_agent_thread_cpu_ns(fw_agent_t *a);
 
 static int threads = 1, throughput = 0;
 static long events = 100000;
@@ -68,6 +70,13 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int record_agent(long i)
 {
     fw_gen_t *g = fw_gen_new(agent);
@@ -100,6 +109,27 @@ static int record_agent(long i)
     fw_gen_set_int(g, FW_GEN_COST_MICRO_USD, 2480);
     fw_gen_set_int(g, FW_GEN_STATUS, FW_STATUS_OK);
     return fw_gen_record(g, NULL) == FW_OK ? 0 : 1;
+}
+
+/* Noise floor: no library call, just copying the event's strings into a
+ * thread-local buffer (about what the builder copies), so that the tail of
+ * this distribution shows what the machine's scheduling alone costs with the
+ * same threads and pacing. */
+static int record_floor(long i)
+{
+    static _Thread_local char buf[4096];
+    const char *parts[] = {SYSTEM, U1, A1, T1, U2, A2, "gpt-4o", "chatcmpl-abc123", "openai",
+                           "chat", "call_1", "lookup_invoices", "{\"account\":\"88231\"}"};
+    size_t w = (size_t)snprintf(buf, sizeof buf, "conv-%ld", i % 1000);
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+        size_t n = strlen(parts[k]);
+        if (w + n + 1 > sizeof buf)
+            break;
+        memcpy(buf + w, parts[k], n + 1);
+        w += n + 1;
+    }
+    __asm__ volatile("" : : "r"(buf) : "memory");
+    return 0;
 }
 
 /* Baseline: the same event encoded and produced on the application thread. */
@@ -184,6 +214,8 @@ static int record_direct(long i)
 }
 
 static long dropped_total;
+static uint64_t app_cpu_ns_total; /* CPU time of the application threads */
+static long invol_switches;       /* involuntary context switches of the application threads */
 static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *worker(void *arg)
@@ -191,6 +223,10 @@ static void *worker(void *arg)
     long t = (long)(intptr_t)arg;
     uint64_t *mine = lat + t * events;
     uint64_t start = now_ns(), interval = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
+    uint64_t cpu0 = thread_cpu_ns();
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_THREAD, &ru0);
+    int m = !strcmp(mode, "agent") ? 0 : !strcmp(mode, "floor") ? 1 : 2;
     long drops = 0;
     for (long i = 0; i < events; i++) {
         if (interval) {
@@ -205,12 +241,18 @@ static void *worker(void *arg)
                 ;
         }
         uint64_t a = now_ns();
-        int rc = !strcmp(mode, "agent") ? record_agent(t * events + i) : record_direct(t * events + i);
+        int rc = m == 0 ? record_agent(t * events + i)
+                 : m == 1 ? record_floor(t * events + i)
+                          : record_direct(t * events + i);
         mine[i] = now_ns() - a;
         drops += rc != 0;
     }
+    uint64_t cpu = thread_cpu_ns() - cpu0;
+    getrusage(RUSAGE_THREAD, &ru1);
     pthread_mutex_lock(&drop_lock);
+    invol_switches += ru1.ru_nivcsw - ru0.ru_nivcsw;
     dropped_total += drops;
+    app_cpu_ns_total += cpu;
     pthread_mutex_unlock(&drop_lock);
     return NULL;
 }
@@ -280,7 +322,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_agent: %s\n", err);
             return 1;
         }
-    } else {
+    } else if (!strcmp(mode, "baseline")) {
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
         const char *kv[][2] = {{"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"},
                                {"acks", "all"}, {"compression.codec", "zstd"},
@@ -305,8 +347,10 @@ int main(int argc, char **argv)
         pthread_join(th[t], NULL);
     uint64_t t_rec = now_ns();
     double record_s = (double)(t_rec - t0) / 1e9;
+    uint64_t agent_cpu0 = 0;
     if (throughput && agent) {
         t0 = now_ns();
+        agent_cpu0 = fwi_agent_thread_cpu_ns(agent);
         fwi_agent_pause(agent, 0);
     }
     long total = (long)threads * events;
@@ -314,13 +358,14 @@ int main(int argc, char **argv)
     if (agent) {
         fw_agent_flush(agent, 30000);
         handled = (long)(fw_agent_stat(agent, FW_STAT_DELIVERED) + fw_agent_stat(agent, FW_STAT_SPOOLED));
-    } else {
-        if (rd_kafka_flush(rk, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    } else if (rk) {
+        if (rd_kafka_flush(rk, throughput ? 30000 : 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             handled = total - rd_kafka_outq_len(rk); /* broker down: still buffered */
             rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         }
     }
     uint64_t t_end = now_ns();
+    uint64_t agent_cpu = throughput && agent ? fwi_agent_thread_cpu_ns(agent) - agent_cpu0 : 0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     qsort(lat, (size_t)total, sizeof *lat, cmp_u64);
@@ -334,6 +379,15 @@ int main(int argc, char **argv)
            (unsigned long long)lat[(long)(total * 0.999)], (unsigned long long)lat[total - 1],
            (double)handled / secs, record_s, secs, handled, dropped_total,
            ru.ru_maxrss * 1024L);
+    /* CPU time per event: of the application threads (for the baseline this
+     * is encode + produce; meaningful in unpaced runs, since pacing spins),
+     * and, in throughput runs, of the agent thread while it drained the
+     * queue (decode, sample, redact, encode, produce, delivery reports). */
+    printf(",\"app_cpu_ns_per_event\":%.0f,\"involuntary_switches\":%ld",
+           (double)app_cpu_ns_total / (double)total, invol_switches);
+    if (agent_cpu)
+        printf(",\"agent_thread_cpu_ns_per_event\":%.0f,\"agent_thread_events_per_cpu_s\":%.0f",
+               (double)agent_cpu / (double)total, (double)total * 1e9 / (double)agent_cpu);
     if (agent) {
         printf(",\"delivered\":%llu,\"spooled\":%llu,\"dropped\":%llu,\"queue_full\":%llu",
                (unsigned long long)fw_agent_stat(agent, FW_STAT_DELIVERED),
@@ -341,7 +395,7 @@ int main(int argc, char **argv)
                (unsigned long long)fw_agent_stat(agent, FW_STAT_DROPPED),
                (unsigned long long)fw_agent_stat(agent, FW_STAT_DROPPED_QUEUE_FULL));
         fw_agent_destroy(agent);
-    } else {
+    } else if (rk) {
         rd_kafka_destroy(rk);
     }
     printf("}\n");
