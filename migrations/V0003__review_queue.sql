@@ -185,8 +185,6 @@ CREATE FUNCTION flywheel.review_caller(explicit text)
 RETURNS text
 LANGUAGE plpgsql
 STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, flywheel
 AS $fn$
 DECLARE
     su text := session_user;
@@ -1070,6 +1068,13 @@ BEGIN
     IF it.id IS NULL THEN
         RETURN NULL;
     END IF;
+    -- Leases of others that ran out are pruned from the item below: record
+    -- them as expired.
+    IF EXISTS (SELECT 1 FROM unnest(it.lease_holders, it.lease_until) AS l(h, u)
+               WHERE u <= now_ AND h <> r) THEN
+        UPDATE flywheel.review_assignments x SET state = 'expired', finished_at = x.lease_until
+         WHERE x.item_id = it.id AND x.state = 'active' AND x.lease_until <= now_ AND x.reviewer <> r;
+    END IF;
     -- Keep only unexpired leases of others, then add this one.
     UPDATE flywheel.review_items i
        SET (lease_holders, lease_until) = (
@@ -1079,8 +1084,11 @@ BEGIN
                WHERE u > now_ AND h <> r)
      WHERE i.id = it.id
     RETURNING * INTO it;
-    UPDATE flywheel.review_assignments x SET state = 'expired', finished_at = x.lease_until
-     WHERE x.item_id = it.id AND x.reviewer = r AND x.state = 'active';
+    IF r = ANY (it.lease_holders) THEN
+        -- this reviewer's own earlier lease on the item ran out
+        UPDATE flywheel.review_assignments x SET state = 'expired', finished_at = x.lease_until
+         WHERE x.item_id = it.id AND x.reviewer = r AND x.state = 'active';
+    END IF;
     INSERT INTO flywheel.review_assignments (item_id, queue_id, reviewer, claimed_at, lease_until)
     VALUES (it.id, q.id, r, now_, now_ + q.lease)
     RETURNING * INTO a;
@@ -1174,9 +1182,11 @@ BEGIN
     c := flywheel.review_lock_claimed(item, r);
     SELECT definition INTO def FROM flywheel.review_rubrics
      WHERE name = (c.q).rubric_name AND version = (c.q).rubric_version;
+    -- The output is needed only to check span ranges.
     PERFORM flywheel.review_validate_label(def, label,
-        (SELECT g.output_messages FROM flywheel.generations g
-          WHERE g.event_id = (c.it).event_id AND g.event_time = (c.it).event_time),
+        CASE WHEN (def->'fields') @> '[{"type": "span"}]' THEN
+            (SELECT g.output_messages FROM flywheel.generations g
+              WHERE g.event_id = (c.it).event_id AND g.event_time = (c.it).event_time) END,
         (c.it).event_id_b IS NOT NULL);
     INSERT INTO flywheel.review_labels (item_id, queue_id, reviewer, version, value,
                                         rubric_name, rubric_version)
@@ -1185,8 +1195,11 @@ BEGIN
     UPDATE flywheel.review_assignments SET state = 'submitted', finished_at = clock_timestamp()
      WHERE id = (c.a).id;
     -- Leases of others on this item that ran out are recorded as lost.
-    UPDATE flywheel.review_assignments x SET state = 'expired', finished_at = x.lease_until
-     WHERE x.item_id = item AND x.state = 'active' AND x.lease_until <= clock_timestamp();
+    IF EXISTS (SELECT 1 FROM unnest((c.it).lease_holders, (c.it).lease_until) AS l(h, u)
+               WHERE h <> r AND u <= clock_timestamp()) THEN
+        UPDATE flywheel.review_assignments x SET state = 'expired', finished_at = x.lease_until
+         WHERE x.item_id = item AND x.state = 'active' AND x.lease_until <= clock_timestamp();
+    END IF;
     done := NOT (c.it).is_gold AND (c.it).n_labels + 1 >= (c.it).overlap;
     UPDATE flywheel.review_items i
        SET n_labels = i.n_labels + 1,
