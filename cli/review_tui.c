@@ -755,7 +755,10 @@ int fw_review_start(int argc, char **argv)
         PQclear(res);
         goto out;
     }
-    printf("queue %s: %s\n", t.queue, PQgetvalue(res, 0, 0));
+    if (*PQgetvalue(res, 0, 0))
+        printf("queue %s: %s\n", t.queue, PQgetvalue(res, 0, 0));
+    else
+        printf("queue %s\n", t.queue);
     if (!PQgetisnull(res, 0, 1))
         fw_rt_wrap(stdout, PQgetvalue(res, 0, 1), t.width, "");
     PQclear(res);
