@@ -36,16 +36,18 @@ int fw_xcopy_split(char *row, size_t len, char **fields, size_t *lens, int max)
             return -1;
         char *start = row + i, *w = start;
         int escaped = 0;
-        /* Fast path: copy runs without a backslash or a tab in one go. */
+        /* The field ends at the next tab; inside it, copy the runs between
+         * backslashes in one go (memchr is vectorised, a byte loop is not). */
+        const char *tab = memchr(row + i, '\t', len - i);
+        size_t fend = tab ? (size_t)(tab - row) : len;
         for (;;) {
-            size_t run = 0;
-            while (i + run < len && row[i + run] != '\t' && row[i + run] != '\\')
-                run++;
+            const char *bs = memchr(row + i, '\\', fend - i);
+            size_t run = bs ? (size_t)(bs - (row + i)) : fend - i;
             if (w != row + i)
                 memmove(w, row + i, run);
             w += run;
             i += run;
-            if (i >= len || row[i] == '\t')
+            if (i >= fend)
                 break;
             /* A backslash escape. */
             escaped = 1;
@@ -83,6 +85,15 @@ int fw_xcopy_split(char *row, size_t len, char **fields, size_t *lens, int max)
                 } else {
                     *w++ = c; /* \\ and any other character stand for themselves */
                 }
+            }
+            if (i > len)
+                i = len; /* a backslash as the row's last byte */
+            if (i > fend) {
+                /* The escape consumed the tab found above (a backslash
+                 * before a tab is a literal tab, which COPY TO never
+                 * writes): look again. */
+                tab = memchr(row + i, '\t', len - i);
+                fend = tab ? (size_t)(tab - row) : len;
             }
         }
         size_t flen = (size_t)(w - start);

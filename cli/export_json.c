@@ -56,6 +56,19 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+/* Byte classes for the string scanners: 0 plain ASCII, 1 needs attention
+ * (quote, backslash, control character), 2 starts or continues a
+ * multi-byte UTF-8 sequence. */
+static unsigned char byte_class[256];
+
+static void init_classes(void)
+{
+    if (byte_class['"'])
+        return;
+    for (int c = 0; c < 256; c++)
+        byte_class[c] = (unsigned char)(c < 0x20 || c == '"' || c == '\\' ? 1 : c >= 0x80 ? 2 : 0);
+}
+
 static void skip_ws(parser *ps)
 {
     while (ps->p < ps->end &&
@@ -119,13 +132,13 @@ static int parse_string(parser *ps, char **out, size_t *len, int *has_nul)
     for (;;) {
         const char *run = p;
         while (p < end) {
-            unsigned char c = (unsigned char)*p;
-            if (c == '"' || c == '\\' || c < 0x20)
-                break;
-            if (c < 0x80) {
+            unsigned cls = byte_class[(unsigned char)*p];
+            if (cls == 0) {
                 p++;
                 continue;
             }
+            if (cls == 1)
+                break;
             size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
             if (!n)
                 return -1;
@@ -405,6 +418,7 @@ static int parse_all(parser *ps, json_t **out)
 
 json_t *fw_xjson_parse(char *s, size_t len)
 {
+    init_classes();
     parser ps = {s, s, s + len, 1, 0};
     json_t *v = NULL;
     if (parse_all(&ps, &v))
@@ -414,28 +428,111 @@ json_t *fw_xjson_parse(char *s, size_t len)
 
 int fw_xjson_valid(const char *s, size_t len)
 {
+    init_classes();
     parser ps = {NULL, s, s + len, 0, 0};
     json_t *none = NULL; /* stays NULL: nothing is built when checking */
     return parse_all(&ps, &none) == 0;
+}
+
+/* ---- row arena ------------------------------------------------------------- */
+
+#define ARENA_CHUNK ((size_t)256 * 1024)
+#define ARENA_ALIGN ((size_t)16)
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t cap, used;
+} chunk;
+
+#define CHUNK_HDR ((sizeof(chunk) + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1))
+
+static struct {
+    chunk *head;
+    int active;
+    int installed;
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+    if (!arena.active)
+        return malloc(n);
+    n = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+    chunk *c = arena.head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+        c = malloc(CHUNK_HDR + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = arena.head;
+        arena.head = c;
+    }
+    void *p = (unsigned char *)c + CHUNK_HDR + c->used;
+    c->used += n;
+    return p;
+}
+
+static void arena_free(void *p)
+{
+    if (!p)
+        return;
+    for (const chunk *c = arena.head; c; c = c->next) {
+        const unsigned char *start = (const unsigned char *)c + CHUNK_HDR;
+        if ((const unsigned char *)p >= start && (const unsigned char *)p < start + c->cap)
+            return; /* released with the scope */
+    }
+    free(p);
+}
+
+void fw_xjson_scope_begin(void)
+{
+    if (!arena.installed) {
+        json_set_alloc_funcs(arena_malloc, arena_free);
+        arena.installed = 1;
+    }
+    arena.active = 1;
+}
+
+void fw_xjson_scope_end(void)
+{
+    arena.active = 0;
+    /* Keep one standard chunk (the oldest), free the rest. */
+    chunk *keep = NULL, *c = arena.head;
+    while (c) {
+        chunk *next = c->next;
+        if (!keep && !next && c->cap == ARENA_CHUNK) {
+            keep = c;
+        } else {
+            free(c);
+        }
+        c = next;
+    }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    arena.head = keep;
 }
 
 /* ---- writer --------------------------------------------------------------- */
 
 static int dump_string(fw_xbuf *b, const char *s, size_t n)
 {
+    init_classes();
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     fw_xbuf_addc(b, '"');
     while (p < end) {
         const unsigned char *run = p;
         while (p < end) {
-            unsigned char c = *p;
-            if (c == '"' || c == '\\' || c < 0x20)
-                break;
-            if (c < 0x80) {
+            unsigned cls = byte_class[*p];
+            if (cls == 0) {
                 p++;
                 continue;
             }
+            if (cls == 1)
+                break;
             size_t k = utf8_seq(p, end);
             if (!k)
                 return -1; /* jansson refuses to dump invalid UTF-8 */

@@ -65,7 +65,12 @@ typedef struct {
     fw_xsink *sink[FW_XSPLIT_COUNT]; /* the same sink thrice for stdout */
     int write_split[FW_XSPLIT_COUNT];
     uint64_t lines[FW_XSPLIT_COUNT];
-    json_t *rejected; /* {reason: count} */
+    struct {
+        const char *reason; /* static strings (export_check, export_fmt, here) */
+        long long n;
+    } reasons[64];
+    int nreasons;
+    json_t *rejected; /* {reason: count}, built from reasons at the end */
     fw_xbuf line;
     fw_xbuf scratch;
     char *err;
@@ -91,11 +96,22 @@ static int exec_cmd(PGconn *c, const char *sql, const char *what, char *errbuf, 
     return ok ? 0 : -1;
 }
 
+/* Counts a rejected row. No jansson here: rows run in a jansson arena
+ * scope (export_json.h) and the counts outlive it. */
 static int count_reason(run_ctx *x, const char *reason)
 {
-    json_t *n = json_object_get(x->rejected, reason);
-    return json_object_set_new(x->rejected, reason,
-                               json_integer((n ? json_integer_value(n) : 0) + 1));
+    for (int i = 0; i < x->nreasons; i++)
+        if (strcmp(x->reasons[i].reason, reason) == 0) {
+            x->reasons[i].n++;
+            return 0;
+        }
+    if (x->nreasons == (int)(sizeof x->reasons / sizeof x->reasons[0])) {
+        snprintf(x->err, x->errsize, "too many distinct rejection reasons");
+        return -1;
+    }
+    x->reasons[x->nreasons].reason = reason;
+    x->reasons[x->nreasons++].n = 1;
+    return 0;
 }
 
 /* Keys whose string values are identifiers or structure, never redacted. */
@@ -680,10 +696,14 @@ static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int s
             if (fw_xcopy_split(buf, (size_t)n, f, lens, C_NCOLS) != C_NCOLS) {
                 snprintf(errbuf, errsize, "unexpected export row shape");
                 rc = -1;
-            } else if (process_row(x, f, lens)) {
-                if (!x->err[0])
-                    snprintf(errbuf, errsize, "out of memory");
-                rc = -1;
+            } else {
+                fw_xjson_scope_begin();
+                if (process_row(x, f, lens)) {
+                    if (!x->err[0])
+                        snprintf(errbuf, errsize, "out of memory");
+                    rc = -1;
+                }
+                fw_xjson_scope_end();
             }
             done++;
             if (show && rc == 0 && (done & 255) == 0 && now_s() - last > 0.2) {
@@ -818,6 +838,8 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
     files = json_array();
     if (close_outputs(&x, t, files, errbuf, errsize))
         goto done;
+    for (int i = 0; i < x.nreasons; i++)
+        json_object_set_new(x.rejected, x.reasons[i].reason, json_integer(x.reasons[i].n));
     manifest = build_manifest(&x, t, version, members, params, files);
     if (t->out_dir && strcmp(t->out_dir, "-") != 0) {
         char path[4096];

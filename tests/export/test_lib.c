@@ -271,6 +271,11 @@ static void test_copy_split(void)
     FWT_CHECK_EQ_INT(fw_xcopy_split(octal, strlen(octal), f, l, 8), 1);
     FWT_CHECK_EQ_STR(f[0], "AAz");
 
+    char literal_tab[] = "a\\\tb\tc\\";
+    FWT_CHECK_EQ_INT(fw_xcopy_split(literal_tab, strlen(literal_tab), f, l, 8), 2);
+    FWT_CHECK_EQ_STR(f[0], "a\tb");
+    FWT_CHECK_EQ_STR(f[1], "c\\");
+
     char many[] = "1\t2\t3";
     FWT_CHECK_EQ_INT(fw_xcopy_split(many, strlen(many), f, l, 2), -1);
 }
