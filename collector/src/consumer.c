@@ -1,7 +1,9 @@
 /*
  * Consumer loop; see consumer.h for the offset protocol and the states of
- * a partition. Everything runs on one thread: librdkafka calls the
- * rebalance callback from inside rd_kafka_consumer_poll.
+ * a partition. Kafka, the partition states and the batch being built live
+ * on this one thread (librdkafka calls the rebalance callback from inside
+ * rd_kafka_consumer_poll); the writer thread (writer.h) only writes the
+ * batch handed to it, and its outcome is applied here, in order.
  */
 #include "consumer.h"
 
@@ -9,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg_sink.h"
+#include "writer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +29,9 @@ typedef struct {
     const fw_config *cfg;
     rd_kafka_t *rk;
     fw_sink *sink;
-    fw_batch batch;
+    fw_writer *writer;
+    fw_batch batch;    /* being built by this thread */
+    fw_batch inflight; /* lent to the writer thread while it is busy */
     fw_limits lim;
     part_state *parts;
     size_t nparts, capparts;
@@ -44,11 +49,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double now_s(void)
-{
-    return (double)now_ms() / 1000.0;
 }
 
 static part_state *find_part(consumer *c, const char *topic, int32_t partition)
@@ -89,7 +89,9 @@ static void remove_part(consumer *c, const char *topic, int32_t partition)
 
 static void publish_state(consumer *c)
 {
-    fw_metrics_set_state(!c->pg_down && fw_sink_connected(c->sink), c->paused, (int)c->nparts);
+    /* The sink is the writer's while it is busy: do not look at it then. */
+    int up = !c->pg_down && (fw_writer_busy(c->writer) || fw_sink_connected(c->sink));
+    fw_metrics_set_state(up, c->paused, (int)c->nparts);
 }
 
 static int64_t reset_offset(consumer *c)
@@ -119,74 +121,12 @@ static void go_down(consumer *c, const char *why)
     publish_state(c);
 }
 
-static void count_dead_letters(consumer *c, const fw_batch *b, size_t lo, size_t hi)
-{
-    (void)c;
-    for (size_t i = lo; i < hi; i++)
-        if (b->items[i].table == FW_T_DEAD_LETTERS)
-            fw_metrics_dead_letter((fw_dl_reason)b->items[i].reason);
-}
-
-/* Writes items [lo, hi), splitting on data errors; see consumer.h. */
-static fw_pg_class write_range(consumer *c, size_t lo, size_t hi, fw_write_stats *st)
-{
-    char sqlstate[6], err[1024];
-    fw_pg_class r = fw_sink_write(c->sink, &c->batch, lo, hi, st, sqlstate, err, sizeof err);
-    if (r == FW_PG_OK) {
-        count_dead_letters(c, &c->batch, lo, hi);
-        return r;
-    }
-    fw_metrics_pg_error(sqlstate);
-    if (r != FW_PG_DATA) {
-        fw_log_error("could not write batch", "sqlstate=%s class=%s rows=%zu",
-                     sqlstate[0] ? sqlstate : "none", r == FW_PG_RETRY ? "retry" : "fatal",
-                     hi - lo);
-        if (r == FW_PG_FATAL) {
-            char q[1100];
-            fw_log_error("fatal postgresql error", "error=%s", fw_log_quote(q, sizeof q, err));
-        }
-        return r;
-    }
-    if (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        r = write_range(c, lo, mid, st);
-        return r == FW_PG_OK ? write_range(c, mid, hi, st) : r;
-    }
-    /* One message the database refused: dead-letter it with its offset. */
-    const fw_batch_item *it = &c->batch.items[lo];
-    char code[32];
-    snprintf(code, sizeof code, "data_error:%s", sqlstate);
-    fw_log_warn("row refused by postgresql, dead-lettering it", "topic=%s partition=%d offset=%lld sqlstate=%s",
-                rd_kafka_topic_name(it->msg->rkt), (int)it->msg->partition,
-                (long long)it->msg->offset, sqlstate);
-    fw_batch one = {0};
-    if (fw_batch_add_dead_letter(&one, it->msg, c->cfg->group_id, FW_DL_DATA_ERROR, code, err) !=
-        0) {
-        fw_batch_free(&one);
-        return FW_PG_FATAL;
-    }
-    char refused[6];
-    memcpy(refused, sqlstate, sizeof refused);
-    r = fw_sink_write(c->sink, &one, 0, 1, st, sqlstate, err, sizeof err);
-    fw_batch_free(&one);
-    if (r == FW_PG_OK) {
-        fw_metrics_dead_letter_data(refused);
-    } else {
-        fw_metrics_pg_error(sqlstate);
-        if (r == FW_PG_DATA) {
-            fw_log_error("could not store a dead letter", "sqlstate=%s", sqlstate);
-            r = FW_PG_FATAL;
-        }
-    }
-    return r;
-}
-
 /* After a commit: remember stored offsets and tell Kafka, as a courtesy. */
-static void committed(consumer *c)
+static void committed(consumer *c, const fw_batch *b)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < c->batch.n; i++) {
-        const rd_kafka_message_t *m = c->batch.items[i].msg;
+    for (size_t i = 0; i < b->n; i++) {
+        const rd_kafka_message_t *m = b->items[i].msg;
         part_state *p = find_part(c, rd_kafka_topic_name(m->rkt), m->partition);
         if (p && m->offset + 1 > p->stored)
             p->stored = m->offset + 1;
@@ -200,38 +140,69 @@ static void committed(consumer *c)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Writes the batch in flight (or drops it when PostgreSQL is down). */
+/*
+ * Applies the outcome of the batch the writer finished, in submission
+ * order: metrics, then stored offsets and the Kafka courtesy commit, or the
+ * pause for an outage (the batch being built is dropped too: its messages
+ * are read again from the stored offsets after the outage), or the stop on
+ * a fatal error. Frees the finished batch's messages.
+ */
+static void apply_outcome(consumer *c, const fw_write_outcome *o)
+{
+    fw_batch *b = &c->inflight;
+    for (int t = 0; t < FW_T_COUNT; t++)
+        if (o->st.inserted[t] || o->st.duplicates[t])
+            fw_metrics_rows((fw_table)t, o->st.inserted[t], o->st.duplicates[t]);
+    double seconds = o->finished_at - o->started_at;
+    if (o->result == FW_PG_OK) {
+        fw_metrics_batch(b->n, o->finished_at - b->first_at, seconds);
+        fw_log_debug("batch committed", "messages=%zu generations=%llu feedback=%llu "
+                     "dead_letters=%llu duplicates=%llu seconds=%.3f",
+                     b->n, (unsigned long long)o->st.inserted[FW_T_GENERATIONS],
+                     (unsigned long long)o->st.inserted[FW_T_FEEDBACK],
+                     (unsigned long long)o->st.inserted[FW_T_DEAD_LETTERS],
+                     (unsigned long long)(o->st.duplicates[0] + o->st.duplicates[1] +
+                                          o->st.duplicates[2]),
+                     seconds);
+        committed(c, b);
+    } else if (o->result == FW_PG_RETRY) {
+        go_down(c, "write failed");
+        fw_batch_clear(&c->batch);
+    } else {
+        c->fatal = 1;
+        fw_batch_clear(&c->batch);
+    }
+    fw_batch_clear(b);
+}
+
+/* Waits for the batch in flight, if any, and applies its outcome. After
+ * this the writer is idle and the sink is this thread's. */
+static void drain(consumer *c)
+{
+    fw_write_outcome o;
+    if (fw_writer_collect(c->writer, -1, &o))
+        apply_outcome(c, &o);
+}
+
+/*
+ * Hands the batch being built to the writer, once the one in flight is
+ * done (so at most one is written while the next is built), or drops it
+ * when PostgreSQL is down. Blocks at most for the transaction in flight,
+ * as a synchronous write would, so the poll cadence is unchanged.
+ */
 static void flush(consumer *c)
 {
+    drain(c);
     if (c->batch.n == 0)
         return;
-    if (c->pg_down) {
+    if (c->pg_down || c->fatal) {
         fw_batch_clear(&c->batch);
         return;
     }
-    double t0 = now_s();
-    fw_write_stats st = {{0}, {0}};
-    fw_pg_class r = write_range(c, 0, c->batch.n, &st);
-    double t1 = now_s();
-    for (int t = 0; t < FW_T_COUNT; t++)
-        if (st.inserted[t] || st.duplicates[t])
-            fw_metrics_rows((fw_table)t, st.inserted[t], st.duplicates[t]);
-    if (r == FW_PG_OK) {
-        fw_metrics_batch(c->batch.n, t1 - c->batch.first_at, t1 - t0);
-        fw_log_debug("batch committed", "messages=%zu generations=%llu feedback=%llu "
-                     "dead_letters=%llu duplicates=%llu seconds=%.3f",
-                     c->batch.n, (unsigned long long)st.inserted[FW_T_GENERATIONS],
-                     (unsigned long long)st.inserted[FW_T_FEEDBACK],
-                     (unsigned long long)st.inserted[FW_T_DEAD_LETTERS],
-                     (unsigned long long)(st.duplicates[0] + st.duplicates[1] + st.duplicates[2]),
-                     t1 - t0);
-        committed(c);
-    } else if (r == FW_PG_RETRY) {
-        go_down(c, "write failed");
-    } else {
-        c->fatal = 1;
-    }
-    fw_batch_clear(&c->batch);
+    fw_batch spare = c->inflight; /* empty: reuse its memory for the next batch */
+    c->inflight = c->batch;
+    c->batch = spare;
+    fw_writer_submit(c->writer, &c->inflight);
 }
 
 /* Sets each partition's start offset from PostgreSQL (or the reset policy). */
@@ -271,6 +242,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     consumer *c = opaque;
     int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     fw_metrics_rebalance();
+    /* The batch in flight ends first (it cannot be recalled), its offsets
+     * are applied, and the sink is ours again for reading offsets. */
+    drain(c);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         int ok = !c->pg_down && position_from_pg(c, parts) == FW_PG_OK;
         if (!ok)
@@ -299,6 +273,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             fw_batch_clear(&c->batch);
         } else {
             flush(c);
+            drain(c);
         }
         for (int i = 0; i < parts->cnt; i++) {
             fw_log_info("partition revoked", "topic=%s partition=%d", parts->elems[i].topic,
@@ -408,6 +383,9 @@ static void maintain(consumer *c)
 {
     char err[1024], q[1100];
     int created = 0;
+    drain(c);
+    if (c->pg_down)
+        return;
     fw_pg_class r = fw_sink_maintain(c->sink, &created, err, sizeof err);
     if (r == FW_PG_OK)
         fw_log_info("partitions maintained", "created=%d", created);
@@ -542,6 +520,11 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
         fprintf(stderr, "flywheel-collector: %s\n", err);
         goto done;
     }
+    c.writer = fw_writer_new(c.sink, cfg->group_id, err, sizeof err);
+    if (!c.writer) {
+        fw_log_error("could not start", "error=%s", fw_log_quote(q, sizeof q, err));
+        goto done;
+    }
     maintain(&c);
     c.next_maintain_ms =
         cfg->maintain_interval_s ? now_ms() + cfg->maintain_interval_s * 1000 : INT64_MAX;
@@ -569,6 +552,9 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c.rk, timeout);
         if (m)
             handle_message(&c, m);
+        fw_write_outcome o;
+        if (fw_writer_busy(c.writer) && fw_writer_collect(c.writer, 0, &o))
+            apply_outcome(&c, &o);
         if (rd_kafka_fatal_error(c.rk, err, sizeof err)) {
             fw_log_error("fatal kafka error", "error=%s", fw_log_quote(q, sizeof q, err));
             c.fatal = 1;
@@ -589,16 +575,20 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
             c.next_maintain_ms = now + cfg->maintain_interval_s * 1000;
         }
     }
+    drain(&c);
     if (!c.fatal) {
         fw_log_info("stopping", "messages_in_flight=%zu", c.batch.n);
-        flush(&c); /* finish the batch in flight when PostgreSQL allows */
+        flush(&c); /* finish the batch being built when PostgreSQL allows */
+        drain(&c);
     } else {
         fw_batch_clear(&c.batch);
     }
     rd_kafka_consumer_close(c.rk); /* revocation callback: nothing left to write */
     rc = c.fatal ? 1 : 0;
 done:
+    fw_writer_free(c.writer);
     fw_batch_free(&c.batch);
+    fw_batch_free(&c.inflight);
     if (c.rk)
         rd_kafka_destroy(c.rk);
     fw_sink_free(c.sink);

@@ -24,9 +24,18 @@
  *     becomes a dead letter `data_error:<SQLSTATE>`; each committed piece is
  *     a prefix of the batch, stored with its own offsets (batch.h).
  *
- * On revocation the batch in flight is written first (or dropped if
- * PostgreSQL is down or the assignment was lost), so the next owner starts
- * exactly where this member stopped.
+ * Pipelining: a full batch is handed to the writer thread (writer.h) and
+ * the next one is decoded, validated and encoded while the first one's COPY
+ * and COMMIT run. At most one batch is in flight; handing over the next
+ * waits for it, so batches commit in order and the loop blocks no longer
+ * than one transaction, as a synchronous write would. An outcome is applied
+ * on this thread in submission order; after an outage the batch being built
+ * is dropped with the failed one (both are read again from the stored
+ * offsets).
+ *
+ * On revocation the batch in flight ends first, then the batch being built
+ * is written (or dropped if PostgreSQL is down or the assignment was lost),
+ * so the next owner starts exactly where this member stopped.
  */
 #ifndef FW_CONSUMER_H
 #define FW_CONSUMER_H
