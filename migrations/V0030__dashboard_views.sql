@@ -29,7 +29,10 @@ SELECT g.event_id,
        g.release,
        g.operation_name,
        g.provider_name,
-       COALESCE(NULLIF(g.response_model, ''), NULLIF(g.request_model, ''), 'unknown') AS model,
+       -- The model the application asked for: a failed call has no response
+       -- model, and grouping by it would split a model's errors from its
+       -- successes.
+       COALESCE(NULLIF(g.request_model, ''), NULLIF(g.response_model, ''), 'unknown') AS model,
        g.request_model,
        g.response_model,
        COALESCE(g.prompt_template, '') AS prompt_template,
@@ -108,7 +111,7 @@ FROM flywheel.feedback f
 LEFT JOIN LATERAL (
     SELECT c.event_id, c.event_time, c.release, c.prompt_template, c.prompt_version,
            c.user_id,
-           COALESCE(NULLIF(c.response_model, ''), NULLIF(c.request_model, ''), 'unknown') AS model
+           COALESCE(NULLIF(c.request_model, ''), NULLIF(c.response_model, ''), 'unknown') AS model
     FROM (SELECT 1 AS pref, g.* FROM flywheel.generations g
           WHERE g.event_id = f.target_event_id
           UNION ALL

@@ -44,7 +44,7 @@ FROM flywheel.feedback f
 LEFT JOIN LATERAL (
     SELECT c.event_id, c.event_time, c.release, c.prompt_template, c.prompt_version,
            c.user_id,
-           COALESCE(NULLIF(c.response_model, ''), NULLIF(c.request_model, ''), 'unknown') AS model
+           COALESCE(NULLIF(c.request_model, ''), NULLIF(c.response_model, ''), 'unknown') AS model
     FROM (SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
                  g.user_id, g.response_model, g.request_model
           FROM flywheel.generations g
