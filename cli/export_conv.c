@@ -289,15 +289,96 @@ static int is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-size_t fw_xconv_sentences(const char *text, void (*fn)(void *ctx, size_t start, size_t end),
-                          void *ctx)
+/* Decodes the code point at text[i] (valid UTF-8 is assumed: it comes from
+ * jansson strings); *n gets its length in bytes. */
+static unsigned decode_cp(const char *text, size_t i, size_t len, size_t *n)
+{
+    const unsigned char *p = (const unsigned char *)text + i;
+    if (p[0] < 0x80 || i + 1 >= len) {
+        *n = 1;
+        return p[0];
+    }
+    if (p[0] < 0xE0) {
+        *n = 2;
+        return ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+    }
+    if (p[0] < 0xF0 || i + 3 >= len) {
+        *n = i + 2 < len ? 3 : 1;
+        return *n == 3 ? ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu) : p[0];
+    }
+    *n = 4;
+    return ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+}
+
+/* 2: ends a sentence without a following space; 1: ends one before white
+ * space or the end; 0: not a sentence-ending mark. */
+static int end_mark(unsigned cp)
+{
+    switch (cp) {
+    case 0x3002: case 0xFF61: case 0xFF01: case 0xFF1F: case 0xFF0E:
+        return 2;
+    case '.': case '!': case '?': case 0x203C: case 0x2047: case 0x2048: case 0x2049:
+    case 0x061F: case 0x06D4: case 0x0964: case 0x0965: case 0x0589: case 0x1362:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int closer(unsigned cp)
+{
+    switch (cp) {
+    case '"': case '\'': case ')': case ']': case '}': case 0x00BB: case 0x201D: case 0x2019:
+    case 0x300D: case 0x300F: case 0xFF09: case 0x300B: case 0x3009: case 0x3011:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* With FW_XSENT_UNICODE: if a run of end marks starts at text[i], returns
+ * the byte just past it and its closers when it ends a sentence, else 0. */
+static size_t unicode_cut(const char *text, size_t i, size_t len)
+{
+    size_t j = i, n;
+    int strong = 0, any = 0;
+    for (;;) {
+        if (j >= len)
+            break;
+        int m = end_mark(decode_cp(text, j, len, &n));
+        if (!m)
+            break;
+        any = 1;
+        strong |= m == 2;
+        j += n;
+    }
+    if (!any)
+        return 0;
+    while (j < len && closer(decode_cp(text, j, len, &n)))
+        j += n;
+    if (strong || j == len || is_space((unsigned char)text[j]))
+        return j;
+    return 0;
+}
+
+size_t fw_xconv_sentences(const char *text, int rules,
+                          void (*fn)(void *ctx, size_t start, size_t end), void *ctx)
 {
     size_t n = 0, start = 0, i = 0, len = strlen(text);
     while (i <= len) {
         int end_here = 0;
-        size_t cut = i;
+        size_t cut = i, next = i + 1;
         if (i == len || text[i] == '\n') {
             end_here = 1;
+        } else if (rules == FW_XSENT_UNICODE) {
+            size_t j = unicode_cut(text, i, len), cpn;
+            if (j) {
+                end_here = 1;
+                cut = next = j;
+            } else {
+                decode_cp(text, i, len, &cpn);
+                next = i + cpn; /* whole code points: never land mid-sequence */
+            }
         } else if ((text[i] == '.' || text[i] == '!' || text[i] == '?') &&
                    (i + 1 == len || is_space((unsigned char)text[i + 1]))) {
             end_here = 1;
@@ -315,7 +396,7 @@ size_t fw_xconv_sentences(const char *text, void (*fn)(void *ctx, size_t start, 
             }
             start = cut;
         }
-        i++;
+        i = next;
     }
     return n;
 }

@@ -315,7 +315,7 @@ static int build_classifier(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn
                 }
             }
             sentence_ctx s = {o, r, emit, ctx, text, context, mi, pi, ranges, n, 0};
-            fw_xconv_sentences(text, on_sentence, &s);
+            fw_xconv_sentences(text, o->sentence_rules, on_sentence, &s);
             if (s.rc)
                 goto done;
         }

@@ -41,6 +41,7 @@ typedef struct {
     const char *span_field;
     const char *score_field;
     const char *negative_label;   /* classifier label of unannotated sentences */
+    int sentence_rules;           /* FW_XSENT_*; 0 is taken as FW_XSENT_ASCII */
 } fw_xfmt_opts;
 
 /*

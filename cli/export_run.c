@@ -750,6 +750,7 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
     x.fo.fmt = o->fmt;
     x.fo.weights = o->weights;
     x.fo.negative_label = o->negative_label;
+    x.fo.sentence_rules = o->sentence_rules;
     if (load_rubric(conn, o, &x, &rubric, &comparable, errbuf, errsize))
         goto done;
     x.fo.score_field = o->score_field;

@@ -6,6 +6,7 @@
  */
 #include "export_select.h"
 
+#include "export_conv.h"
 #include "redact.h"
 
 #include <ctype.h>
@@ -25,6 +26,7 @@ void fw_xopts_init(fw_xopts *o)
     o->ratios[2] = 0.1;
     o->group_by = "conversation";
     o->dedupe = 1;
+    o->sentence_rules = FW_XSENT_UNICODE;
 }
 
 static const char *const detector_names[] = {"email", "phone", "card", "secret", "ipv4"};
@@ -76,6 +78,11 @@ json_t *fw_xopts_to_json(const fw_xopts *o)
     bad = bad || add_str(p, "score_field", o->score_field);
     bad = bad || add_str(p, "negative_label", o->negative_label);
     bad = bad || json_object_set_new(p, "max_tokens", json_integer(o->max_tokens));
+    /* Recorded for the classifier only (the one format that cuts sentences),
+     * and absent from versions made before it existed: those mean ascii. */
+    if (o->fmt == FW_XFMT_CLASSIFIER)
+        bad = bad || add_str(p, "sentences",
+                             o->sentence_rules == FW_XSENT_UNICODE ? "unicode" : "ascii");
     for (int i = 0; !bad && i < FW_XSPLIT_COUNT; i++)
         bad = json_array_append_new(ratios, json_real(o->ratios[i]));
     bad = bad || add_str(split, "seed", o->seed) || json_object_set(split, "ratios", ratios);
@@ -155,6 +162,8 @@ int fw_xopts_from_json(fw_xopts *o, const json_t *p, char *errbuf, size_t errsiz
     o->score_field = jstr(p, "score_field");
     o->negative_label = jstr(p, "negative_label") ? jstr(p, "negative_label") : "none";
     o->max_tokens = (long)json_integer_value(json_object_get(p, "max_tokens"));
+    o->sentence_rules = jstr(p, "sentences") && strcmp(jstr(p, "sentences"), "unicode") == 0
+                            ? FW_XSENT_UNICODE : FW_XSENT_ASCII;
     o->seed = jstr(split, "seed");
     for (int i = 0; i < FW_XSPLIT_COUNT; i++)
         o->ratios[i] = json_number_value(json_array_get(ratios, (size_t)i));

@@ -45,6 +45,7 @@ typedef struct {
     const char *score_field;
     const char *negative_label;
     long max_tokens;
+    int sentence_rules; /* classifier: FW_XSENT_* (export_conv.h) */
     const char *rubric_name; /* resolved from the queue */
     int rubric_version;
 

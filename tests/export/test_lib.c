@@ -7,6 +7,7 @@
 #include "export_check.h"
 #include "export_copy.h"
 #include "export_conv.h"
+#include "export_select.h"
 #include "export_split.h"
 #include "fwtest.h"
 
@@ -81,26 +82,67 @@ static void test_conv(void)
 }
 
 static int nsent;
-static char sents[8][64];
+static char sents[16][128];
 static const char *sent_text;
 static void on_sent(void *ctx, size_t s, size_t e)
 {
     (void)ctx;
-    snprintf(sents[nsent++], 64, "%.*s", (int)(e - s), sent_text + s);
+    snprintf(sents[nsent++], sizeof sents[0], "%.*s", (int)(e - s), sent_text + s);
 }
 
 static void test_sentences(void)
 {
-    sent_text = "Paris is in France.  It has 2.1M people!\nIs it big? yes";
+    for (int rules = FW_XSENT_ASCII; rules <= FW_XSENT_UNICODE; rules++) {
+        sent_text = "Paris is in France.  It has 2.1M people!\nIs it big? yes";
+        nsent = 0;
+        FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, rules, on_sent, NULL), 4);
+        FWT_CHECK_EQ_STR(sents[0], "Paris is in France.");
+        FWT_CHECK_EQ_STR(sents[1], "It has 2.1M people!");
+        FWT_CHECK_EQ_STR(sents[2], "Is it big?");
+        FWT_CHECK_EQ_STR(sents[3], "yes");
+        sent_text = "   \n\n ";
+        nsent = 0;
+        FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, rules, on_sent, NULL), 0);
+    }
+
+    /* Unicode rules: ideographic marks need no space, closers stay with
+     * their sentence, runs of marks are one end, other scripts' marks. */
+    sent_text = "東京は日本の首都です。人口は多い！本当？「はい。」He said \"go.\" Then?! "
+                "\xd9\x87\xd9\x84\xd8\x9f \xe0\xa4\xb9\xe0\xa5\xa4 end";
     nsent = 0;
-    FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, on_sent, NULL), 4);
-    FWT_CHECK_EQ_STR(sents[0], "Paris is in France.");
-    FWT_CHECK_EQ_STR(sents[1], "It has 2.1M people!");
-    FWT_CHECK_EQ_STR(sents[2], "Is it big?");
-    FWT_CHECK_EQ_STR(sents[3], "yes");
-    sent_text = "   \n\n ";
+    FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, FW_XSENT_UNICODE, on_sent, NULL), 9);
+    FWT_CHECK_EQ_STR(sents[0], "東京は日本の首都です。");
+    FWT_CHECK_EQ_STR(sents[1], "人口は多い！");
+    FWT_CHECK_EQ_STR(sents[2], "本当？");
+    FWT_CHECK_EQ_STR(sents[3], "「はい。」");
+    FWT_CHECK_EQ_STR(sents[4], "He said \"go.\"");
+    FWT_CHECK_EQ_STR(sents[5], "Then?!");
+    FWT_CHECK_EQ_STR(sents[6], "\xd9\x87\xd9\x84\xd8\x9f"); /* Arabic question mark */
+    FWT_CHECK_EQ_STR(sents[7], "\xe0\xa4\xb9\xe0\xa5\xa4");    /* Devanagari danda */
+    FWT_CHECK_EQ_STR(sents[8], "end");
+    /* The ASCII rules (what versions recorded before keep using) cut only
+     * after "Then?!" and keep the rest whole. */
     nsent = 0;
-    FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, on_sent, NULL), 0);
+    FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, FW_XSENT_ASCII, on_sent, NULL), 2);
+
+    /* New classifier exports record the unicode rules; parameters recorded
+     * before the rules existed (no "sentences") keep the ASCII rules, so
+     * their re-export is byte-identical. */
+    fw_xopts o;
+    fw_xopts_init(&o);
+    o.fmt = FW_XFMT_CLASSIFIER;
+    FWT_CHECK_EQ_INT(o.sentence_rules, FW_XSENT_UNICODE);
+    json_t *p = fw_xopts_to_json(&o);
+    FWT_CHECK_EQ_STR(json_string_value(json_object_get(p, "sentences")), "unicode");
+    char err[256];
+    fw_xopts back;
+    fw_xopts_init(&back);
+    FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0);
+    FWT_CHECK_EQ_INT(back.sentence_rules, FW_XSENT_UNICODE);
+    json_object_del(p, "sentences");
+    FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0);
+    FWT_CHECK_EQ_INT(back.sentence_rules, FW_XSENT_ASCII);
+    json_decref(p);
 }
 
 static void test_split(void)
