@@ -6,7 +6,8 @@
 #   - every line passes the independent checker (check_format.py);
 #   - a recorded version re-exports byte-identically after new labels arrive;
 #   - split stability, no group straddling splits, no duplicate across splits;
-#   - stdout, --only-split and zstd output; selection predicates; consensus.
+#   - stdout, --only-split and zstd output; the progress bar on a
+#     pseudo-terminal (and not on a file); selection predicates; consensus.
 # FW_UPDATE_GOLDEN=1 rewrites the golden files instead of comparing.
 set -euo pipefail
 : "${FW_BUILD_DIR:?}" "${FW_SOURCE_DIR:?}"
@@ -88,6 +89,33 @@ for s in train validation test; do
     want=$(python3 -c "import json,sys;print([f['sha256'] for f in json.load(open(sys.argv[1]))['files'] if f['name']==sys.argv[2]][0])" "$WORK/zst/manifest.json" "$s.jsonl.zst")
     [ "$(sha256sum "$WORK/zst/$s.jsonl.zst" | cut -d' ' -f1)" = "$want" ] || fail "manifest sha256 of $s.jsonl.zst"
 done
+
+# ---- progress bar: on a terminal by default, never when stderr is not one --
+python3 - "$FW" export --dsn "$DSN" --queue support --format openai-chat -o "$WORK/tty" \
+    >"$WORK/tty.err" <<'PY' || fail "export on a pseudo-terminal"
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+out = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:  # EIO: the child closed the terminal
+        break
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.write(out.decode("utf-8", "replace"))
+sys.exit(p.wait())
+PY
+grep -q $'\r\[##############################\] 100% 9/9 rows' "$WORK/tty.err" \
+    || { cat -A "$WORK/tty.err" >&2; fail "no final progress bar on a terminal"; }
+grep -q "flywheel export: 9 members" "$WORK/tty.err" || fail "no summary after the progress bar"
+"$FW" export --dsn "$DSN" --queue support --format openai-chat -o "$WORK/notty" 2>"$WORK/notty.err"
+! grep -q $'\r\[' "$WORK/notty.err" || fail "a progress bar was drawn on a file"
+"$FW" export --dsn "$DSN" --progress --queue support --format openai-chat -o "$WORK/forced" 2>"$WORK/forced.err"
+grep -q "100% 9/9 rows" "$WORK/forced.err" || fail "--progress did not draw the bar"
 
 # ---- selection -------------------------------------------------------------
 n() { cat "$1"/{train,validation,test}.jsonl | wc -l; }
