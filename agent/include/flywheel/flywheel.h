@@ -128,7 +128,10 @@ FW_API fw_conf_t *fw_conf_new(void);
  *                             drop_newest: a record that does not fit is
  *                               dropped (FW_ERR_QUEUE_FULL);
  *                             drop_oldest: the oldest queued events are
- *                               dropped to make room;
+ *                               dropped to make room (if the agent thread
+ *                               is taking events off the queue at that
+ *                               instant, the new event is dropped instead:
+ *                               recording never waits for it);
  *                             spool: like drop_newest on the application
  *                               thread, and the agent thread spools to disk
  *                               instead of waiting whenever Kafka cannot keep
