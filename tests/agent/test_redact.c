@@ -69,6 +69,16 @@ int main(void)
            "[SECRET]\nafter");
     expect("sk-short and task-list and the token is here", "sk-short and task-list and the token is here");
     expect("a risk-management plan", "a risk-management plan");
+    /* The shared pass jumps from word to word: triggers right after
+     * punctuation are still seen, a key word inside a longer word is not. */
+    expect("(sk-proj-abcdefghijklmnopqrstuvwxyz012345)", "([SECRET])");
+    expect("id=AKIAIOSFODNN7EXAMPLE;", "id=[SECRET];");
+    expect("[4111 1111 1111 1111]", "[[CARD]]");
+    expect("mail:jane@example.com,", "mail:[EMAIL],");
+    expect("ip(10.0.0.1)", "ip([IP])");
+    expect("tel:+1 415 555 2671.", "tel:[PHONE].");
+    expect("Token: abcdefgh12345678", "Token: [SECRET]");
+    expect("mytoken=abcdefgh12345678", "mytoken=abcdefgh12345678");
     /* nothing to do */
     expect("", "");
     expect("plain text, nothing to see", "plain text, nothing to see");
