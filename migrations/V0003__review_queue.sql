@@ -835,6 +835,10 @@ BEGIN
                row_number() OVER w AS rn
         FROM cand c
         WHERE v_pair IS NOT NULL
+          -- generations without the key are never paired with each other
+          AND CASE v_pair WHEN 'trace_id' THEN c.trace_id
+                          WHEN 'conversation_id' THEN c.conversation_id
+                          ELSE md5(c.input_messages::text) END IS NOT NULL
         WINDOW w AS (PARTITION BY CASE v_pair WHEN 'trace_id' THEN c.trace_id
                                               WHEN 'conversation_id' THEN c.conversation_id
                                               ELSE md5(c.input_messages::text) END

@@ -179,6 +179,10 @@ eq "$(q "SELECT flywheel.review_claim('a_only', 'hank')->>'item_id'")" "$R" "a r
 echo "-- pairwise items"
 mkq '{"name":"pairs","rubric":"quality","rubric_version":1,"rules":{"pair_by":"conversation_id","models":["model-a","model-b"]}}'
 # conversation conv<k> holds i=2k and i=2k+1: 20 pairs (conv0 has only i=1, conv20 only i=40)
+# plus two generations without a conversation id, which must not be paired
+q "INSERT INTO flywheel.generations (event_id, event_time, schema_version, request_model)
+   VALUES ('00000000-0000-0000-0000-0000000000e1', now(), 1, 'model-a'),
+          ('00000000-0000-0000-0000-0000000000e2', now(), 1, 'model-a')" >/dev/null
 eq "$(q "SELECT flywheel.review_fill('pairs')")" 19 "pairs by conversation"
 P="$(q "SELECT flywheel.review_claim('pairs', 'alice')")"
 [ "$(jq -r '.generation_b.conversation_id' <<<"$P" 2>/dev/null || python3 -c 'import json,sys; print(json.load(sys.stdin)["generation_b"]["conversation_id"])' <<<"$P")" != null ] || fail "no generation_b"
