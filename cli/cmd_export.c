@@ -38,6 +38,8 @@ static void export_usage(FILE *f)
         "\n"
         "shape:\n"
         "  --style openai|trl   preference style (default openai)\n"
+        "  --feedback-corrections  preference: also pair each output with the latest correction\n"
+        "                       users sent as feedback (without --queue: generations that have one)\n"
         "  --weights            weight 0 on history assistant turns, 1 on the target (openai-chat)\n"
         "  --score-field F      rubric field for reward scores (default: first number, else boolean)\n"
         "  --negative-label L   classifier label of unannotated sentences (default none)\n"
@@ -72,7 +74,7 @@ enum {
     O_PROJECT, O_ENV, O_MODEL, O_RELEASE, O_TEMPLATE, O_TVERSION, O_TAG, O_LIMIT, O_WEIGHTS,
     O_SCORE, O_NEGATIVE, O_MAXTOK, O_SPLIT, O_SEED, O_GROUP, O_NODEDUPE, O_REDACT, O_REDACT_DET,
     O_REDACT_RULE, O_ZSTD, O_ONLY, O_MANIFEST, O_DATASET, O_DESC, O_VERSION, O_PROGRESS,
-    O_NOPROGRESS, O_BASELINE
+    O_NOPROGRESS, O_BASELINE, O_FBCORR
 };
 
 static int push(const char **list, int *n, const char *v, const char *what)
@@ -157,6 +159,7 @@ int fw_cmd_export(int argc, char **argv)
         {"seed", required_argument, NULL, O_SEED},
         {"group-by", required_argument, NULL, O_GROUP},
         {"no-dedupe", no_argument, NULL, O_NODEDUPE},
+        {"feedback-corrections", no_argument, NULL, O_FBCORR},
         {"redact", no_argument, NULL, O_REDACT},
         {"redact-detectors", required_argument, NULL, O_REDACT_DET},
         {"redact-rule", required_argument, NULL, O_REDACT_RULE},
@@ -232,6 +235,7 @@ int fw_cmd_export(int argc, char **argv)
             o.group_by = optarg;
             break;
         case O_NODEDUPE: o.dedupe = 0; break;
+        case O_FBCORR: o.feedback_corrections = 1; break;
         case O_REDACT: o.redact_detectors = FWR_ALL; break;
         case O_REDACT_DET:
             if (parse_detectors(optarg, &o.redact_detectors)) {

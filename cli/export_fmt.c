@@ -117,6 +117,14 @@ static int build_preference(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn
             return -1;
         any = 1;
     }
+    /* A correction sent as feedback (recorded with the member only when the
+     * export asked for them: --feedback-corrections). */
+    if (json_array_size(r->feedback_correction) > 0) {
+        json_t *line = pref_line(o, r, r->feedback_correction, r->output);
+        if (!line || emit(ctx, r, line, NULL, NULL))
+            return -1;
+        any = 1;
+    }
     if (choice && r->event_id_b) {
         const char *c = json_string_value(choice);
         any = 1;

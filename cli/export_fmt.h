@@ -31,6 +31,7 @@ typedef struct {
     json_t *labels;  /* resolved label {field: value}, NULL without a queue */
     const char *event_id_b; /* second generation of a pairwise item, or NULL */
     json_t *output_b;
+    json_t *feedback_correction; /* the member's recorded feedback correction, or NULL */
 } fw_xrow;
 
 typedef struct {

@@ -45,16 +45,17 @@ static const char *const STREAM_SQL =
     "CASE cardinality(m.label_ids) WHEN 0 THEN NULL "
     "WHEN 1 THEN (SELECT l.value FROM flywheel.review_labels l WHERE l.id = m.label_ids[1])::text "
     "ELSE flywheel.dataset_label_value(m.label_ids)::text END, "
-    "m.event_id_b::text, gb.output_messages::text "
+    "m.event_id_b::text, gb.output_messages::text, fb.correction::text "
     "FROM %s m "
     "LEFT JOIN flywheel.generations g ON g.event_id = m.event_id AND g.event_time = m.event_time "
     "LEFT JOIN flywheel.generations gb ON gb.event_id = m.event_id_b AND gb.event_time = m.event_time_b "
+    "LEFT JOIN flywheel.feedback fb ON fb.event_id = m.feedback_id "
     "WHERE m.dataset = %s AND m.version = %s ORDER BY m.event_id, m.item_id";
 
 enum {
     C_EVENT_ID, C_MISSING, C_TRACE, C_CONV, C_USER, C_SESSION, C_PROJECT, C_ENV, C_RELEASE,
     C_MODEL, C_TEMPLATE, C_TVERSION, C_SYSTEM, C_TAGS, C_INPUT, C_OUTPUT, C_TOOLS, C_LABELS,
-    C_EVENT_B, C_OUTPUT_B, C_NCOLS
+    C_EVENT_B, C_OUTPUT_B, C_FB_CORRECTION, C_NCOLS
 };
 
 typedef struct {
@@ -271,6 +272,7 @@ static int process_row(run_ctx *x, char **f, const size_t *lens)
     r.tools = parse_col(f, lens, C_TOOLS);
     r.labels = parse_col(f, lens, C_LABELS);
     r.output_b = parse_col(f, lens, C_OUTPUT_B);
+    r.feedback_correction = parse_col(f, lens, C_FB_CORRECTION);
     if (!r.input || !r.output)
         rc = count_reason(x, "unreadable_messages");
     else
@@ -281,6 +283,7 @@ static int process_row(run_ctx *x, char **f, const size_t *lens)
     json_decref(r.tools);
     json_decref(r.labels);
     json_decref(r.output_b);
+    json_decref(r.feedback_correction);
     return rc;
 }
 

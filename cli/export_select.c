@@ -78,6 +78,8 @@ json_t *fw_xopts_to_json(const fw_xopts *o)
     bad = bad || add_str(p, "score_field", o->score_field);
     bad = bad || add_str(p, "negative_label", o->negative_label);
     bad = bad || json_object_set_new(p, "max_tokens", json_integer(o->max_tokens));
+    if (o->feedback_corrections)
+        bad = bad || json_object_set_new(p, "feedback_corrections", json_true());
     /* Recorded for the classifier only (the one format that cuts sentences),
      * and absent from versions made before it existed: those mean ascii. */
     if (o->fmt == FW_XFMT_CLASSIFIER)
@@ -162,6 +164,7 @@ int fw_xopts_from_json(fw_xopts *o, const json_t *p, char *errbuf, size_t errsiz
     o->score_field = jstr(p, "score_field");
     o->negative_label = jstr(p, "negative_label") ? jstr(p, "negative_label") : "none";
     o->max_tokens = (long)json_integer_value(json_object_get(p, "max_tokens"));
+    o->feedback_corrections = json_is_true(json_object_get(p, "feedback_corrections"));
     o->sentence_rules = jstr(p, "sentences") && strcmp(jstr(p, "sentences"), "unicode") == 0
                             ? FW_XSENT_UNICODE : FW_XSENT_ASCII;
     o->seed = jstr(split, "seed");
@@ -315,6 +318,13 @@ static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, 
     return bad;
 }
 
+/* A feedback row f that carries a correction (a non-empty array of output
+ * messages) about generation g, by event id or response id. */
+#define FEEDBACK_CORRECTION                                                                        \
+    "(f.target_event_id = g.event_id OR (g.response_id IS NOT NULL AND "                           \
+    "f.target_response_id = g.response_id)) AND jsonb_typeof(f.correction) = 'array' AND "         \
+    "jsonb_array_length(f.correction) > 0"
+
 /* "AND <column> = $n" for an optional equality filter. */
 static int add_eq(fw_xsql *q, const char *column, const char *value)
 {
@@ -334,9 +344,21 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
 
     fw_xbuf_adds(&q->sql, "INSERT INTO ");
     fw_xbuf_adds(&q->sql, table);
-    fw_xbuf_adds(&q->sql, " (dataset, version, event_id, event_time, item_id, event_id_b, "
-                          "event_time_b, label_ids) SELECT $1, $2::integer, g.event_id, "
-                          "g.event_time, ");
+    fw_xbuf_adds(&q->sql, " (dataset, version, event_id, event_time, feedback_id, item_id, "
+                          "event_id_b, event_time_b, label_ids) SELECT $1, $2::integer, "
+                          "g.event_id, g.event_time, ");
+    if (o->feedback_corrections) {
+        if (o->fmt != FW_XFMT_PREFERENCE && o->fmt != FW_XFMT_PREFERENCE_TRL) {
+            snprintf(errbuf, errsize, "--feedback-corrections applies to --format preference only");
+            return -1;
+        }
+        /* The latest correction sent about the generation, by its feedback
+         * event time then id; recorded in the member. */
+        fw_xbuf_adds(&q->sql, "(SELECT f.event_id FROM flywheel.feedback f WHERE " FEEDBACK_CORRECTION
+                              " ORDER BY f.event_time DESC, f.event_id DESC LIMIT 1), ");
+    } else {
+        fw_xbuf_adds(&q->sql, "NULL, ");
+    }
     if (o->queue) {
         /* Per finished item: the latest adjudication alone, else each
          * reviewer's latest label. */
@@ -381,6 +403,11 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
             return -1;
         }
         fw_xbuf_adds(&q->sql, "0, NULL, NULL, '{}' FROM flywheel.generations g WHERE true");
+        /* Without a queue the corrections are the only source of pairs:
+         * select only the generations that have one. */
+        if (o->feedback_corrections)
+            fw_xbuf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE "
+                                  FEEDBACK_CORRECTION ")");
     }
     for (int i = 0; i < o->nfeedback; i++)
         if (add_feedback(q, o->feedback[i], name, errbuf, errsize))

@@ -46,6 +46,7 @@ typedef struct {
     const char *negative_label;
     long max_tokens;
     int sentence_rules; /* classifier: FW_XSENT_* (export_conv.h) */
+    int feedback_corrections; /* preference: also pair outputs with feedback corrections */
     const char *rubric_name; /* resolved from the queue */
     int rubric_version;
 

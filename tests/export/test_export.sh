@@ -136,6 +136,39 @@ if "$FW" export --dsn "$DSN" --queue support --format eval --where 'quality>>4' 
 fi
 grep -q 'invalid label predicate "quality>>4"' "$WORK/err" || fail "predicate error message"
 
+# ---- preference pairs from feedback corrections ---------------------------
+fb_correction() { # event id suffix, time, text
+    sql "INSERT INTO flywheel.feedback (event_id, event_time, schema_version, target_event_id, name,
+           value_type, source, correction)
+         VALUES ('01900000-0000-7000-8000-0000000000$1', '$2', 1, '01900000-0000-7000-8000-000000000003',
+           'correction', 'none', 'end_user',
+           '[{\"role\": \"assistant\", \"parts\": [{\"type\": \"text\", \"content\": \"$3\"}]}]')" >/dev/null
+}
+fb_correction c1 '2026-01-05 11:05:00+00' 'Order 42 shipped on January 5 and arrives on January 7.'
+"$FW" export --dsn "$DSN" -q --dataset fb-pref --format preference --feedback-corrections -o "$WORK/fb1"
+[ "$(n "$WORK/fb1")" = 1 ] || fail "--feedback-corrections without a queue: want the one corrected generation"
+$CHECK preference "$WORK"/fb1/{train,validation,test}.jsonl >/dev/null || fail "fb1: independent check"
+python3 - "$WORK/fb1" <<'PY' || fail "feedback correction pair"
+import json, sys
+line = json.loads("".join(open("%s/%s.jsonl" % (sys.argv[1], s)).read() for s in ("train", "validation", "test")))
+assert line["preferred_output"][-1]["content"] == "Order 42 shipped on January 5 and arrives on January 7.", line
+assert line["non_preferred_output"][-1]["content"].startswith("Order 42 has shipped"), line
+PY
+# A newer correction arrives: the recorded version keeps the one it used.
+fb_correction c2 '2026-01-05 11:06:00+00' 'Order 42 is on its way and arrives on January 7.'
+"$FW" export --dsn "$DSN" -q --dataset fb-pref --version 1 -o "$WORK/fb1again" \
+    || fail "re-export of a feedback-correction version did not match its recorded sha256s"
+"$FW" export --dsn "$DSN" -q --format preference --feedback-corrections -o "$WORK/fb2"
+grep -q "is on its way" "$WORK"/fb2/*.jsonl || fail "a new export uses the latest correction"
+# With a queue the feedback pair comes in addition to the reviewers' corrections.
+export_to "$WORK/fbq" --queue support --format preference --feedback-corrections
+[ "$(n "$WORK/fbq")" = "$(( $(n "$WORK/preference") + 1 ))" ] \
+    || fail "--queue with --feedback-corrections: want one more pair than without"
+if "$FW" export --dsn "$DSN" --format eval --feedback-corrections -o "$WORK/bad" 2>"$WORK/err"; then
+    fail "--feedback-corrections was accepted for eval"
+fi
+grep -q "applies to --format preference only" "$WORK/err" || fail "--feedback-corrections error message"
+
 # ---- versions: record, re-export byte-identically after new labels --------
 "$FW" export --dsn "$DSN" -q --dataset support-sft --description "support answers" \
     --queue support --format openai-chat --seed 7 --split 60/20/20 -o "$WORK/v1"
