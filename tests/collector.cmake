@@ -12,6 +12,16 @@ function(fwc_test name src labels timeout)
   add_dependencies(${name} flywheel-collector)
 endfunction()
 
+# The tests where the write mode matters run in the default mode (direct)
+# under their own name and once more, as <name>_staging, with
+# FWC_WRITE_MODE=staging (harness.c passes it as --pg.write_mode), so both
+# modes stay covered. collector_replay_new_group runs both modes itself.
+function(fwc_staging_too name timeout)
+  add_test(NAME ${name}_staging COMMAND ${name})
+  set_tests_properties(${name}_staging PROPERTIES LABELS integration TIMEOUT ${timeout}
+    ENVIRONMENT "FWC_WRITE_MODE=staging;${ARGN}")
+endfunction()
+
 fwc_test(collector_unit_encode test_encode.c unit 30)
 fwc_test(collector_exact_100k test_exact.c integration 240)
 fwc_test(collector_poison test_poison.c integration 180)
@@ -20,6 +30,10 @@ fwc_test(collector_kill9 test_kill9.c integration 240)
 fwc_test(collector_two_members test_members.c integration 240)
 fwc_test(collector_replay_new_group test_replay.c integration 180)
 fwc_test(collector_pg_outage test_pg_outage.c integration 240)
+fwc_staging_too(collector_poison 180)
+fwc_staging_too(collector_kill9 240 FWC_KILLS=2)
+fwc_staging_too(collector_two_members 240)
+fwc_staging_too(collector_pg_outage 240)
 
 # The seed-corpus generator of the fuzz target: built (not run as a test) so
 # that the corpus can be regenerated when gen.c changes:

@@ -123,6 +123,14 @@ void fwc_collector_start(fwc_proc *c, const char *dsn, const char *topic, const 
                             a_group, a_http, "--kafka.session.timeout.ms=6000",
                             "--kafka.heartbeat.interval.ms=500", "--batch.max_wait_ms=50"};
     int n = 9;
+    /* FWC_WRITE_MODE (set by tests/collector.cmake for the second-mode runs)
+     * picks pg.write_mode; a test's own flags come later and win. */
+    char a_mode[64];
+    const char *mode = getenv("FWC_WRITE_MODE");
+    if (mode && *mode) {
+        snprintf(a_mode, sizeof a_mode, "--pg.write_mode=%s", mode);
+        argv[n++] = a_mode;
+    }
     for (int i = 0; extra && extra[i] && n < 62; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;

@@ -4,13 +4,15 @@
  * the end every event is exactly one row: nothing lost (the offsets in
  * PostgreSQL commit with the rows) and nothing duplicated (restarts resume
  * from those offsets; the event-id keys would absorb any re-read).
+ * FWC_KILLS overrides the number of kills (the second write-mode run in
+ * tests/collector.cmake uses fewer to keep the suite short).
  */
 #include "harness.h"
 
 #include <signal.h>
+#include <stdlib.h>
 
 #define N 32000
-#define KILLS 4
 
 int main(void)
 {
@@ -20,14 +22,17 @@ int main(void)
     fwt_unique_name("fwt_coll_kill9", topic, sizeof topic);
     fwt_unique_name("fwt_coll_kill9_g", group, sizeof group);
     srand((unsigned)fwt_now_ms());
+    const char *kills_env = getenv("FWC_KILLS");
+    const int kills = kills_env ? (int)strtol(kills_env, NULL, 10) : 4;
+    FWT_CHECK(kills >= 1 && kills <= 10);
 
     PGconn *conn = fwt_pg_connect(dsn);
     rd_kafka_t *p = fwc_producer();
     fwc_proc c;
     const char *extra[] = {"--batch.max_rows=700", NULL};
     fwc_collector_start(&c, dsn, topic, group, extra);
-    const int chunk = N / (KILLS + 1);
-    for (int k = 0; k < KILLS; k++) {
+    const int chunk = N / (kills + 1);
+    for (int k = 0; k < kills; k++) {
         fwc_produce_range(p, topic, (uint64_t)k * chunk, (uint64_t)(k + 1) * chunk);
         rd_kafka_flush(p, 10000);
         /* Kill once a random part of what is available has been stored:
@@ -40,7 +45,7 @@ int main(void)
         fprintf(stderr, "kill %d at %lld rows\n", k, fwt_pg_int(conn, FWC_ROWS_SQL));
         fwc_collector_start(&c, dsn, topic, group, extra);
     }
-    fwc_produce_range(p, topic, (uint64_t)KILLS * chunk, N);
+    fwc_produce_range(p, topic, (uint64_t)kills * chunk, N);
     fwc_producer_done(p);
     long long got = fwc_wait_value(conn, FWC_ROWS_SQL, N, 90000);
     if (got != N)
