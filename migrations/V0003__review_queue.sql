@@ -1130,6 +1130,11 @@ BEGIN
             USING ERRCODE = 'FR003', HINT = 'Claim an item first with flywheel.review_claim().';
     END IF;
     IF a.state = 'active' AND a.lease_until > now_ AND r = ANY (it.lease_holders) THEN
+        IF it.status NOT IN ('pending', 'in_review') THEN
+            -- adjudicated or skipped while this reviewer still held a lease
+            RAISE EXCEPTION 'item % is closed: it is %', item, it.status
+                USING ERRCODE = 'FR006', HINT = 'Claim another item.';
+        END IF;
         RETURN;
     END IF;
     SELECT count(*) INTO others FROM unnest(it.lease_holders, it.lease_until) AS l(h, u)

@@ -231,7 +231,13 @@ expect_err 42501 'cannot act as reviewer' "SELECT flywheel.review_claim('blind',
 expect_err 42501 'cannot act as reviewer' "SELECT flywheel.review_submit($A, '{\"correct\":true}', '$ALICE')" "$(dsn_as "$BOB")"
 qas "$BOB" "SELECT flywheel.review_submit($A, '{\"correct\":false}')" >/dev/null
 eq "$(qas "$BOSS" "SELECT count(*) FROM flywheel.review_labels WHERE item_id = $A")" 2 "an admin sees every label"
-eq "$(qas "$BOSS" "SELECT flywheel.review_claim('blind', 'zoe')->>'reviewer'")" zoe "an admin may act for a named reviewer"
+Z="$(qas "$BOSS" "SELECT flywheel.review_claim('blind', 'zoe')->>'item_id'")"
+eq "$(q "SELECT lease_holders[1] FROM flywheel.review_items WHERE id = $Z")" zoe "an admin may act for a named reviewer"
 qas "$BOSS" "SELECT flywheel.review_adjudicate($A, '{\"correct\":true}')" >/dev/null
 eq "$(q "SELECT reviewer FROM flywheel.review_labels WHERE item_id = $A AND is_adjudication")" "$BOSS" "adjudicator recorded"
+# an item adjudicated while another reviewer still holds a lease on it is closed to that reviewer
+eq "$(q "SELECT flywheel.review_claim('blind', 'yan')->>'item_id'")" "$Z" "second slot of zoe's item"
+q "SELECT flywheel.review_submit($Z, '{\"correct\":false}', 'yan')" >/dev/null
+q "SELECT flywheel.review_adjudicate($Z, '{\"correct\":false}')" >/dev/null
+expect_err FR006 'is closed: it is adjudicated' "SELECT flywheel.review_submit($Z, '{\"correct\":true}', 'zoe')"
 echo ok
