@@ -31,11 +31,6 @@ void fw_xbuf_adds(fw_xbuf *b, const char *s)
     fw_xbuf_add(b, s, strlen(s));
 }
 
-void fw_xbuf_addc(fw_xbuf *b, char c)
-{
-    fw_xbuf_add(b, &c, 1);
-}
-
 void fw_xbuf_reset(fw_xbuf *b)
 {
     b->len = 0;

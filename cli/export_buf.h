@@ -20,7 +20,17 @@ typedef struct {
 /* Appends n bytes; on allocation failure sets oom and leaves data as it was. */
 void fw_xbuf_add(fw_xbuf *b, const void *p, size_t n);
 void fw_xbuf_adds(fw_xbuf *b, const char *s);
-void fw_xbuf_addc(fw_xbuf *b, char c);
+/* One byte; inline because the JSON writer adds every comma, colon and
+ * bracket this way. */
+static inline void fw_xbuf_addc(fw_xbuf *b, char c)
+{
+    if (!b->oom && b->len + 2 <= b->cap) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+    } else {
+        fw_xbuf_add(b, &c, 1);
+    }
+}
 /* Empties the buffer, keeping its memory; clears oom. */
 void fw_xbuf_reset(fw_xbuf *b);
 /* Frees the memory; the buffer may be reused (it is empty). */

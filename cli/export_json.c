@@ -617,18 +617,19 @@ int fw_xjson_dump(const json_t *v, fw_xbuf *b)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        const char *k;
-        json_t *x;
         int first = 1;
         fw_xbuf_addc(b, '{');
-        json_object_foreach ((json_t *)(uintptr_t)v, k, x) {
+        /* The iterator walks insertion order, as json_object_foreach does,
+         * and knows each key's length (no strlen). */
+        for (void *it = json_object_iter((json_t *)(uintptr_t)v); it;
+             it = json_object_iter_next((json_t *)(uintptr_t)v, it)) {
             if (!first)
                 fw_xbuf_addc(b, ',');
             first = 0;
-            if (dump_string(b, k, strlen(k)))
+            if (dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it)))
                 return -1;
             fw_xbuf_addc(b, ':');
-            if (fw_xjson_dump(x, b))
+            if (fw_xjson_dump(json_object_iter_value(it), b))
                 return -1;
         }
         fw_xbuf_addc(b, '}');
