@@ -105,10 +105,18 @@ CREATE TABLE flywheel.review_items (
     UNIQUE (queue_id, event_id),
     CHECK (is_gold = (gold_label IS NOT NULL)),
     CHECK ((event_id_b IS NULL) = (event_time_b IS NULL))
-) WITH (fillfactor = 85);
--- fillfactor: a claim rewrites only the lease arrays (no indexed column, the
--- status does not change until a label arrives), so with room on the page
--- the update is HOT and touches no index.
+) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.02,
+        autovacuum_vacuum_threshold = 1000);
+-- A claim rewrites only the lease arrays (no indexed column; the status does
+-- not change until a label arrives), so with room on the page the update is
+-- HOT and inserts nothing into the open-items index. That matters more than
+-- it seems: claims start at the head of that index, where finished items
+-- leave dead entries; PostgreSQL marks them dead (and later scans skip them
+-- for free) only while nobody inserts into those index pages. Measured with
+-- 16 reviewers on 100k items: fillfactor 85 -> ~12 % of claims HOT and 12,000
+-- buffers read per claim after 7,000 labels; fillfactor 50 -> ~55 % HOT, 330
+-- buffers, 1.6x the throughput. The price is a table twice as large. Vacuum
+-- runs early (2 % dead rows) for the same reason: a queue table churns.
 COMMENT ON TABLE flywheel.review_items IS
     'One row per (queue, generation); status pending -> in_review (some labels) -> labelled/disputed -> adjudicated, or skipped';
 
