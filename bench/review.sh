@@ -19,7 +19,8 @@
 # the latency at capacity. A last run gives each reviewer
 # REVIEW_BENCH_THINK_MS (default 50) between rounds: an offered load well
 # below capacity (still ~100 times faster than people read).
-# The last line of stdout is one JSON object with the figures.
+# Each phase starts after a VACUUM of review_items. The last line of stdout
+# is one JSON object with the figures.
 set -euo pipefail
 : "${FW_BUILD_DIR:?run through scripts/bench review}"
 : "${FLYWHEEL_PG_ADMIN_DSN:?run through scripts/bench review}"
@@ -71,6 +72,9 @@ gen_s=$(python3 -c "print(round($t1 - $t0, 1))"); fill_s=$(python3 -c "print(rou
 log "generations: ${gen_s}s, fill of $added items: ${fill_s}s"
 
 run() { # run MODE SYNC [THINK_MS]
+    # Each phase starts from a vacuumed table: the dead index entries a phase
+    # leaves at the head of the open-items index would otherwise slow the next.
+    psql "$DSN" -qAt -c "VACUUM flywheel.review_items" >/dev/null
     "$BENCH" --dsn "$DSN" --queue bench --mode "$1" --sync "$2" --reviewers "$N" --seconds "$SECS" \
         --think-ms "${3:-0}" | tail -n1
 }
