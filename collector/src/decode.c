@@ -6,9 +6,64 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_DEPTH 32
+#define ARENA_ALIGN 16
+#define ARENA_BLOCK 16384
+
+struct fw_arena_block {
+    fw_arena_block *next;
+    size_t cap, used;
+    _Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+/* protobuf-c allocator over an fw_arena: bump allocation, free is a no-op
+ * (fw_decode_free releases everything). NULL when out of memory, which
+ * makes protobuf-c fail the unpack. */
+static void *arena_alloc(void *opaque, size_t size)
+{
+    fw_arena *a = opaque;
+    size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (size == 0)
+        size = ARENA_ALIGN;
+    if (size <= sizeof a->buf - a->used) {
+        void *p = a->buf + a->used;
+        a->used += size;
+        return p;
+    }
+    fw_arena_block *b = a->blocks;
+    if (!b || size > b->cap - b->used) {
+        size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = a->blocks;
+        b->cap = cap;
+        b->used = 0;
+        a->blocks = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+static void arena_free(void *opaque, void *p)
+{
+    (void)opaque;
+    (void)p;
+}
+
+static void arena_release(fw_arena *a)
+{
+    while (a->blocks) {
+        fw_arena_block *next = a->blocks->next;
+        free(a->blocks);
+        a->blocks = next;
+    }
+    a->used = 0;
+}
 
 const char *fw_dl_reason_code(fw_dl_reason r)
 {
@@ -257,7 +312,14 @@ static int validate_feedback(fw_decoded *out, const Flywheel__V1__Feedback *f)
 
 fw_dl_reason fw_decode(const uint8_t *data, size_t len, const fw_limits *lim, fw_decoded *out)
 {
-    memset(out, 0, sizeof *out);
+    /* Not memset: the arena's inline block needs no clearing. */
+    out->event = NULL;
+    out->reason = FW_DL_NONE;
+    out->detail[0] = '\0';
+    memset(out->event_id, 0, sizeof out->event_id);
+    out->has_event_id = 0;
+    out->arena.used = 0;
+    out->arena.blocks = NULL;
     if (lim->max_message_bytes && len > lim->max_message_bytes) {
         out->reason = FW_DL_OVERSIZE;
         snprintf(out->detail, sizeof out->detail, "message is %zu bytes, over the limit of %zu",
@@ -269,8 +331,10 @@ fw_dl_reason fw_decode(const uint8_t *data, size_t len, const fw_limits *lim, fw
         out->reason = FW_DL_UNDECODABLE;
         return out->reason;
     }
-    Flywheel__V1__Event *ev = flywheel__v1__event__unpack(NULL, len, data);
+    ProtobufCAllocator alloc = {arena_alloc, arena_free, &out->arena};
+    Flywheel__V1__Event *ev = flywheel__v1__event__unpack(&alloc, len, data);
     if (!ev) {
+        arena_release(&out->arena);
         if (st.reason == FW_DL_NONE) {
             out->reason = FW_DL_UNDECODABLE;
             snprintf(out->detail, sizeof out->detail, "protobuf-c could not unpack the event");
@@ -315,13 +379,12 @@ fw_dl_reason fw_decode(const uint8_t *data, size_t len, const fw_limits *lim, fw
     out->reason = FW_DL_NONE;
     return FW_DL_NONE;
 reject:
-    flywheel__v1__event__free_unpacked(ev, NULL);
+    arena_release(&out->arena);
     return out->reason;
 }
 
 void fw_decode_free(fw_decoded *d)
 {
-    if (d->event)
-        flywheel__v1__event__free_unpacked(d->event, NULL);
+    arena_release(&d->arena);
     d->event = NULL;
 }
