@@ -2,7 +2,7 @@
  * review_concurrency: 16 reviewers, each a thread with its own connection,
  * label 10,000 items of a queue with overlap 1 and of one with overlap 3 at
  * the same time. Four "ghost" reviewers claim items first and vanish; their
- * leases (2 s) expire and the items are reclaimed by the others.
+ * leases (5 s) expire and the items are reclaimed by the others.
  *
  * Checked: every item ends with exactly N labels, no reviewer labels an item
  * twice, the ghosts' items were labelled by others and their claims are
@@ -29,6 +29,7 @@ static atomic_int g_stop;
 static atomic_long g_submits;
 static atomic_long g_violations;
 static atomic_long g_errors;
+static atomic_long g_lost; /* submits refused because the lease ran out (FR003) */
 
 typedef struct {
     int id;
@@ -65,7 +66,9 @@ static void *worker(void *argp)
     const char *queues[2] = {"o1", "o3"};
     int finished[2] = {0, 0};
     unsigned seed = (unsigned)a->id * 7919u + 1;
-    int64_t deadline = fwt_now_ms() + 100000;
+    /* Generous: the run takes 25-45 s on a quiet 2-core machine, but the
+     * suite shares it with other tests. */
+    int64_t deadline = fwt_now_ms() + 200000;
     while (!(finished[0] && finished[1]) && !atomic_load(&g_stop) && fwt_now_ms() < deadline) {
         for (int qi = 0; qi < 2; qi++) {
             if (finished[qi])
@@ -99,16 +102,25 @@ static void *worker(void *argp)
             r = PQexecParams(c, "SELECT flywheel.review_submit($1::bigint, $2::jsonb, $3)", 3,
                              NULL, sp, NULL, NULL, 0);
             if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                fprintf(stderr, "submit %s by %s: %s", item, name, PQerrorMessage(c));
-                atomic_fetch_add(&g_errors, 1);
+                const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                if (st && strcmp(st, "FR003") == 0) {
+                    /* On an overloaded machine a round can outlast the lease;
+                     * someone else then takes the slot: correct, not an error. */
+                    atomic_fetch_add(&g_lost, 1);
+                } else {
+                    fprintf(stderr, "submit %s by %s: %s", item, name, PQerrorMessage(c));
+                    atomic_fetch_add(&g_errors, 1);
+                }
             } else {
                 atomic_fetch_add(&g_submits, 1);
             }
             PQclear(r);
         }
     }
-    if (!(finished[0] && finished[1]))
+    if (!(finished[0] && finished[1])) {
+        fprintf(stderr, "reviewer %s did not finish before the deadline\n", name);
         atomic_fetch_add(&g_errors, 1);
+    }
     PQfinish(c);
     return NULL;
 }
@@ -155,9 +167,9 @@ int main(void)
     fwt_pg_exec(c, "SELECT flywheel.review_rubric_create('ok', "
                    "'{\"fields\":[{\"name\":\"ok\",\"type\":\"boolean\",\"required\":true}]}')");
     fwt_pg_exec(c, "SELECT flywheel.review_queue_create('{\"name\":\"o1\",\"rubric\":\"ok\","
-                   "\"overlap\":1,\"lease\":\"2 seconds\"}')");
+                   "\"overlap\":1,\"lease\":\"5 seconds\"}')");
     fwt_pg_exec(c, "SELECT flywheel.review_queue_create('{\"name\":\"o3\",\"rubric\":\"ok\","
-                   "\"overlap\":3,\"lease\":\"2 seconds\"}')");
+                   "\"overlap\":3,\"lease\":\"5 seconds\"}')");
     FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT flywheel.review_fill('o1')"), ITEMS);
     FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT flywheel.review_fill('o3')"), ITEMS);
 
@@ -186,8 +198,9 @@ int main(void)
     atomic_store(&g_stop, 1);
     pthread_join(chk, NULL);
     int64_t ms = fwt_now_ms() - t0;
-    printf("%ld submits by %d reviewers in %lld ms (%.0f/s)\n", (long)atomic_load(&g_submits),
-           REVIEWERS, (long long)ms, atomic_load(&g_submits) * 1000.0 / (double)(ms ? ms : 1));
+    printf("%ld submits by %d reviewers in %lld ms (%.0f/s), %ld refused after a lost lease\n",
+           (long)atomic_load(&g_submits), REVIEWERS, (long long)ms,
+           atomic_load(&g_submits) * 1000.0 / (double)(ms ? ms : 1), (long)atomic_load(&g_lost));
 
     FWT_CHECK_EQ_INT(atomic_load(&g_errors), 0);
     FWT_CHECK_EQ_INT(atomic_load(&g_violations), 0);
