@@ -6,15 +6,17 @@ FW="$FW_BUILD_DIR/cli/flywheel"
 [ -x "$FW" ] || { echo "flywheel not built: $FW"; exit 1; }
 SEED="$FW_SOURCE_DIR/tests/review/seed.sql"
 RV_DBS=()
-RV_ROLES=()
 RV_TMP="$(mktemp -d)"
 rv_cleanup() {
     for db in "${RV_DBS[@]}"; do
         psql "$FLYWHEEL_PG_ADMIN_DSN" -qAtc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1
     done
-    for r in "${RV_ROLES[@]}"; do
-        psql "$FLYWHEEL_PG_ADMIN_DSN" -qAtc "DROP ROLE IF EXISTS \"$r\"" >/dev/null 2>&1
-    done
+    # newrole runs in $(...) subshells: the names are kept in a file.
+    if [ -f "$RV_TMP/roles" ]; then
+        while read -r r; do
+            psql "$FLYWHEEL_PG_ADMIN_DSN" -qAtc "DROP ROLE IF EXISTS \"$r\"" >/dev/null 2>&1
+        done < "$RV_TMP/roles"
+    fi
     rm -rf "$RV_TMP"
 }
 trap rv_cleanup EXIT
@@ -35,7 +37,7 @@ newdb() {
 newrole() {
     local r="rv_$$_$1"
     psql "$FLYWHEEL_PG_ADMIN_DSN" -qAtc "CREATE ROLE \"$r\" LOGIN IN ROLE $2" >/dev/null || fail "create role $r"
-    RV_ROLES+=("$r")
+    echo "$r" >> "$RV_TMP/roles"
     echo "$r"
 }
 # dsn_as ROLE: the connection string of the test database as ROLE.
