@@ -35,22 +35,23 @@
 /* The stream query: members in export order with everything a line needs.
  * A member with one label row (overlap 1, or an adjudication) reads that
  * row's value directly, which is several times cheaper than the general
- * per-field consensus of flywheel.dataset_label_value(). */
-static const char *const STREAM_SQL =
-    "SELECT m.event_id::text, g.event_id IS NULL, g.trace_id, g.conversation_id, g.user_id, "
-    "g.session_id, g.project, g.environment, g.release, "
-    "coalesce(nullif(g.response_model, ''), g.request_model), g.prompt_template, "
-    "g.prompt_version, g.system_instructions, array_to_json(g.tags)::text, "
-    "g.input_messages::text, g.output_messages::text, g.tool_definitions::text, "
-    "CASE cardinality(m.label_ids) WHEN 0 THEN NULL "
-    "WHEN 1 THEN (SELECT l.value FROM flywheel.review_labels l WHERE l.id = m.label_ids[1])::text "
-    "ELSE flywheel.dataset_label_value(m.label_ids)::text END, "
-    "m.event_id_b::text, gb.output_messages::text, fb.correction::text "
-    "FROM %s m "
-    "LEFT JOIN flywheel.generations g ON g.event_id = m.event_id AND g.event_time = m.event_time "
-    "LEFT JOIN flywheel.generations gb ON gb.event_id = m.event_id_b AND gb.event_time = m.event_time_b "
-    "LEFT JOIN flywheel.feedback fb ON fb.event_id = m.feedback_id "
-    "WHERE m.dataset = %s AND m.version = %s ORDER BY m.event_id, m.item_id";
+ * per-field consensus of flywheel.dataset_label_value(). A macro, so that
+ * the format string below is a literal the compiler can check. */
+#define STREAM_SQL \
+    "SELECT m.event_id::text, g.event_id IS NULL, g.trace_id, g.conversation_id, g.user_id, " \
+    "g.session_id, g.project, g.environment, g.release, " \
+    "coalesce(nullif(g.response_model, ''), g.request_model), g.prompt_template, " \
+    "g.prompt_version, g.system_instructions, array_to_json(g.tags)::text, " \
+    "g.input_messages::text, g.output_messages::text, g.tool_definitions::text, " \
+    "CASE cardinality(m.label_ids) WHEN 0 THEN NULL " \
+    "WHEN 1 THEN (SELECT l.value FROM flywheel.review_labels l WHERE l.id = m.label_ids[1])::text " \
+    "ELSE flywheel.dataset_label_value(m.label_ids)::text END, " \
+    "m.event_id_b::text, gb.output_messages::text, fb.correction::text " \
+    "FROM %s m " \
+    "LEFT JOIN flywheel.generations g ON g.event_id = m.event_id AND g.event_time = m.event_time " \
+    "LEFT JOIN flywheel.generations gb ON gb.event_id = m.event_id_b AND gb.event_time = m.event_time_b " \
+    "LEFT JOIN flywheel.feedback fb ON fb.event_id = m.feedback_id " \
+    "WHERE m.dataset = %s AND m.version = %s ORDER BY m.event_id, m.item_id"
 
 enum {
     C_EVENT_ID, C_MISSING, C_TRACE, C_CONV, C_USER, C_SESSION, C_PROJECT, C_ENV, C_RELEASE,
