@@ -8,13 +8,13 @@ src="$FW_SOURCE_DIR/agent/src/conf.c"
 doc="$FW_SOURCE_DIR/docs/configuration.md"
 section="$(sed -n '/^## libflywheel/,/^## /p' "$doc")"
 [ -n "$section" ] || { echo "FAIL: no '## libflywheel' section in docs/configuration.md"; exit 1; }
-keys="$(sed -n '/static const prop props\[\] = {/,/^};/p' "$src" | grep -o '{"[a-z_.]*"' | tr -d '{"')"
+keys="$(sed -n '/static const prop props\[\] = {/,/^};/p' "$src" | grep -o '{"[a-z0-9_.]*"' | tr -d '{"')"
 [ -n "$keys" ] || { echo "FAIL: could not read the property table of $src"; exit 1; }
 missing=0
 for k in $keys kafka.bootstrap.servers; do
     grep -q "^| \`$k\`" <<<"$section" || { echo "FAIL: agent key $k is not documented"; missing=1; }
 done
-for k in $(grep -o '^| `[a-z_.]*`' <<<"$section" | tr -d '|` '); do
+for k in $(grep -o '^| `[a-z0-9_.]*`' <<<"$section" | tr -d '|` '); do
     grep -qx "$k" <<<"$keys"$'\nkafka.bootstrap.servers' || { echo "FAIL: documented key $k is not in $src"; missing=1; }
 done
 [ $missing = 0 ] && echo "ok: $(wc -w <<<"$keys") agent keys documented"
