@@ -7,9 +7,18 @@ target_link_libraries(fwc_harness PUBLIC fwtest flywheel_schema PkgConfig::RDKAF
 target_include_directories(fwc_harness PUBLIC collector)
 
 function(fwc_test name src labels timeout)
-  fw_add_test(NAME ${name} SOURCES collector/${src} LABELS ${labels} TIMEOUT ${timeout}
-    LIBS fwc_harness fw_collector)
+  set(_extra)
+  if(FW_SANITIZE MATCHES "thread")
+    set(_extra agent/tsan_thrd.c) # librdkafka's C11 threads through pthreads
+  endif()
+  fw_add_test(NAME ${name} SOURCES collector/${src} ${_extra} LABELS ${labels}
+    TIMEOUT ${timeout} LIBS fwc_harness fw_collector)
   add_dependencies(${name} flywheel-collector)
+  if(_extra)
+    target_link_options(${name} PRIVATE -rdynamic)
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT
+      "TSAN_OPTIONS=halt_on_error=1 exitcode=66 suppressions=${CMAKE_CURRENT_SOURCE_DIR}/agent/tsan.supp")
+  endif()
 endfunction()
 
 # The tests where the write mode matters run in the default mode (direct)
