@@ -302,7 +302,7 @@ def main():
                           "queue": ["'__all'"]}}),
         ("one", {"from": now - dt.timedelta(hours=6), "to": now, "interval": 60,
                  "vars": {"project": ["'demo'"], "environment": ["'production'"],
-                          "model": ["'gpt-4o-2025'", "'o4-mini-2025'"], "queue": ["'__all'"]}}),
+                          "model": ["'gpt-4o'", "'o4-mini'"], "queue": ["'__all'"]}}),
     ]
     expected = {} if write else json.load(open(EXPECTED))
     seen = set()

@@ -99,7 +99,7 @@ def main():
             FROM flywheel.generations g WHERE {win}""")
         close(f"{what} feedback_rate", doc["feedback"]["feedback_rate"], rate[0])
         models = {m["model"]: m for m in doc["by_model"]}
-        if set(models) != {"gpt-4o-2025", "gpt-4o-mini-2025", "claude-3-5-haiku-2025", "o4-mini-2025"}:
+        if set(models) != {"gpt-4o", "gpt-4o-mini", "claude-3-5-haiku", "o4-mini"}:
             fail(f"{what} by_model lists {sorted(models)}")
         if sum(m["generations"] for m in doc["by_model"]) != t["generations"]:
             fail(f"{what} by_model does not add up to the total")
@@ -146,7 +146,7 @@ def main():
     # The text summary names every section.
     out = stats(fw, reader, "--since", "2d").stdout
     for word in ("traffic", "latency", "p99", "usage", "cost $", "feedback", "dead letters",
-                 "ingest", "by model", "gpt-4o-2025", "errors by type", "top users by cost"):
+                 "ingest", "by model", "gpt-4o-mini", "errors by type", "top users by cost"):
         if word not in out:
             fail(f"text summary lacks {word!r}:\n{out}")
 
