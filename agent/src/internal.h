@@ -105,6 +105,7 @@ struct fw_agent_s {
 
     /* Owned by the agent thread. */
     rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt; /* a->s.topic on rk, created with rk (see make_producer) */
     struct fws *spool;
     fwr_redactor *redactor;
     struct fwe_ctx *enc;
