@@ -103,7 +103,7 @@ print(json.dumps({
     "sync_off_baseline_p50_ms": b_off["p50_ms"], "sync_off_baseline_p99_ms": b_off["p99_ms"],
     "sync_off_ratio_p99": round(r_off["p99_ms"] / b_off["p99_ms"], 2),
     "paced_think_ms": r_paced["think_ms"], "paced_rounds_per_s": r_paced["rounds_per_s"],
-    "paced_claim_submit_p50_ms": r_paced["p50_ms"], "paced_claim_submit_p99_ms": r_paced["p99_ms"],
+    "paced_claim_submit_p50_ms": r_paced["p50_ms"], "paced_claim_submit_p99_ms": r_paced["p99_ms"], "paced_cold_first_round_max_ms": r_paced.get("cold_first_round_max_ms"),
     "fill_items_per_s": round(items / fill_s) if fill_s > 0 else None,
 }))
 PY

@@ -29,6 +29,7 @@
 
 static const char *g_dsn, *g_queue, *g_mode = "review", *g_sync = "";
 static int g_reviewers = 16, g_seconds = 10, g_think_ms = 0;
+static double g_cold[64]; /* first-round latency of each reviewer's session, ms */
 static int64_t g_deadline_ns;
 static double *g_lat; /* ms */
 static atomic_long g_n, g_errors;
@@ -93,6 +94,7 @@ static void *reviewer(void *arg)
         PQclear(PQprepare(c, "submit",
                           "SELECT flywheel.review_submit($1::bigint, $2::jsonb, $3)", 3, NULL));
     }
+    int first = 1; /* the session's first round compiles and plans the functions */
     while (now_ns() < g_deadline_ns) {
         char item[32];
         int64_t t0 = now_ns();
@@ -125,7 +127,13 @@ static void *reviewer(void *arg)
         int ok = run_ok(r, c, "submit");
         PQclear(r);
         int64_t t1 = now_ns();
-        if (ok) {
+        if (ok && first) {
+            /* Reported apart (cold_first_round_max_ms): a reviewer's session
+             * pays it once, and at human pacing its 16 samples would
+             * otherwise be the whole p99. */
+            g_cold[id % 64] = (double)(t1 - t0) / 1e6;
+            first = 0;
+        } else if (ok) {
             long i = atomic_fetch_add(&g_n, 1);
             if (i < MAX_SAMPLES)
                 g_lat[i] = (double)(t1 - t0) / 1e6;
@@ -195,11 +203,15 @@ int main(int argc, char **argv)
         return 1;
     }
     qsort(g_lat, (size_t)n, sizeof *g_lat, cmp_double);
+    double cold = 0;
+    for (int i = 0; i < 64; i++)
+        if (g_cold[i] > cold)
+            cold = g_cold[i];
     printf("{\"mode\": \"%s\", \"synchronous_commit\": \"%s\", \"reviewers\": %d, \"think_ms\": %d, \"rounds\": %ld, "
            "\"rounds_per_s\": %.0f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
-           "\"max_ms\": %.3f}\n",
+           "\"max_ms\": %.3f, \"cold_first_round_max_ms\": %.3f}\n",
            g_mode, *g_sync ? g_sync : "default", g_reviewers, g_think_ms, n, (double)n / secs,
-           g_lat[n / 2], g_lat[(long)(n * 0.90)], g_lat[(long)(n * 0.99)], g_lat[n - 1]);
+           g_lat[n / 2], g_lat[(long)(n * 0.90)], g_lat[(long)(n * 0.99)], g_lat[n - 1], cold);
     free(g_lat);
     return 0;
 }
