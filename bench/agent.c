@@ -119,8 +119,19 @@ static int record_agent(long i)
 static int record_floor(long i)
 {
     static _Thread_local char buf[4096];
-    const char *parts[] = {SYSTEM, U1, A1, T1, U2, A2, "gpt-4o", "chatcmpl-abc123", "openai",
-                           "chat", "call_1", "lookup_invoices", "{\"account\":\"88231\"}"};
+    const char *parts[] = {SYSTEM,
+                           U1,
+                           A1,
+                           T1,
+                           U2,
+                           A2,
+                           "gpt-4o",
+                           "chatcmpl-abc123",
+                           "openai",
+                           "chat",
+                           "call_1",
+                           "lookup_invoices",
+                           "{\"account\":\"88231\"}"};
     size_t w = (size_t)snprintf(buf, sizeof buf, "conv-%ld", i % 1000);
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         size_t n = strlen(parts[k]);
@@ -145,9 +156,9 @@ static int record_direct(long i)
     Flywheel__V1__ToolCall tc = FLYWHEEL__V1__TOOL_CALL__INIT;
     Flywheel__V1__ToolCallResponse tr = FLYWHEEL__V1__TOOL_CALL_RESPONSE__INIT;
     static const Flywheel__V1__Role roles[6] = {
-        FLYWHEEL__V1__ROLE__ROLE_SYSTEM, FLYWHEEL__V1__ROLE__ROLE_USER,
+        FLYWHEEL__V1__ROLE__ROLE_SYSTEM,    FLYWHEEL__V1__ROLE__ROLE_USER,
         FLYWHEEL__V1__ROLE__ROLE_ASSISTANT, FLYWHEEL__V1__ROLE__ROLE_TOOL,
-        FLYWHEEL__V1__ROLE__ROLE_USER, FLYWHEEL__V1__ROLE__ROLE_ASSISTANT};
+        FLYWHEEL__V1__ROLE__ROLE_USER,      FLYWHEEL__V1__ROLE__ROLE_ASSISTANT};
     const char *texts[6] = {SYSTEM, U1, A1, NULL, U2, A2};
     int np = 0;
     for (int k = 0; k < 6; k++) {
@@ -207,9 +218,10 @@ static int record_direct(long i)
     g.n_output_messages = 1;
     unsigned char buf[8192];
     size_t len = flywheel__v1__event__pack(&ev, buf);
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_RKT(baseline_rkt), RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_KEY(conv, strlen(conv)),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(rk, RD_KAFKA_V_RKT(baseline_rkt), RD_KAFKA_V_VALUE(buf, len),
+                          RD_KAFKA_V_KEY(conv, strlen(conv)),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     rd_kafka_poll(rk, 0);
     return err ? 1 : 0;
 }
@@ -242,7 +254,7 @@ static void *worker(void *arg)
                 ;
         }
         uint64_t a = now_ns();
-        int rc = m == 0 ? record_agent(t * events + i)
+        int rc = m == 0   ? record_agent(t * events + i)
                  : m == 1 ? record_floor(t * events + i)
                           : record_direct(t * events + i);
         mine[i] = now_ns() - a;
@@ -273,31 +285,55 @@ static void quiet(void *o, int level, const char *line)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"mode", 1, 0, 'm'},    {"threads", 1, 0, 't'}, {"events", 1, 0, 'n'},
-        {"rate", 1, 0, 'r'},    {"bootstrap", 1, 0, 'b'}, {"topic", 1, 0, 'T'},
-        {"spool", 1, 0, 's'},   {"label", 1, 0, 'l'},   {"set", 1, 0, 'S'},
-        {"throughput", 0, 0, 'P'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"mode", 1, 0, 'm'},
+                                         {"threads", 1, 0, 't'},
+                                         {"events", 1, 0, 'n'},
+                                         {"rate", 1, 0, 'r'},
+                                         {"bootstrap", 1, 0, 'b'},
+                                         {"topic", 1, 0, 'T'},
+                                         {"spool", 1, 0, 's'},
+                                         {"label", 1, 0, 'l'},
+                                         {"set", 1, 0, 'S'},
+                                         {"throughput", 0, 0, 'P'},
+                                         {0, 0, 0, 0}};
     const char *sets[16];
     int n_sets = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': mode = optarg; break;
-        case 't': threads = (int)strtol(optarg, NULL, 10); break;
-        case 'n': events = strtol(optarg, NULL, 10); break;
-        case 'r': rate = strtod(optarg, NULL); break;
-        case 'b': bootstrap = optarg; break;
-        case 'T': topic = optarg; break;
-        case 's': spool = optarg; break;
-        case 'l': label = optarg; break;
-        case 'P': throughput = 1; break;
+        case 'm':
+            mode = optarg;
+            break;
+        case 't':
+            threads = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'n':
+            events = strtol(optarg, NULL, 10);
+            break;
+        case 'r':
+            rate = strtod(optarg, NULL);
+            break;
+        case 'b':
+            bootstrap = optarg;
+            break;
+        case 'T':
+            topic = optarg;
+            break;
+        case 's':
+            spool = optarg;
+            break;
+        case 'l':
+            label = optarg;
+            break;
+        case 'P':
+            throughput = 1;
+            break;
         case 'S':
             if (n_sets < 16)
                 sets[n_sets++] = optarg;
             break;
-        default: return 2;
+        default:
+            return 2;
         }
     }
     char err[512];
@@ -313,7 +349,8 @@ int main(int argc, char **argv)
             snprintf(kv, sizeof kv, "%s", sets[i]);
             char *eq = strchr(kv, '=');
             if (!eq || fw_conf_set(conf, (*eq = 0, kv), eq + 1, err, sizeof err) != FW_OK) {
-                fprintf(stderr, "bench_agent: --set %s: %s\n", sets[i], eq ? err : "expected key=value");
+                fprintf(stderr, "bench_agent: --set %s: %s\n", sets[i],
+                        eq ? err : "expected key=value");
                 return 2;
             }
         }
@@ -325,9 +362,12 @@ int main(int argc, char **argv)
         }
     } else if (!strcmp(mode, "baseline")) {
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
-        const char *kv[][2] = {{"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"},
-                               {"acks", "all"}, {"compression.codec", "zstd"},
-                               {"linger.ms", "5"}, {"reconnect.backoff.max.ms", "1000"},
+        const char *kv[][2] = {{"bootstrap.servers", bootstrap},
+                               {"enable.idempotence", "true"},
+                               {"acks", "all"},
+                               {"compression.codec", "zstd"},
+                               {"linger.ms", "5"},
+                               {"reconnect.backoff.max.ms", "1000"},
                                {"log_level", "0"}};
         for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
             rd_kafka_conf_set(kc, kv[i][0], kv[i][1], err, sizeof err);
@@ -366,7 +406,8 @@ int main(int argc, char **argv)
     long handled = total;
     if (agent) {
         fw_agent_flush(agent, 30000);
-        handled = (long)(fw_agent_stat(agent, FW_STAT_DELIVERED) + fw_agent_stat(agent, FW_STAT_SPOOLED));
+        handled =
+            (long)(fw_agent_stat(agent, FW_STAT_DELIVERED) + fw_agent_stat(agent, FW_STAT_SPOOLED));
     } else if (rk) {
         if (rd_kafka_flush(rk, throughput ? 30000 : 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             handled = total - rd_kafka_outq_len(rk); /* broker down: still buffered */
@@ -386,8 +427,7 @@ int main(int argc, char **argv)
            label, mode, threads, events, rate, (unsigned long long)lat[total / 2],
            (unsigned long long)lat[(long)(total * 0.99)],
            (unsigned long long)lat[(long)(total * 0.999)], (unsigned long long)lat[total - 1],
-           (double)handled / secs, record_s, secs, handled, dropped_total,
-           ru.ru_maxrss * 1024L);
+           (double)handled / secs, record_s, secs, handled, dropped_total, ru.ru_maxrss * 1024L);
     /* CPU time per event: of the application threads (for the baseline this
      * is encode + produce; meaningful in unpaced runs, since pacing spins),
      * and, in throughput runs, of the agent thread while it drained the

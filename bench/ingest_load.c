@@ -23,7 +23,7 @@
 
 #define MAX_PARTS 64
 
-static int64_t *g_rec_ns;           /* record time of event i */
+static int64_t *g_rec_ns;            /* record time of event i */
 static int64_t *g_by_off[MAX_PARTS]; /* event index at (partition, offset), -1 none */
 static size_t g_cap;
 

@@ -69,8 +69,8 @@ static void *reviewer(void *arg)
                              NULL, NULL, 0));
     }
     const char *qp[1] = {g_queue};
-    PGresult *r = PQexecParams(c, "SELECT id FROM flywheel.review_queues WHERE name = $1", 1,
-                               NULL, qp, NULL, NULL, 0);
+    PGresult *r = PQexecParams(c, "SELECT id FROM flywheel.review_queues WHERE name = $1", 1, NULL,
+                               qp, NULL, NULL, 0);
     if (run_ok(r, c, "queue lookup") && PQntuples(r) == 1)
         snprintf(qid, sizeof qid, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
@@ -91,8 +91,8 @@ static void *reviewer(void *arg)
         PQclear(r);
     } else {
         PQclear(PQprepare(c, "claim", "SELECT flywheel.review_claim($1, $2)", 2, NULL));
-        PQclear(PQprepare(c, "submit",
-                          "SELECT flywheel.review_submit($1::bigint, $2::jsonb, $3)", 3, NULL));
+        PQclear(PQprepare(c, "submit", "SELECT flywheel.review_submit($1::bigint, $2::jsonb, $3)",
+                          3, NULL));
     }
     int first = 1; /* the session's first round compiles and plans the functions */
     while (now_ns() < g_deadline_ns) {
@@ -207,7 +207,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < 64; i++)
         if (g_cold[i] > cold)
             cold = g_cold[i];
-    printf("{\"mode\": \"%s\", \"synchronous_commit\": \"%s\", \"reviewers\": %d, \"think_ms\": %d, \"rounds\": %ld, "
+    printf("{\"mode\": \"%s\", \"synchronous_commit\": \"%s\", \"reviewers\": %d, \"think_ms\": "
+           "%d, \"rounds\": %ld, "
            "\"rounds_per_s\": %.0f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
            "\"max_ms\": %.3f, \"cold_first_round_max_ms\": %.3f}\n",
            g_mode, *g_sync ? g_sync : "default", g_reviewers, g_think_ms, n, (double)n / secs,

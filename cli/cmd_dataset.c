@@ -40,12 +40,16 @@ static PGresult *query(PGconn *c, const char *sql, int n, const char *const *p)
 
 static int do_list(PGconn *c)
 {
-    PGresult *r = query(c,
-        "SELECT v.dataset, v.version, v.format, v.members, "
-        "coalesce(v.manifest #>> '{lines,train}', '-'), coalesce(v.manifest #>> '{lines,validation}', '-'), "
-        "coalesce(v.manifest #>> '{lines,test}', '-'), coalesce(v.manifest ->> 'rejected_total', '-'), "
-        "to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), v.created_by "
-        "FROM flywheel.dataset_versions v ORDER BY v.dataset, v.version", 0, NULL);
+    PGresult *r =
+        query(c,
+              "SELECT v.dataset, v.version, v.format, v.members, "
+              "coalesce(v.manifest #>> '{lines,train}', '-'), coalesce(v.manifest #>> "
+              "'{lines,validation}', '-'), "
+              "coalesce(v.manifest #>> '{lines,test}', '-'), coalesce(v.manifest ->> "
+              "'rejected_total', '-'), "
+              "to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), v.created_by "
+              "FROM flywheel.dataset_versions v ORDER BY v.dataset, v.version",
+              0, NULL);
     if (!r)
         return 1;
     printf("%-24s %7s %-12s %9s %9s %9s %9s %9s  %-19s %s\n", "dataset", "version", "format",
@@ -63,9 +67,11 @@ static int do_show(PGconn *c, const char *name, const char *version)
 {
     const char *p[2] = {name, version};
     PGresult *r = query(c,
-        version ? "SELECT manifest::text FROM flywheel.dataset_versions WHERE dataset = $1 AND version = $2::integer"
-                : "SELECT manifest::text FROM flywheel.dataset_versions WHERE dataset = $1 ORDER BY version DESC LIMIT 1",
-        version ? 2 : 1, p);
+                        version ? "SELECT manifest::text FROM flywheel.dataset_versions WHERE "
+                                  "dataset = $1 AND version = $2::integer"
+                                : "SELECT manifest::text FROM flywheel.dataset_versions WHERE "
+                                  "dataset = $1 ORDER BY version DESC LIMIT 1",
+                        version ? 2 : 1, p);
     if (!r)
         return 1;
     if (PQntuples(r) != 1) {
@@ -93,11 +99,13 @@ static void diff_params(const char *path, const json_t *a, const json_t *b)
         const char *k;
         json_t *v;
         char sub[512];
-        json_object_foreach ((json_t *)(uintptr_t)a, k, v) {
+        json_object_foreach((json_t *)(uintptr_t)a, k, v)
+        {
             snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
             diff_params(sub, v, json_object_get(b, k));
         }
-        json_object_foreach ((json_t *)(uintptr_t)b, k, v) {
+        json_object_foreach((json_t *)(uintptr_t)b, k, v)
+        {
             if (!json_object_get(a, k)) {
                 snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
                 diff_params(sub, NULL, v);
@@ -117,10 +125,12 @@ static void diff_params(const char *path, const json_t *a, const json_t *b)
 static int do_diff(PGconn *c, const char *name, const char *from, const char *to, int members)
 {
     const char *p[3] = {name, from, to};
-    PGresult *r = query(c,
-        "SELECT version, parameters::text, manifest::text FROM flywheel.dataset_versions "
-        "WHERE dataset = $1 AND version IN ($2::integer, $3::integer) ORDER BY version = $3::integer",
-        3, p);
+    PGresult *r =
+        query(c,
+              "SELECT version, parameters::text, manifest::text FROM flywheel.dataset_versions "
+              "WHERE dataset = $1 AND version IN ($2::integer, $3::integer) ORDER BY version = "
+              "$3::integer",
+              3, p);
     if (!r)
         return 1;
     if (PQntuples(r) != 2) {
@@ -129,8 +139,10 @@ static int do_diff(PGconn *c, const char *name, const char *from, const char *to
         PQclear(r);
         return 1;
     }
-    json_t *pa = json_loads(PQgetvalue(r, 0, 1), 0, NULL), *pb = json_loads(PQgetvalue(r, 1, 1), 0, NULL);
-    json_t *ma = json_loads(PQgetvalue(r, 0, 2), 0, NULL), *mb = json_loads(PQgetvalue(r, 1, 2), 0, NULL);
+    json_t *pa = json_loads(PQgetvalue(r, 0, 1), 0, NULL),
+           *pb = json_loads(PQgetvalue(r, 1, 1), 0, NULL);
+    json_t *ma = json_loads(PQgetvalue(r, 0, 2), 0, NULL),
+           *mb = json_loads(PQgetvalue(r, 1, 2), 0, NULL);
     PQclear(r);
     printf("dataset %s: version %s -> %s\n", name, from, to);
     diff_params("", pa, pb);
@@ -138,15 +150,18 @@ static int do_diff(PGconn *c, const char *name, const char *from, const char *to
     for (int i = 0; i < 3; i++) {
         json_int_t a = json_integer_value(json_object_get(json_object_get(ma, "lines"), splits[i]));
         json_int_t b = json_integer_value(json_object_get(json_object_get(mb, "lines"), splits[i]));
-        printf("  %-10s lines %" JSON_INTEGER_FORMAT " -> %" JSON_INTEGER_FORMAT " (%+" JSON_INTEGER_FORMAT ")\n",
+        printf("  %-10s lines %" JSON_INTEGER_FORMAT " -> %" JSON_INTEGER_FORMAT
+               " (%+" JSON_INTEGER_FORMAT ")\n",
                splits[i], a, b, b - a);
     }
     json_decref(pa);
     json_decref(pb);
     json_decref(ma);
     json_decref(mb);
-    r = query(c, "SELECT change, count(*) FROM flywheel.dataset_diff($1, $2::integer, $3::integer) "
-                 "GROUP BY 1 ORDER BY 1", 3, p);
+    r = query(c,
+              "SELECT change, count(*) FROM flywheel.dataset_diff($1, $2::integer, $3::integer) "
+              "GROUP BY 1 ORDER BY 1",
+              3, p);
     if (!r)
         return 1;
     long long added = 0, removed = 0, relabelled = 0;
@@ -163,8 +178,10 @@ static int do_diff(PGconn *c, const char *name, const char *from, const char *to
     PQclear(r);
     printf("  members added %lld, removed %lld, relabelled %lld\n", added, removed, relabelled);
     if (members) {
-        r = query(c, "SELECT change, event_id, item_id, coalesce(old_label_ids::text, ''), "
-                     "coalesce(new_label_ids::text, '') FROM flywheel.dataset_diff($1, $2::integer, $3::integer)",
+        r = query(c,
+                  "SELECT change, event_id, item_id, coalesce(old_label_ids::text, ''), "
+                  "coalesce(new_label_ids::text, '') FROM flywheel.dataset_diff($1, $2::integer, "
+                  "$3::integer)",
                   3, p);
         if (!r)
             return 1;
@@ -197,10 +214,18 @@ int fw_cmd_dataset(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': dsn = optarg; break;
-        case 'm': members = 1; break;
-        case 'h': dataset_usage(stdout); return 0;
-        default: dataset_usage(stderr); return 2;
+        case 'd':
+            dsn = optarg;
+            break;
+        case 'm':
+            members = 1;
+            break;
+        case 'h':
+            dataset_usage(stdout);
+            return 0;
+        default:
+            dataset_usage(stderr);
+            return 2;
         }
     }
     int nargs = argc - optind;

@@ -61,13 +61,13 @@ static int cmd_list(PGconn *c, int argc, char **argv)
         }
     }
     const char *params[3] = {reason, limit, all ? "t" : "f"};
-    PGresult *r = PQexecParams(
-        c,
-        "SELECT id, received_at, topic, partition, \"offset\", reason, replay_count, "
-        "coalesce(event_id::text, ''), detail FROM flywheel.dead_letters "
-        "WHERE ($1::text IS NULL OR reason = $1 OR reason LIKE $1 || ':%') "
-        "AND ($3::boolean OR replayed_at IS NULL) ORDER BY id DESC LIMIT $2::bigint",
-        3, NULL, params, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(c,
+                     "SELECT id, received_at, topic, partition, \"offset\", reason, replay_count, "
+                     "coalesce(event_id::text, ''), detail FROM flywheel.dead_letters "
+                     "WHERE ($1::text IS NULL OR reason = $1 OR reason LIKE $1 || ':%') "
+                     "AND ($3::boolean OR replayed_at IS NULL) ORDER BY id DESC LIMIT $2::bigint",
+                     3, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         fw_cli_error("dlq", PQerrorMessage(c));
         PQclear(r);
@@ -103,9 +103,10 @@ static int cmd_show(PGconn *c, const char *id)
         PQclear(r);
         return 1;
     }
-    const char *names[] = {"id", "received_at", "consumer_group", "topic", "partition",
-                           "offset", "key", "message_time", "reason", "detail", "event_id",
-                           "replayed_at", "replay_count", "payload_bytes", "payload_hex"};
+    const char *names[] = {
+        "id",       "received_at", "consumer_group", "topic",         "partition",
+        "offset",   "key",         "message_time",   "reason",        "detail",
+        "event_id", "replayed_at", "replay_count",   "payload_bytes", "payload_hex"};
     for (int j = 0; j < PQnfields(r); j++)
         printf("%-15s %s\n", names[j], PQgetvalue(r, 0, j));
     PQclear(r);
@@ -135,8 +136,8 @@ static int replay_one(PGconn *c, const char *id, const fw_limits *lim, int again
     /* binary results: int4 and int8 big-endian */
     const unsigned char *pp = (const unsigned char *)PQgetvalue(r, 0, 2);
     const unsigned char *po = (const unsigned char *)PQgetvalue(r, 0, 3);
-    int32_t partition = (int32_t)((uint32_t)pp[0] << 24 | (uint32_t)pp[1] << 16 |
-                                  (uint32_t)pp[2] << 8 | pp[3]);
+    int32_t partition =
+        (int32_t)((uint32_t)pp[0] << 24 | (uint32_t)pp[1] << 16 | (uint32_t)pp[2] << 8 | pp[3]);
     int64_t offset = 0;
     for (int k = 0; k < 8; k++)
         offset = (int64_t)((uint64_t)offset << 8 | po[k]);
@@ -210,7 +211,7 @@ static int replay_one(PGconn *c, const char *id, const fw_limits *lim, int again
            gen ? "generations" : "feedback");
     rc = 1;
     goto done;
-refused: {
+refused : {
     const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     printf("%s\trefused\tdata_error:%s\n", id, st ? st : "");
     rc = 0;

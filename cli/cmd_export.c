@@ -15,20 +15,29 @@
 
 static void export_usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: flywheel export --format FORMAT [selection] [options] -o DIR|-\n"
-        "       flywheel export --dataset NAME --version K -o DIR|-   (re-create a recorded version)\n"
+        "       flywheel export --dataset NAME --version K -o DIR|-   (re-create a recorded "
+        "version)\n"
         "\n"
         "formats:\n"
-        "  openai-chat          {\"messages\", \"tools\"} chat fine-tuning lines; corrections replace outputs\n"
-        "  preference           {\"input\", \"preferred_output\", \"non_preferred_output\"} from corrections\n"
-        "                       and pairwise choices; --style trl for {\"prompt\", \"chosen\", \"rejected\"}\n"
-        "  eval                 {\"id\", \"input\", \"ideal\", \"expected\", \"labels\", \"metadata\"}\n"
-        "  classifier           {\"text\", \"label\", ...} per annotated span and unannotated sentence\n"
-        "  reward               {\"id\", \"messages\", \"tools\", \"score\", \"field\"} per generation\n"
+        "  openai-chat          {\"messages\", \"tools\"} chat fine-tuning lines; corrections "
+        "replace outputs\n"
+        "  preference           {\"input\", \"preferred_output\", \"non_preferred_output\"} from "
+        "corrections\n"
+        "                       and pairwise choices; --style trl for {\"prompt\", \"chosen\", "
+        "\"rejected\"}\n"
+        "  eval                 {\"id\", \"input\", \"ideal\", \"expected\", \"labels\", "
+        "\"metadata\"}\n"
+        "  classifier           {\"text\", \"label\", ...} per annotated span and unannotated "
+        "sentence\n"
+        "  reward               {\"id\", \"messages\", \"tools\", \"score\", \"field\"} per "
+        "generation\n"
         "\n"
         "selection:\n"
-        "  --queue Q            labelled items of review queue Q (without it: generations, no labels)\n"
+        "  --queue Q            labelled items of review queue Q (without it: generations, no "
+        "labels)\n"
         "  --consensus RULE     all (default: agreeing or adjudicated), majority, adjudicated\n"
         "  --where PRED         label predicate, e.g. quality>=4, verdict=accept (repeatable)\n"
         "  --feedback PRED      feedback predicate, e.g. thumbs=true, rating>=4 (repeatable)\n"
@@ -39,20 +48,27 @@ static void export_usage(FILE *f)
         "shape:\n"
         "  --style openai|trl   preference style (default openai)\n"
         "  --feedback-corrections  preference: also pair each output with the latest correction\n"
-        "                       users sent as feedback (without --queue: generations that have one)\n"
-        "  --weights            weight 0 on history assistant turns, 1 on the target (openai-chat)\n"
-        "  --score-field F      rubric field for reward scores (default: first number, else boolean)\n"
+        "                       users sent as feedback (without --queue: generations that have "
+        "one)\n"
+        "  --weights            weight 0 on history assistant turns, 1 on the target "
+        "(openai-chat)\n"
+        "  --score-field F      rubric field for reward scores (default: first number, else "
+        "boolean)\n"
         "  --negative-label L   classifier label of unannotated sentences (default none)\n"
         "  --max-tokens N       reject lines whose estimated tokens (text bytes / 4) exceed N\n"
         "\n"
         "splits, dedupe, redaction:\n"
         "  --split R            train/validation/test ratios (default 80/10/10)\n"
         "  --seed S             split seed (default 0)\n"
-        "  --group-by G         conversation (default), user or trace: a group never straddles splits\n"
-        "  --no-dedupe          keep exact duplicates (default: drop after normalising white space)\n"
-        "  --redact             redact with all built-in detectors (email, phone, card, secret, ipv4)\n"
+        "  --group-by G         conversation (default), user or trace: a group never straddles "
+        "splits\n"
+        "  --no-dedupe          keep exact duplicates (default: drop after normalising white "
+        "space)\n"
+        "  --redact             redact with all built-in detectors (email, phone, card, secret, "
+        "ipv4)\n"
         "  --redact-detectors L comma-separated subset of the detectors\n"
-        "  --redact-rule L=RE   extra rule: matches of regular expression RE become [L] (repeatable)\n"
+        "  --redact-rule L=RE   extra rule: matches of regular expression RE become [L] "
+        "(repeatable)\n"
         "\n"
         "output:\n"
         "  -o, --output DIR     write DIR/{train,validation,test}.jsonl and DIR/manifest.json;\n"
@@ -70,11 +86,44 @@ static void export_usage(FILE *f)
 }
 
 enum {
-    O_DSN = 256, O_FORMAT, O_STYLE, O_QUEUE, O_CONSENSUS, O_WHERE, O_FEEDBACK, O_SINCE, O_UNTIL,
-    O_PROJECT, O_ENV, O_MODEL, O_RELEASE, O_TEMPLATE, O_TVERSION, O_TAG, O_LIMIT, O_WEIGHTS,
-    O_SCORE, O_NEGATIVE, O_MAXTOK, O_SPLIT, O_SEED, O_GROUP, O_NODEDUPE, O_REDACT, O_REDACT_DET,
-    O_REDACT_RULE, O_ZSTD, O_ONLY, O_MANIFEST, O_DATASET, O_DESC, O_VERSION, O_PROGRESS,
-    O_NOPROGRESS, O_BASELINE, O_FBCORR
+    O_DSN = 256,
+    O_FORMAT,
+    O_STYLE,
+    O_QUEUE,
+    O_CONSENSUS,
+    O_WHERE,
+    O_FEEDBACK,
+    O_SINCE,
+    O_UNTIL,
+    O_PROJECT,
+    O_ENV,
+    O_MODEL,
+    O_RELEASE,
+    O_TEMPLATE,
+    O_TVERSION,
+    O_TAG,
+    O_LIMIT,
+    O_WEIGHTS,
+    O_SCORE,
+    O_NEGATIVE,
+    O_MAXTOK,
+    O_SPLIT,
+    O_SEED,
+    O_GROUP,
+    O_NODEDUPE,
+    O_REDACT,
+    O_REDACT_DET,
+    O_REDACT_RULE,
+    O_ZSTD,
+    O_ONLY,
+    O_MANIFEST,
+    O_DATASET,
+    O_DESC,
+    O_VERSION,
+    O_PROGRESS,
+    O_NOPROGRESS,
+    O_BASELINE,
+    O_FBCORR
 };
 
 static int push(const char **list, int *n, const char *v, const char *what)
@@ -92,8 +141,8 @@ static int parse_detectors(const char *text, unsigned *out)
     static const struct {
         const char *name;
         unsigned bit;
-    } d[] = {{"email", FWR_EMAIL}, {"phone", FWR_PHONE}, {"card", FWR_CARD},
-             {"secret", FWR_SECRET}, {"ipv4", FWR_IPV4}, {"all", FWR_ALL}};
+    } d[] = {{"email", FWR_EMAIL},   {"phone", FWR_PHONE}, {"card", FWR_CARD},
+             {"secret", FWR_SECRET}, {"ipv4", FWR_IPV4},   {"all", FWR_ALL}};
     unsigned bits = 0;
     const char *p = text;
     while (*p) {
@@ -181,28 +230,65 @@ int fw_cmd_export(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
-        case O_DSN: dsn = optarg; break;
-        case O_FORMAT: format = optarg; break;
-        case O_STYLE: style = optarg; break;
-        case O_QUEUE: o.queue = optarg; break;
+        case O_DSN:
+            dsn = optarg;
+            break;
+        case O_FORMAT:
+            format = optarg;
+            break;
+        case O_STYLE:
+            style = optarg;
+            break;
+        case O_QUEUE:
+            o.queue = optarg;
+            break;
         case O_CONSENSUS:
-            if (strcmp(optarg, "all") && strcmp(optarg, "majority") && strcmp(optarg, "adjudicated")) {
-                fprintf(stderr, "flywheel export: invalid consensus rule \"%s\"\nhint: Use all, majority or adjudicated.\n", optarg);
+            if (strcmp(optarg, "all") && strcmp(optarg, "majority") &&
+                strcmp(optarg, "adjudicated")) {
+                fprintf(stderr,
+                        "flywheel export: invalid consensus rule \"%s\"\nhint: Use all, majority "
+                        "or adjudicated.\n",
+                        optarg);
                 return 2;
             }
             o.consensus = optarg;
             break;
-        case O_WHERE: if (push(o.where, &o.nwhere, optarg, "--where")) return 2; break;
-        case O_FEEDBACK: if (push(o.feedback, &o.nfeedback, optarg, "--feedback")) return 2; break;
-        case O_TAG: if (push(o.tags, &o.ntags, optarg, "--tag")) return 2; break;
-        case O_SINCE: o.since = optarg; break;
-        case O_UNTIL: o.until = optarg; break;
-        case O_PROJECT: o.project = optarg; break;
-        case O_ENV: o.environment = optarg; break;
-        case O_MODEL: o.model = optarg; break;
-        case O_RELEASE: o.release = optarg; break;
-        case O_TEMPLATE: o.prompt_template = optarg; break;
-        case O_TVERSION: o.prompt_version = optarg; break;
+        case O_WHERE:
+            if (push(o.where, &o.nwhere, optarg, "--where"))
+                return 2;
+            break;
+        case O_FEEDBACK:
+            if (push(o.feedback, &o.nfeedback, optarg, "--feedback"))
+                return 2;
+            break;
+        case O_TAG:
+            if (push(o.tags, &o.ntags, optarg, "--tag"))
+                return 2;
+            break;
+        case O_SINCE:
+            o.since = optarg;
+            break;
+        case O_UNTIL:
+            o.until = optarg;
+            break;
+        case O_PROJECT:
+            o.project = optarg;
+            break;
+        case O_ENV:
+            o.environment = optarg;
+            break;
+        case O_MODEL:
+            o.model = optarg;
+            break;
+        case O_RELEASE:
+            o.release = optarg;
+            break;
+        case O_TEMPLATE:
+            o.prompt_template = optarg;
+            break;
+        case O_TVERSION:
+            o.prompt_version = optarg;
+            break;
         case O_LIMIT:
             if (parse_long(optarg, 1, &v)) {
                 fprintf(stderr, "flywheel export: invalid limit \"%s\"\n", optarg);
@@ -210,9 +296,15 @@ int fw_cmd_export(int argc, char **argv)
             }
             o.limit = v;
             break;
-        case O_WEIGHTS: o.weights = 1; break;
-        case O_SCORE: o.score_field = optarg; break;
-        case O_NEGATIVE: o.negative_label = optarg; break;
+        case O_WEIGHTS:
+            o.weights = 1;
+            break;
+        case O_SCORE:
+            o.score_field = optarg;
+            break;
+        case O_NEGATIVE:
+            o.negative_label = optarg;
+            break;
         case O_MAXTOK:
             if (parse_long(optarg, 1, &v)) {
                 fprintf(stderr, "flywheel export: invalid token limit \"%s\"\n", optarg);
@@ -222,34 +314,58 @@ int fw_cmd_export(int argc, char **argv)
             break;
         case O_SPLIT:
             if (fw_xsplit_parse_ratios(optarg, o.ratios)) {
-                fprintf(stderr, "flywheel export: invalid split \"%s\"\nhint: Give three ratios, e.g. 80/10/10 or 0.9,0.1,0.\n", optarg);
+                fprintf(stderr,
+                        "flywheel export: invalid split \"%s\"\nhint: Give three ratios, e.g. "
+                        "80/10/10 or 0.9,0.1,0.\n",
+                        optarg);
                 return 2;
             }
             break;
-        case O_SEED: o.seed = optarg; break;
+        case O_SEED:
+            o.seed = optarg;
+            break;
         case O_GROUP:
-            if (strcmp(optarg, "conversation") && strcmp(optarg, "user") && strcmp(optarg, "trace")) {
-                fprintf(stderr, "flywheel export: invalid group key \"%s\"\nhint: Use conversation, user or trace.\n", optarg);
+            if (strcmp(optarg, "conversation") && strcmp(optarg, "user") &&
+                strcmp(optarg, "trace")) {
+                fprintf(stderr,
+                        "flywheel export: invalid group key \"%s\"\nhint: Use conversation, user "
+                        "or trace.\n",
+                        optarg);
                 return 2;
             }
             o.group_by = optarg;
             break;
-        case O_NODEDUPE: o.dedupe = 0; break;
-        case O_FBCORR: o.feedback_corrections = 1; break;
-        case O_REDACT: o.redact_detectors = FWR_ALL; break;
+        case O_NODEDUPE:
+            o.dedupe = 0;
+            break;
+        case O_FBCORR:
+            o.feedback_corrections = 1;
+            break;
+        case O_REDACT:
+            o.redact_detectors = FWR_ALL;
+            break;
         case O_REDACT_DET:
             if (parse_detectors(optarg, &o.redact_detectors)) {
-                fprintf(stderr, "flywheel export: invalid detector list \"%s\"\nhint: Use email, phone, card, secret, ipv4 or all, comma-separated.\n", optarg);
+                fprintf(stderr,
+                        "flywheel export: invalid detector list \"%s\"\nhint: Use email, phone, "
+                        "card, secret, ipv4 or all, comma-separated.\n",
+                        optarg);
                 return 2;
             }
             break;
-        case O_REDACT_RULE: if (push(o.redact_rules, &o.nredact_rules, optarg, "--redact-rule")) return 2; break;
-        case 'o': t.out_dir = optarg; break;
+        case O_REDACT_RULE:
+            if (push(o.redact_rules, &o.nredact_rules, optarg, "--redact-rule"))
+                return 2;
+            break;
+        case 'o':
+            t.out_dir = optarg;
+            break;
         case O_ZSTD:
             o.zstd_level = 3;
             if (optarg) {
                 if (parse_long(optarg, 1, &v) || v > 19) {
-                    fprintf(stderr, "flywheel export: invalid zstd level \"%s\" (1 to 19)\n", optarg);
+                    fprintf(stderr, "flywheel export: invalid zstd level \"%s\" (1 to 19)\n",
+                            optarg);
                     return 2;
                 }
                 o.zstd_level = (int)v;
@@ -262,9 +378,15 @@ int fw_cmd_export(int argc, char **argv)
             }
             t.only_split = optarg;
             break;
-        case O_MANIFEST: t.manifest_path = optarg; break;
-        case O_DATASET: t.dataset = optarg; break;
-        case O_DESC: t.description = optarg; break;
+        case O_MANIFEST:
+            t.manifest_path = optarg;
+            break;
+        case O_DATASET:
+            t.dataset = optarg;
+            break;
+        case O_DESC:
+            t.description = optarg;
+            break;
         case O_VERSION:
             if (parse_long(optarg, 1, &v) || v > 1000000000) {
                 fprintf(stderr, "flywheel export: invalid version \"%s\"\n", optarg);
@@ -272,12 +394,24 @@ int fw_cmd_export(int argc, char **argv)
             }
             t.version = (int)v;
             break;
-        case O_PROGRESS: t.progress = 1; break;
-        case O_NOPROGRESS: t.progress = 0; break;
-        case O_BASELINE: t.baseline_copy = "-"; break;
-        case 'q': t.quiet = 1; break;
-        case 'h': export_usage(stdout); return 0;
-        default: export_usage(stderr); return 2;
+        case O_PROGRESS:
+            t.progress = 1;
+            break;
+        case O_NOPROGRESS:
+            t.progress = 0;
+            break;
+        case O_BASELINE:
+            t.baseline_copy = "-";
+            break;
+        case 'q':
+            t.quiet = 1;
+            break;
+        case 'h':
+            export_usage(stdout);
+            return 0;
+        default:
+            export_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
@@ -285,7 +419,8 @@ int fw_cmd_export(int argc, char **argv)
         return 2;
     }
     if (!t.out_dir && !t.baseline_copy) {
-        fprintf(stderr, "flywheel export: no output given\nhint: Pass -o DIR, or -o - for stdout.\n");
+        fprintf(stderr,
+                "flywheel export: no output given\nhint: Pass -o DIR, or -o - for stdout.\n");
         return 2;
     }
     if (t.version > 0) {
@@ -295,11 +430,14 @@ int fw_cmd_export(int argc, char **argv)
         }
     } else {
         if (!format) {
-            fprintf(stderr, "flywheel export: no format given\nhint: Pass --format openai-chat, preference, eval, classifier or reward.\n");
+            fprintf(stderr, "flywheel export: no format given\nhint: Pass --format openai-chat, "
+                            "preference, eval, classifier or reward.\n");
             return 2;
         }
         if (fw_xfmt_parse(format, style, &o.fmt)) {
-            fprintf(stderr, "flywheel export: invalid format \"%s\"%s%s%s\nhint: Formats are openai-chat, preference (--style openai or trl), eval, classifier and reward.\n",
+            fprintf(stderr,
+                    "flywheel export: invalid format \"%s\"%s%s%s\nhint: Formats are openai-chat, "
+                    "preference (--style openai or trl), eval, classifier and reward.\n",
                     format, style ? " with style \"" : "", style ? style : "", style ? "\"" : "");
             return 2;
         }

@@ -181,8 +181,8 @@ int fw_cmd_maintain(int argc, char **argv)
     char ahead[16];
     snprintf(ahead, sizeof ahead, "%d", days_ahead);
     const char *params[1] = {ahead};
-    PGresult *res = PQexecParams(conn, "SELECT flywheel.maintain_partitions($1::integer)", 1,
-                                 NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, "SELECT flywheel.maintain_partitions($1::integer)", 1, NULL,
+                                 params, NULL, NULL, 0);
     int rc = 1;
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
         printf("created %s partition(s)\n", PQgetvalue(res, 0, 0));

@@ -27,12 +27,12 @@
 #include <string.h>
 
 /* Type OIDs of the columns the stats queries return (pg_type.dat). */
-#define OID_BOOL 16
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_FLOAT4 700
-#define OID_FLOAT8 701
+#define OID_BOOL    16
+#define OID_INT8    20
+#define OID_INT2    21
+#define OID_INT4    23
+#define OID_FLOAT4  700
+#define OID_FLOAT8  701
 #define OID_NUMERIC 1700
 
 #define WINDOW_SQL                                                                                 \
@@ -259,8 +259,8 @@ out:
  * from/to), validating the user's input through PostgreSQL's own parser.
  * `since_s` > 0 means the last since_s seconds. Returns 0 or -1 with errstr.
  */
-static int resolve_window(stats_ctx *ctx, long long since_s, const char *from_in,
-                          const char *to_in, char *from, char *to, size_t size)
+static int resolve_window(stats_ctx *ctx, long long since_s, const char *from_in, const char *to_in,
+                          char *from, char *to, size_t size)
 {
     char secs[32];
     const char *p[3] = {NULL, NULL, NULL};
@@ -314,13 +314,24 @@ static int parse_since(const char *s, long long *out)
         return -1;
     long long mult;
     switch (*end) {
-    case 's': mult = 1; break;
-    case 'm': mult = 60; break;
+    case 's':
+        mult = 1;
+        break;
+    case 'm':
+        mult = 60;
+        break;
     case '\0':
-    case 'h': mult = 3600; break;
-    case 'd': mult = 86400; break;
-    case 'w': mult = 7 * 86400; break;
-    default: return -1;
+    case 'h':
+        mult = 3600;
+        break;
+    case 'd':
+        mult = 86400;
+        break;
+    case 'w':
+        mult = 7 * 86400;
+        break;
+    default:
+        return -1;
     }
     if (*end && end[1] != '\0')
         return -1;
@@ -419,8 +430,9 @@ static void render_text(json_t *doc, FILE *f)
             json_string_value(json_object_get(w, "to")), project ? "project " : "all projects",
             project ? project : "");
 
-    fprintf(f, "traffic       %s generations, %s errors (%s), %s users, %s conversations, "
-               "%.0f models\n",
+    fprintf(f,
+            "traffic       %s generations, %s errors (%s), %s users, %s conversations, "
+            "%.0f models\n",
             fmt_count(a, sizeof a, jnum(doc, "traffic.generations")),
             fmt_count(b, sizeof b, jnum(doc, "traffic.errors")),
             fmt_pct(c, sizeof c, jget(doc, "traffic.error_rate")),
@@ -435,8 +447,7 @@ static void render_text(json_t *doc, FILE *f)
             fmt_ms(a, sizeof a, jget(doc, "latency.ttft_p50_ms")));
     fprintf(f, "  p95 %s", fmt_ms(a, sizeof a, jget(doc, "latency.ttft_p95_ms")));
     if (jhas(doc, "latency.output_tokens_per_s_p50"))
-        fprintf(f, "; %.0f output tokens/s (median)",
-                jnum(doc, "latency.output_tokens_per_s_p50"));
+        fprintf(f, "; %.0f output tokens/s (median)", jnum(doc, "latency.output_tokens_per_s_p50"));
     fputc('\n', f);
     fprintf(f, "usage         %s input tokens (%s cached), %s output (%s reasoning); cost $%.2f\n",
             fmt_count(a, sizeof a, jnum(doc, "usage.input_tokens")),
@@ -454,13 +465,15 @@ static void render_text(json_t *doc, FILE *f)
                 jnum(doc, "feedback.mean_score"));
     fprintf(f, "%s corrections\n", fmt_count(a, sizeof a, jnum(doc, "feedback.corrections")));
 
-    fprintf(f, "dead letters  %s in window", fmt_count(a, sizeof a, jnum(doc, "dead_letters.in_window")));
+    fprintf(f, "dead letters  %s in window",
+            fmt_count(a, sizeof a, jnum(doc, "dead_letters.in_window")));
     json_t *reasons = jget(doc, "dead_letters.by_reason");
     size_t i;
     json_t *row;
     if (json_array_size(reasons) > 0) {
         fputs(" (", f);
-        json_array_foreach(reasons, i, row) {
+        json_array_foreach(reasons, i, row)
+        {
             fprintf(f, "%s%s %lld", i ? ", " : "", jstr(row, "reason"),
                     (long long)json_integer_value(json_object_get(row, "dead_letters")));
         }
@@ -474,7 +487,8 @@ static void render_text(json_t *doc, FILE *f)
     fprintf(f, "  max %s", fmt_ms(a, sizeof a, jget(doc, "ingest.lag_max_ms")));
     json_t *parts = jget(doc, "ingest.partitions");
     double stale = 0;
-    json_array_foreach(parts, i, row) {
+    json_array_foreach(parts, i, row)
+    {
         double s = json_number_value(json_object_get(row, "seconds_since_update"));
         if (s > stale)
             stale = s;
@@ -488,18 +502,21 @@ static void render_text(json_t *doc, FILE *f)
     if (json_is_object(json_object_get(doc, "review"))) {
         json_t *p50 = jget(doc, "review.time_to_label_p50_s");
         json_t *p50_ms = json_is_number(p50) ? json_real(json_number_value(p50) * 1000) : NULL;
-        fprintf(f, "review        %s labels by %.0f reviewers, %s items finished "
-                   "(time to label p50 %s); %s of generations labelled\n",
+        fprintf(f,
+                "review        %s labels by %.0f reviewers, %s items finished "
+                "(time to label p50 %s); %s of generations labelled\n",
                 fmt_count(a, sizeof a, jnum(doc, "review.labels")), jnum(doc, "review.reviewers"),
                 fmt_count(b, sizeof b, jnum(doc, "review.items_finished")),
-                fmt_ms(c, sizeof c, p50_ms), fmt_pct(d, sizeof d, jget(doc, "review.label_coverage")));
+                fmt_ms(c, sizeof c, p50_ms),
+                fmt_pct(d, sizeof d, jget(doc, "review.label_coverage")));
         json_decref(p50_ms);
     }
     json_t *models = json_object_get(doc, "by_model");
     if (json_array_size(models) > 0) {
-        fprintf(f, "\nby model\n  %-28s %8s %6s %9s %9s %9s %9s %6s %10s\n", "MODEL", "GENS",
-                "ERR", "P50", "P95", "P99", "TTFT P50", "TOK/S", "COST");
-        json_array_foreach(models, i, row) {
+        fprintf(f, "\nby model\n  %-28s %8s %6s %9s %9s %9s %9s %6s %10s\n", "MODEL", "GENS", "ERR",
+                "P50", "P95", "P99", "TTFT P50", "TOK/S", "COST");
+        json_array_foreach(models, i, row)
+        {
             fprintf(f, "  %-28.28s %8s %6s", jstr(row, "model"),
                     fmt_count(a, sizeof a, jnum(row, "generations")),
                     fmt_pct(b, sizeof b, json_object_get(row, "error_rate")));
@@ -514,7 +531,8 @@ static void render_text(json_t *doc, FILE *f)
     json_t *errs = json_object_get(doc, "errors_by_type");
     if (json_array_size(errs) > 0) {
         fputs("\nerrors by type\n", f);
-        json_array_foreach(errs, i, row) {
+        json_array_foreach(errs, i, row)
+        {
             fprintf(f, "  %-28.28s %8s\n", jstr(row, "error_type"),
                     fmt_count(a, sizeof a, jnum(row, "errors")));
         }
@@ -522,7 +540,8 @@ static void render_text(json_t *doc, FILE *f)
     json_t *users = json_object_get(doc, "top_users");
     if (json_array_size(users) > 0) {
         fputs("\ntop users by cost\n", f);
-        json_array_foreach(users, i, row) {
+        json_array_foreach(users, i, row)
+        {
             fprintf(f, "  %-28.28s %8s gens  $%.2f\n", jstr(row, "user_id"),
                     fmt_count(a, sizeof a, jnum(row, "generations")), jnum(row, "cost_usd"));
         }
@@ -535,7 +554,8 @@ static void render_text(json_t *doc, FILE *f)
         else
             fprintf(f, "  %-24s %8s %9s %8s %8s %11s %12s\n", "QUEUE", "PENDING", "IN REVIEW",
                     "LABELLED", "DISPUTED", "ADJUDICATED", "OLDEST OPEN");
-        json_array_foreach(queues, i, row) {
+        json_array_foreach(queues, i, row)
+        {
             json_t *age = json_object_get(row, "oldest_open_age_s");
             json_t *age_ms = json_is_number(age) ? json_real(json_number_value(age) * 1000) : NULL;
             fprintf(f, "  %-24.24s %8.0f %9.0f %8.0f %8.0f %11.0f %12s%s\n", jstr(row, "queue"),
@@ -572,23 +592,39 @@ int fw_cmd_stats(int argc, char **argv)
     int as_json = 0, rc = 1;
     long long since_s = 24 * 3600;
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, 'd'},   {"since", required_argument, NULL, 's'},
-        {"from", required_argument, NULL, 'f'},  {"to", required_argument, NULL, 't'},
+        {"dsn", required_argument, NULL, 'd'},     {"since", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
         {"project", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': dsn = optarg; break;
-        case 's': since = optarg; break;
-        case 'f': from_in = optarg; break;
-        case 't': to_in = optarg; break;
-        case 'p': project = optarg; break;
-        case 'j': as_json = 1; break;
-        case 'h': stats_usage(stdout); return 0;
-        default: stats_usage(stderr); return 2;
+        case 'd':
+            dsn = optarg;
+            break;
+        case 's':
+            since = optarg;
+            break;
+        case 'f':
+            from_in = optarg;
+            break;
+        case 't':
+            to_in = optarg;
+            break;
+        case 'p':
+            project = optarg;
+            break;
+        case 'j':
+            as_json = 1;
+            break;
+        case 'h':
+            stats_usage(stdout);
+            return 0;
+        default:
+            stats_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
@@ -604,8 +640,9 @@ int fw_cmd_stats(int argc, char **argv)
         return 2;
     }
     if (since && parse_since(since, &since_s) != 0) {
-        fprintf(stderr, "flywheel stats: invalid duration \"%s\"\n"
-                        "hint: Use a positive number with a unit: 90s, 15m, 24h, 7d, 2w.\n",
+        fprintf(stderr,
+                "flywheel stats: invalid duration \"%s\"\n"
+                "hint: Use a positive number with a unit: 90s, 15m, 24h, 7d, 2w.\n",
                 since);
         return 2;
     }

@@ -32,8 +32,8 @@ int fw_xfmt_parse(const char *format, const char *style, fw_xfmt *out)
 
 const char *fw_xfmt_name(fw_xfmt f)
 {
-    static const char *const names[] = {"openai-chat", "preference", "preference", "eval",
-                                        "classifier", "reward"};
+    static const char *const names[] = {"openai-chat", "preference", "preference",
+                                        "eval",        "classifier", "reward"};
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "?";
 }
 
@@ -71,7 +71,8 @@ const char *fw_xcheck_chat(const json_t *messages, int need_assistant_last)
 
     if (!json_is_array(messages) || json_array_size(messages) == 0)
         return "no_messages";
-    json_array_foreach (messages, i, m) {
+    json_array_foreach(messages, i, m)
+    {
         if (!json_is_object(m))
             return "message_not_object";
         const char *role = json_string_value(json_object_get(m, "role"));
@@ -79,7 +80,8 @@ const char *fw_xcheck_chat(const json_t *messages, int need_assistant_last)
         const json_t *w = json_object_get(m, "weight");
         if (!role)
             return "missing_role";
-        if (w && !(json_is_integer(w) && (json_integer_value(w) == 0 || json_integer_value(w) == 1)))
+        if (w &&
+            !(json_is_integer(w) && (json_integer_value(w) == 0 || json_integer_value(w) == 1)))
             return "invalid_weight";
         if (strcmp(role, "system") == 0) {
             if (seen_other || i > 0)
@@ -119,7 +121,8 @@ const char *fw_xcheck_chat(const json_t *messages, int need_assistant_last)
                 return "empty_content";
             if (content && !json_is_string(content))
                 return "empty_content";
-            json_array_foreach (calls, j, c) {
+            json_array_foreach(calls, j, c)
+            {
                 const char *why = check_tool_call(c);
                 if (why)
                     return why;
@@ -132,8 +135,8 @@ const char *fw_xcheck_chat(const json_t *messages, int need_assistant_last)
         }
     }
     if (need_assistant_last) {
-        const char *last = json_string_value(json_object_get(
-            json_array_get(messages, json_array_size(messages) - 1), "role"));
+        const char *last = json_string_value(
+            json_object_get(json_array_get(messages, json_array_size(messages) - 1), "role"));
         if (!last || strcmp(last, "assistant") != 0)
             return "last_not_assistant";
     }
@@ -147,7 +150,8 @@ static const char *check_outputs(const json_t *out)
     const json_t *m;
     if (!json_is_array(out) || json_array_size(out) == 0)
         return "empty_output";
-    json_array_foreach (out, i, m) {
+    json_array_foreach(out, i, m)
+    {
         const char *role = json_string_value(json_object_get(m, "role"));
         if (!role || strcmp(role, "assistant") != 0)
             return "output_not_assistant";
@@ -156,7 +160,8 @@ static const char *check_outputs(const json_t *out)
             return "empty_content";
         size_t j;
         const json_t *c;
-        json_array_foreach (json_object_get(m, "tool_calls"), j, c) {
+        json_array_foreach(json_object_get(m, "tool_calls"), j, c)
+        {
             const char *why = check_tool_call(c);
             if (why)
                 return why;
@@ -174,15 +179,13 @@ static size_t text_bytes(const json_t *v)
     case JSON_ARRAY: {
         size_t i;
         const json_t *x;
-        json_array_foreach (v, i, x)
-            n += text_bytes(x);
+        json_array_foreach(v, i, x) n += text_bytes(x);
         return n;
     }
     case JSON_OBJECT: {
         const char *k;
         const json_t *x;
-        json_object_foreach ((json_t *)(uintptr_t)v, k, x)
-            n += text_bytes(x);
+        json_object_foreach((json_t *)(uintptr_t)v, k, x) n += text_bytes(x);
         return n;
     }
     default:

@@ -26,7 +26,8 @@ static int join_text(const json_t *m, fw_xbuf *b)
     size_t i;
     const json_t *p;
     int n = 0;
-    json_array_foreach (parts, i, p) {
+    json_array_foreach(parts, i, p)
+    {
         const char *t = part_type(p);
         if (strcmp(t, "text") != 0)
             continue;
@@ -74,7 +75,8 @@ static int add_tool_results(const json_t *m, json_t *out)
     const json_t *parts = json_object_get(m, "parts");
     size_t i;
     const json_t *p;
-    json_array_foreach (parts, i, p) {
+    json_array_foreach(parts, i, p)
+    {
         if (strcmp(part_type(p), "tool_call_response") != 0)
             continue;
         json_t *tm = json_object();
@@ -96,16 +98,21 @@ static json_t *tool_calls(const json_t *m)
     const json_t *p;
     if (!calls)
         return NULL;
-    json_array_foreach (parts, i, p) {
+    json_array_foreach(parts, i, p)
+    {
         if (strcmp(part_type(p), "tool_call") != 0)
             continue;
         json_t *fn = json_object(), *call = json_object();
         const json_t *id = json_object_get(p, "id"), *name = json_object_get(p, "name");
         int bad = !fn || !call;
-        bad = bad || json_object_set_new(call, "id", json_string(json_is_string(id) ? json_string_value(id) : ""));
+        bad = bad || json_object_set_new(
+                         call, "id", json_string(json_is_string(id) ? json_string_value(id) : ""));
         bad = bad || json_object_set_new(call, "type", json_string("function"));
-        bad = bad || json_object_set_new(fn, "name", json_string(json_is_string(name) ? json_string_value(name) : ""));
-        bad = bad || json_object_set_new(fn, "arguments", as_json_string(json_object_get(p, "arguments")));
+        bad = bad ||
+              json_object_set_new(fn, "name",
+                                  json_string(json_is_string(name) ? json_string_value(name) : ""));
+        bad = bad ||
+              json_object_set_new(fn, "arguments", as_json_string(json_object_get(p, "arguments")));
         bad = bad || json_object_set_new(call, "function", fn);
         fn = NULL;
         bad = bad || json_array_append_new(calls, call);
@@ -122,8 +129,7 @@ static size_t count_parts(const json_t *m, const char *type)
 {
     size_t i, n = 0;
     const json_t *p;
-    json_array_foreach (json_object_get(m, "parts"), i, p)
-        n += strcmp(part_type(p), type) == 0;
+    json_array_foreach(json_object_get(m, "parts"), i, p) n += strcmp(part_type(p), type) == 0;
     return n;
 }
 
@@ -172,7 +178,8 @@ int fw_xconv_messages(const json_t *otel, json_t *out, int weight)
 
     if (!json_is_array(otel))
         return 0;
-    json_array_foreach (otel, i, m) {
+    json_array_foreach(otel, i, m)
+    {
         if (!json_is_object(m))
             goto done;
         const char *role = json_string_value(json_object_get(m, "role"));
@@ -201,7 +208,8 @@ json_t *fw_xconv_prompt(const char *system_instructions, const json_t *input, in
     int has_system = 0;
     size_t i;
     const json_t *m;
-    json_array_foreach (input, i, m) {
+    json_array_foreach(input, i, m)
+    {
         const char *r = json_string_value(json_object_get(m, "role"));
         if (r && (strcmp(r, "system") == 0 || strcmp(r, "developer") == 0))
             has_system = 1;
@@ -229,7 +237,8 @@ json_t *fw_xconv_tools(const json_t *defs)
     const json_t *d;
     if (!out)
         return NULL;
-    json_array_foreach (defs, i, d) {
+    json_array_foreach(defs, i, d)
+    {
         json_t *t = json_object(), *fn;
         const json_t *nested = json_object_get(d, "function");
         if (!t)
@@ -315,10 +324,25 @@ static unsigned decode_cp(const char *text, size_t i, size_t len, size_t *n)
 static int end_mark(unsigned cp)
 {
     switch (cp) {
-    case 0x3002: case 0xFF61: case 0xFF01: case 0xFF1F: case 0xFF0E:
+    case 0x3002:
+    case 0xFF61:
+    case 0xFF01:
+    case 0xFF1F:
+    case 0xFF0E:
         return 2;
-    case '.': case '!': case '?': case 0x203C: case 0x2047: case 0x2048: case 0x2049:
-    case 0x061F: case 0x06D4: case 0x0964: case 0x0965: case 0x0589: case 0x1362:
+    case '.':
+    case '!':
+    case '?':
+    case 0x203C:
+    case 0x2047:
+    case 0x2048:
+    case 0x2049:
+    case 0x061F:
+    case 0x06D4:
+    case 0x0964:
+    case 0x0965:
+    case 0x0589:
+    case 0x1362:
         return 1;
     default:
         return 0;
@@ -328,8 +352,20 @@ static int end_mark(unsigned cp)
 static int closer(unsigned cp)
 {
     switch (cp) {
-    case '"': case '\'': case ')': case ']': case '}': case 0x00BB: case 0x201D: case 0x2019:
-    case 0x300D: case 0x300F: case 0xFF09: case 0x300B: case 0x3009: case 0x3011:
+    case '"':
+    case '\'':
+    case ')':
+    case ']':
+    case '}':
+    case 0x00BB:
+    case 0x201D:
+    case 0x2019:
+    case 0x300D:
+    case 0x300F:
+    case 0xFF09:
+    case 0x300B:
+    case 0x3009:
+    case 0x3011:
         return 1;
     default:
         return 0;

@@ -54,12 +54,24 @@ int fw_xcopy_split(char *row, size_t len, char **fields, size_t *lens, int max)
             char c = i + 1 < len ? row[i + 1] : '\\';
             i += 2;
             switch (c) {
-            case 'b': *w++ = '\b'; break;
-            case 'f': *w++ = '\f'; break;
-            case 'n': *w++ = '\n'; break;
-            case 'r': *w++ = '\r'; break;
-            case 't': *w++ = '\t'; break;
-            case 'v': *w++ = '\v'; break;
+            case 'b':
+                *w++ = '\b';
+                break;
+            case 'f':
+                *w++ = '\f';
+                break;
+            case 'n':
+                *w++ = '\n';
+                break;
+            case 'r':
+                *w++ = '\r';
+                break;
+            case 't':
+                *w++ = '\t';
+                break;
+            case 'v':
+                *w++ = '\v';
+                break;
             case 'N':
                 *w++ = 'N'; /* only meaningful as a whole field: see below */
                 break;

@@ -84,8 +84,7 @@ static json_t *pref_line(const fw_xfmt_opts *o, const fw_xrow *r, const json_t *
     if (o->fmt == FW_XFMT_PREFERENCE_TRL) {
         /* TRL's conversational form has no tools field; tool calls stay in
          * the messages. */
-        if (set_new(line, "prompt", prompt) ||
-            set_new(line, "chosen", outputs(good, FW_XW_NONE)) ||
+        if (set_new(line, "prompt", prompt) || set_new(line, "chosen", outputs(good, FW_XW_NONE)) ||
             set_new(line, "rejected", outputs(bad, FW_XW_NONE)))
             goto fail;
         return line;
@@ -136,8 +135,8 @@ static int build_preference(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn
                 return -1;
         } else {
             int a_wins = strcmp(c, "A") == 0;
-            json_t *line = pref_line(o, r, a_wins ? r->output : r->output_b,
-                                     a_wins ? r->output_b : r->output);
+            json_t *line =
+                pref_line(o, r, a_wins ? r->output : r->output_b, a_wins ? r->output_b : r->output);
             if (!line || emit(ctx, r, line, NULL, NULL))
                 return -1;
         }
@@ -176,8 +175,8 @@ static int build_eval(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn emit,
     json_t *expected = outputs(corr ? corr : r->output, FW_XW_NONE);
     if (!expected)
         goto fail;
-    const char *ideal = json_string_value(json_object_get(
-        json_array_get(expected, json_array_size(expected) - 1), "content"));
+    const char *ideal = json_string_value(
+        json_object_get(json_array_get(expected, json_array_size(expected) - 1), "content"));
     if (ideal && *ideal && set_str(line, "ideal", ideal)) {
         json_decref(expected);
         goto fail;
@@ -238,7 +237,8 @@ static json_t *class_line(const char *text, size_t len, const char *lbl, const f
 {
     json_t *l = json_object();
     if (!l || set_new(l, "text", json_stringn(text, len)) || set_str(l, "label", lbl) ||
-        set_str(l, "event_id", r->event_id) || set_new(l, "message", json_integer((json_int_t)msg)) ||
+        set_str(l, "event_id", r->event_id) ||
+        set_new(l, "message", json_integer((json_int_t)msg)) ||
         set_new(l, "part", json_integer((json_int_t)part)) ||
         set_new(l, "start", json_integer((json_int_t)start)) ||
         set_new(l, "end", json_integer((json_int_t)end)) || set_str(l, "context", context)) {
@@ -303,11 +303,13 @@ static int build_classifier(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn
             goto done;
     }
     /* Negatives: the sentences of every text part that no span touches. */
-    json_array_foreach (r->output, mi, m) {
+    json_array_foreach(r->output, mi, m)
+    {
         const char *role = json_string_value(json_object_get(m, "role"));
         if (!role || strcmp(role, "assistant") != 0)
             continue;
-        json_array_foreach (json_object_get(m, "parts"), pi, p) {
+        json_array_foreach(json_object_get(m, "parts"), pi, p)
+        {
             const char *type = json_string_value(json_object_get(p, "type"));
             const char *text = json_string_value(json_object_get(p, "content"));
             if (!type || strcmp(type, "text") != 0 || !text)

@@ -24,11 +24,11 @@ typedef struct {
     const char *project, *environment, *release, *model;
     const char *prompt_template, *prompt_version;
     const char *system_instructions;
-    json_t *tags;    /* array or NULL */
-    json_t *input;   /* OpenTelemetry messages */
-    json_t *output;  /* OpenTelemetry messages */
-    json_t *tools;   /* gen_ai.tool.definitions or NULL */
-    json_t *labels;  /* resolved label {field: value}, NULL without a queue */
+    json_t *tags;           /* array or NULL */
+    json_t *input;          /* OpenTelemetry messages */
+    json_t *output;         /* OpenTelemetry messages */
+    json_t *tools;          /* gen_ai.tool.definitions or NULL */
+    json_t *labels;         /* resolved label {field: value}, NULL without a queue */
     const char *event_id_b; /* second generation of a pairwise item, or NULL */
     json_t *output_b;
     json_t *feedback_correction; /* the member's recorded feedback correction, or NULL */
@@ -41,8 +41,8 @@ typedef struct {
     const char *pairwise_field;
     const char *span_field;
     const char *score_field;
-    const char *negative_label;   /* classifier label of unannotated sentences */
-    int sentence_rules;           /* FW_XSENT_*; 0 is taken as FW_XSENT_ASCII */
+    const char *negative_label; /* classifier label of unannotated sentences */
+    int sentence_rules;         /* FW_XSENT_*; 0 is taken as FW_XSENT_ASCII */
 } fw_xfmt_opts;
 
 /*

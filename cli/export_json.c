@@ -17,7 +17,7 @@
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
 typedef struct {
-    char *w;          /* build mode: where unescaped bytes go; NULL when checking */
+    char *w; /* build mode: where unescaped bytes go; NULL when checking */
     const char *p, *end;
     int allow_nul;
     int depth;
@@ -71,8 +71,7 @@ static void init_classes(void)
 
 static void skip_ws(parser *ps)
 {
-    while (ps->p < ps->end &&
-           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
 }
 
@@ -164,15 +163,32 @@ static int parse_string(parser *ps, char **out, size_t *len, int *has_nul)
         char e = p[1];
         p += 2;
         switch (e) {
-        case '"': case '\\': case '/':
+        case '"':
+        case '\\':
+        case '/':
             if (w)
                 *w++ = e;
             break;
-        case 'b': if (w) *w++ = '\b'; break;
-        case 'f': if (w) *w++ = '\f'; break;
-        case 'n': if (w) *w++ = '\n'; break;
-        case 'r': if (w) *w++ = '\r'; break;
-        case 't': if (w) *w++ = '\t'; break;
+        case 'b':
+            if (w)
+                *w++ = '\b';
+            break;
+        case 'f':
+            if (w)
+                *w++ = '\f';
+            break;
+        case 'n':
+            if (w)
+                *w++ = '\n';
+            break;
+        case 'r':
+            if (w)
+                *w++ = '\r';
+            break;
+        case 't':
+            if (w)
+                *w++ = '\t';
+            break;
         case 'u': {
             unsigned cp, lo;
             if (hex4(p, end, &cp))
@@ -545,13 +561,27 @@ static int dump_string(fw_xbuf *b, const char *s, size_t n)
         char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
         size_t elen = 2;
         switch (*p) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';

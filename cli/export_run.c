@@ -37,26 +37,47 @@
  * row's value directly, which is several times cheaper than the general
  * per-field consensus of flywheel.dataset_label_value(). A macro, so that
  * the format string below is a literal the compiler can check. */
-#define STREAM_SQL \
-    "SELECT m.event_id::text, g.event_id IS NULL, g.trace_id, g.conversation_id, g.user_id, " \
-    "g.session_id, g.project, g.environment, g.release, " \
-    "coalesce(nullif(g.response_model, ''), g.request_model), g.prompt_template, " \
-    "g.prompt_version, g.system_instructions, array_to_json(g.tags)::text, " \
-    "g.input_messages::text, g.output_messages::text, g.tool_definitions::text, " \
-    "CASE cardinality(m.label_ids) WHEN 0 THEN NULL " \
-    "WHEN 1 THEN (SELECT l.value FROM flywheel.review_labels l WHERE l.id = m.label_ids[1])::text " \
-    "ELSE flywheel.dataset_label_value(m.label_ids)::text END, " \
-    "m.event_id_b::text, gb.output_messages::text, fb.correction::text " \
-    "FROM %s m " \
+#define STREAM_SQL                                                                                 \
+    "SELECT m.event_id::text, g.event_id IS NULL, g.trace_id, g.conversation_id, g.user_id, "      \
+    "g.session_id, g.project, g.environment, g.release, "                                          \
+    "coalesce(nullif(g.response_model, ''), g.request_model), g.prompt_template, "                 \
+    "g.prompt_version, g.system_instructions, array_to_json(g.tags)::text, "                       \
+    "g.input_messages::text, g.output_messages::text, g.tool_definitions::text, "                  \
+    "CASE cardinality(m.label_ids) WHEN 0 THEN NULL "                                              \
+    "WHEN 1 THEN (SELECT l.value FROM flywheel.review_labels l WHERE l.id = "                      \
+    "m.label_ids[1])::text "                                                                       \
+    "ELSE flywheel.dataset_label_value(m.label_ids)::text END, "                                   \
+    "m.event_id_b::text, gb.output_messages::text, fb.correction::text "                           \
+    "FROM %s m "                                                                                   \
     "LEFT JOIN flywheel.generations g ON g.event_id = m.event_id AND g.event_time = m.event_time " \
-    "LEFT JOIN flywheel.generations gb ON gb.event_id = m.event_id_b AND gb.event_time = m.event_time_b " \
-    "LEFT JOIN flywheel.feedback fb ON fb.event_id = m.feedback_id " \
+    "LEFT JOIN flywheel.generations gb ON gb.event_id = m.event_id_b AND gb.event_time = "         \
+    "m.event_time_b "                                                                              \
+    "LEFT JOIN flywheel.feedback fb ON fb.event_id = m.feedback_id "                               \
     "WHERE m.dataset = %s AND m.version = %s ORDER BY m.event_id, m.item_id"
 
 enum {
-    C_EVENT_ID, C_MISSING, C_TRACE, C_CONV, C_USER, C_SESSION, C_PROJECT, C_ENV, C_RELEASE,
-    C_MODEL, C_TEMPLATE, C_TVERSION, C_SYSTEM, C_TAGS, C_INPUT, C_OUTPUT, C_TOOLS, C_LABELS,
-    C_EVENT_B, C_OUTPUT_B, C_FB_CORRECTION, C_NCOLS
+    C_EVENT_ID,
+    C_MISSING,
+    C_TRACE,
+    C_CONV,
+    C_USER,
+    C_SESSION,
+    C_PROJECT,
+    C_ENV,
+    C_RELEASE,
+    C_MODEL,
+    C_TEMPLATE,
+    C_TVERSION,
+    C_SYSTEM,
+    C_TAGS,
+    C_INPUT,
+    C_OUTPUT,
+    C_TOOLS,
+    C_LABELS,
+    C_EVENT_B,
+    C_OUTPUT_B,
+    C_FB_CORRECTION,
+    C_NCOLS
 };
 
 typedef struct {
@@ -119,10 +140,23 @@ static int count_reason(run_ctx *x, const char *reason)
 /* Keys whose string values are identifiers or structure, never redacted. */
 static int keep_key(const char *k)
 {
-    static const char *const keep[] = {"id", "tool_call_id", "event_id", "role", "type", "label",
-                                       "trace_id", "conversation_id", "project", "environment",
-                                       "release", "model", "prompt_template", "prompt_version",
-                                       "field", "name", NULL};
+    static const char *const keep[] = {"id",
+                                       "tool_call_id",
+                                       "event_id",
+                                       "role",
+                                       "type",
+                                       "label",
+                                       "trace_id",
+                                       "conversation_id",
+                                       "project",
+                                       "environment",
+                                       "release",
+                                       "model",
+                                       "prompt_template",
+                                       "prompt_version",
+                                       "field",
+                                       "name",
+                                       NULL};
     for (int i = 0; keep[i]; i++)
         if (strcmp(k, keep[i]) == 0)
             return 1;
@@ -147,15 +181,11 @@ static int redact_value(fwr_redactor *r, json_t *v)
     if (json_is_array(v)) {
         size_t i;
         json_t *e;
-        json_array_foreach (v, i, e)
-            if (redact_value(r, e))
-                return -1;
+        json_array_foreach(v, i, e) if (redact_value(r, e)) return -1;
     } else if (json_is_object(v)) {
         const char *k;
         json_t *e;
-        json_object_foreach (v, k, e)
-            if (!keep_key(k) && redact_value(r, e))
-                return -1;
+        json_object_foreach(v, k, e) if (!keep_key(k) && redact_value(r, e)) return -1;
     }
     return 0;
 }
@@ -213,7 +243,8 @@ static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *con
     if (x->o->dedupe) {
         int added = fw_xdedupe_add(&x->seen, content_hash(line, keys));
         if (added < 0) {
-            snprintf(x->err, x->errsize, "could not grow the dedupe set (out of memory, or its temporary file failed)");
+            snprintf(x->err, x->errsize,
+                     "could not grow the dedupe set (out of memory, or its temporary file failed)");
             goto done;
         }
         if (added == 0) {
@@ -324,14 +355,18 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
     if (o->rubric_name) {
         snprintf(ver, sizeof ver, "%d", o->rubric_version);
         const char *p[2] = {o->rubric_name, ver};
-        r = PQexecParams(c, "SELECT name, version, definition::text FROM flywheel.review_rubrics "
-                            "WHERE name = $1 AND version = $2::integer", 2, NULL, p, NULL, NULL, 0);
+        r = PQexecParams(c,
+                         "SELECT name, version, definition::text FROM flywheel.review_rubrics "
+                         "WHERE name = $1 AND version = $2::integer",
+                         2, NULL, p, NULL, NULL, 0);
     } else if (o->queue) {
         const char *p[1] = {o->queue};
-        r = PQexecParams(c, "SELECT r.name, r.version, r.definition::text FROM flywheel.review_queues q "
-                            "JOIN flywheel.review_rubrics r ON r.name = q.rubric_name "
-                            "AND r.version = q.rubric_version WHERE q.name = $1",
-                         1, NULL, p, NULL, NULL, 0);
+        r = PQexecParams(
+            c,
+            "SELECT r.name, r.version, r.definition::text FROM flywheel.review_queues q "
+            "JOIN flywheel.review_rubrics r ON r.name = q.rubric_name "
+            "AND r.version = q.rubric_version WHERE q.name = $1",
+            1, NULL, p, NULL, NULL, 0);
     } else {
         fw_xbuf_adds(comparable, "{}");
         return 0;
@@ -362,7 +397,8 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
     const json_t *f;
     int n = 0;
     fw_xbuf_addc(comparable, '{');
-    json_array_foreach (json_object_get(def, "fields"), i, f) {
+    json_array_foreach(json_object_get(def, "fields"), i, f)
+    {
         const char *name = json_string_value(json_object_get(f, "name"));
         const char *type = json_string_value(json_object_get(f, "type"));
         if (!name || !type)
@@ -382,7 +418,8 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
         if (!o->score_field && strcmp(type, "number") == 0)
             o->score_field = name;
     }
-    json_array_foreach (json_object_get(def, "fields"), i, f) {
+    json_array_foreach(json_object_get(def, "fields"), i, f)
+    {
         const char *type = json_string_value(json_object_get(f, "type"));
         if (!o->score_field && type && strcmp(type, "boolean") == 0)
             o->score_field = json_string_value(json_object_get(f, "name"));
@@ -423,12 +460,14 @@ static int open_outputs(run_ctx *x, const fw_xrun_target *t, char *errbuf, size_
             return -1;
         for (int i = 0; i < FW_XSPLIT_COUNT; i++) {
             x->sink[i] = s;
-            x->write_split[i] = !t->only_split || strcmp(t->only_split, fw_xsplit_name((fw_xsplit)i)) == 0;
+            x->write_split[i] =
+                !t->only_split || strcmp(t->only_split, fw_xsplit_name((fw_xsplit)i)) == 0;
         }
         return 0;
     }
     if (mkdir_p(t->out_dir) != 0) {
-        snprintf(errbuf, errsize, "could not create directory \"%s\": %s", t->out_dir, strerror(errno));
+        snprintf(errbuf, errsize, "could not create directory \"%s\": %s", t->out_dir,
+                 strerror(errno));
         return -1;
     }
     for (int i = 0; i < FW_XSPLIT_COUNT; i++) {
@@ -476,8 +515,10 @@ static int close_outputs(run_ctx *x, const fw_xrun_target *t, json_t *files, cha
             snprintf(name, sizeof name, "%s%s", fw_xsplit_name((fw_xsplit)i), ext);
         json_t *f = json_object();
         json_object_set_new(f, "name", json_string(name));
-        json_object_set_new(f, "split", shared ? (t->only_split ? json_string(t->only_split) : json_string("all"))
-                                               : json_string(fw_xsplit_name((fw_xsplit)i)));
+        json_object_set_new(f, "split",
+                            shared
+                                ? (t->only_split ? json_string(t->only_split) : json_string("all"))
+                                : json_string(fw_xsplit_name((fw_xsplit)i)));
         json_object_set_new(f, "lines", json_integer((json_int_t)lines));
         json_object_set_new(f, "bytes", json_integer((json_int_t)bytes));
         json_object_set_new(f, "sha256", json_string(hex));
@@ -493,9 +534,7 @@ static json_t *sorted_counts(const json_t *obj)
     size_t n = 0;
     const char *k;
     json_t *v;
-    json_object_foreach ((json_t *)(uintptr_t)obj, k, v)
-        if (n < 256)
-            keys[n++] = k;
+    json_object_foreach((json_t *)(uintptr_t)obj, k, v) if (n < 256) keys[n++] = k;
     for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
             const char *tmp = keys[j];
@@ -520,19 +559,20 @@ static json_t *build_manifest(run_ctx *x, const fw_xrun_target *t, int version, 
     long long rejected = 0;
     const char *k;
     json_t *v;
-    json_object_foreach (x->rejected, k, v)
-        rejected += json_integer_value(v);
+    json_object_foreach(x->rejected, k, v) rejected += json_integer_value(v);
     json_object_set_new(m, "dataset", t->dataset ? json_string(t->dataset) : json_null());
     json_object_set_new(m, "version", t->dataset ? json_integer(version) : json_null());
     json_object_set_new(m, "format", json_string(fw_xfmt_name(x->o->fmt)));
-    json_object_set_new(m, "style", json_string(x->o->fmt == FW_XFMT_PREFERENCE_TRL ? "trl" : "openai"));
+    json_object_set_new(m, "style",
+                        json_string(x->o->fmt == FW_XFMT_PREFERENCE_TRL ? "trl" : "openai"));
     json_object_set_new(m, "schema_version", json_integer(1));
     json_object_set_new(m, "flywheel_version", json_string(FW_VERSION_STR));
     json_object_set_new(m, "created_at", json_string(ts));
     json_object_set(m, "parameters", params);
     json_object_set_new(m, "members", json_integer(members));
     for (int i = 0; i < FW_XSPLIT_COUNT; i++)
-        json_object_set_new(counts, fw_xsplit_name((fw_xsplit)i), json_integer((json_int_t)x->lines[i]));
+        json_object_set_new(counts, fw_xsplit_name((fw_xsplit)i),
+                            json_integer((json_int_t)x->lines[i]));
     json_object_set_new(m, "lines", counts);
     json_object_set_new(m, "rejected_total", json_integer(rejected));
     json_object_set_new(m, "rejected", sorted_counts(x->rejected));
@@ -555,24 +595,35 @@ static int same_files(const json_t *recorded, const json_t *files, char *errbuf,
     const json_t *rf = json_object_get(recorded, "files");
     size_t i;
     const json_t *f;
-    json_array_foreach (files, i, f) {
+    json_array_foreach(files, i, f)
+    {
         const char *name = json_string_value(json_object_get(f, "name"));
         const char *sha = json_string_value(json_object_get(f, "sha256"));
         size_t j;
         const json_t *g;
         int found = 0;
-        json_array_foreach (rf, j, g) {
-            if (strcmp(json_string_value(json_object_get(g, "name")) ? json_string_value(json_object_get(g, "name")) : "", name) != 0)
+        json_array_foreach(rf, j, g)
+        {
+            if (strcmp(json_string_value(json_object_get(g, "name"))
+                           ? json_string_value(json_object_get(g, "name"))
+                           : "",
+                       name) != 0)
                 continue;
             found = 1;
-            if (strcmp(json_string_value(json_object_get(g, "sha256")) ? json_string_value(json_object_get(g, "sha256")) : "", sha) != 0) {
-                snprintf(errbuf, errsize, "re-exported file \"%s\" differs from the recorded version (sha256 %s, recorded %s)",
+            if (strcmp(json_string_value(json_object_get(g, "sha256"))
+                           ? json_string_value(json_object_get(g, "sha256"))
+                           : "",
+                       sha) != 0) {
+                snprintf(errbuf, errsize,
+                         "re-exported file \"%s\" differs from the recorded version (sha256 %s, "
+                         "recorded %s)",
                          name, sha, json_string_value(json_object_get(g, "sha256")));
                 return 0;
             }
         }
         if (!found && strcmp(name, "-") != 0) {
-            snprintf(errbuf, errsize, "re-exported file \"%s\" is not in the recorded manifest", name);
+            snprintf(errbuf, errsize, "re-exported file \"%s\" is not in the recorded manifest",
+                     name);
             return 0;
         }
     }
@@ -620,15 +671,19 @@ static int load_version(PGconn *c, fw_xopts *o, const fw_xrun_target *t, json_t 
     char ver[16];
     snprintf(ver, sizeof ver, "%d", t->version);
     const char *p[2] = {t->dataset, ver};
-    PGresult *r = PQexecParams(c, "SELECT parameters::text, manifest::text, members "
-                                  "FROM flywheel.dataset_versions WHERE dataset = $1 AND version = $2::integer",
-                               2, NULL, p, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(c,
+                     "SELECT parameters::text, manifest::text, members "
+                     "FROM flywheel.dataset_versions WHERE dataset = $1 AND version = $2::integer",
+                     2, NULL, p, NULL, NULL, 0);
     if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the dataset version", errbuf, errsize)) {
         PQclear(r);
         return -1;
     }
     if (PQntuples(r) != 1 || PQgetisnull(r, 0, 1)) {
-        snprintf(errbuf, errsize, "dataset \"%s\" has no version %d\nhint: Run `flywheel dataset list` to see the recorded versions.",
+        snprintf(errbuf, errsize,
+                 "dataset \"%s\" has no version %d\nhint: Run `flywheel dataset list` to see the "
+                 "recorded versions.",
                  t->dataset, t->version);
         PQclear(r);
         return -1;
@@ -649,18 +704,23 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
     char *ptext = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
     const char *p[2] = {t->dataset, t->description ? t->description : ""};
     const char *p2[3] = {t->dataset, fw_xfmt_name(o->fmt), ptext};
-    PGresult *r = PQexecParams(c, "INSERT INTO flywheel.datasets (name, description) VALUES ($1, $2) "
-                                  "ON CONFLICT (name) DO NOTHING", 2, NULL, p, NULL, NULL, 0);
+    PGresult *r = PQexecParams(c,
+                               "INSERT INTO flywheel.datasets (name, description) VALUES ($1, $2) "
+                               "ON CONFLICT (name) DO NOTHING",
+                               2, NULL, p, NULL, NULL, 0);
     int ok = pg_ok(c, r, PGRES_COMMAND_OK, "create the dataset", errbuf, errsize);
     PQclear(r);
     if (ok) {
         /* The row lock serialises concurrent exports into one dataset. */
-        r = PQexecParams(c, "WITH d AS (SELECT name FROM flywheel.datasets WHERE name = $1 FOR UPDATE) "
-                            "INSERT INTO flywheel.dataset_versions (dataset, version, format, parameters) "
-                            "SELECT d.name, coalesce((SELECT max(version) FROM flywheel.dataset_versions v "
-                            "WHERE v.dataset = d.name), 0) + 1, $2, $3::jsonb FROM d RETURNING version",
-                         3, NULL, p2, NULL, NULL, 0);
-        ok = pg_ok(c, r, PGRES_TUPLES_OK, "record the dataset version", errbuf, errsize) && PQntuples(r) == 1;
+        r = PQexecParams(
+            c,
+            "WITH d AS (SELECT name FROM flywheel.datasets WHERE name = $1 FOR UPDATE) "
+            "INSERT INTO flywheel.dataset_versions (dataset, version, format, parameters) "
+            "SELECT d.name, coalesce((SELECT max(version) FROM flywheel.dataset_versions v "
+            "WHERE v.dataset = d.name), 0) + 1, $2, $3::jsonb FROM d RETURNING version",
+            3, NULL, p2, NULL, NULL, 0);
+        ok = pg_ok(c, r, PGRES_TUPLES_OK, "record the dataset version", errbuf, errsize) &&
+             PQntuples(r) == 1;
         if (ok)
             *version = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
@@ -670,8 +730,8 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
 }
 
 /* Streams the rows with COPY (see export_copy.h for why not a cursor). */
-static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int show,
-                  char *errbuf, size_t errsize)
+static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int show, char *errbuf,
+                  size_t errsize)
 {
     fw_xbuf q = {0};
     fw_xbuf_adds(&q, "COPY (");
@@ -718,7 +778,8 @@ static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int s
         PQfreemem(buf);
     }
     r = PQgetResult(c);
-    if (rc == 0 && (n != -1 || !pg_ok(c, r, PGRES_COMMAND_OK, "read the export rows", errbuf, errsize)))
+    if (rc == 0 &&
+        (n != -1 || !pg_ok(c, r, PGRES_COMMAND_OK, "read the export rows", errbuf, errsize)))
         rc = -1;
     PQclear(r);
     while ((r = PQgetResult(c)) != NULL)
@@ -744,7 +805,8 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
     x.err = errbuf;
     x.errsize = errsize;
     x.rejected = json_object();
-    if (exec_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", "start a transaction", errbuf, errsize))
+    if (exec_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", "start a transaction", errbuf,
+                 errsize))
         goto done;
     in_txn = 1;
     if (t->version > 0) {
@@ -770,8 +832,9 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
                 goto done;
         } else {
             version = 0;
-            if (exec_cmd(conn, "CREATE TEMP TABLE fw_export_members (LIKE flywheel.dataset_members "
-                               "INCLUDING DEFAULTS) ON COMMIT DROP",
+            if (exec_cmd(conn,
+                         "CREATE TEMP TABLE fw_export_members (LIKE flywheel.dataset_members "
+                         "INCLUDING DEFAULTS) ON COMMIT DROP",
                          "create the member table", errbuf, errsize))
                 goto done;
         }
@@ -783,7 +846,8 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
             rc = 2;
             goto done;
         }
-        PGresult *r = PQexecParams(conn, sel.sql.data, sel.nparams, NULL, sel.params, NULL, NULL, 0);
+        PGresult *r =
+            PQexecParams(conn, sel.sql.data, sel.nparams, NULL, sel.params, NULL, NULL, 0);
         if (!pg_ok(conn, r, PGRES_COMMAND_OK, "select the export rows", errbuf, errsize)) {
             PQclear(r);
             goto done;
@@ -792,7 +856,8 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
         PQclear(r);
     }
     snprintf(verstr, sizeof verstr, "%d", version);
-    qdataset = PQescapeLiteral(conn, t->dataset ? t->dataset : "", strlen(t->dataset ? t->dataset : ""));
+    qdataset =
+        PQescapeLiteral(conn, t->dataset ? t->dataset : "", strlen(t->dataset ? t->dataset : ""));
     qversion = PQescapeLiteral(conn, verstr, strlen(verstr));
     if (!qdataset || !qversion) {
         snprintf(errbuf, errsize, "out of memory");
@@ -822,14 +887,18 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
         for (int i = 0; i < o->nredact_rules; i++) {
             const char *eq = strchr(o->redact_rules[i], '=');
             char label[64], err[256];
-            if (!eq || eq == o->redact_rules[i] || (size_t)(eq - o->redact_rules[i]) >= sizeof label) {
-                snprintf(errbuf, errsize, "invalid redaction rule \"%s\"\nhint: Write LABEL=REGEX.", o->redact_rules[i]);
+            if (!eq || eq == o->redact_rules[i] ||
+                (size_t)(eq - o->redact_rules[i]) >= sizeof label) {
+                snprintf(errbuf, errsize, "invalid redaction rule \"%s\"\nhint: Write LABEL=REGEX.",
+                         o->redact_rules[i]);
                 rc = 2;
                 goto done;
             }
-            snprintf(label, sizeof label, "%.*s", (int)(eq - o->redact_rules[i]), o->redact_rules[i]);
+            snprintf(label, sizeof label, "%.*s", (int)(eq - o->redact_rules[i]),
+                     o->redact_rules[i]);
             if (fwr_add_regex(x.redactor, label, eq + 1, err, sizeof err)) {
-                snprintf(errbuf, errsize, "invalid redaction rule \"%s\": %s", o->redact_rules[i], err);
+                snprintf(errbuf, errsize, "invalid redaction rule \"%s\": %s", o->redact_rules[i],
+                         err);
                 rc = 2;
                 goto done;
             }
@@ -859,9 +928,11 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
         char mem[32];
         snprintf(mem, sizeof mem, "%lld", members);
         const char *p[4] = {t->dataset, verstr, mtext, mem};
-        PGresult *r = PQexecParams(conn, "UPDATE flywheel.dataset_versions SET manifest = $3::jsonb, "
-                                         "members = $4::bigint WHERE dataset = $1 AND version = $2::integer",
-                                   4, NULL, p, NULL, NULL, 0);
+        PGresult *r =
+            PQexecParams(conn,
+                         "UPDATE flywheel.dataset_versions SET manifest = $3::jsonb, "
+                         "members = $4::bigint WHERE dataset = $1 AND version = $2::integer",
+                         4, NULL, p, NULL, NULL, 0);
         int ok = pg_ok(conn, r, PGRES_COMMAND_OK, "record the manifest", errbuf, errsize);
         PQclear(r);
         if (!ok)
@@ -874,10 +945,13 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
     if (recorded && !same_files(recorded, files, errbuf, errsize))
         rc = 3;
     if (!t->quiet) {
-        fprintf(stderr, "flywheel export: %s%s%s%s%lld members, lines train=%llu validation=%llu test=%llu, rejected %lld\n",
-                t->dataset ? "dataset \"" : "", t->dataset ? t->dataset : "", t->dataset ? "\" version " : "",
-                t->dataset ? verstr : "", members, (unsigned long long)x.lines[0],
-                (unsigned long long)x.lines[1], (unsigned long long)x.lines[2],
+        fprintf(stderr,
+                "flywheel export: %s%s%s%s%lld members, lines train=%llu validation=%llu "
+                "test=%llu, rejected %lld\n",
+                t->dataset ? "dataset \"" : "", t->dataset ? t->dataset : "",
+                t->dataset ? "\" version " : "", t->dataset ? verstr : "", members,
+                (unsigned long long)x.lines[0], (unsigned long long)x.lines[1],
+                (unsigned long long)x.lines[2],
                 (long long)json_integer_value(json_object_get(manifest, "rejected_total")));
         if (t->dataset)
             fprintf(stderr, "%s", "");

@@ -18,13 +18,13 @@
 #include <libpq-fe.h>
 
 typedef struct {
-    const char *dataset;     /* record a version of this dataset; NULL: ad hoc */
-    int version;             /* > 0: re-export this recorded version */
-    const char *description; /* of a new dataset */
-    const char *out_dir;     /* directory, or NULL / "-" for stdout */
-    const char *only_split;  /* with stdout: write only this split */
+    const char *dataset;       /* record a version of this dataset; NULL: ad hoc */
+    int version;               /* > 0: re-export this recorded version */
+    const char *description;   /* of a new dataset */
+    const char *out_dir;       /* directory, or NULL / "-" for stdout */
+    const char *only_split;    /* with stdout: write only this split */
     const char *manifest_path; /* with stdout: where the manifest goes (optional) */
-    int progress;            /* 1 on, 0 off, -1 when stderr is a terminal */
+    int progress;              /* 1 on, 0 off, -1 when stderr is a terminal */
     int quiet;
     const char *baseline_copy; /* bench only: run COPY (stream query) TO this file instead */
 } fw_xrun_target;

@@ -83,8 +83,8 @@ json_t *fw_xopts_to_json(const fw_xopts *o)
     /* Recorded for the classifier only (the one format that cuts sentences),
      * and absent from versions made before it existed: those mean ascii. */
     if (o->fmt == FW_XFMT_CLASSIFIER)
-        bad = bad || add_str(p, "sentences",
-                             o->sentence_rules == FW_XSENT_UNICODE ? "unicode" : "ascii");
+        bad = bad ||
+              add_str(p, "sentences", o->sentence_rules == FW_XSENT_UNICODE ? "unicode" : "ascii");
     for (int i = 0; !bad && i < FW_XSPLIT_COUNT; i++)
         bad = json_array_append_new(ratios, json_real(o->ratios[i]));
     bad = bad || add_str(split, "seed", o->seed) || json_object_set(split, "ratios", ratios);
@@ -120,7 +120,8 @@ static int load_list(const json_t *a, const char **out, int *n)
     size_t i;
     const json_t *v;
     *n = 0;
-    json_array_foreach (a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         if (!json_is_string(v) || *n == FW_XMAX_LIST)
             return -1;
         out[(*n)++] = json_string_value(v);
@@ -166,7 +167,8 @@ int fw_xopts_from_json(fw_xopts *o, const json_t *p, char *errbuf, size_t errsiz
     o->max_tokens = (long)json_integer_value(json_object_get(p, "max_tokens"));
     o->feedback_corrections = json_is_true(json_object_get(p, "feedback_corrections"));
     o->sentence_rules = jstr(p, "sentences") && strcmp(jstr(p, "sentences"), "unicode") == 0
-                            ? FW_XSENT_UNICODE : FW_XSENT_ASCII;
+                            ? FW_XSENT_UNICODE
+                            : FW_XSENT_ASCII;
     o->seed = jstr(split, "seed");
     for (int i = 0; i < FW_XSPLIT_COUNT; i++)
         o->ratios[i] = json_number_value(json_array_get(ratios, (size_t)i));
@@ -175,7 +177,8 @@ int fw_xopts_from_json(fw_xopts *o, const json_t *p, char *errbuf, size_t errsiz
     o->redact_detectors = 0;
     size_t i;
     const json_t *d;
-    json_array_foreach (json_object_get(red, "detectors"), i, d) {
+    json_array_foreach(json_object_get(red, "detectors"), i, d)
+    {
         for (unsigned k = 0; k < 5; k++)
             if (json_is_string(d) && strcmp(json_string_value(d), detector_names[k]) == 0)
                 o->redact_detectors |= 1u << k;
@@ -246,12 +249,16 @@ static int add_where(fw_xsql *q, const char *text, char *name, char *errbuf, siz
 {
     const char *op, *value;
     if (parse_pred(text, name, 64, &op, &value)) {
-        snprintf(errbuf, errsize, "invalid label predicate \"%s\"\nhint: Write FIELD OP VALUE with OP one of = != >= <= > <, e.g. quality>=4 or verdict=accept.", text);
+        snprintf(errbuf, errsize,
+                 "invalid label predicate \"%s\"\nhint: Write FIELD OP VALUE with OP one of = != "
+                 ">= <= > <, e.g. quality>=4 or verdict=accept.",
+                 text);
         return -1;
     }
     int numeric = op[0] == '<' || op[0] == '>';
     if (numeric && !is_number(value)) {
-        snprintf(errbuf, errsize, "invalid label predicate \"%s\": \"%s\" is not a number", text, value);
+        snprintf(errbuf, errsize, "invalid label predicate \"%s\": \"%s\" is not a number", text,
+                 value);
         return -1;
     }
     int bad = 0;
@@ -281,7 +288,10 @@ static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, 
 {
     const char *op, *value;
     if (parse_pred(text, name, 64, &op, &value)) {
-        snprintf(errbuf, errsize, "invalid feedback predicate \"%s\"\nhint: Write NAME OP VALUE, e.g. thumbs=false or rating>=4.", text);
+        snprintf(errbuf, errsize,
+                 "invalid feedback predicate \"%s\"\nhint: Write NAME OP VALUE, e.g. thumbs=false "
+                 "or rating>=4.",
+                 text);
         return -1;
     }
     int bad = 0;
@@ -292,7 +302,8 @@ static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, 
     fw_xbuf_adds(&q->sql, " AND ");
     if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
         if (strcmp(op, "=") != 0 && strcmp(op, "!=") != 0) {
-            snprintf(errbuf, errsize, "invalid feedback predicate \"%s\": booleans compare with = or !=", text);
+            snprintf(errbuf, errsize,
+                     "invalid feedback predicate \"%s\": booleans compare with = or !=", text);
             return -1;
         }
         fw_xbuf_adds(&q->sql, "f.bool_value ");
@@ -307,7 +318,8 @@ static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, 
         fw_xbuf_adds(&q->sql, "::double precision");
     } else {
         if (strcmp(op, "=") != 0 && strcmp(op, "!=") != 0) {
-            snprintf(errbuf, errsize, "invalid feedback predicate \"%s\": categories compare with = or !=", text);
+            snprintf(errbuf, errsize,
+                     "invalid feedback predicate \"%s\": categories compare with = or !=", text);
             return -1;
         }
         fw_xbuf_adds(&q->sql, "f.category_value ");
@@ -354,15 +366,17 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
         }
         /* The latest correction sent about the generation, by its feedback
          * event time then id; recorded in the member. */
-        fw_xbuf_adds(&q->sql, "(SELECT f.event_id FROM flywheel.feedback f WHERE " FEEDBACK_CORRECTION
-                              " ORDER BY f.event_time DESC, f.event_id DESC LIMIT 1), ");
+        fw_xbuf_adds(&q->sql,
+                     "(SELECT f.event_id FROM flywheel.feedback f WHERE " FEEDBACK_CORRECTION
+                     " ORDER BY f.event_time DESC, f.event_id DESC LIMIT 1), ");
     } else {
         fw_xbuf_adds(&q->sql, "NULL, ");
     }
     if (o->queue) {
         /* Per finished item: the latest adjudication alone, else each
          * reviewer's latest label. */
-        fw_xbuf_adds(&q->sql,
+        fw_xbuf_adds(
+            &q->sql,
             "c.item_id, c.event_id_b, c.event_time_b, c.label_ids "
             "FROM (SELECT i.id AS item_id, i.event_id, i.event_time, i.event_id_b, "
             "i.event_time_b, i.status, adj.id IS NOT NULL AS adjudicated, "
@@ -376,8 +390,10 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
             "WHERE NOT i.is_gold AND i.status IN ('labelled', 'disputed', 'adjudicated') "
             "AND q.name = ");
         bad |= fw_xsql_param(q, o->queue);
-        fw_xbuf_adds(&q->sql,
-            ") c JOIN flywheel.generations g ON g.event_id = c.event_id AND g.event_time = c.event_time "
+        fw_xbuf_adds(
+            &q->sql,
+            ") c JOIN flywheel.generations g ON g.event_id = c.event_id AND g.event_time = "
+            "c.event_time "
             "CROSS JOIN LATERAL (SELECT CASE cardinality(c.label_ids) WHEN 1 THEN (SELECT l.value "
             "FROM flywheel.review_labels l WHERE l.id = c.label_ids[1]) "
             "ELSE flywheel.dataset_label_value(c.label_ids) END AS value) v "
@@ -385,13 +401,16 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
         if (strcmp(o->consensus, "adjudicated") == 0) {
             fw_xbuf_adds(&q->sql, "c.adjudicated");
         } else if (strcmp(o->consensus, "majority") == 0) {
-            fw_xbuf_adds(&q->sql, "(c.adjudicated OR flywheel.dataset_label_majority(c.label_ids, ");
+            fw_xbuf_adds(&q->sql,
+                         "(c.adjudicated OR flywheel.dataset_label_majority(c.label_ids, ");
             bad |= fw_xsql_param(q, comparable ? comparable : "{}");
             fw_xbuf_adds(&q->sql, "::text[]))");
         } else if (strcmp(o->consensus, "all") == 0) {
             fw_xbuf_adds(&q->sql, "(c.adjudicated OR c.status = 'labelled')");
         } else {
-            snprintf(errbuf, errsize, "invalid consensus rule \"%s\"\nhint: Use all, majority or adjudicated.", o->consensus);
+            snprintf(errbuf, errsize,
+                     "invalid consensus rule \"%s\"\nhint: Use all, majority or adjudicated.",
+                     o->consensus);
             return -1;
         }
         for (int i = 0; i < o->nwhere; i++)
@@ -406,8 +425,9 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
         /* Without a queue the corrections are the only source of pairs:
          * select only the generations that have one. */
         if (o->feedback_corrections)
-            fw_xbuf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE "
-                                  FEEDBACK_CORRECTION ")");
+            fw_xbuf_adds(&q->sql,
+                         " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE " FEEDBACK_CORRECTION
+                         ")");
     }
     for (int i = 0; i < o->nfeedback; i++)
         if (add_feedback(q, o->feedback[i], name, errbuf, errsize))

@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#define FW_XMAX_LIST 32
+#define FW_XMAX_LIST   32
 #define FW_XMAX_PARAMS 160
 
 typedef struct {
@@ -45,9 +45,9 @@ typedef struct {
     const char *score_field;
     const char *negative_label;
     long max_tokens;
-    int sentence_rules; /* classifier: FW_XSENT_* (export_conv.h) */
+    int sentence_rules;       /* classifier: FW_XSENT_* (export_conv.h) */
     int feedback_corrections; /* preference: also pair outputs with feedback corrections */
-    const char *rubric_name; /* resolved from the queue */
+    const char *rubric_name;  /* resolved from the queue */
     int rubric_version;
 
     /* splits, dedupe, redaction, output encoding (recorded) */
@@ -55,7 +55,7 @@ typedef struct {
     double ratios[FW_XSPLIT_COUNT];
     const char *group_by; /* conversation | user | trace */
     int dedupe;
-    unsigned redact_detectors; /* FWR_* bits; 0: no redaction */
+    unsigned redact_detectors;              /* FWR_* bits; 0: no redaction */
     const char *redact_rules[FW_XMAX_LIST]; /* "LABEL=REGEX" */
     int nredact_rules;
     int zstd_level; /* 0: plain */

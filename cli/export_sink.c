@@ -164,8 +164,8 @@ void fw_xsink_abort(fw_xsink *s)
     free(s);
 }
 
-int fw_xsink_close(fw_xsink *s, int durable, char sha256_hex[65], uint64_t *bytes,
-                   uint64_t *lines, char *errbuf, size_t errsize)
+int fw_xsink_close(fw_xsink *s, int durable, char sha256_hex[65], uint64_t *bytes, uint64_t *lines,
+                   char *errbuf, size_t errsize)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;

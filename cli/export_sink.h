@@ -32,8 +32,8 @@ int fw_xsink_line(fw_xsink *s, const char *line, size_t len, char *errbuf, size_
  * `durable`) and fills sha256_hex (65 bytes), bytes and lines. Frees the
  * sink. Returns 0 or -1 with errbuf filled. NULL is accepted (returns 0).
  */
-int fw_xsink_close(fw_xsink *s, int durable, char sha256_hex[65], uint64_t *bytes,
-                   uint64_t *lines, char *errbuf, size_t errsize);
+int fw_xsink_close(fw_xsink *s, int durable, char sha256_hex[65], uint64_t *bytes, uint64_t *lines,
+                   char *errbuf, size_t errsize);
 
 /* Frees a sink after a failure, without finishing it. NULL is accepted. */
 void fw_xsink_abort(fw_xsink *s);

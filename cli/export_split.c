@@ -142,7 +142,8 @@ static uint64_t hash_value(uint64_t h, const json_t *v)
         const char *k;
         const json_t *x;
         h = fnv_byte(h, '{');
-        json_object_foreach ((json_t *)(uintptr_t)v, k, x) {
+        json_object_foreach((json_t *)(uintptr_t)v, k, x)
+        {
             h = fnv_bytes(h, k, strlen(k) + 1);
             h = hash_value(h, x);
         }
@@ -152,8 +153,7 @@ static uint64_t hash_value(uint64_t h, const json_t *v)
         size_t i;
         const json_t *x;
         h = fnv_byte(h, '[');
-        json_array_foreach (v, i, x)
-            h = hash_value(h, x);
+        json_array_foreach(v, i, x) h = hash_value(h, x);
         return fnv_byte(h, ']');
     }
     case JSON_STRING:

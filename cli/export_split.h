@@ -66,8 +66,8 @@ typedef struct {
     uint64_t *slots; /* the table while in memory */
     size_t cap;      /* slots, a power of two, or 0 */
     size_t count;
-    size_t max_mem;  /* slots kept in memory; 0: FW_XDEDUPE_MEM_SLOTS */
-    int on_file;     /* 1: the table is in file `fd` */
+    size_t max_mem; /* slots kept in memory; 0: FW_XDEDUPE_MEM_SLOTS */
+    int on_file;    /* 1: the table is in file `fd` */
     int fd;
 } fw_xdedupe;
 

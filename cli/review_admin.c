@@ -110,9 +110,8 @@ int fw_review_admin_rubric(int argc, char **argv)
         goto out;
     if (strcmp(action, "create") == 0) {
         const char *p[2] = {name, text};
-        PGresult *res = fw_review_exec(conn, "rubric",
-                                       "SELECT flywheel.review_rubric_create($1, $2::jsonb)", 2,
-                                       p, NULL, 0);
+        PGresult *res = fw_review_exec(
+            conn, "rubric", "SELECT flywheel.review_rubric_create($1, $2::jsonb)", 2, p, NULL, 0);
         if (!res)
             goto out;
         printf("rubric \"%s\" version %s\n", name, PQgetvalue(res, 0, 0));
@@ -204,9 +203,8 @@ int fw_review_admin_queue(int argc, char **argv)
         goto out;
     if (strcmp(action, "create") == 0) {
         const char *p[1] = {text};
-        PGresult *res = fw_review_exec(conn, "queue",
-                                       "SELECT flywheel.review_queue_create($1::jsonb)", 1, p,
-                                       NULL, 0);
+        PGresult *res = fw_review_exec(
+            conn, "queue", "SELECT flywheel.review_queue_create($1::jsonb)", 1, p, NULL, 0);
         if (!res)
             goto out;
         printf("queue \"%s\" created (id %s)\n", json_string_value(json_object_get(j, "name")),
@@ -237,9 +235,8 @@ int fw_review_admin_queue(int argc, char **argv)
                   1, p, 1);
     } else {
         const char *p[2] = {arg, strcmp(action, "pause") == 0 ? "true" : "false"};
-        PGresult *res = fw_review_exec(conn, "queue",
-                                       "SELECT flywheel.review_queue_pause($1, $2::boolean)", 2,
-                                       p, NULL, 0);
+        PGresult *res = fw_review_exec(
+            conn, "queue", "SELECT flywheel.review_queue_pause($1, $2::boolean)", 2, p, NULL, 0);
         if (!res)
             goto out;
         PQclear(res);
@@ -294,8 +291,8 @@ int fw_review_admin_fill(int argc, char **argv)
         return 1;
     PGresult *res;
     if (all) {
-        res = fw_review_exec(conn, "fill", "SELECT queue, added FROM flywheel.review_fill_all()",
-                             0, NULL, NULL, 0);
+        res = fw_review_exec(conn, "fill", "SELECT queue, added FROM flywheel.review_fill_all()", 0,
+                             NULL, NULL, 0);
         if (res) {
             for (int r = 0; r < PQntuples(res); r++)
                 printf("queue \"%s\": added %s item(s)\n", PQgetvalue(res, r, 0),
@@ -353,26 +350,31 @@ int fw_review_admin_stats(int argc, char **argv)
         return 1;
     const char *p[1] = {queue};
     if (json) {
-        rc = show(conn, "stats",
-                  "SELECT jsonb_build_object("
-                  "'progress', (SELECT coalesce(jsonb_agg(to_jsonb(x) || jsonb_build_object("
-                  "  'oldest_open_age_s', extract(epoch FROM x.oldest_open_age)) ORDER BY x.queue), '[]')"
-                  "  FROM flywheel.review_progress x WHERE $1::text IS NULL OR x.queue = $1),"
-                  "'agreement', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.queue, x.field), '[]')"
-                  "  FROM flywheel.review_agreement x WHERE $1::text IS NULL OR x.queue = $1),"
-                  "'time_per_item', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.queue, x.reviewer), '[]')"
-                  "  FROM flywheel.review_time_per_item x WHERE $1::text IS NULL OR x.queue = $1),"
-                  "'throughput', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.queue, x.reviewer, x.day), '[]')"
-                  "  FROM flywheel.review_throughput x WHERE $1::text IS NULL OR x.queue = $1),"
-                  "'gold_accuracy', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.queue, x.reviewer, x.field), '[]')"
-                  "  FROM flywheel.review_gold_accuracy x WHERE $1::text IS NULL OR x.queue = $1))",
-                  1, p, 1);
+        rc = show(
+            conn, "stats",
+            "SELECT jsonb_build_object("
+            "'progress', (SELECT coalesce(jsonb_agg(to_jsonb(x) || jsonb_build_object("
+            "  'oldest_open_age_s', extract(epoch FROM x.oldest_open_age)) ORDER BY x.queue), '[]')"
+            "  FROM flywheel.review_progress x WHERE $1::text IS NULL OR x.queue = $1),"
+            "'agreement', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.queue, x.field), '[]')"
+            "  FROM flywheel.review_agreement x WHERE $1::text IS NULL OR x.queue = $1),"
+            "'time_per_item', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.queue, "
+            "x.reviewer), '[]')"
+            "  FROM flywheel.review_time_per_item x WHERE $1::text IS NULL OR x.queue = $1),"
+            "'throughput', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.queue, x.reviewer, "
+            "x.day), '[]')"
+            "  FROM flywheel.review_throughput x WHERE $1::text IS NULL OR x.queue = $1),"
+            "'gold_accuracy', (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.queue, x.reviewer, "
+            "x.field), '[]')"
+            "  FROM flywheel.review_gold_accuracy x WHERE $1::text IS NULL OR x.queue = $1))",
+            1, p, 1);
         goto out;
     }
     printf("== progress\n");
     if (show(conn, "stats",
              "SELECT queue, items, pending, in_review, labelled, disputed, adjudicated, skipped, "
-             "gold, labels, coalesce(date_trunc('second', oldest_open_age)::text, '') AS oldest_open "
+             "gold, labels, coalesce(date_trunc('second', oldest_open_age)::text, '') AS "
+             "oldest_open "
              "FROM flywheel.review_progress WHERE $1::text IS NULL OR queue = $1 ORDER BY queue",
              1, p, 0))
         goto out;
@@ -380,7 +382,8 @@ int fw_review_admin_stats(int argc, char **argv)
            "interval)\n");
     if (show(conn, "stats",
              "SELECT queue, field, type, items, raters, round(percent_agreement::numeric, 3) AS "
-             "agreement, coalesce(kappa_kind, '') AS kind, coalesce(round(kappa::numeric, 3)::text, '') "
+             "agreement, coalesce(kappa_kind, '') AS kind, coalesce(round(kappa::numeric, "
+             "3)::text, '') "
              "AS kappa, coalesce(round(alpha_interval::numeric, 3)::text, '') AS alpha "
              "FROM flywheel.review_agreement WHERE $1::text IS NULL OR queue = $1 ORDER BY 1, 2",
              1, p, 0))

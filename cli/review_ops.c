@@ -126,8 +126,8 @@ int fw_review_op_claim(int argc, char **argv)
         return 1;
     int rc = 1;
     const char *p[2] = {o.queue, o.c.as};
-    PGresult *res = fw_review_exec(conn, "claim", "SELECT flywheel.review_claim($1, $2)", 2, p,
-                                   NULL, 0);
+    PGresult *res =
+        fw_review_exec(conn, "claim", "SELECT flywheel.review_claim($1, $2)", 2, p, NULL, 0);
     if (!res)
         goto out;
     if (PQgetisnull(res, 0, 0)) {
@@ -159,7 +159,8 @@ static int send_label(const char *sub, const op_opts *o, const char *sql, const 
                       const char *p4, int nparams)
 {
     if (!o->item || !o->json_file) {
-        fprintf(stderr, "flywheel review %s: --item ID and --json FILE (or - for stdin) are required\n",
+        fprintf(stderr,
+                "flywheel review %s: --item ID and --json FILE (or - for stdin) are required\n",
                 sub);
         return 2;
     }
@@ -190,7 +191,8 @@ out:
 int fw_review_op_submit(int argc, char **argv)
 {
     static const char usage[] =
-        "usage: flywheel review submit --item ID --json FILE|- [--revise] [--as NAME] [--dsn DSN]\n\n"
+        "usage: flywheel review submit --item ID --json FILE|- [--revise] [--as NAME] [--dsn "
+        "DSN]\n\n"
         "Submits a label ({\"field\": value, ...}) for an item you claimed; the database\n"
         "checks it against the rubric and names the field at fault. --revise records a\n"
         "new version of a label you already submitted (the history is kept).\n";
@@ -247,8 +249,9 @@ static int item_call(const char *sub, int argc, char **argv, const char *usage)
 
 int fw_review_op_skip(int argc, char **argv)
 {
-    return item_call("skip", argc, argv,
-                     "usage: flywheel review skip --item ID --reason TEXT [--as NAME] [--dsn DSN]\n");
+    return item_call(
+        "skip", argc, argv,
+        "usage: flywheel review skip --item ID --reason TEXT [--as NAME] [--dsn DSN]\n");
 }
 
 int fw_review_op_release(int argc, char **argv)

@@ -224,7 +224,8 @@ void fw_rt_render_messages(FILE *out, const json_t *messages, int width, int num
         fprintf(out, "  (no messages)\n");
         return;
     }
-    json_array_foreach(messages, i, msg) {
+    json_array_foreach(messages, i, msg)
+    {
         const char *role = json_string_value(json_object_get(msg, "role"));
         const char *name = json_string_value(json_object_get(msg, "name"));
         fprintf(out, "── %s%s%s%s ── (message %zu)\n", role ? role : "?", name ? " (" : "",

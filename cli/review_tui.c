@@ -44,10 +44,10 @@ typedef struct {
     const char *queue;
     const char *as;
     int width, rows;
-    json_t *item;          /* the current claim */
-    sentence_ref *sent;    /* sentences of the output, numbered from 1 */
+    json_t *item;       /* the current claim */
+    sentence_ref *sent; /* sentences of the output, numbered from 1 */
     size_t nsent;
-    char *screen;          /* the rendered conversation */
+    char *screen; /* the rendered conversation */
 } tui;
 
 /* Reads one line from stdin without its newline. Returns 0, or -1 at end of
@@ -116,8 +116,10 @@ static void collect_sentences(tui *t, const json_t *output)
     free(t->sent);
     t->sent = NULL;
     t->nsent = 0;
-    json_array_foreach(output, i, msg) {
-        json_array_foreach(json_object_get(msg, "parts"), j, part) {
+    json_array_foreach(output, i, msg)
+    {
+        json_array_foreach(json_object_get(msg, "parts"), j, part)
+        {
             const char *type = json_string_value(json_object_get(part, "type"));
             const char *content = json_string_value(json_object_get(part, "content"));
             if (!type || strcmp(type, "text") || !content)
@@ -140,7 +142,8 @@ static int rubric_has_type(const json_t *fields, const char *type)
 {
     size_t i;
     const json_t *f;
-    json_array_foreach(fields, i, f) {
+    json_array_foreach(fields, i, f)
+    {
         const char *ft = json_string_value(json_object_get(f, "type"));
         if (ft && strcmp(ft, type) == 0)
             return 1;
@@ -170,13 +173,16 @@ static void render(tui *t)
             json_string_value(json_object_get(g, "environment")),
             json_string_value(json_object_get(g, "release")),
             json_is_string(json_object_get(g, "prompt_template"))
-                ? json_string_value(json_object_get(g, "prompt_template")) : "-",
+                ? json_string_value(json_object_get(g, "prompt_template"))
+                : "-",
             json_is_string(json_object_get(g, "prompt_version"))
-                ? json_string_value(json_object_get(g, "prompt_version")) : "-",
+                ? json_string_value(json_object_get(g, "prompt_version"))
+                : "-",
             json_string_value(json_object_get(g, "status")),
             json_is_string(json_object_get(g, "error_type")) ? " " : "",
             json_is_string(json_object_get(g, "error_type"))
-                ? json_string_value(json_object_get(g, "error_type")) : "",
+                ? json_string_value(json_object_get(g, "error_type"))
+                : "",
             tags ? tags : "[]");
     free(tags);
     const char *sys = json_string_value(json_object_get(g, "system_instructions"));
@@ -188,8 +194,7 @@ static void render(tui *t)
     fw_rt_render_messages(m, json_object_get(g, "input_messages"), t->width, 0, NULL);
     int sentence_no = 0;
     fprintf(m, "\n▶ OUTPUT%s\n", json_is_object(gb) ? " A" : "");
-    fw_rt_render_messages(m, json_object_get(g, "output_messages"), t->width, spans,
-                          &sentence_no);
+    fw_rt_render_messages(m, json_object_get(g, "output_messages"), t->width, spans, &sentence_no);
     if (json_is_object(gb)) {
         fprintf(m, "\n▶ OUTPUT B (%s)\n", json_string_value(json_object_get(gb, "request_model")));
         fw_rt_render_messages(m, json_object_get(gb, "output_messages"), t->width, 0, NULL);
@@ -212,8 +217,10 @@ static char *output_text(const json_t *output)
     if (!m)
         return NULL;
     int first = 1;
-    json_array_foreach(output, i, msg) {
-        json_array_foreach(json_object_get(msg, "parts"), j, part) {
+    json_array_foreach(output, i, msg)
+    {
+        json_array_foreach(json_object_get(msg, "parts"), j, part)
+        {
             const char *content = json_string_value(json_object_get(part, "content"));
             const char *type = json_string_value(json_object_get(part, "type"));
             if (content && type && strcmp(type, "text") == 0) {
@@ -505,8 +512,8 @@ static ask_result ask_field(tui *t, const json_t *f, size_t idx, size_t n, json_
                                             json_number_value(st))) > 1e-9) {
                 printf("  %s is not a multiple of the step %g\n", line, json_number_value(st));
             } else {
-                *out = (x == floor(x) && fabs(x) < 1e15) ? json_integer((json_int_t)x)
-                                                          : json_real(x);
+                *out =
+                    (x == floor(x) && fabs(x) < 1e15) ? json_integer((json_int_t)x) : json_real(x);
                 return ASK_OK;
             }
         } else if (strcmp(type, "pairwise") == 0) {
@@ -536,8 +543,8 @@ static ask_result ask_field(tui *t, const json_t *f, size_t idx, size_t n, json_
             free(orig);
             if (!edited)
                 continue;
-            *out = json_pack("[{s:s,s:[{s:s,s:s}]}]", "role", "assistant", "parts", "type",
-                             "text", "content", edited);
+            *out = json_pack("[{s:s,s:[{s:s,s:s}]}]", "role", "assistant", "parts", "type", "text",
+                             "content", edited);
             printf("  correction recorded (%zu characters)\n", fw_rt_chars(edited));
             free(edited);
             if (*out)
@@ -632,9 +639,10 @@ static int review_item(tui *t)
             size_t i;
             const json_t *f;
             int found = 0;
-            json_array_foreach(fields, i, f) if (field[0] &&
-                                                 strcmp(json_string_value(json_object_get(f, "name")),
-                                                        field) == 0) {
+            json_array_foreach(
+                fields, i, f) if (field[0] &&
+                                  strcmp(json_string_value(json_object_get(f, "name")), field) == 0)
+            {
                 k = i;
                 found = 1;
             }
@@ -705,7 +713,8 @@ int fw_review_start(int argc, char **argv)
             char *e;
             long w = strtol(optarg, &e, 10);
             if (*e || w < 20 || w > 1000) {
-                fprintf(stderr, "flywheel review start: invalid --width \"%s\": expected 20..1000\n",
+                fprintf(stderr,
+                        "flywheel review start: invalid --width \"%s\": expected 20..1000\n",
                         optarg);
                 return 2;
             }
@@ -766,7 +775,8 @@ int fw_review_start(int argc, char **argv)
     int done = 0;
     for (;;) {
         const char *p[2] = {t.queue, t.as};
-        res = fw_review_exec(t.conn, "start", "SELECT flywheel.review_claim($1, $2)", 2, p, NULL, 0);
+        res =
+            fw_review_exec(t.conn, "start", "SELECT flywheel.review_claim($1, $2)", 2, p, NULL, 0);
         if (!res)
             goto out;
         if (PQgetisnull(res, 0, 0)) {

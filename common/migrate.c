@@ -87,8 +87,7 @@ static int add_migration(fw_migration_set *set, const char *name, const char *sq
     int v = parse_name(name, &desc, &desclen);
     if (v < 0) {
         set_err(errstr, errsize,
-                "invalid migration file name \"%s\": expected V<version>__<description>.sql",
-                name);
+                "invalid migration file name \"%s\": expected V<version>__<description>.sql", name);
         return -1;
     }
     for (int i = 0; i < set->count; i++) {
@@ -241,8 +240,8 @@ int fw_migrations_latest(const fw_migration_set *set)
 static int exec_cmd(PGconn *conn, const char *sql, char *errstr, size_t errsize)
 {
     PGresult *res = PQexec(conn, sql);
-    int ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
-                     PQresultStatus(res) == PGRES_TUPLES_OK);
+    int ok =
+        res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
     if (!ok) {
         char msg[1024];
         set_err(errstr, errsize, "%s", fw_pg_errstr(msg, sizeof msg, res, conn));
@@ -251,21 +250,20 @@ static int exec_cmd(PGconn *conn, const char *sql, char *errstr, size_t errsize)
     return ok ? 0 : -1;
 }
 
-static const char HISTORY_DDL[] =
-    "CREATE SCHEMA IF NOT EXISTS flywheel;"
-    "CREATE TABLE IF NOT EXISTS flywheel.schema_history ("
-    "  version      integer     PRIMARY KEY,"
-    "  description  text        NOT NULL,"
-    "  script       text        NOT NULL,"
-    "  checksum     text        NOT NULL,"
-    "  applied_by   text        NOT NULL DEFAULT current_user,"
-    "  applied_at   timestamptz NOT NULL DEFAULT now(),"
-    "  duration_ms  integer     NOT NULL DEFAULT 0,"
-    "  success      boolean     NOT NULL,"
-    "  error        text"
-    ");"
-    "COMMENT ON TABLE flywheel.schema_history IS "
-    "  'Applied migrations (flywheel migrate); do not edit by hand';";
+static const char HISTORY_DDL[] = "CREATE SCHEMA IF NOT EXISTS flywheel;"
+                                  "CREATE TABLE IF NOT EXISTS flywheel.schema_history ("
+                                  "  version      integer     PRIMARY KEY,"
+                                  "  description  text        NOT NULL,"
+                                  "  script       text        NOT NULL,"
+                                  "  checksum     text        NOT NULL,"
+                                  "  applied_by   text        NOT NULL DEFAULT current_user,"
+                                  "  applied_at   timestamptz NOT NULL DEFAULT now(),"
+                                  "  duration_ms  integer     NOT NULL DEFAULT 0,"
+                                  "  success      boolean     NOT NULL,"
+                                  "  error        text"
+                                  ");"
+                                  "COMMENT ON TABLE flywheel.schema_history IS "
+                                  "  'Applied migrations (flywheel migrate); do not edit by hand';";
 
 typedef struct {
     int version;
@@ -276,8 +274,7 @@ typedef struct {
     char error[512];
 } history_row;
 
-static int load_history(PGconn *conn, history_row **rows, int *nrows, char *errstr,
-                        size_t errsize)
+static int load_history(PGconn *conn, history_row **rows, int *nrows, char *errstr, size_t errsize)
 {
     PGresult *res = PQexec(conn, "SELECT version, checksum, script, success, "
                                  "to_char(applied_at AT TIME ZONE 'UTC', "
@@ -331,8 +328,8 @@ static const history_row *find_row(const history_row *rows, int n, int v)
  * Checks the history against the files. Returns 0 when the run may go on, or
  * -1 with the reason (and a hint on a second line) in errstr.
  */
-static int verify_history(const fw_migration_set *set, const history_row *rows, int n,
-                          char *errstr, size_t errsize)
+static int verify_history(const fw_migration_set *set, const history_row *rows, int n, char *errstr,
+                          size_t errsize)
 {
     int max_applied = 0;
     for (int i = 0; i < n; i++) {
@@ -402,8 +399,8 @@ static int record(PGconn *conn, const fw_migration *m, int success, int duration
     char v[16], d[16];
     snprintf(v, sizeof v, "%d", m->version);
     snprintf(d, sizeof d, "%d", duration_ms);
-    const char *params[7] = {v, m->description, m->name, m->checksum, d,
-                             success ? "true" : "false", error};
+    const char *params[7] = {
+        v, m->description, m->name, m->checksum, d, success ? "true" : "false", error};
     PGresult *res = PQexecParams(conn,
                                  "INSERT INTO flywheel.schema_history (version, description, "
                                  "script, checksum, duration_ms, success, error) "
@@ -429,8 +426,8 @@ static PGresult *exec_statements(PGconn *conn, const fw_migration *m, size_t *fa
             return NULL;
         PGresult *res = PQexec(conn, stmt);
         free(stmt);
-        if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
-                     PQresultStatus(res) != PGRES_TUPLES_OK)) {
+        if (!res ||
+            (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)) {
             *failed_at = s;
             return res;
         }
@@ -439,8 +436,8 @@ static PGresult *exec_statements(PGconn *conn, const fw_migration *m, size_t *fa
     return PQmakeEmptyPGresult(conn, PGRES_COMMAND_OK);
 }
 
-static int apply_one(PGconn *conn, const fw_migration *m, const fw_migrate_opts *opts,
-                     char *errstr, size_t errsize)
+static int apply_one(PGconn *conn, const fw_migration *m, const fw_migrate_opts *opts, char *errstr,
+                     size_t errsize)
 {
     char sql[128], msg[1024], detail[1200];
     double t0 = now_ms();
@@ -465,8 +462,8 @@ static int apply_one(PGconn *conn, const fw_migration *m, const fw_migrate_opts 
         res = exec_statements(conn, m, &base);
     }
 
-    int ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
-                     PQresultStatus(res) == PGRES_TUPLES_OK);
+    int ok =
+        res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
     if (ok) {
         PQclear(res);
         int dur = (int)(now_ms() - t0);
@@ -500,8 +497,7 @@ static int apply_one(PGconn *conn, const fw_migration *m, const fw_migrate_opts 
             "migration %s failed: %s\n"
             "hint: The migration was rolled back%s. Fix it, then run \"flywheel migrate repair\" "
             "and migrate again.",
-            m->name, detail,
-            m->no_transaction ? " statement by statement up to the failure" : "");
+            m->name, detail, m->no_transaction ? " statement by statement up to the failure" : "");
     return -1;
 }
 
@@ -658,8 +654,8 @@ int fw_migrate_current_version(PGconn *conn, int *version, char *errstr, size_t 
         *version = 0;
         return 0;
     }
-    res = PQexec(conn,
-                 "SELECT coalesce(max(version), 0) FROM flywheel.schema_history WHERE success");
+    res =
+        PQexec(conn, "SELECT coalesce(max(version), 0) FROM flywheel.schema_history WHERE success");
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         char msg[1024];
         set_err(errstr, errsize, "could not read the schema version: %s",

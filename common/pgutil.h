@@ -11,9 +11,9 @@
 
 typedef enum {
     FW_PG_OK = 0,
-    FW_PG_RETRY,  /* connection lost, serialization failure, deadlock, resources, shutdown */
-    FW_PG_DATA,   /* class 22 (data exception) or 23 (integrity): the row is at fault */
-    FW_PG_FATAL,  /* anything else: configuration, permissions, schema */
+    FW_PG_RETRY, /* connection lost, serialization failure, deadlock, resources, shutdown */
+    FW_PG_DATA,  /* class 22 (data exception) or 23 (integrity): the row is at fault */
+    FW_PG_FATAL, /* anything else: configuration, permissions, schema */
 } fw_pg_class;
 
 /*

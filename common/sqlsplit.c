@@ -108,7 +108,8 @@ int fw_sql_next_statement(const char *sql, size_t len, size_t *pos, size_t *star
             if (tl) {
                 const char *tag = sql + i;
                 i += tl;
-                while (i < len && !(sql[i] == '$' && i + tl <= len && memcmp(sql + i, tag, tl) == 0))
+                while (i < len &&
+                       !(sql[i] == '$' && i + tl <= len && memcmp(sql + i, tag, tl) == 0))
                     i++;
                 i += tl;
                 continue;

@@ -43,21 +43,20 @@ static void on_usr(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: flywheel-devbroker [options]\n"
-            "\n"
-            "Runs an in-memory Kafka-protocol cluster (librdkafka's mock cluster) on\n"
-            "loopback for development and tests. Data is lost when it exits.\n"
-            "\n"
-            "options:\n"
-            "  --brokers N            number of brokers (default 3)\n"
-            "  --topic NAME           topic to create (default flywheel.events); repeatable\n"
-            "  --partitions N         partitions per topic (default 8)\n"
-            "  --replication N        replication factor (default: min(3, brokers))\n"
-            "  --bootstrap-file PATH  also write the bootstrap.servers line to PATH\n"
-            "  -h, --help             show this help\n"
-            "\n"
-            "signals: TERM/INT stop; USR1 takes all brokers down; USR2 brings them up\n");
+    fprintf(f, "usage: flywheel-devbroker [options]\n"
+               "\n"
+               "Runs an in-memory Kafka-protocol cluster (librdkafka's mock cluster) on\n"
+               "loopback for development and tests. Data is lost when it exits.\n"
+               "\n"
+               "options:\n"
+               "  --brokers N            number of brokers (default 3)\n"
+               "  --topic NAME           topic to create (default flywheel.events); repeatable\n"
+               "  --partitions N         partitions per topic (default 8)\n"
+               "  --replication N        replication factor (default: min(3, brokers))\n"
+               "  --bootstrap-file PATH  also write the bootstrap.servers line to PATH\n"
+               "  -h, --help             show this help\n"
+               "\n"
+               "signals: TERM/INT stop; USR1 takes all brokers down; USR2 brings them up\n");
 }
 
 static int parse_int(const char *s, const char *what, int lo, int hi, int *out)
@@ -94,8 +93,8 @@ static int write_file_atomic(const char *path, const char *line)
 static void set_all_brokers(rd_kafka_mock_cluster_t *mc, int brokers, int up)
 {
     for (int b = 1; b <= brokers; b++) {
-        rd_kafka_resp_err_t err = up ? rd_kafka_mock_broker_set_up(mc, b)
-                                     : rd_kafka_mock_broker_set_down(mc, b);
+        rd_kafka_resp_err_t err =
+            up ? rd_kafka_mock_broker_set_up(mc, b) : rd_kafka_mock_broker_set_down(mc, b);
         if (err)
             fprintf(stderr, "flywheel-devbroker: could not set broker %d %s: %s\n", b,
                     up ? "up" : "down", rd_kafka_err2str(err));

@@ -71,8 +71,7 @@ static const exchange SUPPORT[] = {
     {"Cancel my subscription please.",
      "Your subscription is cancelled. You keep access until the end of the current billing "
      "period on the 30th.",
-     "cancel_subscription", "{\"user\": \"current\"}", "{\"ok\": true, \"ends\": \"30th\"}",
-     NULL},
+     "cancel_subscription", "{\"user\": \"current\"}", "{\"ok\": true, \"ends\": \"30th\"}", NULL},
 };
 
 static const exchange CODING[] = {
@@ -85,8 +84,7 @@ static const exchange CODING[] = {
      NULL, NULL, NULL, NULL},
     {"Write a SQL query for the ten most recent orders.",
      "SELECT * FROM orders ORDER BY created_at DESC LIMIT 10;", "run_sql",
-     "{\"query\": \"SELECT * FROM orders ORDER BY created_at DESC LIMIT 10\"}",
-     "{\"rows\": 10}",
+     "{\"query\": \"SELECT * FROM orders ORDER BY created_at DESC LIMIT 10\"}", "{\"rows\": 10}",
      "SELECT id, customer_id, created_at FROM orders ORDER BY created_at DESC LIMIT 10;"},
     {"What does git rebase -i do?",
      "It replays your commits on a new base and lets you edit, reorder, squash or drop them "
@@ -200,7 +198,7 @@ static void conversation(fw_agent_t *agent, long conv_no, long *budget, totals *
     int turns = 1 + (int)(rnd() % 4);
     const exchange *history[4];
 
-    for (int turn = 0; turn < turns && *budget > 0; turn++, (*budget)--) {
+    for (int turn = 0; turn<turns && * budget> 0; turn++, (*budget)--) {
         const exchange *ex = &set[rnd() % nset];
         history[turn] = ex;
         for (int b = 0; b < 16; b++)
@@ -209,7 +207,8 @@ static void conversation(fw_agent_t *agent, long conv_no, long *budget, totals *
         int error = chance(4) ? 1 : (chance(2) ? 2 : 0);
         int in_tok = tokens_of(system), out_tok = tokens_of(ex->answer);
         for (int h = 0; h <= turn; h++)
-            in_tok += tokens_of(history[h]->question) + (h < turn ? tokens_of(history[h]->answer) : 0);
+            in_tok +=
+                tokens_of(history[h]->question) + (h < turn ? tokens_of(history[h]->answer) : 0);
         int ms = m->ms_base + m->ms_per_token * out_tok / 4 + (int)(rnd() % 200);
         uint64_t end = unix_nanos();
         uint64_t start = end - (uint64_t)ms * 1000000u;
@@ -263,8 +262,8 @@ static void conversation(fw_agent_t *agent, long conv_no, long *budget, totals *
         if (error) {
             fw_gen_set_int(g, FW_GEN_STATUS, FW_STATUS_ERROR);
             fw_gen_set_str(g, FW_GEN_ERROR_TYPE, error == 1 ? "RateLimitError" : "Timeout");
-            fw_gen_set_str(g, FW_GEN_ERROR_MESSAGE, error == 1 ? "429 Too Many Requests"
-                                                               : "no response within 30 s");
+            fw_gen_set_str(g, FW_GEN_ERROR_MESSAGE,
+                           error == 1 ? "429 Too Many Requests" : "no response within 30 s");
             fw_gen_set_int(g, FW_GEN_USAGE_OUTPUT_TOKENS, 0);
             t->errors++;
         } else {
@@ -281,9 +280,9 @@ static void conversation(fw_agent_t *agent, long conv_no, long *budget, totals *
                 fw_gen_set_int(g, FW_GEN_TIME_TO_FIRST_TOKEN_NANOS,
                                (int64_t)(m->ms_base / 2 + (int)(rnd() % 100)) * 1000000);
         }
-        fw_gen_set_int(g, FW_GEN_COST_MICRO_USD,
-                       ((int64_t)in_tok * m->in_price + (int64_t)(error ? 0 : out_tok) * m->out_price) /
-                           1000);
+        fw_gen_set_int(
+            g, FW_GEN_COST_MICRO_USD,
+            ((int64_t)in_tok * m->in_price + (int64_t)(error ? 0 : out_tok) * m->out_price) / 1000);
         fw_event_id_t id;
         if (fw_gen_record(g, &id) != FW_OK)
             continue;

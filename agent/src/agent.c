@@ -42,10 +42,10 @@
 #include "internal.h"
 #include "spool.h"
 
-#define DRAIN_BATCH 1024
-#define REPLAY_BATCH 256
+#define DRAIN_BATCH      1024
+#define REPLAY_BATCH     256
 #define REPLAY_MAX_BYTES (4u << 20)
-#define REPLAY_RETRY_MS 1000
+#define REPLAY_RETRY_MS  1000
 
 int64_t fwi_now_ms(void)
 {
@@ -95,16 +95,19 @@ static void spool_gauges(fw_agent_t *a)
 {
     if (!a->spool)
         return;
-    atomic_store_explicit(&a->st[FW_STAT_SPOOL_PENDING], fws_pending(a->spool), memory_order_relaxed);
-    atomic_store_explicit(&a->st[FW_STAT_SPOOL_PENDING_BYTES], fws_bytes(a->spool), memory_order_relaxed);
-    atomic_store_explicit(&a->st[FW_STAT_SPOOL_CORRUPT], fws_corrupt(a->spool), memory_order_relaxed);
+    atomic_store_explicit(&a->st[FW_STAT_SPOOL_PENDING], fws_pending(a->spool),
+                          memory_order_relaxed);
+    atomic_store_explicit(&a->st[FW_STAT_SPOOL_PENDING_BYTES], fws_bytes(a->spool),
+                          memory_order_relaxed);
+    atomic_store_explicit(&a->st[FW_STAT_SPOOL_CORRUPT], fws_corrupt(a->spool),
+                          memory_order_relaxed);
     atomic_store_explicit(&a->st[FW_STAT_SPOOL_ERRORS], fws_errors(a->spool), memory_order_relaxed);
 }
 
 /* Writes an encoded event to the spool, or counts it as dropped with
  * `reason` when there is no spool. */
-static void spool_or_drop(fw_agent_t *a, const void *key, size_t klen, const void *val,
-                          size_t vlen, fw_stat_t reason)
+static void spool_or_drop(fw_agent_t *a, const void *key, size_t klen, const void *val, size_t vlen,
+                          fw_stat_t reason)
 {
     if (!a->spool) {
         fwi_count(a, reason, 1);
@@ -259,14 +262,19 @@ static rd_kafka_t *make_producer(fw_agent_t *a, char *errstr, size_t size)
     uint64_t kb = a->s.queue_max_bytes / 4 / 1024;
     snprintf(kbytes, sizeof kbytes, "%llu", (unsigned long long)(kb < 1024 ? 1024 : kb));
     const char *defaults[][2] = {
-        {"enable.idempotence", "true"},      {"acks", "all"},
-        {"compression.codec", "zstd"},       {"reconnect.backoff.max.ms", "1000"},
-        {"linger.ms", "5"},                  {"queue.buffering.max.kbytes", kbytes},
-        {"message.timeout.ms", "60000"},     {"log.queue", "true"},
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"compression.codec", "zstd"},
+        {"reconnect.backoff.max.ms", "1000"},
+        {"linger.ms", "5"},
+        {"queue.buffering.max.kbytes", kbytes},
+        {"message.timeout.ms", "60000"},
+        {"log.queue", "true"},
         {"client.id", "libflywheel"},
     };
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        if (rd_kafka_conf_set(c, defaults[i][0], defaults[i][1], err, sizeof err) != RD_KAFKA_CONF_OK)
+        if (rd_kafka_conf_set(c, defaults[i][0], defaults[i][1], err, sizeof err) !=
+            RD_KAFKA_CONF_OK)
             goto fail;
     for (size_t i = 0; i < a->conf->n_kafka; i++)
         if (rd_kafka_conf_set(c, a->conf->kafka[i].key, a->conf->kafka[i].value, err, sizeof err) !=
@@ -301,11 +309,12 @@ enum { PRODUCED = 0, RETRY = 1, HANDLED = 2 };
  * success). Returns PRODUCED, RETRY (librdkafka's buffer is full and the
  * caller should serve callbacks and try again; buf still owned by caller)
  * or HANDLED (spooled, dropped or kept for resend; buf freed). */
-static int produce_live(fw_agent_t *a, unsigned char *buf, size_t len, const void *key,
-                        size_t klen, int can_retry)
+static int produce_live(fw_agent_t *a, unsigned char *buf, size_t len, const void *key, size_t klen,
+                        int can_retry)
 {
     if (!a->rk || a->fatal) {
-        rd_kafka_message_t m = {.payload = buf, .len = len, .key = (void *)(uintptr_t)key, .key_len = klen};
+        rd_kafka_message_t m = {
+            .payload = buf, .len = len, .key = (void *)(uintptr_t)key, .key_len = klen};
         if (resend_push(a, &m) != 0)
             spool_or_drop(a, key, klen, buf, len, FW_STAT_DROPPED_NOMEM);
         free(buf);
@@ -313,9 +322,8 @@ static int produce_live(fw_agent_t *a, unsigned char *buf, size_t len, const voi
     }
     atomic_fetch_add(&a->in_flight_live, 1);
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        a->rk, RD_KAFKA_V_RKT(a->rkt), RD_KAFKA_V_VALUE(buf, len),
-        RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-        RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
+        a->rk, RD_KAFKA_V_RKT(a->rkt), RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_KEY(key, klen),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
     if (!err)
         return PRODUCED;
     atomic_fetch_sub(&a->in_flight_live, 1);
@@ -695,8 +703,8 @@ fw_agent_t *fw_agent_new(fw_conf_t *conf, char *errstr, size_t size)
     if (!(a->rk = make_producer(a, errstr, size)))
         goto fail;
     if (*a->s.spool_dir) {
-        a->spool = fws_open(a->s.spool_dir, a->s.spool_max_bytes, a->s.spool_segment_bytes,
-                            errstr, size);
+        a->spool =
+            fws_open(a->s.spool_dir, a->s.spool_max_bytes, a->s.spool_segment_bytes, errstr, size);
         if (!a->spool)
             goto fail;
         spool_gauges(a);

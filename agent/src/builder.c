@@ -20,7 +20,7 @@
 #include "internal.h"
 
 #define GEN_INITIAL_BYTES FWI_GEN_INITIAL_BYTES
-#define FB_INITIAL_BYTES 1024
+#define FB_INITIAL_BYTES  1024
 
 struct fw_builder {
     fw_agent_t *agent;
@@ -180,8 +180,8 @@ static struct fw_builder *builder_new(fw_agent_t *agent, int kind, size_t initia
     if (!agent)
         return NULL;
     struct fw_builder *b = malloc(sizeof(struct fw_gen_s));
-    fw_entry *e = initial == GEN_INITIAL_BYTES ? fwi_entry_alloc(agent)
-                                               : malloc(sizeof *e + initial);
+    fw_entry *e =
+        initial == GEN_INITIAL_BYTES ? fwi_entry_alloc(agent) : malloc(sizeof *e + initial);
     if (!b || !e) {
         free(b);
         if (e)
@@ -276,7 +276,7 @@ static fw_err_t put_str(struct fw_builder *b, int tag, int aux, const char *s, i
 
 static int part_flag(const struct fw_builder *b)
 {
-    return b->dir == FWE_DIR_INPUT ? FWE_TR_INPUT
+    return b->dir == FWE_DIR_INPUT    ? FWE_TR_INPUT
            : b->dir == FWE_DIR_OUTPUT ? FWE_TR_OUTPUT
                                       : FWE_TR_OTHER;
 }
@@ -287,8 +287,8 @@ static fw_err_t add_message(struct fw_builder *b, int dir, fw_role_t role, const
         return FW_ERR_INVALID_ARG;
     if ((unsigned)role > FW_ROLE_DEVELOPER)
         return fail(b, FW_ERR_INVALID_ARG);
-    fw_err_t err = put(b, FWE_T_MSG, dir << 8 | (int)role, name ? name : "", name ? strlen(name) : 0,
-                       FWE_TR_OTHER);
+    fw_err_t err = put(b, FWE_T_MSG, dir << 8 | (int)role, name ? name : "",
+                       name ? strlen(name) : 0, FWE_TR_OTHER);
     if (err == FW_OK)
         b->dir = dir;
     return err;

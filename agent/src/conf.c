@@ -52,8 +52,8 @@ static const prop props[] = {
 #define N_PROPS (sizeof props / sizeof props[0])
 
 static const char *const omit_names[] = {
-    "input_messages",      "output_messages", "tool_definitions", "system_instructions",
-    "prompt_variables",    "error_message",   "feedback_comment", "feedback_correction"};
+    "input_messages",   "output_messages", "tool_definitions", "system_instructions",
+    "prompt_variables", "error_message",   "feedback_comment", "feedback_correction"};
 
 static void put_err(char *errstr, size_t size, const char *fmt, const char *a, const char *b)
     __attribute__((format(printf, 3, 0)));
@@ -248,8 +248,7 @@ static fw_err_t kv_set(fwi_kv **list, size_t *n, const char *key, const char *va
     return FW_OK;
 }
 
-fw_err_t fw_conf_set(fw_conf_t *conf, const char *key, const char *value, char *errstr,
-                     size_t size)
+fw_err_t fw_conf_set(fw_conf_t *conf, const char *key, const char *value, char *errstr, size_t size)
 {
     if (!conf || !key || !value) {
         put_err(errstr, size, "%s%s", "invalid argument: conf, key and value are required", "");
@@ -360,7 +359,8 @@ fw_err_t fw_conf_from_env(fw_conf_t *conf, char *errstr, size_t size)
     for (size_t i = 0; i < N_PROPS; i++) {
         char name[128];
         env_name(props[i].name, name, sizeof name);
-        if ((v = getenv(name)) && (err = fw_conf_set(conf, props[i].name, v, errstr, size)) != FW_OK)
+        if ((v = getenv(name)) &&
+            (err = fw_conf_set(conf, props[i].name, v, errstr, size)) != FW_OK)
             return err;
     }
     for (char **e = environ; e && *e; e++) {

@@ -307,43 +307,95 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
         case FWE_T_STR:
             if (fbk) {
                 switch (r.aux) {
-                case FW_FEEDBACK_TARGET_RESPONSE_ID: fb->target_response_id = s; meta = &fb->target_response_id; break;
-                case FW_FEEDBACK_NAME: fb->name = s; meta = &fb->name; break;
-                case FW_FEEDBACK_AUTHOR_ID: fb->author_id = s; meta = &fb->author_id; break;
+                case FW_FEEDBACK_TARGET_RESPONSE_ID:
+                    fb->target_response_id = s;
+                    meta = &fb->target_response_id;
+                    break;
+                case FW_FEEDBACK_NAME:
+                    fb->name = s;
+                    meta = &fb->name;
+                    break;
+                case FW_FEEDBACK_AUTHOR_ID:
+                    fb->author_id = s;
+                    meta = &fb->author_id;
+                    break;
                 case FW_FEEDBACK_COMMENT:
                     fb->comment = s;
-                    if (add_content(c, &fb->comment, FWE_TR_OTHER | (FWI_OMIT_FB_COMMENT << 8), r.len) < 0)
+                    if (add_content(c, &fb->comment, FWE_TR_OTHER | (FWI_OMIT_FB_COMMENT << 8),
+                                    r.len) < 0)
                         return -1;
                     break;
                 }
                 break;
             }
             switch (r.aux) {
-            case FW_GEN_CONVERSATION_ID: g->conversation_id = s; meta = &g->conversation_id; break;
-            case FW_GEN_SESSION_ID: g->session_id = s; meta = &g->session_id; break;
-            case FW_GEN_USER_ID: g->user_id = s; meta = &g->user_id; break;
-            case FW_GEN_OPERATION_NAME: g->operation_name = s; meta = &g->operation_name; break;
-            case FW_GEN_PROVIDER_NAME: g->provider_name = s; meta = &g->provider_name; break;
-            case FW_GEN_REQUEST_MODEL: g->request_model = s; meta = &g->request_model; break;
-            case FW_GEN_RESPONSE_MODEL: g->response_model = s; meta = &g->response_model; break;
-            case FW_GEN_RESPONSE_ID: g->response_id = s; meta = &g->response_id; break;
-            case FW_GEN_ERROR_TYPE: g->error_type = s; meta = &g->error_type; break;
-            case FW_GEN_PROMPT_NAME: d->pt.name = s; d->has_pt = 1; meta = &d->pt.name; break;
-            case FW_GEN_PROMPT_VERSION: d->pt.version = s; d->has_pt = 1; meta = &d->pt.version; break;
-            case FW_GEN_REQUEST_EXTRA_JSON: d->rp.extra_json = s; d->has_rp = 1; meta = &d->rp.extra_json; break;
+            case FW_GEN_CONVERSATION_ID:
+                g->conversation_id = s;
+                meta = &g->conversation_id;
+                break;
+            case FW_GEN_SESSION_ID:
+                g->session_id = s;
+                meta = &g->session_id;
+                break;
+            case FW_GEN_USER_ID:
+                g->user_id = s;
+                meta = &g->user_id;
+                break;
+            case FW_GEN_OPERATION_NAME:
+                g->operation_name = s;
+                meta = &g->operation_name;
+                break;
+            case FW_GEN_PROVIDER_NAME:
+                g->provider_name = s;
+                meta = &g->provider_name;
+                break;
+            case FW_GEN_REQUEST_MODEL:
+                g->request_model = s;
+                meta = &g->request_model;
+                break;
+            case FW_GEN_RESPONSE_MODEL:
+                g->response_model = s;
+                meta = &g->response_model;
+                break;
+            case FW_GEN_RESPONSE_ID:
+                g->response_id = s;
+                meta = &g->response_id;
+                break;
+            case FW_GEN_ERROR_TYPE:
+                g->error_type = s;
+                meta = &g->error_type;
+                break;
+            case FW_GEN_PROMPT_NAME:
+                d->pt.name = s;
+                d->has_pt = 1;
+                meta = &d->pt.name;
+                break;
+            case FW_GEN_PROMPT_VERSION:
+                d->pt.version = s;
+                d->has_pt = 1;
+                meta = &d->pt.version;
+                break;
+            case FW_GEN_REQUEST_EXTRA_JSON:
+                d->rp.extra_json = s;
+                d->has_rp = 1;
+                meta = &d->rp.extra_json;
+                break;
             case FW_GEN_TOOL_DEFINITIONS_JSON:
                 g->tool_definitions_json = s;
-                if (add_content(c, &g->tool_definitions_json, FWE_TR_TOOLDEFS | (FWI_OMIT_TOOLDEFS << 8), r.len) < 0)
+                if (add_content(c, &g->tool_definitions_json,
+                                FWE_TR_TOOLDEFS | (FWI_OMIT_TOOLDEFS << 8), r.len) < 0)
                     return -1;
                 break;
             case FW_GEN_SYSTEM_INSTRUCTIONS:
                 g->system_instructions = s;
-                if (add_content(c, &g->system_instructions, FWE_TR_SYSINSTR | (FWI_OMIT_SYSINSTR << 8), r.len) < 0)
+                if (add_content(c, &g->system_instructions,
+                                FWE_TR_SYSINSTR | (FWI_OMIT_SYSINSTR << 8), r.len) < 0)
                     return -1;
                 break;
             case FW_GEN_ERROR_MESSAGE:
                 g->error_message = s;
-                if (add_content(c, &g->error_message, FWE_TR_OTHER | (FWI_OMIT_ERROR << 8), r.len) < 0)
+                if (add_content(c, &g->error_message, FWE_TR_OTHER | (FWI_OMIT_ERROR << 8), r.len) <
+                    0)
                     return -1;
                 break;
             }
@@ -357,30 +409,57 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
     obj.field = v;                                                                                 \
     flag = 1;                                                                                      \
     break;
-            case FW_GEN_REQUEST_TOP_K: PRES(d->rp, top_k, FLYWHEEL__V1__REQUEST_PARAMS___TOP_K_TOP_K, d->has_rp)
-            case FW_GEN_REQUEST_MAX_TOKENS: PRES(d->rp, max_tokens, FLYWHEEL__V1__REQUEST_PARAMS___MAX_TOKENS_MAX_TOKENS, d->has_rp)
-            case FW_GEN_REQUEST_SEED: PRES(d->rp, seed, FLYWHEEL__V1__REQUEST_PARAMS___SEED_SEED, d->has_rp)
-            case FW_GEN_REQUEST_CHOICE_COUNT: PRES(d->rp, choice_count, FLYWHEEL__V1__REQUEST_PARAMS___CHOICE_COUNT_CHOICE_COUNT, d->has_rp)
-            case FW_GEN_USAGE_INPUT_TOKENS: PRES(d->us, input_tokens, FLYWHEEL__V1__USAGE___INPUT_TOKENS_INPUT_TOKENS, d->has_us)
-            case FW_GEN_USAGE_OUTPUT_TOKENS: PRES(d->us, output_tokens, FLYWHEEL__V1__USAGE___OUTPUT_TOKENS_OUTPUT_TOKENS, d->has_us)
-            case FW_GEN_USAGE_CACHE_READ_INPUT_TOKENS: PRES(d->us, cache_read_input_tokens, FLYWHEEL__V1__USAGE___CACHE_READ_INPUT_TOKENS_CACHE_READ_INPUT_TOKENS, d->has_us)
-            case FW_GEN_USAGE_CACHE_CREATION_INPUT_TOKENS: PRES(d->us, cache_creation_input_tokens, FLYWHEEL__V1__USAGE___CACHE_CREATION_INPUT_TOKENS_CACHE_CREATION_INPUT_TOKENS, d->has_us)
-            case FW_GEN_USAGE_REASONING_OUTPUT_TOKENS: PRES(d->us, reasoning_output_tokens, FLYWHEEL__V1__USAGE___REASONING_OUTPUT_TOKENS_REASONING_OUTPUT_TOKENS, d->has_us)
+            case FW_GEN_REQUEST_TOP_K:
+                PRES(d->rp, top_k, FLYWHEEL__V1__REQUEST_PARAMS___TOP_K_TOP_K, d->has_rp)
+            case FW_GEN_REQUEST_MAX_TOKENS:
+                PRES(d->rp, max_tokens, FLYWHEEL__V1__REQUEST_PARAMS___MAX_TOKENS_MAX_TOKENS,
+                     d->has_rp)
+            case FW_GEN_REQUEST_SEED:
+                PRES(d->rp, seed, FLYWHEEL__V1__REQUEST_PARAMS___SEED_SEED, d->has_rp)
+            case FW_GEN_REQUEST_CHOICE_COUNT:
+                PRES(d->rp, choice_count, FLYWHEEL__V1__REQUEST_PARAMS___CHOICE_COUNT_CHOICE_COUNT,
+                     d->has_rp)
+            case FW_GEN_USAGE_INPUT_TOKENS:
+                PRES(d->us, input_tokens, FLYWHEEL__V1__USAGE___INPUT_TOKENS_INPUT_TOKENS,
+                     d->has_us)
+            case FW_GEN_USAGE_OUTPUT_TOKENS:
+                PRES(d->us, output_tokens, FLYWHEEL__V1__USAGE___OUTPUT_TOKENS_OUTPUT_TOKENS,
+                     d->has_us)
+            case FW_GEN_USAGE_CACHE_READ_INPUT_TOKENS:
+                PRES(d->us, cache_read_input_tokens,
+                     FLYWHEEL__V1__USAGE___CACHE_READ_INPUT_TOKENS_CACHE_READ_INPUT_TOKENS,
+                     d->has_us)
+            case FW_GEN_USAGE_CACHE_CREATION_INPUT_TOKENS:
+                PRES(d->us, cache_creation_input_tokens,
+                     FLYWHEEL__V1__USAGE___CACHE_CREATION_INPUT_TOKENS_CACHE_CREATION_INPUT_TOKENS,
+                     d->has_us)
+            case FW_GEN_USAGE_REASONING_OUTPUT_TOKENS:
+                PRES(d->us, reasoning_output_tokens,
+                     FLYWHEEL__V1__USAGE___REASONING_OUTPUT_TOKENS_REASONING_OUTPUT_TOKENS,
+                     d->has_us)
 #undef PRES
             case FW_GEN_REQUEST_STREAM:
                 d->rp._stream_case = FLYWHEEL__V1__REQUEST_PARAMS___STREAM_STREAM;
                 d->rp.stream = v != 0;
                 d->has_rp = 1;
                 break;
-            case FW_GEN_COST_MICRO_USD: g->cost_micro_usd = v; break;
-            case FW_GEN_START_TIME_UNIX_NANO: g->start_time_unix_nano = (uint64_t)v; break;
-            case FW_GEN_END_TIME_UNIX_NANO: g->end_time_unix_nano = (uint64_t)v; break;
+            case FW_GEN_COST_MICRO_USD:
+                g->cost_micro_usd = v;
+                break;
+            case FW_GEN_START_TIME_UNIX_NANO:
+                g->start_time_unix_nano = (uint64_t)v;
+                break;
+            case FW_GEN_END_TIME_UNIX_NANO:
+                g->end_time_unix_nano = (uint64_t)v;
+                break;
             case FW_GEN_TIME_TO_FIRST_TOKEN_NANOS:
                 g->_time_to_first_token_nanos_case =
                     FLYWHEEL__V1__GENERATION___TIME_TO_FIRST_TOKEN_NANOS_TIME_TO_FIRST_TOKEN_NANOS;
                 g->time_to_first_token_nanos = v;
                 break;
-            case FW_GEN_STATUS: g->status = (Flywheel__V1__Status)v; break;
+            case FW_GEN_STATUS:
+                g->status = (Flywheel__V1__Status)v;
+                break;
             }
             break;
         }
@@ -398,11 +477,13 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
                 d->rp.top_p = v;
                 break;
             case FW_GEN_REQUEST_FREQUENCY_PENALTY:
-                d->rp._frequency_penalty_case = FLYWHEEL__V1__REQUEST_PARAMS___FREQUENCY_PENALTY_FREQUENCY_PENALTY;
+                d->rp._frequency_penalty_case =
+                    FLYWHEEL__V1__REQUEST_PARAMS___FREQUENCY_PENALTY_FREQUENCY_PENALTY;
                 d->rp.frequency_penalty = v;
                 break;
             case FW_GEN_REQUEST_PRESENCE_PENALTY:
-                d->rp._presence_penalty_case = FLYWHEEL__V1__REQUEST_PARAMS___PRESENCE_PENALTY_PRESENCE_PENALTY;
+                d->rp._presence_penalty_case =
+                    FLYWHEEL__V1__REQUEST_PARAMS___PRESENCE_PENALTY_PRESENCE_PENALTY;
                 d->rp.presence_penalty = v;
                 break;
             }
@@ -411,7 +492,8 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
         case FWE_T_TRACE:
             g->trace_id = (ProtobufCBinaryData){16, (uint8_t *)(uintptr_t)p};
             g->span_id = (ProtobufCBinaryData){(r.aux & 1) ? 8 : 0, (uint8_t *)(uintptr_t)p + 16};
-            g->parent_span_id = (ProtobufCBinaryData){(r.aux & 2) ? 8 : 0, (uint8_t *)(uintptr_t)p + 24};
+            g->parent_span_id =
+                (ProtobufCBinaryData){(r.aux & 2) ? 8 : 0, (uint8_t *)(uintptr_t)p + 24};
             break;
         case FWE_T_STOP_SEQ:
             stops[d->rp.n_stop_sequences] = s;
@@ -441,7 +523,8 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
             } else {
                 d->has_pt = 1;
                 if (map_set(c, &pvars, &d->pt.n_variables, ptrs, s, r.len, str_of(v),
-                            &flywheel__v1__prompt_template__variables_entry__descriptor, &vslot) < 0 ||
+                            &flywheel__v1__prompt_template__variables_entry__descriptor,
+                            &vslot) < 0 ||
                     add_content(c, vslot, FWE_TR_PVARS | (FWI_OMIT_PVARS << 8), r2.len) < 0)
                     return -1;
             }
@@ -493,7 +576,8 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
             } else if (r.tag == FWE_T_TOOL_CALL) {
                 fwe_rec r2, r3;
                 const unsigned char *nm = fwe_next(e, &off, &r2), *args = fwe_next(e, &off, &r3);
-                Flywheel__V1__ToolCall *tc = NEW(c, Flywheel__V1__ToolCall, FLYWHEEL__V1__TOOL_CALL__INIT);
+                Flywheel__V1__ToolCall *tc =
+                    NEW(c, Flywheel__V1__ToolCall, FLYWHEEL__V1__TOOL_CALL__INIT);
                 if (!nm || !args || !tc)
                     return -1;
                 tc->id = s;
@@ -515,7 +599,8 @@ static int decode(fwe_ctx *c, fw_entry *e, dec *d)
                 tr->content = str_of(ct);
                 part->content_case = FLYWHEEL__V1__PART__CONTENT_TOOL_CALL_RESPONSE;
                 part->tool_call_response = tr;
-                if (add_meta(c, &tr->id, r.len) < 0 || add_content(c, &tr->content, flag, r2.len) < 0)
+                if (add_meta(c, &tr->id, r.len) < 0 ||
+                    add_content(c, &tr->content, flag, r2.len) < 0)
                     return -1;
             }
             break;
@@ -647,7 +732,8 @@ int fwe_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s, fwr_redactor *red
         return FWE_SAMPLED_OUT;
 
     ev->event_id = (ProtobufCBinaryData){16, e->event_id};
-    ev->time_unix_nano = !fbk && d->g.end_time_unix_nano ? d->g.end_time_unix_nano : e->time_unix_nano;
+    ev->time_unix_nano =
+        !fbk && d->g.end_time_unix_nano ? d->g.end_time_unix_nano : e->time_unix_nano;
     ev->project = (char *)(uintptr_t)s->project;
     ev->environment = (char *)(uintptr_t)s->environment;
     ev->release = (char *)(uintptr_t)s->release;

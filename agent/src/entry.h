@@ -54,12 +54,12 @@ enum {
     FWE_T_TOOL_CALL,     /* part: id, CONT name, CONT arguments */
     FWE_T_TOOL_RESP,     /* part: id, CONT content */
     FWE_T_CONT,
-    FWE_T_FB_EVENT,      /* 16 bytes */
-    FWE_T_FB_TRACE,      /* 16 bytes */
-    FWE_T_FB_BOOL,       /* 1 byte */
-    FWE_T_FB_NUMBER,     /* double */
-    FWE_T_FB_CATEGORY,   /* string */
-    FWE_T_FB_SOURCE      /* int64 */
+    FWE_T_FB_EVENT,    /* 16 bytes */
+    FWE_T_FB_TRACE,    /* 16 bytes */
+    FWE_T_FB_BOOL,     /* 1 byte */
+    FWE_T_FB_NUMBER,   /* double */
+    FWE_T_FB_CATEGORY, /* string */
+    FWE_T_FB_SOURCE    /* int64 */
 };
 
 /* Direction of FWE_T_MSG: input, output, or a feedback correction. */

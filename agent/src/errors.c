@@ -40,13 +40,32 @@ static const char *const stat_names[FW_STAT__COUNT] = {
 };
 
 /* Lower-case copies, made once: the table is small and static. */
-static const char *const stat_names_lc[FW_STAT__COUNT] = {
-    "recorded", "delivered", "in_queue", "in_queue_bytes", "in_flight", "spooled", "replayed",
-    "spool_pending", "spool_pending_bytes", "sampled_out", "dropped", "dropped_queue_full",
-    "dropped_nomem", "dropped_spool_full", "dropped_too_large", "dropped_encode_error",
-    "dropped_delivery_failed", "dropped_shutdown", "dropped_builder_error", "recorded_bytes",
-    "delivered_bytes", "truncated", "redactions", "spool_corrupt", "spool_errors",
-    "producer_restarts"};
+static const char *const stat_names_lc[FW_STAT__COUNT] = {"recorded",
+                                                          "delivered",
+                                                          "in_queue",
+                                                          "in_queue_bytes",
+                                                          "in_flight",
+                                                          "spooled",
+                                                          "replayed",
+                                                          "spool_pending",
+                                                          "spool_pending_bytes",
+                                                          "sampled_out",
+                                                          "dropped",
+                                                          "dropped_queue_full",
+                                                          "dropped_nomem",
+                                                          "dropped_spool_full",
+                                                          "dropped_too_large",
+                                                          "dropped_encode_error",
+                                                          "dropped_delivery_failed",
+                                                          "dropped_shutdown",
+                                                          "dropped_builder_error",
+                                                          "recorded_bytes",
+                                                          "delivered_bytes",
+                                                          "truncated",
+                                                          "redactions",
+                                                          "spool_corrupt",
+                                                          "spool_errors",
+                                                          "producer_restarts"};
 
 const char *fw_stat_name(fw_stat_t stat)
 {

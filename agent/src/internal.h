@@ -80,7 +80,7 @@ struct fwe_ctx;
  * (~260 KiB) sit in the pool, outside queue.max_bytes.
  */
 #define FWI_GEN_INITIAL_BYTES 4096
-#define FWI_POOL_MAX 64
+#define FWI_POOL_MAX          64
 
 struct fw_agent_s {
     fw_conf_t *conf;
@@ -109,15 +109,15 @@ struct fw_agent_s {
     struct fws *spool;
     fwr_redactor *redactor;
     struct fwe_ctx *enc;
-    int online;          /* last signal from Kafka was good */
-    int fatal;           /* fatal producer error seen: recreate */
-    int recreating;      /* DRs with errors are collected for resend */
-    void **resend;       /* rd_kafka_message_t copies: {payload, key} */
+    int online;     /* last signal from Kafka was good */
+    int fatal;      /* fatal producer error seen: recreate */
+    int recreating; /* DRs with errors are collected for resend */
+    void **resend;  /* rd_kafka_message_t copies: {payload, key} */
     size_t n_resend, cap_resend;
     uint64_t replay_seq;
-    uint64_t replay_batch;      /* id of the batch in flight, 0 none */
+    uint64_t replay_batch; /* id of the batch in flight, 0 none */
     uint64_t replay_outstanding;
-    uint64_t replay_count;      /* records in the batch */
+    uint64_t replay_count; /* records in the batch */
     int replay_failed;
     atomic_int flush_waiters;
     int64_t next_replay_ms;

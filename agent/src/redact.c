@@ -65,10 +65,10 @@ enum {
     C_DIGIT = 1,
     C_ALPHA = 2,
     C_ALNUM = 3,
-    C_TOK = 4,    /* alnum, '_', '-': keys and secrets */
-    C_LOCAL = 8,  /* alnum and ._%+- : e-mail local part */
-    C_DOMAIN = 16, /* alnum, '-', '.': e-mail domain */
-    C_BEARER = 32, /* tok and ._~+/= : bearer token */
+    C_TOK = 4,       /* alnum, '_', '-': keys and secrets */
+    C_LOCAL = 8,     /* alnum and ._%+- : e-mail local part */
+    C_DOMAIN = 16,   /* alnum, '-', '.': e-mail domain */
+    C_BEARER = 32,   /* tok and ._~+/= : bearer token */
     C_UPPERDIG = 64, /* A-Z 0-9: cloud key ids */
     C_TRIG = 128     /* '@' '+' '(' '-': triggers other than word starts */
 };
@@ -209,8 +209,7 @@ int fwr_check_regex(const char *pattern, char *err, size_t size)
     return 0;
 }
 
-int fwr_add_regex(fwr_redactor *r, const char *label, const char *pattern, char *err,
-                  size_t size)
+int fwr_add_regex(fwr_redactor *r, const char *label, const char *pattern, char *err, size_t size)
 {
     pcre2_code *re = compile(pattern, err, size);
     if (!re)
@@ -246,7 +245,6 @@ void fwr_set_callback(fwr_redactor *r, fwr_cb *cb, void *opaque)
     r->cb = cb;
     r->cb_opaque = opaque;
 }
-
 
 /* Appends a candidate. 0, or -2 when out of memory (the label, if owned, is
  * freed). */
@@ -392,7 +390,8 @@ static size_t try_ipv4(fwr_matches *m, const char *s, size_t n, size_t i)
                 return i + 1;
         }
     }
-    if (k < n && (is_alnum(s[k]) || (s[k] == '.' && k + 1 < n && is_digit((unsigned char)s[k + 1]))))
+    if (k < n &&
+        (is_alnum(s[k]) || (s[k] == '.' && k + 1 < n && is_digit((unsigned char)s[k + 1]))))
         return i + 1;
     if (push(m, i, k, "IP", RANK_IPV4, 0) < 0)
         return SIZE_MAX;
@@ -451,28 +450,31 @@ static int starts_ci(const char *s, size_t n, size_t i, const char *w, size_t l)
     return 1;
 }
 
-#define P(s, n) {s, sizeof(s) - 1, n}
+#define P(s, n)                                                                                    \
+    {                                                                                              \
+        s, sizeof(s) - 1, n                                                                        \
+    }
 /* Grouped by first byte; prefix_range() finds a byte's group. */
 static const struct {
     const char *prefix;
     size_t len;
     size_t min_body;
 } key_prefixes[] = {
-    P("sk-", 20),      P("sk_live_", 16), P("sk_test_", 16), /* s: 0-2 */
-    P("rk_live_", 16),                                      /* r: 3 */
-    P("pk_live_", 16),                                      /* p: 4 */
-    P("ghp_", 30),     P("gho_", 30),     P("ghu_", 30),     P("ghs_", 30),
-    P("ghr_", 30),     P("github_pat_", 30), P("glpat-", 20), /* g: 5-11 */
-    P("xoxb-", 10),    P("xoxp-", 10),    P("xoxa-", 10),    P("xoxs-", 10), /* x: 12-15 */
-    P("hf_", 30),                                           /* h: 16 */
-    P("AIza", 35),                                          /* A: 17 */
+    P("sk-", 20),      P("sk_live_", 16),    P("sk_test_", 16), /* s: 0-2 */
+    P("rk_live_", 16),                                          /* r: 3 */
+    P("pk_live_", 16),                                          /* p: 4 */
+    P("ghp_", 30),     P("gho_", 30),        P("ghu_", 30),     P("ghs_", 30),
+    P("ghr_", 30),     P("github_pat_", 30), P("glpat-", 20),                   /* g: 5-11 */
+    P("xoxb-", 10),    P("xoxp-", 10),       P("xoxa-", 10),    P("xoxs-", 10), /* x: 12-15 */
+    P("hf_", 30),                                                               /* h: 16 */
+    P("AIza", 35),                                                              /* A: 17 */
 };
 #undef P
 /* Key words, compared case-insensitively; grouped by first letter. */
 static const struct {
     const char *word;
     size_t len;
-} secret_keywords[] = {{"api_key", 7}, {"apikey", 6}, {"api-key", 7}, {"access_token", 12}, /* a */
+} secret_keywords[] = {{"api_key", 7},  {"apikey", 6}, {"api-key", 7}, {"access_token", 12}, /* a */
                        {"secret", 6},                                                        /* s */
                        {"password", 8}, {"passwd", 6},                                       /* p */
                        {"token", 5}};                                                        /* t */
@@ -480,25 +482,51 @@ static const struct {
 static void prefix_range(int c, size_t *lo, size_t *hi)
 {
     switch (c) {
-    case 's': *lo = 0, *hi = 3; return;
-    case 'r': *lo = 3, *hi = 4; return;
-    case 'p': *lo = 4, *hi = 5; return;
-    case 'g': *lo = 5, *hi = 12; return;
-    case 'x': *lo = 12, *hi = 16; return;
-    case 'h': *lo = 16, *hi = 17; return;
-    case 'A': *lo = 17, *hi = 18; return;
-    default: *lo = *hi = 0; return;
+    case 's':
+        *lo = 0, *hi = 3;
+        return;
+    case 'r':
+        *lo = 3, *hi = 4;
+        return;
+    case 'p':
+        *lo = 4, *hi = 5;
+        return;
+    case 'g':
+        *lo = 5, *hi = 12;
+        return;
+    case 'x':
+        *lo = 12, *hi = 16;
+        return;
+    case 'h':
+        *lo = 16, *hi = 17;
+        return;
+    case 'A':
+        *lo = 17, *hi = 18;
+        return;
+    default:
+        *lo = *hi = 0;
+        return;
     }
 }
 
 static void keyword_range(int lc, size_t *lo, size_t *hi)
 {
     switch (lc) {
-    case 'a': *lo = 0, *hi = 4; return;
-    case 's': *lo = 4, *hi = 5; return;
-    case 'p': *lo = 5, *hi = 7; return;
-    case 't': *lo = 7, *hi = 8; return;
-    default: *lo = *hi = 0; return;
+    case 'a':
+        *lo = 0, *hi = 4;
+        return;
+    case 's':
+        *lo = 4, *hi = 5;
+        return;
+    case 'p':
+        *lo = 5, *hi = 7;
+        return;
+    case 't':
+        *lo = 7, *hi = 8;
+        return;
+    default:
+        *lo = *hi = 0;
+        return;
     }
 }
 
@@ -569,8 +597,7 @@ static size_t try_secret(fwr_matches *m, const char *s, size_t n, size_t i)
     prefix_range((unsigned char)s[i], &lo, &hi);
     for (size_t p = lo; p < hi; p++) {
         size_t pl = key_prefixes[p].len;
-        if (i + pl > n ||
-            memcmp(s + i, key_prefixes[p].prefix, pl) != 0)
+        if (i + pl > n || memcmp(s + i, key_prefixes[p].prefix, pl) != 0)
             continue;
         size_t body = tok_run(s, n, i + pl);
         if (body >= key_prefixes[p].min_body) {
@@ -598,8 +625,8 @@ static size_t try_secret(fwr_matches *m, const char *s, size_t n, size_t i)
         while (k < n && (s[k] == ' ' || s[k] == '"' || s[k] == '\''))
             k++;
         size_t v = k;
-        while (v < n && s[v] != '"' && s[v] != '\'' && s[v] != ' ' && s[v] != ',' &&
-               s[v] != '\n' && s[v] != '}' && s[v] != '&' && s[v] != ';')
+        while (v < n && s[v] != '"' && s[v] != '\'' && s[v] != ' ' && s[v] != ',' && s[v] != '\n' &&
+               s[v] != '}' && s[v] != '&' && s[v] != ';')
             v++;
         if (v - k >= 8) {
             if (push(m, k, v, "SECRET", RANK_SECRET, 0) < 0)
@@ -656,8 +683,7 @@ static int scan(fwr_matches *m, unsigned det, const char *s, size_t n)
                 if (c == '-') {
                     if ((det & FWR_SECRET) && i >= nx_sec && i + 1 < n && s[i + 1] == '-')
                         nx_sec = try_secret(m, s, n, i);
-                } else if ((det & FWR_PHONE) && i >= nx_phone && p != '.' && p != '+' &&
-                           p != '-') {
+                } else if ((det & FWR_PHONE) && i >= nx_phone && p != '.' && p != '+' && p != '-') {
                     nx_phone = try_phone(m, s, n, i);
                 }
             }

@@ -43,14 +43,7 @@
 
 #include <stddef.h>
 
-enum {
-    FWR_EMAIL = 1,
-    FWR_PHONE = 2,
-    FWR_CARD = 4,
-    FWR_SECRET = 8,
-    FWR_IPV4 = 16,
-    FWR_ALL = 31
-};
+enum { FWR_EMAIL = 1, FWR_PHONE = 2, FWR_CARD = 4, FWR_SECRET = 8, FWR_IPV4 = 16, FWR_ALL = 31 };
 
 typedef struct fwr_redactor fwr_redactor;
 /* The public name of the match list handed to callbacks (flywheel.h). */
@@ -67,8 +60,7 @@ int fwr_check_regex(const char *pattern, char *err, size_t size);
 
 /* Adds an operator rule: matches become "[" + upper-cased label + "]".
  * Returns 0, or -1 with a message in err (nothing added). */
-int fwr_add_regex(fwr_redactor *r, const char *label, const char *pattern, char *err,
-                  size_t size);
+int fwr_add_regex(fwr_redactor *r, const char *label, const char *pattern, char *err, size_t size);
 
 /* Sets the custom callback (NULL: none). */
 void fwr_set_callback(fwr_redactor *r, fwr_cb *cb, void *opaque);

@@ -18,8 +18,8 @@
 
 #include "crc32c.h"
 
-#define MAGIC 0x31535746u /* "FWS1" little-endian */
-#define HDR 16
+#define MAGIC      0x31535746u /* "FWS1" little-endian */
+#define HDR        16
 #define MAX_RECORD (256u << 20)
 
 typedef struct {
@@ -33,7 +33,7 @@ struct fws {
     uint64_t max_bytes, segment_bytes;
     segment *segs; /* sorted by seq; the last may be the write segment */
     size_t n_segs, cap_segs;
-    int wfd;       /* write segment fd or -1; it is segs[n_segs - 1] */
+    int wfd; /* write segment fd or -1; it is segs[n_segs - 1] */
     uint64_t next_seq;
     /* read position and committed cursor */
     size_t r_idx;
@@ -106,14 +106,16 @@ static unsigned char *read_record(fws *s, size_t idx, uint64_t off, int want_raw
     if (pread(fd, h, HDR, (off_t)off) != HDR || get32(h) != MAGIC)
         goto out;
     uint32_t clen = get32(h + 4), crc = get32(h + 8), rlen = get32(h + 12);
-    if (clen == 0 || clen > MAX_RECORD || rlen < 4 || rlen > MAX_RECORD || off + HDR + clen > sg->size)
+    if (clen == 0 || clen > MAX_RECORD || rlen < 4 || rlen > MAX_RECORD ||
+        off + HDR + clen > sg->size)
         goto out;
     comp = malloc(clen);
     if (!comp) {
         *disk = 1;
         goto out;
     }
-    if (pread(fd, comp, clen, (off_t)(off + HDR)) != (ssize_t)clen || fw_crc32c(0, comp, clen) != crc)
+    if (pread(fd, comp, clen, (off_t)(off + HDR)) != (ssize_t)clen ||
+        fw_crc32c(0, comp, clen) != crc)
         goto out;
     if (want_raw) {
         raw = malloc(rlen);
@@ -231,8 +233,7 @@ static int scan(fws *s, char *err, size_t size)
     return 0;
 }
 
-fws *fws_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, char *err,
-              size_t size)
+fws *fws_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, char *err, size_t size)
 {
     fws *s = calloc(1, sizeof *s);
     if (!s || !(s->dir = strdup(dir)) || !(s->cctx = ZSTD_createCCtx())) {

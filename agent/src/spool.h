@@ -40,8 +40,7 @@ enum { FWS_OK = 0, FWS_FULL = 1, FWS_ERROR = -1 };
 /* Opens or creates the spool in dir (one directory level is created).
  * Counts the records pending from earlier processes. NULL on error, with a
  * message in err. */
-fws *fws_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, char *err,
-              size_t size);
+fws *fws_open(const char *dir, uint64_t max_bytes, uint64_t segment_bytes, char *err, size_t size);
 
 /* Appends one record. FWS_OK, FWS_FULL (would pass max_bytes; nothing
  * written), FWS_ERROR (I/O or memory; nothing written, error counted). */

@@ -85,17 +85,15 @@ int fw_batch_add(fw_batch *b, rd_kafka_message_t *msg, const char *group, const 
         origin_of(msg, &o);
         rd_kafka_timestamp_type_t tst;
         int64_t ts = rd_kafka_message_timestamp(msg, &tst);
-        fw_row_dead_letter(sb, group, &o, msg->key, msg->key_len,
-                           msg->payload ? msg->payload : "", msg->payload ? msg->len : 0, ts,
-                           fw_dl_reason_code(d.reason), d.detail,
+        fw_row_dead_letter(sb, group, &o, msg->key, msg->key_len, msg->payload ? msg->payload : "",
+                           msg->payload ? msg->len : 0, ts, fw_dl_reason_code(d.reason), d.detail,
                            d.has_event_id ? d.event_id : NULL);
         if (sb->oom) {
             sb->len = start;
             sb->oom = 0;
             return -1;
         }
-        *it = (fw_batch_item){msg, FW_T_DEAD_LETTERS, (uint8_t)d.reason, 0, start,
-                              sb->len - start};
+        *it = (fw_batch_item){msg, FW_T_DEAD_LETTERS, (uint8_t)d.reason, 0, start, sb->len - start};
         b->n++;
         return 0;
     }
@@ -105,7 +103,7 @@ int fw_batch_add(fw_batch *b, rd_kafka_message_t *msg, const char *group, const 
         return -1;
     }
     fw_table t = d.event->body_case == FLYWHEEL__V1__EVENT__BODY_GENERATION ? FW_T_GENERATIONS
-                                                                           : FW_T_FEEDBACK;
+                                                                            : FW_T_FEEDBACK;
     fw_sb *sb = &b->bufs[t];
     size_t start = sb->len;
     fw_origin o;

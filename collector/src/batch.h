@@ -24,10 +24,10 @@
 
 typedef struct {
     rd_kafka_message_t *msg;
-    uint8_t table;      /* fw_table */
-    uint8_t reason;     /* fw_dl_reason for dead letters, else FW_DL_NONE */
-    uint8_t borrowed;   /* msg not owned (not destroyed by fw_batch_clear) */
-    size_t start, len;  /* the line in bufs[table] */
+    uint8_t table;     /* fw_table */
+    uint8_t reason;    /* fw_dl_reason for dead letters, else FW_DL_NONE */
+    uint8_t borrowed;  /* msg not owned (not destroyed by fw_batch_clear) */
+    size_t start, len; /* the line in bufs[table] */
 } fw_batch_item;
 
 typedef struct {

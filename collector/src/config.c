@@ -16,7 +16,7 @@ typedef struct {
     const char *key;
     prop_type type;
     const char *def;
-    int64_t min, max; /* T_INT */
+    int64_t min, max;    /* T_INT */
     const char *choices; /* T_ENUM: "a|b|c" */
     int secret;
     int required;
@@ -51,8 +51,7 @@ static const prop props[] = {
     {"pg.retry.initial_ms", T_INT, "100", 1, 600000, NULL, 0, 0,
      "First delay before reconnecting to PostgreSQL after a retryable failure; doubles "
      "each attempt."},
-    {"pg.retry.max_ms", T_INT, "5000", 1, 600000, NULL, 0, 0,
-     "Cap of the reconnect delay."},
+    {"pg.retry.max_ms", T_INT, "5000", 1, 600000, NULL, 0, 0, "Cap of the reconnect delay."},
     {"pg.maintain_interval_s", T_INT, "3600", 0, 86400 * 7, NULL, 0, 0,
      "Call `flywheel.maintain_partitions()` at start and then this often (0: only at "
      "start)."},
@@ -477,22 +476,24 @@ void fw_config_print_help(FILE *out)
 
 void fw_config_print_reference(FILE *out)
 {
-    fprintf(out,
-            "Set in a file given with `--config FILE` (`key = value`, `#` comments, `${VAR}` "
-            "expanded from the environment), in the environment as `FLYWHEEL_<KEY>` (dots as "
-            "underscores, upper case), or as flags `--key=value`; later sources win in that "
-            "order. Unknown keys are errors; any other `kafka.<property>` is passed to "
-            "librdkafka. `flywheel-collector --print-config` shows the effective values and "
-            "where each came from, secrets masked.\n\n");
+    fprintf(out, "Set in a file given with `--config FILE` (`key = value`, `#` comments, `${VAR}` "
+                 "expanded from the environment), in the environment as `FLYWHEEL_<KEY>` (dots as "
+                 "underscores, upper case), or as flags `--key=value`; later sources win in that "
+                 "order. Unknown keys are errors; any other `kafka.<property>` is passed to "
+                 "librdkafka. `flywheel-collector --print-config` shows the effective values and "
+                 "where each came from, secrets masked.\n\n");
     fprintf(out, "| key | environment | default | description |\n|---|---|---|---|\n");
     for (size_t i = 0; i < N_PROPS; i++) {
         char env[128];
         env_name(props[i].key, env, sizeof env);
-        const char *def = props[i].def[0] ? props[i].def : (props[i].required ? "(required)" : "(empty)");
-        fprintf(out, "| `%s` | `%s` | %s%s%s | %s%s |\n", props[i].key, env, def[0] == '(' ? "" : "`",
-                def, def[0] == '(' ? "" : "`", props[i].help, props[i].secret ? " Secret." : "");
+        const char *def =
+            props[i].def[0] ? props[i].def : (props[i].required ? "(required)" : "(empty)");
+        fprintf(out, "| `%s` | `%s` | %s%s%s | %s%s |\n", props[i].key, env,
+                def[0] == '(' ? "" : "`", def, def[0] == '(' ? "" : "`", props[i].help,
+                props[i].secret ? " Secret." : "");
     }
-    fprintf(out, "| `kafka.<property>` | | | Any librdkafka consumer property. "
-                 "`enable.auto.commit` and `enable.auto.offset.store` are forced to `false`: "
-                 "offsets live in PostgreSQL, Kafka commits are a courtesy for lag monitoring. |\n");
+    fprintf(out,
+            "| `kafka.<property>` | | | Any librdkafka consumer property. "
+            "`enable.auto.commit` and `enable.auto.offset.store` are forced to `false`: "
+            "offsets live in PostgreSQL, Kafka commits are a courtesy for lag monitoring. |\n");
 }

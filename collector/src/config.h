@@ -21,7 +21,7 @@
 typedef enum { FW_SRC_DEFAULT = 0, FW_SRC_FILE, FW_SRC_ENV, FW_SRC_FLAG } fw_source;
 
 typedef struct {
-    char *key;   /* the librdkafka property, without "kafka." */
+    char *key; /* the librdkafka property, without "kafka." */
     char *value;
     fw_source source;
 } fw_kafka_prop;
@@ -30,7 +30,7 @@ typedef struct {
     /* typed values, filled by fw_config_finish */
     const char *bootstrap_servers;
     const char *group_id;
-    const char *topics;           /* comma-separated */
+    const char *topics; /* comma-separated */
     const char *auto_offset_reset;
     const char *pg_dsn;
     int64_t batch_max_rows;
@@ -41,11 +41,11 @@ typedef struct {
     int64_t retry_initial_ms;
     int64_t retry_max_ms;
     int64_t maintain_interval_s;
-    const char *write_mode;       /* "staging" or "direct" */
+    const char *write_mode; /* "staging" or "direct" */
     const char *http_listen;
     const char *log_level;
     const char *log_file;
-    const char *copy_dump;        /* benchmark aid: also write COPY text here */
+    const char *copy_dump; /* benchmark aid: also write COPY text here */
 
     /* raw values and their sources, indexed like the property table */
     char **values;

@@ -97,7 +97,7 @@ static void publish_state(consumer *c)
 static int64_t reset_offset(consumer *c)
 {
     return strcmp(c->cfg->auto_offset_reset, "latest") == 0 ? RD_KAFKA_OFFSET_END
-                                                             : RD_KAFKA_OFFSET_BEGINNING;
+                                                            : RD_KAFKA_OFFSET_BEGINNING;
 }
 
 /* PostgreSQL became unavailable: pause everything, forget positions. */
@@ -133,8 +133,8 @@ static void committed(consumer *c, const fw_batch *b)
     }
     for (size_t i = 0; i < c->nparts; i++)
         if (c->parts[i].stored >= 0)
-            rd_kafka_topic_partition_list_add(l, c->parts[i].topic, c->parts[i].partition)
-                ->offset = c->parts[i].stored;
+            rd_kafka_topic_partition_list_add(l, c->parts[i].topic, c->parts[i].partition)->offset =
+                c->parts[i].stored;
     if (l->cnt > 0)
         rd_kafka_commit(c->rk, l, 1);
     rd_kafka_topic_partition_list_destroy(l);
@@ -156,14 +156,15 @@ static void apply_outcome(consumer *c, const fw_write_outcome *o)
     double seconds = o->finished_at - o->started_at;
     if (o->result == FW_PG_OK) {
         fw_metrics_batch(b->n, o->finished_at - b->first_at, seconds);
-        fw_log_debug("batch committed", "messages=%zu generations=%llu feedback=%llu "
-                     "dead_letters=%llu duplicates=%llu seconds=%.3f",
-                     b->n, (unsigned long long)o->st.inserted[FW_T_GENERATIONS],
-                     (unsigned long long)o->st.inserted[FW_T_FEEDBACK],
-                     (unsigned long long)o->st.inserted[FW_T_DEAD_LETTERS],
-                     (unsigned long long)(o->st.duplicates[0] + o->st.duplicates[1] +
-                                          o->st.duplicates[2]),
-                     seconds);
+        fw_log_debug(
+            "batch committed",
+            "messages=%zu generations=%llu feedback=%llu "
+            "dead_letters=%llu duplicates=%llu seconds=%.3f",
+            b->n, (unsigned long long)o->st.inserted[FW_T_GENERATIONS],
+            (unsigned long long)o->st.inserted[FW_T_FEEDBACK],
+            (unsigned long long)o->st.inserted[FW_T_DEAD_LETTERS],
+            (unsigned long long)(o->st.duplicates[0] + o->st.duplicates[1] + o->st.duplicates[2]),
+            seconds);
         committed(c, b);
     } else if (o->result == FW_PG_RETRY) {
         go_down(c, "write failed");
@@ -296,13 +297,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    fw_log_level l = level <= 3 ? FW_LOG_ERROR : level <= 4 ? FW_LOG_WARN
-                                               : level <= 6 ? FW_LOG_INFO
-                                                            : FW_LOG_DEBUG;
+    fw_log_level l = level <= 3   ? FW_LOG_ERROR
+                     : level <= 4 ? FW_LOG_WARN
+                     : level <= 6 ? FW_LOG_INFO
+                                  : FW_LOG_DEBUG;
     if (fw_log_enabled(l)) {
         char q[1024];
-        fw_log_write(l, "librdkafka", "facility=%s detail=%s", fac,
-                     fw_log_quote(q, sizeof q, buf));
+        fw_log_write(l, "librdkafka", "facility=%s detail=%s", fac, fw_log_quote(q, sizeof q, buf));
     }
 }
 
@@ -346,8 +347,8 @@ static void try_reconnect(consumer *c)
         rd_kafka_topic_partition_list_destroy(a);
     if (r != FW_PG_OK) {
         fw_sink_disconnect(c->sink);
-        c->backoff_ms = c->backoff_ms * 2 > c->cfg->retry_max_ms ? c->cfg->retry_max_ms
-                                                                 : c->backoff_ms * 2;
+        c->backoff_ms =
+            c->backoff_ms * 2 > c->cfg->retry_max_ms ? c->cfg->retry_max_ms : c->backoff_ms * 2;
         c->next_retry_ms = now_ms() + c->backoff_ms;
         fw_log_debug("postgresql still unavailable", "retry_in_ms=%lld error=%s",
                      (long long)c->backoff_ms, fw_log_quote(q, sizeof q, err));
@@ -416,12 +417,9 @@ static rd_kafka_t *make_consumer(consumer *c)
         }
     }
     const char *forced[][2] = {
-        {"bootstrap.servers", cfg->bootstrap_servers},
-        {"group.id", cfg->group_id},
-        {"auto.offset.reset", cfg->auto_offset_reset},
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"enable.partition.eof", "false"},
+        {"bootstrap.servers", cfg->bootstrap_servers}, {"group.id", cfg->group_id},
+        {"auto.offset.reset", cfg->auto_offset_reset}, {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},         {"enable.partition.eof", "false"},
     };
     for (size_t i = 0; i < sizeof forced / sizeof forced[0]; i++) {
         if (rd_kafka_conf_set(conf, forced[i][0], forced[i][1], err, sizeof err) !=
@@ -531,8 +529,8 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
     c.rk = make_consumer(&c);
     if (!c.rk || subscribe(&c) != 0)
         goto done;
-    fw_log_info("collector started", "group=%s topics=%s write_mode=%s", cfg->group_id,
-                cfg->topics, cfg->write_mode);
+    fw_log_info("collector started", "group=%s topics=%s write_mode=%s", cfg->group_id, cfg->topics,
+                cfg->write_mode);
     publish_state(&c);
     while (!*stop && !c.fatal) {
         fw_metrics_heartbeat();
@@ -561,10 +559,9 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
             break;
         }
         now = now_ms();
-        if (c.batch.n > 0 &&
-            (c.batch.n >= (size_t)cfg->batch_max_rows ||
-             fw_batch_bytes(&c.batch) >= (size_t)cfg->batch_max_bytes ||
-             now >= (int64_t)(c.batch.first_at * 1000) + cfg->batch_max_wait_ms))
+        if (c.batch.n > 0 && (c.batch.n >= (size_t)cfg->batch_max_rows ||
+                              fw_batch_bytes(&c.batch) >= (size_t)cfg->batch_max_bytes ||
+                              now >= (int64_t)(c.batch.first_at * 1000) + cfg->batch_max_wait_ms))
             flush(&c);
         if (now >= c.next_gauges_ms) {
             update_gauges(&c);

@@ -18,12 +18,9 @@ static const uint8_t copy_esc[256] = {['\\'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r']
 /* 1 when the byte needs escaping in a JSON string inside COPY: control
  * characters, quote and backslash. */
 static const uint8_t json_esc[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
 /* 1 when the byte needs escaping in a quoted array element inside COPY. */
@@ -32,11 +29,21 @@ static const uint8_t arr_esc[256] = {['\\'] = 1, ['"'] = 1, ['\t'] = 1, ['\n'] =
 static void copy_escape_byte(fw_sb *b, unsigned char c)
 {
     switch (c) {
-    case '\\': fw_sb_put(b, "\\\\", 2); break;
-    case '\t': fw_sb_put(b, "\\t", 2); break;
-    case '\n': fw_sb_put(b, "\\n", 2); break;
-    case '\r': fw_sb_put(b, "\\r", 2); break;
-    default: fw_sb_putc(b, (char)c); break;
+    case '\\':
+        fw_sb_put(b, "\\\\", 2);
+        break;
+    case '\t':
+        fw_sb_put(b, "\\t", 2);
+        break;
+    case '\n':
+        fw_sb_put(b, "\\n", 2);
+        break;
+    case '\r':
+        fw_sb_put(b, "\\r", 2);
+        break;
+    default:
+        fw_sb_putc(b, (char)c);
+        break;
     }
 }
 
@@ -74,13 +81,27 @@ void fw_copy_json_string(fw_sb *b, const char *s, size_t n)
         fw_sb_put(b, s + run, i - run);
         /* JSON escape, with its backslash doubled for COPY. */
         switch (c) {
-        case '"': fw_sb_put(b, "\\\\\"", 3); break;
-        case '\\': fw_sb_put(b, "\\\\\\\\", 4); break;
-        case '\n': fw_sb_put(b, "\\\\n", 3); break;
-        case '\t': fw_sb_put(b, "\\\\t", 3); break;
-        case '\r': fw_sb_put(b, "\\\\r", 3); break;
-        case '\b': fw_sb_put(b, "\\\\b", 3); break;
-        case '\f': fw_sb_put(b, "\\\\f", 3); break;
+        case '"':
+            fw_sb_put(b, "\\\\\"", 3);
+            break;
+        case '\\':
+            fw_sb_put(b, "\\\\\\\\", 4);
+            break;
+        case '\n':
+            fw_sb_put(b, "\\\\n", 3);
+            break;
+        case '\t':
+            fw_sb_put(b, "\\\\t", 3);
+            break;
+        case '\r':
+            fw_sb_put(b, "\\\\r", 3);
+            break;
+        case '\b':
+            fw_sb_put(b, "\\\\b", 3);
+            break;
+        case '\f':
+            fw_sb_put(b, "\\\\f", 3);
+            break;
         default: {
             char u[7] = {'\\', '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
             fw_sb_put(b, u, 7);
@@ -104,9 +125,15 @@ void fw_copy_array_elem(fw_sb *b, const char *s, size_t n)
         }
         fw_sb_put(b, s + run, i - run);
         switch (c) {
-        case '"': fw_sb_put(b, "\\\\\"", 3); break;     /* array \" then COPY \\ */
-        case '\\': fw_sb_put(b, "\\\\\\\\", 4); break;  /* array \\ then COPY */
-        default: copy_escape_byte(b, c); break;
+        case '"':
+            fw_sb_put(b, "\\\\\"", 3);
+            break; /* array \" then COPY \\ */
+        case '\\':
+            fw_sb_put(b, "\\\\\\\\", 4);
+            break; /* array \\ then COPY */
+        default:
+            copy_escape_byte(b, c);
+            break;
         }
         run = ++i;
     }
@@ -322,10 +349,14 @@ static int scan_value(jscan *j)
     if (j->p >= j->end)
         return 0;
     switch (*j->p) {
-    case '"': return scan_string(j);
-    case 't': return scan_lit(j, "true", 4);
-    case 'f': return scan_lit(j, "false", 5);
-    case 'n': return scan_lit(j, "null", 4);
+    case '"':
+        return scan_string(j);
+    case 't':
+        return scan_lit(j, "true", 4);
+    case 'f':
+        return scan_lit(j, "false", 5);
+    case 'n':
+        return scan_lit(j, "null", 4);
     case '[':
     case '{': {
         char close = *j->p == '[' ? ']' : '}';
@@ -366,7 +397,8 @@ static int scan_value(jscan *j)
             return 0;
         }
     }
-    default: return scan_number(j);
+    default:
+        return scan_number(j);
     }
 }
 

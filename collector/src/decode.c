@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 32
+#define MAX_DEPTH   32
 #define ARENA_ALIGN 16
 #define ARENA_BLOCK 16384
 
@@ -237,8 +237,7 @@ static int fail(fw_decoded *out, fw_dl_reason r, const char *msg)
 static int check_messages(fw_decoded *out, Flywheel__V1__Message **m, size_t n, const char *what)
 {
     for (size_t i = 0; i < n; i++) {
-        if ((int)m[i]->role < 0 || m[i]->role > FLYWHEEL__V1__ROLE__ROLE_DEVELOPER)
-            {
+        if ((int)m[i]->role < 0 || m[i]->role > FLYWHEEL__V1__ROLE__ROLE_DEVELOPER) {
             char msg[96];
             snprintf(msg, sizeof msg, "%s has an unknown role", what);
             return fail(out, FW_DL_OUT_OF_RANGE, msg);
@@ -249,8 +248,7 @@ static int check_messages(fw_decoded *out, Flywheel__V1__Message **m, size_t n, 
 
 static int finite_or_fail(fw_decoded *out, int present, double v, const char *name)
 {
-    if (present && !isfinite(v))
-        {
+    if (present && !isfinite(v)) {
         char m[96];
         snprintf(m, sizeof m, "%s is not a finite number", name);
         return fail(out, FW_DL_OUT_OF_RANGE, m);

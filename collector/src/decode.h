@@ -50,7 +50,7 @@ typedef enum {
 #define X(name, code) FW_DL_##name,
     FW_REASONS(X)
 #undef X
-    FW_DL_COUNT
+        FW_DL_COUNT
 } fw_dl_reason;
 
 /* The stable code of a reason ("undecodable", ...). data_error is stored
@@ -71,18 +71,18 @@ typedef struct {
  */
 typedef struct fw_arena_block fw_arena_block;
 typedef struct {
-    size_t used;             /* bytes of buf handed out */
-    fw_arena_block *blocks;  /* overflow blocks, newest first */
+    size_t used;            /* bytes of buf handed out */
+    fw_arena_block *blocks; /* overflow blocks, newest first */
     _Alignas(16) unsigned char buf[8192];
 } fw_arena;
 
 typedef struct {
     Flywheel__V1__Event *event; /* set when the reason is NONE; free with fw_decode_free */
     fw_dl_reason reason;
-    char detail[160];           /* for a dead letter: which field, which limit */
-    uint8_t event_id[16];       /* valid when has_event_id */
+    char detail[160];     /* for a dead letter: which field, which limit */
+    uint8_t event_id[16]; /* valid when has_event_id */
     int has_event_id;
-    fw_arena arena;             /* event's memory: never copy a decoded fw_decoded */
+    fw_arena arena; /* event's memory: never copy a decoded fw_decoded */
 } fw_decoded;
 
 /*

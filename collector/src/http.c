@@ -20,8 +20,7 @@ struct fw_http {
     int port;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, fw_sb *b,
-                             const char *ctype)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, fw_sb *b, const char *ctype)
 {
     if (b->oom) {
         fw_sb_free(b);
@@ -63,8 +62,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (strcmp(url, "/readyz") == 0) {
         int ok = fw_metrics_ready();
-        fw_sb_puts(&b, ok ? "ready\n" : "not ready: no partitions assigned or PostgreSQL "
-                                        "unavailable\n");
+        fw_sb_puts(&b, ok ? "ready\n"
+                          : "not ready: no partitions assigned or PostgreSQL "
+                            "unavailable\n");
         return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, &b, "text/plain");
     }
     fw_sb_puts(&b, "not found\n");

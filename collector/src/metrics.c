@@ -10,12 +10,12 @@
 #include <time.h>
 
 #define MAX_CLASSES 32
-#define MAX_PARTS 1024
+#define MAX_PARTS   1024
 
 static const double size_bounds[] = {1, 10, 100, 500, 1000, 2500, 5000, 10000, 50000};
 static const double lat_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define N_SIZE (sizeof size_bounds / sizeof size_bounds[0])
-#define N_LAT (sizeof lat_bounds / sizeof lat_bounds[0])
+#define N_LAT  (sizeof lat_bounds / sizeof lat_bounds[0])
 
 typedef struct {
     uint64_t count;
@@ -234,8 +234,8 @@ void fw_metrics_render(fw_sb *b)
                   "id), absorbed by ON CONFLICT DO NOTHING.\n"
                   "# TYPE flywheel_collector_duplicates_total counter\n");
     for (int t = 0; t < FW_T_COUNT; t++)
-        fw_sb_printf(b, "flywheel_collector_duplicates_total{table=\"%s\"} %llu\n",
-                     table_names[t], (unsigned long long)M.duplicates[t]);
+        fw_sb_printf(b, "flywheel_collector_duplicates_total{table=\"%s\"} %llu\n", table_names[t],
+                     (unsigned long long)M.duplicates[t]);
     fw_sb_puts(b, "# HELP flywheel_collector_dead_letters_total Messages dead-lettered, by "
                   "reason.\n# TYPE flywheel_collector_dead_letters_total counter\n");
     for (int r = 1; r < FW_DL_COUNT; r++)
@@ -254,14 +254,13 @@ void fw_metrics_render(fw_sb *b)
                 "Seconds from a batch's first message to its commit.", &M.batch_lat, lat_bounds,
                 N_LAT);
     render_hist(b, "flywheel_collector_commit_seconds",
-                "Seconds a batch's PostgreSQL transaction took.", &M.commit_lat, lat_bounds,
-                N_LAT);
+                "Seconds a batch's PostgreSQL transaction took.", &M.commit_lat, lat_bounds, N_LAT);
     fw_sb_puts(b, "# HELP flywheel_collector_pg_errors_total PostgreSQL errors by SQLSTATE "
                   "class (\"--\": connection failure without SQLSTATE).\n"
                   "# TYPE flywheel_collector_pg_errors_total counter\n");
     for (int i = 0; i < M.n_pg_err; i++)
-        fw_sb_printf(b, "flywheel_collector_pg_errors_total{class=\"%s\"} %llu\n",
-                     M.pg_err[i].cls, (unsigned long long)M.pg_err[i].n);
+        fw_sb_printf(b, "flywheel_collector_pg_errors_total{class=\"%s\"} %llu\n", M.pg_err[i].cls,
+                     (unsigned long long)M.pg_err[i].n);
     fw_sb_printf(b,
                  "# HELP flywheel_collector_rebalances_total Partition assignments and "
                  "revocations.\n# TYPE flywheel_collector_rebalances_total counter\n"

@@ -79,8 +79,7 @@ void fw_sink_disconnect(fw_sink *s)
 }
 
 /* Runs a command; returns its class and fills err/sqlstate on failure. */
-static fw_pg_class exec_cmd(fw_sink *s, const char *sql, char *sqlstate, char *err,
-                            size_t errsize)
+static fw_pg_class exec_cmd(fw_sink *s, const char *sql, char *sqlstate, char *err, size_t errsize)
 {
     PGresult *r = PQexec(s->conn, sql);
     ExecStatusType st = PQresultStatus(r);
@@ -347,8 +346,8 @@ done:
     return rc;
 }
 
-fw_pg_class fw_sink_write(fw_sink *s, const fw_batch *b, size_t lo, size_t hi,
-                          fw_write_stats *st, char sqlstate[6], char *err, size_t errsize)
+fw_pg_class fw_sink_write(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, fw_write_stats *st,
+                          char sqlstate[6], char *err, size_t errsize)
 {
     sqlstate[0] = '\0';
     if (!fw_sink_connected(s)) {
@@ -402,7 +401,7 @@ fw_pg_class fw_sink_write(fw_sink *s, const fw_batch *b, size_t lo, size_t hi,
         fflush(s->dump);
     }
     return FW_PG_OK;
-fail: {
+fail : {
     fw_pg_class c = PQstatus(s->conn) == CONNECTION_OK ? fw_pg_classify(res, s->conn) : FW_PG_RETRY;
     snprintf(sqlstate, 6, "%s", fw_pg_sqlstate(res));
     fw_pg_errstr(err, errsize, res, s->conn);

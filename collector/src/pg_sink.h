@@ -79,7 +79,7 @@ fw_pg_class fw_sink_read_offsets(fw_sink *s, rd_kafka_topic_partition_list_t *pa
  * returns the class, with the SQLSTATE in sqlstate (may be "") and a
  * message in err.
  */
-fw_pg_class fw_sink_write(fw_sink *s, const fw_batch *b, size_t lo, size_t hi,
-                          fw_write_stats *st, char sqlstate[6], char *err, size_t errsize);
+fw_pg_class fw_sink_write(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, fw_write_stats *st,
+                          char sqlstate[6], char *err, size_t errsize);
 
 #endif

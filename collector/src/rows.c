@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#define TAB(b) fw_sb_putc(b, '\t')
+#define TAB(b)       fw_sb_putc(b, '\t')
 #define NUL_FIELD(b) fw_sb_put(b, "\\N", 2)
 
 static void text_or_null(fw_sb *b, const char *s)
@@ -99,12 +99,18 @@ static void map_json(fw_sb *b, void *const *entries, size_t n)
 static const char *role_name(Flywheel__V1__Role r)
 {
     switch (r) {
-    case FLYWHEEL__V1__ROLE__ROLE_SYSTEM: return "system";
-    case FLYWHEEL__V1__ROLE__ROLE_USER: return "user";
-    case FLYWHEEL__V1__ROLE__ROLE_ASSISTANT: return "assistant";
-    case FLYWHEEL__V1__ROLE__ROLE_TOOL: return "tool";
-    case FLYWHEEL__V1__ROLE__ROLE_DEVELOPER: return "developer";
-    default: return "unspecified";
+    case FLYWHEEL__V1__ROLE__ROLE_SYSTEM:
+        return "system";
+    case FLYWHEEL__V1__ROLE__ROLE_USER:
+        return "user";
+    case FLYWHEEL__V1__ROLE__ROLE_ASSISTANT:
+        return "assistant";
+    case FLYWHEEL__V1__ROLE__ROLE_TOOL:
+        return "tool";
+    case FLYWHEEL__V1__ROLE__ROLE_DEVELOPER:
+        return "developer";
+    default:
+        return "unspecified";
     }
 }
 
@@ -154,7 +160,8 @@ void fw_row_messages_json(fw_sb *b, Flywheel__V1__Message *const *m, size_t n)
                 fw_sb_puts(b, ",\"response\":");
                 json_str(b, p->tool_call_response->content);
                 break;
-            default: break;
+            default:
+                break;
             }
             fw_sb_putc(b, '}');
         }
@@ -388,11 +395,16 @@ void fw_row_generation(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin 
 static const char *source_name(Flywheel__V1__FeedbackSource s)
 {
     switch (s) {
-    case FLYWHEEL__V1__FEEDBACK_SOURCE__FEEDBACK_SOURCE_END_USER: return "end_user";
-    case FLYWHEEL__V1__FEEDBACK_SOURCE__FEEDBACK_SOURCE_AUTOMATED: return "automated";
-    case FLYWHEEL__V1__FEEDBACK_SOURCE__FEEDBACK_SOURCE_MODEL_JUDGE: return "model_judge";
-    case FLYWHEEL__V1__FEEDBACK_SOURCE__FEEDBACK_SOURCE_REVIEWER: return "reviewer";
-    default: return "unspecified";
+    case FLYWHEEL__V1__FEEDBACK_SOURCE__FEEDBACK_SOURCE_END_USER:
+        return "end_user";
+    case FLYWHEEL__V1__FEEDBACK_SOURCE__FEEDBACK_SOURCE_AUTOMATED:
+        return "automated";
+    case FLYWHEEL__V1__FEEDBACK_SOURCE__FEEDBACK_SOURCE_MODEL_JUDGE:
+        return "model_judge";
+    case FLYWHEEL__V1__FEEDBACK_SOURCE__FEEDBACK_SOURCE_REVIEWER:
+        return "reviewer";
+    default:
+        return "unspecified";
     }
 }
 
@@ -426,7 +438,9 @@ void fw_row_feedback(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin *o
         fw_sb_puts(b, "category\t\\N\t\\N\t");
         text(b, f->category_value);
         break;
-    default: fw_sb_puts(b, "none\t\\N\t\\N\t\\N"); break;
+    default:
+        fw_sb_puts(b, "none\t\\N\t\\N\t\\N");
+        break;
     }
     TAB(b);
     text_or_null(b, f->comment);

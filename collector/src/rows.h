@@ -22,17 +22,17 @@
 #include <stdint.h>
 
 #define FW_GEN_COLUMNS                                                                             \
-    "event_id, event_time, project, environment, release, sdk_name, sdk_version, "                \
+    "event_id, event_time, project, environment, release, sdk_name, sdk_version, "                 \
     "schema_version, attributes, tags, trace_id, span_id, parent_span_id, conversation_id, "       \
     "session_id, user_id, operation_name, provider_name, request_model, response_model, "          \
     "response_id, request_params, input_messages, output_messages, system_instructions, "          \
     "tool_definitions, finish_reasons, input_tokens, output_tokens, cache_read_input_tokens, "     \
     "cache_creation_input_tokens, reasoning_output_tokens, cost_micro_usd, start_time, end_time, " \
-    "duration_ms, ttft_ms, status, error_type, error_message, prompt_template, prompt_version, "    \
+    "duration_ms, ttft_ms, status, error_type, error_message, prompt_template, prompt_version, "   \
     "prompt_variables, truncated, source_topic, source_partition, source_offset"
 
 #define FW_FB_COLUMNS                                                                              \
-    "event_id, event_time, project, environment, release, sdk_name, sdk_version, "                \
+    "event_id, event_time, project, environment, release, sdk_name, sdk_version, "                 \
     "schema_version, attributes, tags, target_event_id, target_response_id, target_trace_id, "     \
     "name, value_type, bool_value, number_value, category_value, comment, correction, source, "    \
     "author_id, source_topic, source_partition, source_offset"

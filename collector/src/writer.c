@@ -28,7 +28,7 @@ struct fw_writer {
     int stop;            /* guarded by lock */
     fw_batch *batch;     /* the batch in flight (state QUEUED or DONE) */
     fw_write_outcome out;
-    int busy;            /* consumer thread's view: submitted, not collected */
+    int busy; /* consumer thread's view: submitted, not collected */
 };
 
 static double mono_s(void)
@@ -39,8 +39,7 @@ static double mono_s(void)
 }
 
 /* Writes items [lo, hi) of b, splitting on data errors; see writer.h. */
-static fw_pg_class write_range(fw_writer *w, fw_batch *b, size_t lo, size_t hi,
-                               fw_write_stats *st)
+static fw_pg_class write_range(fw_writer *w, fw_batch *b, size_t lo, size_t hi, fw_write_stats *st)
 {
     char sqlstate[6], err[1024];
     fw_pg_class r = fw_sink_write(w->sink, b, lo, hi, st, sqlstate, err, sizeof err);
@@ -71,9 +70,8 @@ static fw_pg_class write_range(fw_writer *w, fw_batch *b, size_t lo, size_t hi,
     char code[32];
     snprintf(code, sizeof code, "data_error:%s", sqlstate);
     fw_log_warn("row refused by postgresql, dead-lettering it",
-                "topic=%s partition=%d offset=%lld sqlstate=%s",
-                rd_kafka_topic_name(it->msg->rkt), (int)it->msg->partition,
-                (long long)it->msg->offset, sqlstate);
+                "topic=%s partition=%d offset=%lld sqlstate=%s", rd_kafka_topic_name(it->msg->rkt),
+                (int)it->msg->partition, (long long)it->msg->offset, sqlstate);
     fw_batch one = {0};
     if (fw_batch_add_dead_letter(&one, it->msg, w->group, FW_DL_DATA_ERROR, code, err) != 0) {
         fw_batch_free(&one);
@@ -215,8 +213,7 @@ int fw_writer_collect(fw_writer *w, int timeout_ms, fw_write_outcome *out)
     while (w->state != W_DONE) {
         if (timeout_ms < 0)
             pthread_cond_wait(&w->cond, &w->lock);
-        else if (timeout_ms == 0 ||
-                 pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
+        else if (timeout_ms == 0 || pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
             break;
     }
     int done = w->state == W_DONE;

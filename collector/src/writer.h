@@ -32,10 +32,10 @@
 typedef struct fw_writer fw_writer;
 
 typedef struct {
-    fw_pg_class result;  /* FW_PG_OK, FW_PG_RETRY or FW_PG_FATAL (never DATA) */
-    fw_write_stats st;   /* rows inserted and duplicates absorbed */
-    double started_at;   /* monotonic seconds when the write began */
-    double finished_at;  /* ... and ended */
+    fw_pg_class result; /* FW_PG_OK, FW_PG_RETRY or FW_PG_FATAL (never DATA) */
+    fw_write_stats st;  /* rows inserted and duplicates absorbed */
+    double started_at;  /* monotonic seconds when the write began */
+    double finished_at; /* ... and ended */
 } fw_write_outcome;
 
 /* Starts the thread. `sink` stays the caller's; `group` (for dead letters

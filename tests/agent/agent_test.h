@@ -60,8 +60,8 @@ typedef int (*at_msg_fn)(void *opaque, const rd_kafka_message_t *m, Flywheel__V1
  * duplicates) or timeout_ms passed. Each message must decode. Returns the
  * number of messages seen.
  */
-static inline int at_consume(const char *bootstrap, const char *topic, int expected,
-                             int timeout_ms, int linger_ms, at_msg_fn fn, void *opaque)
+static inline int at_consume(const char *bootstrap, const char *topic, int expected, int timeout_ms,
+                             int linger_ms, at_msg_fn fn, void *opaque)
 {
     char err[512];
     rd_kafka_conf_t *c = rd_kafka_conf_new();

@@ -25,8 +25,8 @@ int main(void)
     FWT_CHECK_EQ_INT(fw_conf_set(c, "sample.rate", "0.25", err, sizeof err), FW_OK);
     FWT_CHECK_EQ_INT(fw_conf_set(c, "redact.omit", "input_messages,bogus", err, sizeof err),
                      FW_ERR_INVALID_VALUE);
-    FWT_CHECK_EQ_INT(fw_conf_set(c, "redact.omit", "input_messages, error_message", err, sizeof err),
-                     FW_OK);
+    FWT_CHECK_EQ_INT(
+        fw_conf_set(c, "redact.omit", "input_messages, error_message", err, sizeof err), FW_OK);
     FWT_CHECK_EQ_INT(fw_conf_set(c, "kafka.no.such.property", "1", err, sizeof err),
                      FW_ERR_UNKNOWN_KEY);
     FWT_CHECK_EQ_INT(fw_conf_set(c, "kafka.linger.ms", "abc", err, sizeof err),

@@ -93,10 +93,10 @@ int main(void)
     uint64_t rec = fw_agent_stat(a, FW_STAT_RECORDED), del = fw_agent_stat(a, FW_STAT_DELIVERED);
     FWT_CHECK_EQ_INT(rec, N + 2);
     FWT_CHECK_EQ_INT(del, N + 2);
-    FWT_CHECK_EQ_INT(rec, del + fw_agent_stat(a, FW_STAT_DROPPED) +
-                              fw_agent_stat(a, FW_STAT_SAMPLED_OUT) +
-                              fw_agent_stat(a, FW_STAT_SPOOLED) + fw_agent_stat(a, FW_STAT_IN_QUEUE) +
-                              fw_agent_stat(a, FW_STAT_IN_FLIGHT));
+    FWT_CHECK_EQ_INT(rec,
+                     del + fw_agent_stat(a, FW_STAT_DROPPED) +
+                         fw_agent_stat(a, FW_STAT_SAMPLED_OUT) + fw_agent_stat(a, FW_STAT_SPOOLED) +
+                         fw_agent_stat(a, FW_STAT_IN_QUEUE) + fw_agent_stat(a, FW_STAT_IN_FLIGHT));
     FWT_CHECK(fw_agent_stat(a, FW_STAT_REDACTIONS) >= 6);
     FWT_CHECK(fw_agent_stat(a, FW_STAT_DELIVERED_BYTES) > 0);
     fw_agent_destroy(a);

@@ -68,14 +68,21 @@ static void full_generation(fw_agent_t *a, fw_event_id_t *id)
         fw_gen_field_t f;
         const char *v;
     } strs[] = {
-        {FW_GEN_CONVERSATION_ID, "conv-1"},     {FW_GEN_SESSION_ID, "sess-1"},
-        {FW_GEN_USER_ID, "user-1"},             {FW_GEN_OPERATION_NAME, "chat"},
-        {FW_GEN_PROVIDER_NAME, "openai"},       {FW_GEN_REQUEST_MODEL, "gpt-4o"},
-        {FW_GEN_RESPONSE_MODEL, "gpt-4o-2024"}, {FW_GEN_RESPONSE_ID, "resp-1"},
+        {FW_GEN_CONVERSATION_ID, "conv-1"},
+        {FW_GEN_SESSION_ID, "sess-1"},
+        {FW_GEN_USER_ID, "user-1"},
+        {FW_GEN_OPERATION_NAME, "chat"},
+        {FW_GEN_PROVIDER_NAME, "openai"},
+        {FW_GEN_REQUEST_MODEL, "gpt-4o"},
+        {FW_GEN_RESPONSE_MODEL, "gpt-4o-2024"},
+        {FW_GEN_RESPONSE_ID, "resp-1"},
         {FW_GEN_TOOL_DEFINITIONS_JSON, "[{\"name\":\"get_weather\"}]"},
-        {FW_GEN_ERROR_TYPE, "none"},            {FW_GEN_ERROR_MESSAGE, "no error"},
-        {FW_GEN_SYSTEM_INSTRUCTIONS, "be brief"}, {FW_GEN_PROMPT_NAME, "weather"},
-        {FW_GEN_PROMPT_VERSION, "v3"},          {FW_GEN_REQUEST_EXTRA_JSON, "{\"user\":\"x\"}"},
+        {FW_GEN_ERROR_TYPE, "none"},
+        {FW_GEN_ERROR_MESSAGE, "no error"},
+        {FW_GEN_SYSTEM_INSTRUCTIONS, "be brief"},
+        {FW_GEN_PROMPT_NAME, "weather"},
+        {FW_GEN_PROMPT_VERSION, "v3"},
+        {FW_GEN_REQUEST_EXTRA_JSON, "{\"user\":\"x\"}"},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         FWT_CHECK_EQ_INT(fw_gen_set_str(g, strs[i].f, strs[i].v), FW_OK);
@@ -84,13 +91,21 @@ static void full_generation(fw_agent_t *a, fw_event_id_t *id)
         fw_gen_field_t f;
         int64_t v;
     } ints[] = {
-        {FW_GEN_REQUEST_TOP_K, 40}, {FW_GEN_REQUEST_MAX_TOKENS, 512}, {FW_GEN_REQUEST_SEED, 7},
-        {FW_GEN_REQUEST_CHOICE_COUNT, 1}, {FW_GEN_REQUEST_STREAM, 1},
-        {FW_GEN_USAGE_INPUT_TOKENS, 100}, {FW_GEN_USAGE_OUTPUT_TOKENS, 20},
-        {FW_GEN_USAGE_CACHE_READ_INPUT_TOKENS, 0}, {FW_GEN_USAGE_CACHE_CREATION_INPUT_TOKENS, 5},
-        {FW_GEN_USAGE_REASONING_OUTPUT_TOKENS, 3}, {FW_GEN_COST_MICRO_USD, 1234},
-        {FW_GEN_START_TIME_UNIX_NANO, 1700000000000000000}, {FW_GEN_END_TIME_UNIX_NANO, 1700000001000000000},
-        {FW_GEN_TIME_TO_FIRST_TOKEN_NANOS, 250000000}, {FW_GEN_STATUS, FW_STATUS_OK},
+        {FW_GEN_REQUEST_TOP_K, 40},
+        {FW_GEN_REQUEST_MAX_TOKENS, 512},
+        {FW_GEN_REQUEST_SEED, 7},
+        {FW_GEN_REQUEST_CHOICE_COUNT, 1},
+        {FW_GEN_REQUEST_STREAM, 1},
+        {FW_GEN_USAGE_INPUT_TOKENS, 100},
+        {FW_GEN_USAGE_OUTPUT_TOKENS, 20},
+        {FW_GEN_USAGE_CACHE_READ_INPUT_TOKENS, 0},
+        {FW_GEN_USAGE_CACHE_CREATION_INPUT_TOKENS, 5},
+        {FW_GEN_USAGE_REASONING_OUTPUT_TOKENS, 3},
+        {FW_GEN_COST_MICRO_USD, 1234},
+        {FW_GEN_START_TIME_UNIX_NANO, 1700000000000000000},
+        {FW_GEN_END_TIME_UNIX_NANO, 1700000001000000000},
+        {FW_GEN_TIME_TO_FIRST_TOKEN_NANOS, 250000000},
+        {FW_GEN_STATUS, FW_STATUS_OK},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         FWT_CHECK_EQ_INT(fw_gen_set_int(g, ints[i].f, ints[i].v), FW_OK);

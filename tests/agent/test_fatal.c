@@ -65,7 +65,8 @@ int main(void)
     FWT_CHECK_EQ_INT(fw_agent_flush(a, 30000), FW_OK);
     FWT_CHECK_EQ_INT(fw_agent_stat(a, FW_STAT_DROPPED), 0);
     FWT_CHECK_EQ_INT(fw_agent_stat(a, FW_STAT_RECORDED), N + 10);
-    FWT_CHECK_EQ_INT(fw_agent_stat(a, FW_STAT_DELIVERED) + fw_agent_stat(a, FW_STAT_SPOOLED), N + 10);
+    FWT_CHECK_EQ_INT(fw_agent_stat(a, FW_STAT_DELIVERED) + fw_agent_stat(a, FW_STAT_SPOOLED),
+                     N + 10);
     fw_agent_destroy(a);
     int got = at_consume(fwt_kafka_bootstrap(), topic, INT_MAX, 60000, 0, on_msg, NULL);
     int missing = 0;

@@ -10,10 +10,10 @@
 
 #include <unistd.h>
 
-#define N_UP 100
-#define N_DOWN 200
+#define N_UP      100
+#define N_DOWN    200
 #define N_DESTROY 50
-#define TOTAL (N_UP + N_DOWN + N_DESTROY)
+#define TOTAL     (N_UP + N_DOWN + N_DESTROY)
 
 static rd_kafka_mock_cluster_t *mc;
 static at_idset ids;
@@ -113,7 +113,8 @@ int main(void)
         *at_idset_slot(&ids, id.bytes) = 0;
     }
     int64_t deadline = fwt_now_ms() + 30000;
-    while (fw_agent_stat(a, FW_STAT_DELIVERED) + fw_agent_stat(a, FW_STAT_SPOOLED) < N_UP + N_DOWN &&
+    while (fw_agent_stat(a, FW_STAT_DELIVERED) + fw_agent_stat(a, FW_STAT_SPOOLED) <
+               N_UP + N_DOWN &&
            fwt_now_ms() < deadline)
         fw_agent_flush(a, 100);
     uint64_t spooled = fw_agent_stat(a, FW_STAT_SPOOLED);

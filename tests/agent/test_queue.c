@@ -15,7 +15,7 @@ typedef struct {
     int seq;
 } item;
 
-#define PRODUCERS 4
+#define PRODUCERS    4
 #define PER_PRODUCER 20000
 
 static fwq q;

@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-#define N 40
+#define N      40
 #define BUDGET 65536
 
 static at_idset ids;
@@ -76,9 +76,9 @@ static void run(const char *policy)
         FWT_CHECK_EQ_INT(fw_agent_stat(a, FW_STAT_REPLAYED), fw_agent_stat(a, FW_STAT_SPOOLED));
     }
     FWT_CHECK_EQ_INT(fw_agent_stat(a, FW_STAT_DELIVERED) + fw_agent_stat(a, FW_STAT_SPOOLED), cap);
-    FWT_CHECK_EQ_INT(fw_agent_stat(a, FW_STAT_RECORDED),
-                     fw_agent_stat(a, FW_STAT_DELIVERED) + fw_agent_stat(a, FW_STAT_SPOOLED) +
-                         fw_agent_stat(a, FW_STAT_DROPPED));
+    FWT_CHECK_EQ_INT(fw_agent_stat(a, FW_STAT_RECORDED), fw_agent_stat(a, FW_STAT_DELIVERED) +
+                                                             fw_agent_stat(a, FW_STAT_SPOOLED) +
+                                                             fw_agent_stat(a, FW_STAT_DROPPED));
     fprintf(stderr, "%s: cap %d, delivered %llu, spooled %llu, dropped %llu\n", policy, cap,
             (unsigned long long)fw_agent_stat(a, FW_STAT_DELIVERED),
             (unsigned long long)fw_agent_stat(a, FW_STAT_SPOOLED),

@@ -55,19 +55,23 @@ int main(void)
     expect("date 2024-01-15", "date 2024-01-15");
     /* IPv4 */
     expect("from 192.168.1.20, to 10.0.0.1", "from [IP], to [IP]");
-    expect("version 1.2.3 and 999.1.1.1 and 1.2.3.4.5", "version 1.2.3 and 999.1.1.1 and 1.2.3.4.5");
+    expect("version 1.2.3 and 999.1.1.1 and 1.2.3.4.5",
+           "version 1.2.3 and 999.1.1.1 and 1.2.3.4.5");
     /* secrets */
     expect("key sk-proj-abcdefghijklmnopqrstuvwxyz012345", "key [SECRET]");
     expect("Authorization: Bearer abcdefghijklmnop1234567890", "Authorization: Bearer [SECRET]");
     expect("AKIAIOSFODNN7EXAMPLE here", "[SECRET] here");
     expect("ghp_0123456789abcdefghijklmnopqrstuvwxyz", "[SECRET]");
-    expect("tok eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U x",
+    expect("tok "
+           "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_"
+           "XgL0n3I9PlFUP0THsR8U x",
            "tok [SECRET] x");
     expect("{\"api_key\": \"abcd1234efgh5678\"}", "{\"api_key\": \"[SECRET]\"}");
     expect("password=hunter2hunter2&x=1", "password=[SECRET]&x=1");
     expect("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nafter",
            "[SECRET]\nafter");
-    expect("sk-short and task-list and the token is here", "sk-short and task-list and the token is here");
+    expect("sk-short and task-list and the token is here",
+           "sk-short and task-list and the token is here");
     expect("a risk-management plan", "a risk-management plan");
     /* The shared pass jumps from word to word: triggers right after
      * punctuation are still seen, a key word inside a longer word is not. */

@@ -132,8 +132,8 @@ int main(void)
     FWT_CHECK(ok > 0 && full > 0 && ok + full == 20);
     FWT_CHECK(fws_bytes(s) <= 20000);
     unsigned char *rb;
-    while (fws_next(s, &rb, &(const void *){0}, &(size_t){0}, &(const void *){0},
-                    &(size_t){0}) == 1)
+    while (fws_next(s, &rb, &(const void *){0}, &(size_t){0}, &(const void *){0}, &(size_t){0}) ==
+           1)
         free(rb); /* the caller owns each record's buffer */
     fws_commit(s);
     fws_close(s);

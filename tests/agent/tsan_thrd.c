@@ -67,11 +67,11 @@ _Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "cnd_t is a pthread cond
 
 static int thrd_rc(int rc)
 {
-    return rc == 0 ? thrd_success
-           : rc == EBUSY ? thrd_busy
+    return rc == 0           ? thrd_success
+           : rc == EBUSY     ? thrd_busy
            : rc == ETIMEDOUT ? thrd_timedout
-           : rc == ENOMEM ? thrd_nomem
-                          : thrd_error;
+           : rc == ENOMEM    ? thrd_nomem
+                             : thrd_error;
 }
 
 int mtx_init(mtx_t *m, int type)

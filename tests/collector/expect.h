@@ -7,20 +7,21 @@
 #ifndef FWC_EXPECT_H
 #define FWC_EXPECT_H
 
-#define FWC_I_OF_EVENT_ID "('x' || substr(replace(event_id::text, '-', ''), 17, 16))::bit(64)::bigint"
+#define FWC_I_OF_EVENT_ID                                                                          \
+    "('x' || substr(replace(event_id::text, '-', ''), 17, 16))::bit(64)::bigint"
 
 #define FWC_ENVELOPE_OK                                                                            \
-    "event_time = timestamptz '2024-05-01 12:00:00+00' + i * interval '1 microsecond' "           \
+    "event_time = timestamptz '2024-05-01 12:00:00+00' + i * interval '1 microsecond' "            \
     "AND project = 'proj-' || (i % 7) AND environment = 'prod' AND release = 'v' || (i % 3) "      \
     "AND sdk_name = 'libflywheel' AND sdk_version = '0.1.0' AND schema_version = 1 "               \
-    "AND attributes = jsonb_build_object('k', 'v' || i, 'q', E'a\"b\\\\c') "                      \
+    "AND attributes = jsonb_build_object('k', 'v' || i, 'q', E'a\"b\\\\c') "                       \
     "AND tags = ARRAY['t1', 't-' || (i % 5), 'x,{y} \"z\"'] "                                      \
     "AND source_topic = $1 AND source_partition BETWEEN 0 AND 3 AND source_offset >= 0 "
 
 #define FWC_GEN_MISMATCHES                                                                         \
     "WITH g AS (SELECT *, " FWC_I_OF_EVENT_ID " AS i FROM flywheel.generations) "                  \
     "SELECT count(*) FROM g WHERE (" FWC_ENVELOPE_OK                                               \
-    "AND trace_id = lpad(to_hex(i), 32, '0') AND span_id = lpad(to_hex(i), 16, '0') "             \
+    "AND trace_id = lpad(to_hex(i), 32, '0') AND span_id = lpad(to_hex(i), 16, '0') "              \
     "AND parent_span_id IS NOT DISTINCT FROM (CASE WHEN i % 2 = 1 THEN 'ffffffffffffffff' END) "   \
     "AND conversation_id = 'conv-' || (i % 100) AND session_id IS NULL "                           \
     "AND user_id = 'user-' || (i % 13) AND operation_name = 'chat' AND provider_name = 'openai' "  \
@@ -29,14 +30,15 @@
     "AND request_params = jsonb_build_object('temperature', 0.2) "                                 \
     "  || CASE WHEN i % 2 = 1 THEN jsonb_build_object('max_tokens', i, 'stop_sequences', "         \
     "       jsonb_build_array(E'\\n\\n'), 'stream', true) ELSE '{}'::jsonb END "                   \
-    "  || CASE i % 3 WHEN 0 THEN jsonb_build_object('extra', jsonb_build_object('logprobs', true)) " \
+    "  || CASE i % 3 WHEN 0 THEN jsonb_build_object('extra', jsonb_build_object('logprobs', "      \
+    "true)) "                                                                                      \
     "       WHEN 1 THEN jsonb_build_object('extra', '{bad'::text) ELSE '{}'::jsonb END "           \
     "AND input_messages = jsonb_build_array("                                                      \
     "  jsonb_build_object('role', 'system', 'parts', jsonb_build_array("                           \
     "    jsonb_build_object('type', 'text', 'content', 'You are helpful.'))), "                    \
     "  jsonb_build_object('role', 'user', 'name', 'alice', 'parts', jsonb_build_array("            \
-    "    jsonb_build_object('type', 'text', 'content', "                                          \
-    "      E'line1\\n\\ttab \"q\" back\\\\slash \xc3\xa9 \xf0\x9f\x9a\x80 #' || i)))) "             \
+    "    jsonb_build_object('type', 'text', 'content', "                                           \
+    "      E'line1\\n\\ttab \"q\" back\\\\slash \xc3\xa9 \xf0\x9f\x9a\x80 #' || i)))) "            \
     "AND output_messages = jsonb_build_array(jsonb_build_object('role', 'assistant', "             \
     "  'finish_reason', 'stop', 'parts', jsonb_build_array("                                       \
     "    jsonb_build_object('type', 'reasoning', 'content', 'think ' || i), "                      \
@@ -70,9 +72,9 @@
 #define FWC_FB_MISMATCHES                                                                          \
     "WITH f AS (SELECT *, " FWC_I_OF_EVENT_ID " AS i FROM flywheel.feedback) "                     \
     "SELECT count(*) FROM f WHERE (" FWC_ENVELOPE_OK                                               \
-    "AND target_event_id = ('00000000-0000-0000-' || substr(lpad(to_hex(i - 1), 16, '0'), 1, 4) " \
+    "AND target_event_id = ('00000000-0000-0000-' || substr(lpad(to_hex(i - 1), 16, '0'), 1, 4) "  \
     "  || '-' || substr(lpad(to_hex(i - 1), 16, '0'), 5, 12))::uuid "                              \
-    "AND target_response_id = 'resp-' || (i - 1) AND target_trace_id IS NULL "                    \
+    "AND target_response_id = 'resp-' || (i - 1) AND target_trace_id IS NULL "                     \
     "AND name = 'thumbs' AND value_type = CASE WHEN i % 40 = 39 THEN 'bool' ELSE 'number' END "    \
     "AND bool_value IS NOT DISTINCT FROM (CASE WHEN i % 40 = 39 THEN true END) "                   \
     "AND number_value IS NOT DISTINCT FROM (CASE WHEN i % 40 = 39 THEN NULL ELSE 4.5 END) "        \

@@ -52,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         fw_row_feedback(&b, d.event, &o);
     }
-    if (!b.oom && (b.len == 0 || b.p[b.len - 1] != '\n' || memchr(b.p, '\n', b.len) != b.p + b.len - 1))
+    if (!b.oom &&
+        (b.len == 0 || b.p[b.len - 1] != '\n' || memchr(b.p, '\n', b.len) != b.p + b.len - 1))
         abort(); /* exactly one line */
     fw_sb_free(&b);
     fw_decode_free(&d);

@@ -70,7 +70,8 @@ uint8_t *fwc_gen_event(uint64_t i, size_t pad, uint64_t time_ns, size_t *len)
     Flywheel__V1__ToolCall tc = FLYWHEEL__V1__TOOL_CALL__INIT;
     Flywheel__V1__ToolCallResponse tr = FLYWHEEL__V1__TOOL_CALL_RESPONSE__INIT;
     Flywheel__V1__PromptTemplate pt = FLYWHEEL__V1__PROMPT_TEMPLATE__INIT;
-    Flywheel__V1__PromptTemplate__VariablesEntry pv = FLYWHEEL__V1__PROMPT_TEMPLATE__VARIABLES_ENTRY__INIT;
+    Flywheel__V1__PromptTemplate__VariablesEntry pv =
+        FLYWHEEL__V1__PROMPT_TEMPLATE__VARIABLES_ENTRY__INIT;
     Flywheel__V1__PromptTemplate__VariablesEntry *pvs[1] = {&pv};
     Flywheel__V1__Truncation tru = FLYWHEEL__V1__TRUNCATION__INIT;
     Flywheel__V1__Feedback fb = FLYWHEEL__V1__FEEDBACK__INIT;
@@ -151,10 +152,12 @@ uint8_t *fwc_gen_event(uint64_t i, size_t pad, uint64_t time_ns, size_t *len)
         p_user.content_case = FLYWHEEL__V1__PART__CONTENT_TEXT;
         if (pad) {
             padded = malloc(pad + 128);
-            int n0 = snprintf(padded, 128, "line1\n\ttab \"q\" back\\slash \xc3\xa9 \xf0\x9f\x9a\x80 #%llu ",
+            int n0 = snprintf(padded, 128,
+                              "line1\n\ttab \"q\" back\\slash \xc3\xa9 \xf0\x9f\x9a\x80 #%llu ",
                               (unsigned long long)i);
             for (size_t k = 0; k < pad; k++)
-                padded[n0 + (int)k] = "lorem ipsum dolor sit amet, consectetur adipiscing elit "[k % 56];
+                padded[n0 + (int)k] =
+                    "lorem ipsum dolor sit amet, consectetur adipiscing elit "[k % 56];
             padded[n0 + (int)pad] = '\0';
             p_user.text = padded;
         } else {

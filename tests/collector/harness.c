@@ -37,7 +37,8 @@ rd_kafka_t *fwc_producer(void)
 void fwc_produce(rd_kafka_t *p, const char *topic, const char *key, const void *buf, size_t len)
 {
     rd_kafka_resp_err_t e;
-    while ((e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)(uintptr_t)buf, len),
+    while ((e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
+                                  RD_KAFKA_V_VALUE((void *)(uintptr_t)buf, len),
                                   RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
            RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -119,9 +120,15 @@ void fwc_collector_start(fwc_proc *c, const char *dsn, const char *topic, const 
     snprintf(a_topic, sizeof a_topic, "--topics=%s", topic);
     snprintf(a_group, sizeof a_group, "--kafka.group.id=%s", group);
     snprintf(a_http, sizeof a_http, "--http.listen=127.0.0.1:%d", c->port);
-    const char *argv[64] = {fwt_program("collector/flywheel-collector"), a_dsn, a_boot, a_topic,
-                            a_group, a_http, "--kafka.session.timeout.ms=6000",
-                            "--kafka.heartbeat.interval.ms=500", "--batch.max_wait_ms=50"};
+    const char *argv[64] = {fwt_program("collector/flywheel-collector"),
+                            a_dsn,
+                            a_boot,
+                            a_topic,
+                            a_group,
+                            a_http,
+                            "--kafka.session.timeout.ms=6000",
+                            "--kafka.heartbeat.interval.ms=500",
+                            "--batch.max_wait_ms=50"};
     int n = 9;
     /* FWC_WRITE_MODE (set by tests/collector.cmake for the second-mode runs)
      * picks pg.write_mode; a test's own flags come later and win. */
@@ -219,7 +226,8 @@ long long fwc_wait_value(PGconn *conn, const char *sql, long long want, int time
 int fwc_http_get(int port, const char *path, char *body, size_t size)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
         close(s);

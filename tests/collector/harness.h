@@ -63,7 +63,8 @@ int fwc_free_port(void);
 
 /* SELECT count of generations + feedback. */
 #define FWC_ROWS_SQL                                                                               \
-    "SELECT (SELECT count(*) FROM flywheel.generations) + (SELECT count(*) FROM flywheel.feedback)"
+    "SELECT (SELECT count(*) FROM flywheel.generations) + (SELECT count(*) FROM "                  \
+    "flywheel.feedback)"
 #define FWC_DISTINCT_SQL                                                                           \
     "SELECT (SELECT count(DISTINCT event_id) FROM flywheel.generations) + "                        \
     "(SELECT count(DISTINCT event_id) FROM flywheel.feedback)"

@@ -61,10 +61,10 @@ int main(void)
                                      "00000000-0000-0000-0102-030405060708");
     fw_sb_free(&b);
 
-    const char *good[] = {"{}", "[]", " {\"a\": [1, -2.5e3, true, null, \"x\\u00e9\"]} ",
-                          "\"s\"", "0", "{\"a\":{\"b\":\"\\ud83d\\ude80\"}}"};
-    const char *bad[] = {"", "{", "{bad", "[1,]", "01", "\"\\u0000\"", "\"\\ud800\"", "nul",
-                         "{\"a\" 1}", "1 2", "\"a\nb\""};
+    const char *good[] = {"{}",    "[]", " {\"a\": [1, -2.5e3, true, null, \"x\\u00e9\"]} ",
+                          "\"s\"", "0",  "{\"a\":{\"b\":\"\\ud83d\\ude80\"}}"};
+    const char *bad[] = {"",    "{",         "{bad", "[1,]",    "01", "\"\\u0000\"", "\"\\ud800\"",
+                         "nul", "{\"a\" 1}", "1 2",  "\"a\nb\""};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         FWT_CHECK_MSG(fw_json_valid(good[i], strlen(good[i])), "should be valid: %s", good[i]);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
@@ -73,8 +73,8 @@ int main(void)
 
     FWT_CHECK(fw_utf8_valid((const uint8_t *)"plain ascii text here", 21));
     FWT_CHECK(fw_utf8_valid((const uint8_t *)"\xc3\xa9\xf0\x9f\x9a\x80", 6));
-    FWT_CHECK(!fw_utf8_valid((const uint8_t *)"\xc0\xaf", 2));         /* overlong */
-    FWT_CHECK(!fw_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3));     /* surrogate */
+    FWT_CHECK(!fw_utf8_valid((const uint8_t *)"\xc0\xaf", 2));     /* overlong */
+    FWT_CHECK(!fw_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3)); /* surrogate */
     FWT_CHECK(!fw_utf8_valid((const uint8_t *)"abc\xff", 4));
     FWT_CHECK(!fw_utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     FWT_CHECK(!fw_utf8_valid((const uint8_t *)"ab\xe2\x82", 4));       /* truncated */

@@ -38,7 +38,9 @@ int main(void)
         /* Kill once a random part of what is available has been stored:
          * somewhere in the middle of the stream, often mid-batch. */
         long long have = fwt_pg_int(conn, FWC_ROWS_SQL);
-        long long target = have + 1 + rand() % (k * chunk + chunk - have > 1 ? (int)(k * chunk + chunk - have) / 2 : 1);
+        long long target =
+            have + 1 +
+            rand() % (k * chunk + chunk - have > 1 ? (int)(k * chunk + chunk - have) / 2 : 1);
         FWT_CHECK_MSG(fwc_wait_at_least(conn, FWC_ROWS_SQL, target, 30000) >= target,
                       "no progress before kill %d", k);
         FWT_CHECK_EQ_INT(fwc_collector_signal(&c, SIGKILL), 128 + SIGKILL);

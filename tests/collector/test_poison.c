@@ -16,12 +16,12 @@
 #include <signal.h>
 
 #define N_GOOD 2000
-#define EVERY 50 /* one poison message after every EVERY good ones */
-#define KINDS 8
+#define EVERY  50 /* one poison message after every EVERY good ones */
+#define KINDS  8
 
 static const char *const reasons[KINDS] = {
-    "undecodable", "nul_in_text",   "invalid_utf8", "oversize",
-    "unknown_schema_version", "missing_field", "out_of_range", "data_error:22003"};
+    "undecodable",   "nul_in_text",  "invalid_utf8",    "oversize", "unknown_schema_version",
+    "missing_field", "out_of_range", "data_error:22003"};
 
 static uint8_t *minimal(int kind, uint64_t i, size_t *len)
 {
@@ -98,7 +98,8 @@ int main(void)
         if (i % EVERY == EVERY - 1) {
             int kind = n_poison % KINDS;
             size_t len;
-            uint8_t *b = poison(kind, 1000000 + 20 * (uint64_t)n_poison, &len); /* never a feedback index */
+            uint8_t *b =
+                poison(kind, 1000000 + 20 * (uint64_t)n_poison, &len); /* never a feedback index */
             char key[64];
             snprintf(key, sizeof key, "poison-%d-%d", kind, n_poison);
             fwc_produce(p, topic, key, b, len);
@@ -152,16 +153,19 @@ int main(void)
     FWT_CHECK_EQ_INT(fwc_http_get(c.port, "/metrics", body, sizeof body), 200);
     FWT_CHECK(fwc_metric(body, "flywheel_collector_dead_letters_total{reason=\"undecodable\"}") ==
               per_kind[0]);
-    FWT_CHECK(fwc_metric(body, "flywheel_collector_dead_letters_total{reason=\"data_error\",class=\"22\"}") ==
-              per_kind[7]);
+    FWT_CHECK(
+        fwc_metric(body,
+                   "flywheel_collector_dead_letters_total{reason=\"data_error\",class=\"22\"}") ==
+        per_kind[7]);
     FWT_CHECK(fwc_metric(body, "flywheel_collector_pg_errors_total{class=\"22\"}") >= 1);
     FWT_CHECK_EQ_INT(fwc_collector_signal(&c, SIGTERM), 0);
 
     /* flywheel dlq */
     char cmd[2048];
     const char *cli = fwt_program("cli/flywheel");
-    snprintf(cmd, sizeof cmd, "%s dlq list --dsn '%s' --limit 1000 | grep -c nul_in_text | grep -qx %d",
-             cli, dsn, per_kind[1]);
+    snprintf(cmd, sizeof cmd,
+             "%s dlq list --dsn '%s' --limit 1000 | grep -c nul_in_text | grep -qx %d", cli, dsn,
+             per_kind[1]);
     FWT_CHECK_EQ_INT(fwt_run(cmd), 0);
     long long some_id = fwt_pg_int(conn, "SELECT min(id) FROM flywheel.dead_letters");
     snprintf(cmd, sizeof cmd, "%s dlq show %lld --dsn '%s' | grep -q '^payload_hex'", cli, some_id,
@@ -170,8 +174,8 @@ int main(void)
 
     long long before = fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations");
     /* With the collector's limit the oversize ones are still refused... */
-    snprintf(cmd, sizeof cmd, "%s dlq replay --reason oversize --max-field-bytes 65536 --dsn '%s' >&2",
-             cli, dsn);
+    snprintf(cmd, sizeof cmd,
+             "%s dlq replay --reason oversize --max-field-bytes 65536 --dsn '%s' >&2", cli, dsn);
     FWT_CHECK_EQ_INT(fwt_run(cmd), 1);
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations"), before);
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.dead_letters "
@@ -186,12 +190,13 @@ int main(void)
                                       "WHERE reason = 'oversize' AND replay_count = 1 "
                                       "AND replayed_at IS NOT NULL"),
                      per_kind[3]);
-    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations g JOIN "
-                                      "flywheel.dead_letters d ON d.event_id = g.event_id "
-                                      "AND d.\"offset\" = g.source_offset "
-                                      "AND d.partition = g.source_partition "
-                                      "WHERE d.reason = 'oversize' AND length(g.input_messages::text) > 100000"),
-                     per_kind[3]);
+    FWT_CHECK_EQ_INT(
+        fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations g JOIN "
+                         "flywheel.dead_letters d ON d.event_id = g.event_id "
+                         "AND d.\"offset\" = g.source_offset "
+                         "AND d.partition = g.source_partition "
+                         "WHERE d.reason = 'oversize' AND length(g.input_messages::text) > 100000"),
+        per_kind[3]);
     /* Replaying again skips them; garbage and the refused row stay as they are. */
     FWT_CHECK_EQ_INT(fwt_run(cmd), 0);
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations"),

@@ -44,10 +44,11 @@ int main(void)
                  "WHERE consumer_group = '%s'",
                  g);
         FWT_CHECK_EQ_INT(fwc_wait_value(conn, q, N, 60000), N);
-        double dup_g = fwc_wait_metric(c.port, "flywheel_collector_duplicates_total{table=\"generations\"}",
-                                       N - N / 20, 10000);
-        double dup_f = fwc_wait_metric(c.port, "flywheel_collector_duplicates_total{table=\"feedback\"}",
-                                       N / 20, 10000);
+        double dup_g =
+            fwc_wait_metric(c.port, "flywheel_collector_duplicates_total{table=\"generations\"}",
+                            N - N / 20, 10000);
+        double dup_f = fwc_wait_metric(
+            c.port, "flywheel_collector_duplicates_total{table=\"feedback\"}", N / 20, 10000);
         FWT_CHECK_EQ_INT(fwc_collector_signal(&c, SIGTERM), 0);
         FWT_CHECK_EQ_INT((long long)dup_g, N - N / 20);
         FWT_CHECK_EQ_INT((long long)dup_f, N / 20);

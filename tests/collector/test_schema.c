@@ -33,11 +33,13 @@ int main(void)
     fwt_pg_create_db("fwt_coll_schema", dsn, sizeof dsn);
     expect_refusal(dsn, "flywheel migrate");
     PGconn *conn = fwt_pg_connect(dsn);
-    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'flywheel'"),
-                     0); /* no DDL was run */
+    FWT_CHECK_EQ_INT(
+        fwt_pg_int(conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'flywheel'"),
+        0); /* no DDL was run */
     fwt_pg_migrate(dsn);
-    fwt_pg_exec(conn, "INSERT INTO flywheel.schema_history (version, description, script, checksum, "
-                      "success) VALUES (9999, 'future', 'V9999__future.sql', 'x', true)");
+    fwt_pg_exec(conn,
+                "INSERT INTO flywheel.schema_history (version, description, script, checksum, "
+                "success) VALUES (9999, 'future', 'V9999__future.sql', 'x', true)");
     expect_refusal(dsn, "upgrade the collector");
     PQfinish(conn);
     return 0;

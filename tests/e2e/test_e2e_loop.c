@@ -23,10 +23,9 @@
 #include <unistd.h>
 
 #define N_GEN 400
-#define N_FB 150
+#define N_FB  150
 
-static pid_t start_collector(const char *dsn, const char *topic, const char *group,
-                             const char *log)
+static pid_t start_collector(const char *dsn, const char *topic, const char *group, const char *log)
 {
     char a_dsn[1024], a_bs[512], a_topic[256], a_group[256];
     snprintf(a_dsn, sizeof a_dsn, "--pg.dsn=%s", dsn);
@@ -46,8 +45,7 @@ static pid_t start_collector(const char *dsn, const char *topic, const char *gro
     return pid;
 }
 
-static void record_generation(fw_agent_t *agent, int i, fw_event_id_t *id,
-                              unsigned char trace[16])
+static void record_generation(fw_agent_t *agent, int i, fw_event_id_t *id, unsigned char trace[16])
 {
     char buf[256];
     fw_gen_t *g = fw_gen_new(agent);
@@ -153,8 +151,8 @@ int main(void)
             FWT_CHECK_EQ_INT(fw_feedback_record(f, &fb_id), FW_OK);
         }
         record_generation(agent, i, &gen_ids[i], trace);
-        il += (size_t)snprintf(idlist + il, sizeof idlist - il, "%s%s", i ? "," : "",
-                               gen_ids[i].str);
+        il +=
+            (size_t)snprintf(idlist + il, sizeof idlist - il, "%s%s", i ? "," : "", gen_ids[i].str);
     }
     snprintf(idlist + il, sizeof idlist - il, "}");
     /* The other 100 feedback events, by event id: number, category, correction. */

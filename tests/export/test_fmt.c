@@ -49,16 +49,24 @@ int main(void)
     r.project = "shop";
     r.model = "gpt-x";
     r.system_instructions = "Be kind.";
-    r.input = load("[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Caf\xc3\xa9 hours?\"}]}]");
+    r.input = load(
+        "[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Caf\xc3\xa9 hours?\"}]}]");
     r.output = load("[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":"
                     "\"Open at 9. Caf\xc3\xa9 closes at 5! Bring cash.\"}]}]");
-    r.output_b = load("[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"No idea.\"}]}]");
+    r.output_b =
+        load("[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"No idea.\"}]}]");
     r.event_id_b = "0190e4c2-0000-7000-8000-000000000002";
-    r.labels = load("{\"fix\":[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"9 to 5.\"}]}],"
+    r.labels = load("{\"fix\":[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":"
+                    "\"9 to 5.\"}]}],"
                     "\"pick\":\"A\",\"quality\":4,"
-                    "\"spans\":[{\"message\":0,\"part\":0,\"start\":11,\"end\":28,\"category\":\"factual_error\"}]}");
-    fw_xfmt_opts o = {.fmt = FW_XFMT_OPENAI_CHAT, .correction_field = "fix", .pairwise_field = "pick",
-                      .span_field = "spans", .score_field = "quality", .negative_label = "none"};
+                    "\"spans\":[{\"message\":0,\"part\":0,\"start\":11,\"end\":28,\"category\":"
+                    "\"factual_error\"}]}");
+    fw_xfmt_opts o = {.fmt = FW_XFMT_OPENAI_CHAT,
+                      .correction_field = "fix",
+                      .pairwise_field = "pick",
+                      .span_field = "spans",
+                      .score_field = "quality",
+                      .negative_label = "none"};
 
     run(&o, &r);
     FWT_CHECK_EQ_INT(nlines, 1);
@@ -69,41 +77,51 @@ int main(void)
     o.fmt = FW_XFMT_PREFERENCE;
     run(&o, &r);
     FWT_CHECK_EQ_INT(nlines, 2);
-    FWT_CHECK_EQ_STR(lines[0], "{\"input\":{\"messages\":[{\"role\":\"system\",\"content\":\"Be kind.\"},"
-                               "{\"role\":\"user\",\"content\":\"Caf\xc3\xa9 hours?\"}]},"
-                               "\"preferred_output\":[{\"role\":\"assistant\",\"content\":\"9 to 5.\"}],"
-                               "\"non_preferred_output\":[{\"role\":\"assistant\",\"content\":"
-                               "\"Open at 9. Caf\xc3\xa9 closes at 5! Bring cash.\"}]}");
-    FWT_CHECK(strstr(lines[1], "\"non_preferred_output\":[{\"role\":\"assistant\",\"content\":\"No idea.\"}]"));
+    FWT_CHECK_EQ_STR(lines[0],
+                     "{\"input\":{\"messages\":[{\"role\":\"system\",\"content\":\"Be kind.\"},"
+                     "{\"role\":\"user\",\"content\":\"Caf\xc3\xa9 hours?\"}]},"
+                     "\"preferred_output\":[{\"role\":\"assistant\",\"content\":\"9 to 5.\"}],"
+                     "\"non_preferred_output\":[{\"role\":\"assistant\",\"content\":"
+                     "\"Open at 9. Caf\xc3\xa9 closes at 5! Bring cash.\"}]}");
+    FWT_CHECK(strstr(
+        lines[1], "\"non_preferred_output\":[{\"role\":\"assistant\",\"content\":\"No idea.\"}]"));
 
     o.fmt = FW_XFMT_PREFERENCE_TRL;
     run(&o, &r);
     FWT_CHECK_EQ_INT(nlines, 2);
     FWT_CHECK(strstr(lines[0], "{\"prompt\":[{\"role\":\"system\"") == lines[0]);
-    FWT_CHECK(strstr(lines[0], "\"chosen\":[{\"role\":\"assistant\",\"content\":\"9 to 5.\"}],\"rejected\":["));
+    FWT_CHECK(strstr(
+        lines[0], "\"chosen\":[{\"role\":\"assistant\",\"content\":\"9 to 5.\"}],\"rejected\":["));
 
     o.fmt = FW_XFMT_EVAL;
     run(&o, &r);
     FWT_CHECK_EQ_INT(nlines, 1);
-    FWT_CHECK(strstr(lines[0], "{\"id\":\"0190e4c2-0000-7000-8000-000000000001\",\"input\":{\"messages\":") == lines[0]);
-    FWT_CHECK(strstr(lines[0], "\"ideal\":\"9 to 5.\",\"expected\":[{\"role\":\"assistant\",\"content\":\"9 to 5.\"}],"
-                               "\"labels\":{\"pick\":\"A\",\"quality\":4,\"spans\":"));
-    FWT_CHECK(strstr(lines[0], "\"metadata\":{\"event_id\":\"0190e4c2-0000-7000-8000-000000000001\","
-                               "\"trace_id\":null,\"conversation_id\":\"conv-1\",\"project\":\"shop\""));
+    FWT_CHECK(strstr(lines[0],
+                     "{\"id\":\"0190e4c2-0000-7000-8000-000000000001\",\"input\":{\"messages\":") ==
+              lines[0]);
+    FWT_CHECK(strstr(
+        lines[0],
+        "\"ideal\":\"9 to 5.\",\"expected\":[{\"role\":\"assistant\",\"content\":\"9 to 5.\"}],"
+        "\"labels\":{\"pick\":\"A\",\"quality\":4,\"spans\":"));
+    FWT_CHECK(strstr(lines[0],
+                     "\"metadata\":{\"event_id\":\"0190e4c2-0000-7000-8000-000000000001\","
+                     "\"trace_id\":null,\"conversation_id\":\"conv-1\",\"project\":\"shop\""));
 
     o.fmt = FW_XFMT_REWARD;
     run(&o, &r);
     FWT_CHECK_EQ_INT(nlines, 1);
-    FWT_CHECK(strstr(lines[0], "\"Open at 9. Caf\xc3\xa9 closes at 5! Bring cash.\"}],\"score\":4,\"field\":\"quality\"}"));
+    FWT_CHECK(strstr(lines[0], "\"Open at 9. Caf\xc3\xa9 closes at 5! Bring "
+                               "cash.\"}],\"score\":4,\"field\":\"quality\"}"));
 
     /* Span [11, 29) in code points is "Café closes at 5!" (é is 2 bytes);
      * the untouched sentences are negatives. */
     o.fmt = FW_XFMT_CLASSIFIER;
     run(&o, &r);
     FWT_CHECK_EQ_INT(nlines, 3);
-    FWT_CHECK_EQ_STR(lines[0], "{\"text\":\"Caf\xc3\xa9 closes at 5!\",\"label\":\"factual_error\","
-                               "\"event_id\":\"0190e4c2-0000-7000-8000-000000000001\",\"message\":0,"
-                               "\"part\":0,\"start\":11,\"end\":28,\"context\":\"Caf\xc3\xa9 hours?\"}");
+    FWT_CHECK_EQ_STR(lines[0],
+                     "{\"text\":\"Caf\xc3\xa9 closes at 5!\",\"label\":\"factual_error\","
+                     "\"event_id\":\"0190e4c2-0000-7000-8000-000000000001\",\"message\":0,"
+                     "\"part\":0,\"start\":11,\"end\":28,\"context\":\"Caf\xc3\xa9 hours?\"}");
     FWT_CHECK(strstr(lines[1], "{\"text\":\"Open at 9.\",\"label\":\"none\",") == lines[1]);
     FWT_CHECK(strstr(lines[1], "\"start\":0,\"end\":10,"));
     FWT_CHECK(strstr(lines[2], "{\"text\":\"Bring cash.\",\"label\":\"none\",") == lines[2]);

@@ -38,8 +38,8 @@ static void same_parse(const char *text, size_t len)
     memcpy(copy, text, len);
     copy[len] = '\0';
     json_t *got = fw_xjson_parse(copy, len);
-    FWT_CHECK_MSG((ref == NULL) == (got == NULL), "parse disagrees with jansson on %.*s",
-                  (int)len, text);
+    FWT_CHECK_MSG((ref == NULL) == (got == NULL), "parse disagrees with jansson on %.*s", (int)len,
+                  text);
     if (ref && got) {
         FWT_CHECK_MSG(json_equal(ref, got), "different value for %.*s", (int)len, text);
         char *a = json_dumps(ref, DUMP_FLAGS), *b = json_dumps(got, DUMP_FLAGS);
@@ -58,17 +58,72 @@ static void same_parse(const char *text, size_t len)
 static void test_cases(void)
 {
     static const char *const cases[] = {
-        "{}", "[]", "0", "-0", "1", "-1", "01", "-", "1.", ".5", "1e5", "1E+5", "1e-05", "1.5e",
-        "9223372036854775807", "-9223372036854775808", "9223372036854775808",
-        "-9223372036854775809", "1e308", "1e309", "-1e309", "1e-400", "0.1", "123456789.123456789",
-        "true", "false", "null", "tru", "nul", "truex", "true false", "[1,]", "[,1]", "{\"a\"}",
-        "{\"a\":}", "{\"a\":1,}", "{1:2}", "{\"a\":1}x", " \t\n\r[ 1 , 2 ]\r\n", "\"\"",
-        "\"a\\\"b\\\\c\\/d\\be\\ff\\ng\\rh\\ti\"", "\"\\u0041\\u00e9\\u20AC\"", "\"\\ud83d\\ude00\"",
-        "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83dx\"", "\"\\ud83d\\u0041\"", "\"\\u0000\"",
-        "{\"a\\u0000b\":1}", "\"\\x41\"", "\"\\u12\"", "\"tab\there\"", "\"\xc3\xa9\"",
-        "\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xe2\x82\xac\"",
-        "\"\xf0\x9f\x98\x80\"", "\"\xff\"", "[\"a\",{\"b\":[null,true,1.5,-2]}]",
-        "{\"b\":1,\"a\":2,\"b\":3}", "", " ", "[1] [2]", "\"unterminated",
+        "{}",
+        "[]",
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "01",
+        "-",
+        "1.",
+        ".5",
+        "1e5",
+        "1E+5",
+        "1e-05",
+        "1.5e",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "1e308",
+        "1e309",
+        "-1e309",
+        "1e-400",
+        "0.1",
+        "123456789.123456789",
+        "true",
+        "false",
+        "null",
+        "tru",
+        "nul",
+        "truex",
+        "true false",
+        "[1,]",
+        "[,1]",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{\"a\":1,}",
+        "{1:2}",
+        "{\"a\":1}x",
+        " \t\n\r[ 1 , 2 ]\r\n",
+        "\"\"",
+        "\"a\\\"b\\\\c\\/d\\be\\ff\\ng\\rh\\ti\"",
+        "\"\\u0041\\u00e9\\u20AC\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\ud83d\"",
+        "\"\\ude00\"",
+        "\"\\ud83dx\"",
+        "\"\\ud83d\\u0041\"",
+        "\"\\u0000\"",
+        "{\"a\\u0000b\":1}",
+        "\"\\x41\"",
+        "\"\\u12\"",
+        "\"tab\there\"",
+        "\"\xc3\xa9\"",
+        "\"\xc3\"",
+        "\"\xc0\xaf\"",
+        "\"\xed\xa0\x80\"",
+        "\"\xf4\x90\x80\x80\"",
+        "\"\xe2\x82\xac\"",
+        "\"\xf0\x9f\x98\x80\"",
+        "\"\xff\"",
+        "[\"a\",{\"b\":[null,true,1.5,-2]}]",
+        "{\"b\":1,\"a\":2,\"b\":3}",
+        "",
+        " ",
+        "[1] [2]",
+        "\"unterminated",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         same_parse(cases[i], strlen(cases[i]));
@@ -87,9 +142,26 @@ static json_t *gen_value(int depth);
 
 static json_t *gen_string(void)
 {
-    static const char *const pieces[] = {"a", " ", "\"", "\\", "/", "\n", "\t", "\r", "\b",
-                                         "\f", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x80\xa8",
-                                         "\xf0\x9f\x98\x80", "\xe4\xb8\xad", "Z", "0", "{"};
+    static const char *const pieces[] = {"a",
+                                         " ",
+                                         "\"",
+                                         "\\",
+                                         "/",
+                                         "\n",
+                                         "\t",
+                                         "\r",
+                                         "\b",
+                                         "\f",
+                                         "\x01",
+                                         "\x1f",
+                                         "\x7f",
+                                         "\xc3\xa9",
+                                         "\xe2\x80\xa8",
+                                         "\xf0\x9f\x98\x80",
+                                         "\xe4\xb8\xad",
+                                         "Z",
+                                         "0",
+                                         "{"};
     char buf[128];
     size_t n = 0, parts = next() % 12;
     for (size_t i = 0; i < parts; i++) {

@@ -31,16 +31,20 @@ static void test_conv(void)
     json_t *in = load(
         "[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Weather in Paris?\"}]},"
         "{\"role\":\"assistant\",\"parts\":[{\"type\":\"reasoning\",\"content\":\"think\"},"
-        "{\"type\":\"tool_call\",\"id\":\"c1\",\"name\":\"weather\",\"arguments\":{\"city\":\"Paris\",\"n\":1}}]},"
-        "{\"role\":\"tool\",\"parts\":[{\"type\":\"tool_call_response\",\"id\":\"c1\",\"response\":{\"t\":21}}]}]");
+        "{\"type\":\"tool_call\",\"id\":\"c1\",\"name\":\"weather\",\"arguments\":{\"city\":"
+        "\"Paris\",\"n\":1}}]},"
+        "{\"role\":\"tool\",\"parts\":[{\"type\":\"tool_call_response\",\"id\":\"c1\",\"response\":"
+        "{\"t\":21}}]}]");
     json_t *out = fw_xconv_prompt("Be brief.", in, 0);
     FWT_CHECK(out != NULL);
     char *s = dump(out);
-    FWT_CHECK_EQ_STR(s,
+    FWT_CHECK_EQ_STR(
+        s,
         "[{\"role\":\"system\",\"content\":\"Be brief.\"},"
         "{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"
         "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":"
-        "{\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\",\\\"n\\\":1}\"}}],\"weight\":0},"
+        "{\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\",\\\"n\\\":1}\"}}],"
+        "\"weight\":0},"
         "{\"role\":\"tool\",\"content\":\"{\\\"t\\\":21}\",\"tool_call_id\":\"c1\"}]");
     FWT_CHECK(fw_xcheck_chat(out, 0) == NULL);
     FWT_CHECK_EQ_STR(fw_xcheck_chat(out, 1), "last_not_assistant");
@@ -49,9 +53,10 @@ static void test_conv(void)
 
     /* A system message in the input wins over system_instructions;
      * developer maps to system; several text parts join with "\n". */
-    json_t *in2 = load("[{\"role\":\"developer\",\"parts\":[{\"type\":\"text\",\"content\":\"A\"},"
-                       "{\"type\":\"text\",\"content\":\"B\"}]},{\"role\":\"user\",\"name\":\"ann\","
-                       "\"parts\":[{\"type\":\"text\",\"content\":\"hi\"}]}]");
+    json_t *in2 =
+        load("[{\"role\":\"developer\",\"parts\":[{\"type\":\"text\",\"content\":\"A\"},"
+             "{\"type\":\"text\",\"content\":\"B\"}]},{\"role\":\"user\",\"name\":\"ann\","
+             "\"parts\":[{\"type\":\"text\",\"content\":\"hi\"}]}]");
     out = fw_xconv_prompt("ignored", in2, FW_XW_NONE);
     s = dump(out);
     FWT_CHECK_EQ_STR(s, "[{\"role\":\"system\",\"content\":\"A\\nB\"},"
@@ -64,9 +69,10 @@ static void test_conv(void)
                          "{\"type\":\"function\",\"function\":{\"name\":\"x\"}}]");
     out = fw_xconv_tools(tools);
     s = dump(out);
-    FWT_CHECK_EQ_STR(s, "[{\"type\":\"function\",\"function\":{\"name\":\"weather\",\"description\":"
-                        "\"d\",\"parameters\":{\"type\":\"object\"}}},"
-                        "{\"type\":\"function\",\"function\":{\"name\":\"x\"}}]");
+    FWT_CHECK_EQ_STR(s,
+                     "[{\"type\":\"function\",\"function\":{\"name\":\"weather\",\"description\":"
+                     "\"d\",\"parameters\":{\"type\":\"object\"}}},"
+                     "{\"type\":\"function\",\"function\":{\"name\":\"x\"}}]");
     free(s);
     json_decref(out);
     json_decref(tools);
@@ -118,7 +124,7 @@ static void test_sentences(void)
     FWT_CHECK_EQ_STR(sents[4], "He said \"go.\"");
     FWT_CHECK_EQ_STR(sents[5], "Then?!");
     FWT_CHECK_EQ_STR(sents[6], "\xd9\x87\xd9\x84\xd8\x9f"); /* Arabic question mark */
-    FWT_CHECK_EQ_STR(sents[7], "\xe0\xa4\xb9\xe0\xa5\xa4");    /* Devanagari danda */
+    FWT_CHECK_EQ_STR(sents[7], "\xe0\xa4\xb9\xe0\xa5\xa4"); /* Devanagari danda */
     FWT_CHECK_EQ_STR(sents[8], "end");
     /* The ASCII rules (what versions recorded before keep using) cut only
      * after "Then?!" and keep the rest whole. */
@@ -214,7 +220,8 @@ static void test_dedupe(void)
     for (uint64_t i = 1; i <= 30000; i++) {
         uint64_t h = (i % 3 == 0 ? i / 3 : i) * 0x9e3779b97f4a7c15ULL;
         int in_mem = fw_xdedupe_add(&mem, h), in_file = fw_xdedupe_add(&file, h);
-        FWT_CHECK_MSG(in_mem == in_file && in_mem >= 0, "add %llu: memory %d, file %d", (unsigned long long)i, in_mem, in_file);
+        FWT_CHECK_MSG(in_mem == in_file && in_mem >= 0, "add %llu: memory %d, file %d",
+                      (unsigned long long)i, in_mem, in_file);
     }
     FWT_CHECK(file.on_file && file.slots == NULL && !mem.on_file);
     FWT_CHECK_EQ_INT((long long)file.count, (long long)mem.count);
@@ -239,7 +246,7 @@ static void expect_reason(const char *messages, int sft, const char *why)
 #define A "{\"role\":\"assistant\",\"content\":\"a\"}"
 #define S "{\"role\":\"system\",\"content\":\"s\"}"
 #define CALL(id, args)                                                                             \
-    "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"" id "\",\"type\":\"function\","           \
+    "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"" id "\",\"type\":\"function\","            \
     "\"function\":{\"name\":\"f\",\"arguments\":\"" args "\"}}]}"
 #define TOOL(id) "{\"role\":\"tool\",\"content\":\"r\",\"tool_call_id\":\"" id "\"}"
 

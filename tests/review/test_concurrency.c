@@ -21,8 +21,8 @@
 #include <time.h>
 
 #define REVIEWERS 16
-#define ITEMS 10000
-#define GHOSTS 4
+#define ITEMS     10000
+#define GHOSTS    4
 
 static char g_dsn[512];
 static atomic_int g_stop;
@@ -43,8 +43,8 @@ static long long open_items(PGconn *c, const char *queue)
                                "flywheel.review_queues q ON q.id = i.queue_id "
                                "WHERE q.name = $1 AND i.status IN ('pending', 'in_review')",
                                1, NULL, p, NULL, NULL, 0);
-    long long n = PQresultStatus(r) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
-                                                       : -1;
+    long long n =
+        PQresultStatus(r) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
     PQclear(r);
     return n;
 }
@@ -99,8 +99,8 @@ static void *worker(void *argp)
             PQclear(r);
             const char *label = (rand_r(&seed) % 4) ? "{\"ok\": true}" : "{\"ok\": false}";
             const char *sp[3] = {item, label, name};
-            r = PQexecParams(c, "SELECT flywheel.review_submit($1::bigint, $2::jsonb, $3)", 3,
-                             NULL, sp, NULL, NULL, 0);
+            r = PQexecParams(c, "SELECT flywheel.review_submit($1::bigint, $2::jsonb, $3)", 3, NULL,
+                             sp, NULL, NULL, 0);
             if (PQresultStatus(r) != PGRES_TUPLES_OK) {
                 const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
                 if (st && strcmp(st, "FR003") == 0) {
@@ -206,12 +206,13 @@ int main(void)
     FWT_CHECK_EQ_INT(atomic_load(&g_violations), 0);
     FWT_CHECK_EQ_INT(atomic_load(&g_submits), ITEMS * 4);
     /* Exactly N labels per item, all items finished. */
-    FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_items i "
-                                   "JOIN flywheel.review_queues q ON q.id = i.queue_id "
-                                   "WHERE i.n_labels <> q.overlap "
-                                   "OR i.status NOT IN ('labelled', 'disputed') "
-                                   "OR i.n_labels <> (SELECT count(*) FROM flywheel.review_labels l "
-                                   "WHERE l.item_id = i.id)"),
+    FWT_CHECK_EQ_INT(fwt_pg_int(c,
+                                "SELECT count(*) FROM flywheel.review_items i "
+                                "JOIN flywheel.review_queues q ON q.id = i.queue_id "
+                                "WHERE i.n_labels <> q.overlap "
+                                "OR i.status NOT IN ('labelled', 'disputed') "
+                                "OR i.n_labels <> (SELECT count(*) FROM flywheel.review_labels l "
+                                "WHERE l.item_id = i.id)"),
                      0);
     FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_labels"), ITEMS * 4);
     /* No reviewer twice on one item. */

@@ -20,7 +20,7 @@ static char *render_wrap(const char *text, int width)
 int main(void)
 {
     FWT_CHECK_EQ_INT(fw_rt_chars("abc"), 3);
-    FWT_CHECK_EQ_INT(fw_rt_chars("été"), 3);        /* 5 bytes, 3 code points */
+    FWT_CHECK_EQ_INT(fw_rt_chars("été"), 3); /* 5 bytes, 3 code points */
     FWT_CHECK_EQ_INT(fw_rt_chars("日本語"), 3);
     FWT_CHECK_EQ_INT(fw_rt_byte_at("été!", 3), 5);
     FWT_CHECK_EQ_INT(fw_rt_byte_at("ab", 9), 2);

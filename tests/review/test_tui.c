@@ -152,15 +152,16 @@ int main(void)
                  'b' + i, 'B' + i);
         fwt_pg_exec(c, sql);
     }
-    fwt_pg_exec(c,
-                "SELECT flywheel.review_rubric_create('full', '{\"instructions\":\"Judge the "
-                "answer.\",\"fields\":["
-                "{\"name\":\"correct\",\"type\":\"boolean\",\"required\":true},"
-                "{\"name\":\"score\",\"type\":\"number\",\"min\":1,\"max\":5,\"step\":1,\"required\":true},"
-                "{\"name\":\"topic\",\"type\":\"category\",\"values\":[\"billing\",\"tech\"]},"
-                "{\"name\":\"errors\",\"type\":\"span\",\"categories\":[\"factual error\",\"style\"]},"
-                "{\"name\":\"fixed\",\"type\":\"correction\"},"
-                "{\"name\":\"notes\",\"type\":\"text\",\"max_length\":10}]}')");
+    fwt_pg_exec(
+        c,
+        "SELECT flywheel.review_rubric_create('full', '{\"instructions\":\"Judge the "
+        "answer.\",\"fields\":["
+        "{\"name\":\"correct\",\"type\":\"boolean\",\"required\":true},"
+        "{\"name\":\"score\",\"type\":\"number\",\"min\":1,\"max\":5,\"step\":1,\"required\":true},"
+        "{\"name\":\"topic\",\"type\":\"category\",\"values\":[\"billing\",\"tech\"]},"
+        "{\"name\":\"errors\",\"type\":\"span\",\"categories\":[\"factual error\",\"style\"]},"
+        "{\"name\":\"fixed\",\"type\":\"correction\"},"
+        "{\"name\":\"notes\",\"type\":\"text\",\"max_length\":10}]}')");
     fwt_pg_exec(c, "SELECT flywheel.review_queue_create('{\"name\":\"tq\",\"rubric\":\"full\","
                    "\"description\":\"terminal test\"}')");
     fwt_pg_exec(c, "SELECT flywheel.review_add_item('tq', '00000000-0000-0000-0000-00000000000a', "
@@ -267,11 +268,12 @@ int main(void)
 
     /* What the database holds. */
     FWT_CHECK_EQ_INT(
-        fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_labels WHERE item_id = 1 AND "
-                      "reviewer = 'alice' AND value - 'fixed' = '{\"correct\": false, \"score\": 2, "
-                      "\"topic\": \"tech\", \"errors\": [{\"message\": 0, \"part\": 0, \"start\": 0, "
-                      "\"end\": 17, \"category\": \"factual error\"}, {\"message\": 0, \"part\": 0, "
-                      "\"start\": 18, \"end\": 31, \"category\": \"style\"}]}'::jsonb"),
+        fwt_pg_int(c,
+                   "SELECT count(*) FROM flywheel.review_labels WHERE item_id = 1 AND "
+                   "reviewer = 'alice' AND value - 'fixed' = '{\"correct\": false, \"score\": 2, "
+                   "\"topic\": \"tech\", \"errors\": [{\"message\": 0, \"part\": 0, \"start\": 0, "
+                   "\"end\": 17, \"category\": \"factual error\"}, {\"message\": 0, \"part\": 0, "
+                   "\"start\": 18, \"end\": 31, \"category\": \"style\"}]}'::jsonb"),
         1);
     FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_labels WHERE item_id = 1 "
                                    "AND value->'fixed'->0->'parts'->0->>'content' LIKE "

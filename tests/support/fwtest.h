@@ -39,8 +39,7 @@ void fwt_fail(const char *file, int line, const char *fmt, ...)
     do {                                                                                           \
         long long fwt_a_ = (long long)(a), fwt_b_ = (long long)(b);                                \
         if (fwt_a_ != fwt_b_)                                                                      \
-            fwt_fail(__FILE__, __LINE__, "%s == %s failed: %lld != %lld", #a, #b, fwt_a_,          \
-                     fwt_b_);                                                                      \
+            fwt_fail(__FILE__, __LINE__, "%s == %s failed: %lld != %lld", #a, #b, fwt_a_, fwt_b_); \
     } while (0)
 #define FWT_CHECK_EQ_STR(a, b)                                                                     \
     do {                                                                                           \

@@ -78,7 +78,7 @@ FW_API const char *fw_version(void);
     X(OK, 0, "success")                                                                            \
     X(INVALID_ARG, 1, "invalid argument")                                                          \
     X(NOMEM, 2, "out of memory")                                                                   \
-    X(QUEUE_FULL, 3, "queue full: event dropped and counted")                                     \
+    X(QUEUE_FULL, 3, "queue full: event dropped and counted")                                      \
     X(UNKNOWN_KEY, 4, "unknown configuration key")                                                 \
     X(INVALID_VALUE, 5, "invalid configuration value")                                             \
     X(TIMED_OUT, 6, "timed out")                                                                   \
@@ -335,40 +335,40 @@ typedef struct fw_gen_s fw_gen_t;
 
 /* Fields, each with one type: S string, I integer, D double. */
 typedef enum {
-    FW_GEN_CONVERSATION_ID = 1,    /* S gen_ai.conversation.id */
-    FW_GEN_SESSION_ID = 2,         /* S session.id */
-    FW_GEN_USER_ID = 3,            /* S user.id */
-    FW_GEN_OPERATION_NAME = 4,     /* S chat, text_completion, embeddings, execute_tool */
-    FW_GEN_PROVIDER_NAME = 5,      /* S openai, anthropic, ... */
-    FW_GEN_REQUEST_MODEL = 6,      /* S */
-    FW_GEN_RESPONSE_MODEL = 7,     /* S */
-    FW_GEN_RESPONSE_ID = 8,        /* S */
+    FW_GEN_CONVERSATION_ID = 1,       /* S gen_ai.conversation.id */
+    FW_GEN_SESSION_ID = 2,            /* S session.id */
+    FW_GEN_USER_ID = 3,               /* S user.id */
+    FW_GEN_OPERATION_NAME = 4,        /* S chat, text_completion, embeddings, execute_tool */
+    FW_GEN_PROVIDER_NAME = 5,         /* S openai, anthropic, ... */
+    FW_GEN_REQUEST_MODEL = 6,         /* S */
+    FW_GEN_RESPONSE_MODEL = 7,        /* S */
+    FW_GEN_RESPONSE_ID = 8,           /* S */
     FW_GEN_TOOL_DEFINITIONS_JSON = 9, /* S a JSON array (content) */
-    FW_GEN_ERROR_TYPE = 10,        /* S */
-    FW_GEN_ERROR_MESSAGE = 11,     /* S (content) */
-    FW_GEN_SYSTEM_INSTRUCTIONS = 12, /* S (content) */
-    FW_GEN_PROMPT_NAME = 13,       /* S prompt template name */
-    FW_GEN_PROMPT_VERSION = 14,    /* S prompt template version */
-    FW_GEN_REQUEST_EXTRA_JSON = 15, /* S other request parameters, a JSON object */
-    FW_GEN_REQUEST_TOP_K = 32,     /* I */
-    FW_GEN_REQUEST_MAX_TOKENS = 33, /* I */
-    FW_GEN_REQUEST_SEED = 34,      /* I */
+    FW_GEN_ERROR_TYPE = 10,           /* S */
+    FW_GEN_ERROR_MESSAGE = 11,        /* S (content) */
+    FW_GEN_SYSTEM_INSTRUCTIONS = 12,  /* S (content) */
+    FW_GEN_PROMPT_NAME = 13,          /* S prompt template name */
+    FW_GEN_PROMPT_VERSION = 14,       /* S prompt template version */
+    FW_GEN_REQUEST_EXTRA_JSON = 15,   /* S other request parameters, a JSON object */
+    FW_GEN_REQUEST_TOP_K = 32,        /* I */
+    FW_GEN_REQUEST_MAX_TOKENS = 33,   /* I */
+    FW_GEN_REQUEST_SEED = 34,         /* I */
     FW_GEN_REQUEST_CHOICE_COUNT = 35, /* I */
-    FW_GEN_REQUEST_STREAM = 36,    /* I 0 or 1 */
-    FW_GEN_USAGE_INPUT_TOKENS = 37, /* I */
-    FW_GEN_USAGE_OUTPUT_TOKENS = 38, /* I */
+    FW_GEN_REQUEST_STREAM = 36,       /* I 0 or 1 */
+    FW_GEN_USAGE_INPUT_TOKENS = 37,   /* I */
+    FW_GEN_USAGE_OUTPUT_TOKENS = 38,  /* I */
     FW_GEN_USAGE_CACHE_READ_INPUT_TOKENS = 39,     /* I */
     FW_GEN_USAGE_CACHE_CREATION_INPUT_TOKENS = 40, /* I */
     FW_GEN_USAGE_REASONING_OUTPUT_TOKENS = 41,     /* I */
-    FW_GEN_COST_MICRO_USD = 42,    /* I millionths of a US dollar */
-    FW_GEN_START_TIME_UNIX_NANO = 43, /* I */
-    FW_GEN_END_TIME_UNIX_NANO = 44, /* I; also the Event time (default: now) */
-    FW_GEN_TIME_TO_FIRST_TOKEN_NANOS = 45, /* I streaming only */
-    FW_GEN_STATUS = 46,            /* I an fw_status_t */
-    FW_GEN_REQUEST_TEMPERATURE = 64, /* D */
-    FW_GEN_REQUEST_TOP_P = 65,     /* D */
-    FW_GEN_REQUEST_FREQUENCY_PENALTY = 66, /* D */
-    FW_GEN_REQUEST_PRESENCE_PENALTY = 67   /* D */
+    FW_GEN_COST_MICRO_USD = 42,                    /* I millionths of a US dollar */
+    FW_GEN_START_TIME_UNIX_NANO = 43,              /* I */
+    FW_GEN_END_TIME_UNIX_NANO = 44,                /* I; also the Event time (default: now) */
+    FW_GEN_TIME_TO_FIRST_TOKEN_NANOS = 45,         /* I streaming only */
+    FW_GEN_STATUS = 46,                            /* I an fw_status_t */
+    FW_GEN_REQUEST_TEMPERATURE = 64,               /* D */
+    FW_GEN_REQUEST_TOP_P = 65,                     /* D */
+    FW_GEN_REQUEST_FREQUENCY_PENALTY = 66,         /* D */
+    FW_GEN_REQUEST_PRESENCE_PENALTY = 67           /* D */
 } fw_gen_field_t;
 
 typedef enum { FW_STATUS_UNSET = 0, FW_STATUS_OK = 1, FW_STATUS_ERROR = 2 } fw_status_t;
@@ -470,8 +470,7 @@ typedef enum {
 FW_API fw_feedback_t *fw_feedback_new(fw_agent_t *agent);
 /* Same contract as the fw_gen_set_* functions. The value setters (bool,
  * number, category) are exclusive: the last one called wins. */
-FW_API fw_err_t fw_feedback_set_str(fw_feedback_t *f, fw_feedback_field_t field,
-                                    const char *value);
+FW_API fw_err_t fw_feedback_set_str(fw_feedback_t *f, fw_feedback_field_t field, const char *value);
 FW_API fw_err_t fw_feedback_set_target_event(fw_feedback_t *f, const unsigned char event_id[16]);
 FW_API fw_err_t fw_feedback_set_target_trace(fw_feedback_t *f, const unsigned char trace_id[16]);
 FW_API fw_err_t fw_feedback_set_bool(fw_feedback_t *f, int value);
