@@ -179,7 +179,7 @@ static struct fw_builder *builder_new(fw_agent_t *agent, int kind, size_t initia
 {
     if (!agent)
         return NULL;
-    struct fw_builder *b = malloc(sizeof(struct fw_gen_s));
+    struct fw_builder *b = malloc(sizeof *b);
     fw_entry *e =
         initial == GEN_INITIAL_BYTES ? fwi_entry_alloc(agent) : malloc(sizeof *e + initial);
     if (!b || !e) {
