@@ -1,5 +1,6 @@
 /* Connection and error helpers shared by the subcommands. */
 #include "cli.h"
+#include "pgutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,12 @@ void fw_cli_error(const char *cmd, const char *msg)
     }
     fprintf(stderr, "flywheel %s: %.*s\n", cmd, (int)(nl - msg), msg);
     fprintf(stderr, "%s\n", nl + 1);
+}
+
+void fw_cli_pg_error(const char *cmd, const PGresult *res, const PGconn *conn)
+{
+    char msg[2048];
+    fprintf(stderr, "flywheel %s: %s\n", cmd, fw_pg_errstr(msg, sizeof msg, res, conn));
 }
 
 PGconn *fw_cli_connect(const char *cmd, const char *dsn)

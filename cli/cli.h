@@ -24,6 +24,11 @@ PGconn *fw_cli_connect(const char *cmd, const char *dsn);
  * lines as PostgreSQL does. */
 void fw_cli_error(const char *cmd, const char *msg);
 
+/* Prints a failed result's error as "flywheel <cmd>: message (SQLSTATE x);
+ * detail: ...; hint: ..." (fw_pg_errstr), or the connection's error when the
+ * result carries none. */
+void fw_cli_pg_error(const char *cmd, const PGresult *res, const PGconn *conn);
+
 int fw_cmd_migrate(int argc, char **argv);
 int fw_cmd_maintain(int argc, char **argv);
 int fw_cmd_dlq(int argc, char **argv);

@@ -15,6 +15,7 @@
  * still fails is reported with its new reason and left as it was.
  */
 #include "cli.h"
+#include "pgutil.h"
 
 #include "copyenc.h"
 #include "decode.h"
@@ -69,7 +70,7 @@ static int cmd_list(PGconn *c, int argc, char **argv)
                      "AND ($3::boolean OR replayed_at IS NULL) ORDER BY id DESC LIMIT $2::bigint",
                      3, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fw_cli_error("dlq", PQerrorMessage(c));
+        fw_cli_pg_error("dlq", r, c);
         PQclear(r);
         return 1;
     }
@@ -94,7 +95,7 @@ static int cmd_show(PGconn *c, const char *id)
         "encode(substr(payload, 1, 512), 'hex') FROM flywheel.dead_letters WHERE id = $1::bigint",
         1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fw_cli_error("dlq", PQerrorMessage(c));
+        fw_cli_pg_error("dlq", r, c);
         PQclear(r);
         return 1;
     }
@@ -212,13 +213,17 @@ static int replay_one(PGconn *c, const char *id, const fw_limits *lim, int again
     rc = 1;
     goto done;
 refused : {
+    /* Only the row's own fault (SQLSTATE class 22/23) is a refusal; a lost
+     * connection, a permission or schema error is reported as the error. */
+    if (fw_pg_classify(r, c) != FW_PG_DATA)
+        goto pgerr;
     const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     printf("%s\trefused\tdata_error:%s\n", id, st ? st : "");
     rc = 0;
     goto done;
 }
 pgerr:
-    fw_cli_error("dlq", PQerrorMessage(c));
+    fw_cli_pg_error("dlq", r, c);
 done:
     PQclear(r);
     r = PQexec(c, "ROLLBACK"); /* no-op after COMMIT */
@@ -276,7 +281,7 @@ static int cmd_replay(PGconn *c, int argc, char **argv)
                            "AND ($2::boolean OR replayed_at IS NULL) ORDER BY id",
                            2, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(sel) != PGRES_TUPLES_OK) {
-            fw_cli_error("dlq", PQerrorMessage(c));
+            fw_cli_pg_error("dlq", sel, c);
             PQclear(sel);
             rc = 1;
             goto out;

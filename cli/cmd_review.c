@@ -5,6 +5,7 @@
  * commands are thin, parameterised calls of its functions.
  */
 #include "cli.h"
+#include "pgutil.h"
 #include "review.h"
 
 #include <errno.h>
@@ -78,11 +79,7 @@ PGresult *fw_review_exec(PGconn *conn, const char *sub, const char *sql, int npa
         fprintf(stderr, "flywheel review %s: %s (SQLSTATE %s)\n", sub, msg, state ? state : "?");
     } else {
         char buf[1024];
-        snprintf(buf, sizeof buf, "%s", PQerrorMessage(conn));
-        size_t n = strlen(buf);
-        while (n > 0 && buf[n - 1] == '\n')
-            buf[--n] = '\0';
-        fprintf(stderr, "flywheel review %s: %s\n", sub, buf);
+        fprintf(stderr, "flywheel review %s: %s\n", sub, fw_pg_errstr(buf, sizeof buf, res, conn));
     }
     if (detail)
         fprintf(stderr, "DETAIL: %s\n", detail);
