@@ -8,7 +8,7 @@
  * The same holds for C11 mutexes and condition variables (mtx_*, cnd_*):
  * without them TSan cannot see the locks that order librdkafka's threads
  * with ours (e.g. a fetched message handed to the consumer) and reports
- * races on every such hand-over. Linked into the agent tests of a
+ * races on every such hand-over. Linked into the collector and the tests of a
  * -DFW_SANITIZE=thread build only (with -rdynamic), these definitions take
  * precedence over glibc's for every shared library and go through the
  * intercepted pthread functions. glibc's mtx_t and cnd_t have the size and

@@ -17,41 +17,41 @@
 #ifndef FW_COPYENC_H
 #define FW_COPYENC_H
 
-#include "strbuf.h"
+#include "buf.h"
 
 #include <stdint.h>
 
 /* A text column value, COPY-escaped. */
-void fw_copy_text(fw_sb *b, const char *s, size_t n);
+void fw_copy_text(fw_buf *b, const char *s, size_t n);
 
 /* A JSON string literal (with its quotes), JSON- then COPY-escaped. */
-void fw_copy_json_string(fw_sb *b, const char *s, size_t n);
+void fw_copy_json_string(fw_buf *b, const char *s, size_t n);
 
 /* Text that is already valid JSON, COPY-escaped (embedded as a JSON value). */
-void fw_copy_json_raw(fw_sb *b, const char *s, size_t n);
+void fw_copy_json_raw(fw_buf *b, const char *s, size_t n);
 
 /* One element of a text[] literal: double-quoted with the array escapes,
  * then COPY-escaped. The caller writes the braces and commas. */
-void fw_copy_array_elem(fw_sb *b, const char *s, size_t n);
+void fw_copy_array_elem(fw_buf *b, const char *s, size_t n);
 
 /* A double as the shortest decimal that reads back to the same value.
  * Finite values only (NaN and infinities are rejected before encoding). */
-void fw_put_double(fw_sb *b, double v);
+void fw_put_double(fw_buf *b, double v);
 
-void fw_put_i64(fw_sb *b, int64_t v);
+void fw_put_i64(fw_buf *b, int64_t v);
 
 /* Unix nanoseconds as a timestamptz literal with microseconds, in UTC:
  * "2024-05-01 12:00:00.123456+00" (nanoseconds are truncated). */
-void fw_put_timestamp_ns(fw_sb *b, uint64_t ns);
+void fw_put_timestamp_ns(fw_buf *b, uint64_t ns);
 
 /* 16 bytes as a canonical uuid literal. */
-void fw_put_uuid(fw_sb *b, const uint8_t id[16]);
+void fw_put_uuid(fw_buf *b, const uint8_t id[16]);
 
 /* Bytes as lower-case hex digits. */
-void fw_put_hex(fw_sb *b, const uint8_t *p, size_t n);
+void fw_put_hex(fw_buf *b, const uint8_t *p, size_t n);
 
 /* Bytes as a bytea literal in COPY text: \\x followed by hex digits. */
-void fw_copy_bytea(fw_sb *b, const uint8_t *p, size_t n);
+void fw_copy_bytea(fw_buf *b, const uint8_t *p, size_t n);
 
 /*
  * Returns 1 when s[0..n) is exactly one JSON value (RFC 8259) that jsonb

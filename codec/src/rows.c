@@ -9,10 +9,10 @@
 
 #include <string.h>
 
-#define TAB(b)       fw_sb_putc(b, '\t')
-#define NUL_FIELD(b) fw_sb_put(b, "\\N", 2)
+#define TAB(b)       fw_buf_addc(b, '\t')
+#define NUL_FIELD(b) fw_buf_add(b, "\\N", 2)
 
-static void text_or_null(fw_sb *b, const char *s)
+static void text_or_null(fw_buf *b, const char *s)
 {
     if (!s || !*s)
         NUL_FIELD(b);
@@ -20,12 +20,12 @@ static void text_or_null(fw_sb *b, const char *s)
         fw_copy_text(b, s, strlen(s));
 }
 
-static void text(fw_sb *b, const char *s)
+static void text(fw_buf *b, const char *s)
 {
     fw_copy_text(b, s, strlen(s));
 }
 
-static void hex_or_null(fw_sb *b, const ProtobufCBinaryData *d)
+static void hex_or_null(fw_buf *b, const ProtobufCBinaryData *d)
 {
     if (d->len == 0)
         NUL_FIELD(b);
@@ -33,24 +33,24 @@ static void hex_or_null(fw_sb *b, const ProtobufCBinaryData *d)
         fw_put_hex(b, d->data, d->len);
 }
 
-static void text_array(fw_sb *b, char *const *v, size_t n)
+static void text_array(fw_buf *b, char *const *v, size_t n)
 {
-    fw_sb_putc(b, '{');
+    fw_buf_addc(b, '{');
     for (size_t i = 0; i < n; i++) {
         if (i)
-            fw_sb_putc(b, ',');
+            fw_buf_addc(b, ',');
         fw_copy_array_elem(b, v[i], strlen(v[i]));
     }
-    fw_sb_putc(b, '}');
+    fw_buf_addc(b, '}');
 }
 
-static void json_str(fw_sb *b, const char *s)
+static void json_str(fw_buf *b, const char *s)
 {
     fw_copy_json_string(b, s, strlen(s));
 }
 
 /* A JSON value: embedded as is when it is valid JSON, else as a string. */
-static void json_value_or_string(fw_sb *b, const char *s)
+static void json_value_or_string(fw_buf *b, const char *s)
 {
     size_t n = strlen(s);
     if (fw_json_valid(s, n))
@@ -59,7 +59,7 @@ static void json_value_or_string(fw_sb *b, const char *s)
         fw_copy_json_string(b, s, n);
 }
 
-static void i64_or_null(fw_sb *b, int present, int64_t v)
+static void i64_or_null(fw_buf *b, int present, int64_t v)
 {
     if (present)
         fw_put_i64(b, v);
@@ -67,7 +67,7 @@ static void i64_or_null(fw_sb *b, int present, int64_t v)
         NUL_FIELD(b);
 }
 
-static void ts_or_null(fw_sb *b, uint64_t ns)
+static void ts_or_null(fw_buf *b, uint64_t ns)
 {
     if (ns)
         fw_put_timestamp_ns(b, ns);
@@ -82,18 +82,18 @@ typedef struct {
     char *value;
 } map_entry;
 
-static void map_json(fw_sb *b, void *const *entries, size_t n)
+static void map_json(fw_buf *b, void *const *entries, size_t n)
 {
-    fw_sb_putc(b, '{');
+    fw_buf_addc(b, '{');
     for (size_t i = 0; i < n; i++) {
         const map_entry *e = entries[i];
         if (i)
-            fw_sb_putc(b, ',');
+            fw_buf_addc(b, ',');
         json_str(b, e->key);
-        fw_sb_putc(b, ':');
+        fw_buf_addc(b, ':');
         json_str(b, e->value);
     }
-    fw_sb_putc(b, '}');
+    fw_buf_addc(b, '}');
 }
 
 static const char *role_name(Flywheel__V1__Role r)
@@ -114,77 +114,77 @@ static const char *role_name(Flywheel__V1__Role r)
     }
 }
 
-void fw_row_messages_json(fw_sb *b, Flywheel__V1__Message *const *m, size_t n)
+void fw_row_messages_json(fw_buf *b, Flywheel__V1__Message *const *m, size_t n)
 {
-    fw_sb_putc(b, '[');
+    fw_buf_addc(b, '[');
     for (size_t i = 0; i < n; i++) {
         const Flywheel__V1__Message *msg = m[i];
         if (i)
-            fw_sb_putc(b, ',');
-        fw_sb_puts(b, "{\"role\":\"");
-        fw_sb_puts(b, role_name(msg->role));
-        fw_sb_putc(b, '"');
+            fw_buf_addc(b, ',');
+        fw_buf_adds(b, "{\"role\":\"");
+        fw_buf_adds(b, role_name(msg->role));
+        fw_buf_addc(b, '"');
         if (msg->name[0]) {
-            fw_sb_puts(b, ",\"name\":");
+            fw_buf_adds(b, ",\"name\":");
             json_str(b, msg->name);
         }
-        fw_sb_puts(b, ",\"parts\":[");
+        fw_buf_adds(b, ",\"parts\":[");
         int first = 1;
         for (size_t k = 0; k < msg->n_parts; k++) {
             const Flywheel__V1__Part *p = msg->parts[k];
             if (p->content_case == FLYWHEEL__V1__PART__CONTENT__NOT_SET)
                 continue;
             if (!first)
-                fw_sb_putc(b, ',');
+                fw_buf_addc(b, ',');
             first = 0;
             switch (p->content_case) {
             case FLYWHEEL__V1__PART__CONTENT_TEXT:
-                fw_sb_puts(b, "{\"type\":\"text\",\"content\":");
+                fw_buf_adds(b, "{\"type\":\"text\",\"content\":");
                 json_str(b, p->text);
                 break;
             case FLYWHEEL__V1__PART__CONTENT_REASONING:
-                fw_sb_puts(b, "{\"type\":\"reasoning\",\"content\":");
+                fw_buf_adds(b, "{\"type\":\"reasoning\",\"content\":");
                 json_str(b, p->reasoning);
                 break;
             case FLYWHEEL__V1__PART__CONTENT_TOOL_CALL:
-                fw_sb_puts(b, "{\"type\":\"tool_call\",\"id\":");
+                fw_buf_adds(b, "{\"type\":\"tool_call\",\"id\":");
                 json_str(b, p->tool_call->id);
-                fw_sb_puts(b, ",\"name\":");
+                fw_buf_adds(b, ",\"name\":");
                 json_str(b, p->tool_call->name);
-                fw_sb_puts(b, ",\"arguments\":");
+                fw_buf_adds(b, ",\"arguments\":");
                 json_value_or_string(b, p->tool_call->arguments_json);
                 break;
             case FLYWHEEL__V1__PART__CONTENT_TOOL_CALL_RESPONSE:
-                fw_sb_puts(b, "{\"type\":\"tool_call_response\",\"id\":");
+                fw_buf_adds(b, "{\"type\":\"tool_call_response\",\"id\":");
                 json_str(b, p->tool_call_response->id);
-                fw_sb_puts(b, ",\"response\":");
+                fw_buf_adds(b, ",\"response\":");
                 json_str(b, p->tool_call_response->content);
                 break;
             default:
                 break;
             }
-            fw_sb_putc(b, '}');
+            fw_buf_addc(b, '}');
         }
-        fw_sb_putc(b, ']');
+        fw_buf_addc(b, ']');
         if (msg->finish_reason[0]) {
-            fw_sb_puts(b, ",\"finish_reason\":");
+            fw_buf_adds(b, ",\"finish_reason\":");
             json_str(b, msg->finish_reason);
         }
-        fw_sb_putc(b, '}');
+        fw_buf_addc(b, '}');
     }
-    fw_sb_putc(b, ']');
+    fw_buf_addc(b, ']');
 }
 
-static void request_params(fw_sb *b, const Flywheel__V1__RequestParams *r)
+static void request_params(fw_buf *b, const Flywheel__V1__RequestParams *r)
 {
-    fw_sb_putc(b, '{');
+    fw_buf_addc(b, '{');
     int first = 1;
 #define KEY(name)                                                                                  \
     do {                                                                                           \
         if (!first)                                                                                \
-            fw_sb_putc(b, ',');                                                                    \
+            fw_buf_addc(b, ',');                                                                   \
         first = 0;                                                                                 \
-        fw_sb_puts(b, "\"" name "\":");                                                            \
+        fw_buf_adds(b, "\"" name "\":");                                                           \
     } while (0)
     if (r) {
         if (r->_temperature_case) {
@@ -209,13 +209,13 @@ static void request_params(fw_sb *b, const Flywheel__V1__RequestParams *r)
         }
         if (r->n_stop_sequences) {
             KEY("stop_sequences");
-            fw_sb_putc(b, '[');
+            fw_buf_addc(b, '[');
             for (size_t i = 0; i < r->n_stop_sequences; i++) {
                 if (i)
-                    fw_sb_putc(b, ',');
+                    fw_buf_addc(b, ',');
                 json_str(b, r->stop_sequences[i]);
             }
-            fw_sb_putc(b, ']');
+            fw_buf_addc(b, ']');
         }
         if (r->_frequency_penalty_case) {
             KEY("frequency_penalty");
@@ -227,7 +227,7 @@ static void request_params(fw_sb *b, const Flywheel__V1__RequestParams *r)
         }
         if (r->_stream_case) {
             KEY("stream");
-            fw_sb_puts(b, r->stream ? "true" : "false");
+            fw_buf_adds(b, r->stream ? "true" : "false");
         }
         if (r->_choice_count_case) {
             KEY("choice_count");
@@ -243,10 +243,10 @@ static void request_params(fw_sb *b, const Flywheel__V1__RequestParams *r)
         }
     }
 #undef KEY
-    fw_sb_putc(b, '}');
+    fw_buf_addc(b, '}');
 }
 
-static void envelope(fw_sb *b, const Flywheel__V1__Event *ev)
+static void envelope(fw_buf *b, const Flywheel__V1__Event *ev)
 {
     fw_put_uuid(b, ev->event_id.data);
     TAB(b);
@@ -270,22 +270,22 @@ static void envelope(fw_sb *b, const Flywheel__V1__Event *ev)
     TAB(b);
 }
 
-static void origin(fw_sb *b, const fw_origin *o)
+static void origin(fw_buf *b, const fw_origin *o)
 {
     text(b, o->topic);
     TAB(b);
     fw_put_i64(b, o->partition);
     TAB(b);
     fw_put_i64(b, o->offset);
-    fw_sb_putc(b, '\n');
+    fw_buf_addc(b, '\n');
 }
 
-static void put_ms(fw_sb *b, int64_t ns)
+static void put_ms(fw_buf *b, int64_t ns)
 {
     fw_put_double(b, (double)ns / 1e6);
 }
 
-void fw_row_generation(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin *o)
+void fw_row_generation(fw_buf *b, const Flywheel__V1__Event *ev, const fw_origin *o)
 {
     const Flywheel__V1__Generation *g = ev->generation;
     envelope(b, ev);
@@ -354,9 +354,9 @@ void fw_row_generation(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin 
     else
         NUL_FIELD(b);
     TAB(b);
-    fw_sb_puts(b, g->status == FLYWHEEL__V1__STATUS__STATUS_OK      ? "ok"
-                  : g->status == FLYWHEEL__V1__STATUS__STATUS_ERROR ? "error"
-                                                                    : "unset");
+    fw_buf_adds(b, g->status == FLYWHEEL__V1__STATUS__STATUS_OK      ? "ok"
+                   : g->status == FLYWHEEL__V1__STATUS__STATUS_ERROR ? "error"
+                                                                     : "unset");
     TAB(b);
     text_or_null(b, g->error_type);
     TAB(b);
@@ -408,7 +408,7 @@ static const char *source_name(Flywheel__V1__FeedbackSource s)
     }
 }
 
-void fw_row_feedback(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin *o)
+void fw_row_feedback(fw_buf *b, const Flywheel__V1__Event *ev, const fw_origin *o)
 {
     const Flywheel__V1__Feedback *f = ev->feedback;
     envelope(b, ev);
@@ -425,21 +425,21 @@ void fw_row_feedback(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin *o
     TAB(b);
     switch (f->value_case) {
     case FLYWHEEL__V1__FEEDBACK__VALUE_BOOL_VALUE:
-        fw_sb_puts(b, "bool\t");
-        fw_sb_puts(b, f->bool_value ? "t" : "f");
-        fw_sb_puts(b, "\t\\N\t\\N");
+        fw_buf_adds(b, "bool\t");
+        fw_buf_adds(b, f->bool_value ? "t" : "f");
+        fw_buf_adds(b, "\t\\N\t\\N");
         break;
     case FLYWHEEL__V1__FEEDBACK__VALUE_NUMBER_VALUE:
-        fw_sb_puts(b, "number\t\\N\t");
+        fw_buf_adds(b, "number\t\\N\t");
         fw_put_double(b, f->number_value);
-        fw_sb_puts(b, "\t\\N");
+        fw_buf_adds(b, "\t\\N");
         break;
     case FLYWHEEL__V1__FEEDBACK__VALUE_CATEGORY_VALUE:
-        fw_sb_puts(b, "category\t\\N\t\\N\t");
+        fw_buf_adds(b, "category\t\\N\t\\N\t");
         text(b, f->category_value);
         break;
     default:
-        fw_sb_puts(b, "none\t\\N\t\\N\t\\N");
+        fw_buf_adds(b, "none\t\\N\t\\N\t\\N");
         break;
     }
     TAB(b);
@@ -450,14 +450,14 @@ void fw_row_feedback(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin *o
     else
         NUL_FIELD(b);
     TAB(b);
-    fw_sb_puts(b, source_name(f->source));
+    fw_buf_adds(b, source_name(f->source));
     TAB(b);
     text_or_null(b, f->author_id);
     TAB(b);
     origin(b, o);
 }
 
-void fw_row_dead_letter(fw_sb *b, const char *group, const fw_origin *o, const void *key,
+void fw_row_dead_letter(fw_buf *b, const char *group, const fw_origin *o, const void *key,
                         size_t keylen, const void *payload, size_t len, int64_t message_time_ms,
                         const char *reason, const char *detail, const uint8_t *event_id)
 {
@@ -489,5 +489,5 @@ void fw_row_dead_letter(fw_sb *b, const char *group, const fw_origin *o, const v
         fw_put_uuid(b, event_id);
     else
         NUL_FIELD(b);
-    fw_sb_putc(b, '\n');
+    fw_buf_addc(b, '\n');
 }

@@ -5,49 +5,42 @@
  */
 #include "copyenc.h"
 
+#include "hex.h"
+#include "jsonesc.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-static const char hexd[] = "0123456789abcdef";
-
 /* 1 when the byte needs escaping in a COPY text value. */
 static const uint8_t copy_esc[256] = {['\\'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
-
-/* 1 when the byte needs escaping in a JSON string inside COPY: control
- * characters, quote and backslash. */
-static const uint8_t json_esc[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-};
 
 /* 1 when the byte needs escaping in a quoted array element inside COPY. */
 static const uint8_t arr_esc[256] = {['\\'] = 1, ['"'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
-static void copy_escape_byte(fw_sb *b, unsigned char c)
+static void copy_escape_byte(fw_buf *b, unsigned char c)
 {
     switch (c) {
     case '\\':
-        fw_sb_put(b, "\\\\", 2);
+        fw_buf_add(b, "\\\\", 2);
         break;
     case '\t':
-        fw_sb_put(b, "\\t", 2);
+        fw_buf_add(b, "\\t", 2);
         break;
     case '\n':
-        fw_sb_put(b, "\\n", 2);
+        fw_buf_add(b, "\\n", 2);
         break;
     case '\r':
-        fw_sb_put(b, "\\r", 2);
+        fw_buf_add(b, "\\r", 2);
         break;
     default:
-        fw_sb_putc(b, (char)c);
+        fw_buf_addc(b, (char)c);
         break;
     }
 }
 
-void fw_copy_text(fw_sb *b, const char *s, size_t n)
+void fw_copy_text(fw_buf *b, const char *s, size_t n)
 {
     size_t i = 0, run = 0;
     while (i < n) {
@@ -56,66 +49,47 @@ void fw_copy_text(fw_sb *b, const char *s, size_t n)
             i++;
             continue;
         }
-        fw_sb_put(b, s + run, i - run);
+        fw_buf_add(b, s + run, i - run);
         copy_escape_byte(b, c);
         run = ++i;
     }
-    fw_sb_put(b, s + run, n - run);
+    fw_buf_add(b, s + run, n - run);
 }
 
-void fw_copy_json_raw(fw_sb *b, const char *s, size_t n)
+void fw_copy_json_raw(fw_buf *b, const char *s, size_t n)
 {
     fw_copy_text(b, s, n);
 }
 
-void fw_copy_json_string(fw_sb *b, const char *s, size_t n)
+void fw_copy_json_string(fw_buf *b, const char *s, size_t n)
 {
-    fw_sb_putc(b, '"');
+    fw_buf_addc(b, '"');
     size_t i = 0, run = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (!json_esc[c]) {
+        if (fw_json_byte_class[c] != 1) {
             i++;
             continue;
         }
-        fw_sb_put(b, s + run, i - run);
-        /* JSON escape, with its backslash doubled for COPY. */
-        switch (c) {
-        case '"':
-            fw_sb_put(b, "\\\\\"", 3);
-            break;
-        case '\\':
-            fw_sb_put(b, "\\\\\\\\", 4);
-            break;
-        case '\n':
-            fw_sb_put(b, "\\\\n", 3);
-            break;
-        case '\t':
-            fw_sb_put(b, "\\\\t", 3);
-            break;
-        case '\r':
-            fw_sb_put(b, "\\\\r", 3);
-            break;
-        case '\b':
-            fw_sb_put(b, "\\\\b", 3);
-            break;
-        case '\f':
-            fw_sb_put(b, "\\\\f", 3);
-            break;
-        default: {
-            char u[7] = {'\\', '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
-            fw_sb_put(b, u, 7);
+        fw_buf_add(b, s + run, i - run);
+        /* JSON's escape, with every backslash doubled for COPY. */
+        char esc[6], out[12];
+        size_t elen = fw_json_escape_byte(c, esc), olen = 0;
+        for (size_t k = 0; k < elen; k++) {
+            if (esc[k] == '\\')
+                out[olen++] = '\\';
+            out[olen++] = esc[k];
         }
-        }
+        fw_buf_add(b, out, olen);
         run = ++i;
     }
-    fw_sb_put(b, s + run, n - run);
-    fw_sb_putc(b, '"');
+    fw_buf_add(b, s + run, n - run);
+    fw_buf_addc(b, '"');
 }
 
-void fw_copy_array_elem(fw_sb *b, const char *s, size_t n)
+void fw_copy_array_elem(fw_buf *b, const char *s, size_t n)
 {
-    fw_sb_putc(b, '"');
+    fw_buf_addc(b, '"');
     size_t i = 0, run = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
@@ -123,13 +97,13 @@ void fw_copy_array_elem(fw_sb *b, const char *s, size_t n)
             i++;
             continue;
         }
-        fw_sb_put(b, s + run, i - run);
+        fw_buf_add(b, s + run, i - run);
         switch (c) {
         case '"':
-            fw_sb_put(b, "\\\\\"", 3);
+            fw_buf_add(b, "\\\\\"", 3);
             break; /* array \" then COPY \\ */
         case '\\':
-            fw_sb_put(b, "\\\\\\\\", 4);
+            fw_buf_add(b, "\\\\\\\\", 4);
             break; /* array \\ then COPY */
         default:
             copy_escape_byte(b, c);
@@ -137,20 +111,20 @@ void fw_copy_array_elem(fw_sb *b, const char *s, size_t n)
         }
         run = ++i;
     }
-    fw_sb_put(b, s + run, n - run);
-    fw_sb_putc(b, '"');
+    fw_buf_add(b, s + run, n - run);
+    fw_buf_addc(b, '"');
 }
 
-void fw_put_double(fw_sb *b, double v)
+void fw_put_double(fw_buf *b, double v)
 {
     char tmp[40];
     int n = snprintf(tmp, sizeof tmp, "%.15g", v);
     if (strtod(tmp, NULL) != v)
         n = snprintf(tmp, sizeof tmp, "%.17g", v);
-    fw_sb_put(b, tmp, (size_t)n);
+    fw_buf_add(b, tmp, (size_t)n);
 }
 
-void fw_put_i64(fw_sb *b, int64_t v)
+void fw_put_i64(fw_buf *b, int64_t v)
 {
     char tmp[24];
     char *e = tmp + sizeof tmp, *p = e;
@@ -161,7 +135,7 @@ void fw_put_i64(fw_sb *b, int64_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    fw_sb_put(b, p, (size_t)(e - p));
+    fw_buf_add(b, p, (size_t)(e - p));
 }
 
 static void put_digits(char *p, unsigned v, int width)
@@ -172,7 +146,7 @@ static void put_digits(char *p, unsigned v, int width)
     }
 }
 
-void fw_put_timestamp_ns(fw_sb *b, uint64_t ns)
+void fw_put_timestamp_ns(fw_buf *b, uint64_t ns)
 {
     time_t secs = (time_t)(ns / 1000000000u);
     unsigned us = (unsigned)(ns % 1000000000u / 1000u);
@@ -195,37 +169,27 @@ void fw_put_timestamp_ns(fw_sb *b, uint64_t ns)
     t[26] = '+';
     t[27] = '0';
     t[28] = '0';
-    fw_sb_put(b, t, 29);
+    fw_buf_add(b, t, 29);
 }
 
-void fw_put_uuid(fw_sb *b, const uint8_t id[16])
+void fw_put_uuid(fw_buf *b, const uint8_t id[16])
 {
     char t[36];
-    int j = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            t[j++] = '-';
-        t[j++] = hexd[id[i] >> 4];
-        t[j++] = hexd[id[i] & 15];
-    }
-    fw_sb_put(b, t, 36);
+    fw_uuid_format(t, id);
+    fw_buf_add(b, t, 36);
 }
 
-void fw_put_hex(fw_sb *b, const uint8_t *p, size_t n)
+void fw_put_hex(fw_buf *b, const uint8_t *p, size_t n)
 {
-    if (fw_sb_reserve(b, n * 2) != 0)
+    if (fw_buf_reserve(b, n * 2) != 0)
         return;
-    char *o = b->p + b->len;
-    for (size_t i = 0; i < n; i++) {
-        o[2 * i] = hexd[p[i] >> 4];
-        o[2 * i + 1] = hexd[p[i] & 15];
-    }
-    b->len += n * 2;
+    b->len = (size_t)(fw_hex_encode(b->data + b->len, p, n) - b->data);
+    b->data[b->len] = '\0';
 }
 
-void fw_copy_bytea(fw_sb *b, const uint8_t *p, size_t n)
+void fw_copy_bytea(fw_buf *b, const uint8_t *p, size_t n)
 {
-    fw_sb_put(b, "\\\\x", 3);
+    fw_buf_add(b, "\\\\x", 3);
     fw_put_hex(b, p, n);
 }
 
@@ -244,23 +208,9 @@ static void skip_ws(jscan *j)
 
 static int hex4(jscan *j, unsigned *out)
 {
-    if (j->end - j->p < 4)
+    if (fw_hex_u16(j->p, j->end, out) != 0)
         return 0;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = j->p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return 0;
-    }
     j->p += 4;
-    *out = v;
     return 1;
 }
 

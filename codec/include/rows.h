@@ -17,7 +17,7 @@
 #define FW_ROWS_H
 
 #include "flywheel/v1/flywheel.pb-c.h"
-#include "strbuf.h"
+#include "buf.h"
 
 #include <stdint.h>
 
@@ -48,19 +48,19 @@ typedef struct {
     int64_t offset;
 } fw_origin;
 
-void fw_row_generation(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin *o);
-void fw_row_feedback(fw_sb *b, const Flywheel__V1__Event *ev, const fw_origin *o);
+void fw_row_generation(fw_buf *b, const Flywheel__V1__Event *ev, const fw_origin *o);
+void fw_row_feedback(fw_buf *b, const Flywheel__V1__Event *ev, const fw_origin *o);
 
 /*
  * A dead letter. `reason` is the stable code (with ":SQLSTATE" for data
  * errors); `key` may be NULL; `message_time_ms` < 0 means unknown;
  * `event_id` may be NULL. `detail` must not contain message content.
  */
-void fw_row_dead_letter(fw_sb *b, const char *group, const fw_origin *o, const void *key,
+void fw_row_dead_letter(fw_buf *b, const char *group, const fw_origin *o, const void *key,
                         size_t keylen, const void *payload, size_t len, int64_t message_time_ms,
                         const char *reason, const char *detail, const uint8_t *event_id);
 
 /* The messages JSON (gen_ai message shape) of n messages, COPY-escaped. */
-void fw_row_messages_json(fw_sb *b, Flywheel__V1__Message *const *m, size_t n);
+void fw_row_messages_json(fw_buf *b, Flywheel__V1__Message *const *m, size_t n);
 
 #endif

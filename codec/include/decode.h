@@ -97,8 +97,4 @@ fw_dl_reason fw_decode(const uint8_t *data, size_t len, const fw_limits *lim, fw
 
 void fw_decode_free(fw_decoded *d);
 
-/* Returns 1 when s[0..n) is well-formed UTF-8 (no overlong forms, no
- * surrogates, nothing above U+10FFFF). */
-int fw_utf8_valid(const uint8_t *s, size_t n);
-
 #endif
