@@ -28,6 +28,8 @@ PG = "common/pg/include"
 REDACT = "redact/include"
 CODEC = "codec/include"
 AGENT = "agent/include"
+OTLP = "otlp/include"
+EVAL = "eval/include"
 SUPPORT = "tests/support"
 
 # module directory -> include directories it may use (besides its own
@@ -39,9 +41,11 @@ ALLOWED = {
     "common/tsan": [],
     "redact": [],
     "codec": [BASE],
+    "otlp": [],
+    "eval": [PG],
     "agent": [BASE, REDACT],
     "collector": [CODEC, PG, BASE],
-    "cli": [CODEC, PG, BASE, REDACT],
+    "cli": [CODEC, PG, BASE, REDACT, EVAL],
     "devbroker": [],
     "examples": [AGENT],
     "bench": [AGENT, "tests/collector"],
@@ -53,6 +57,8 @@ ALLOWED = {
     "tests/collector": [SUPPORT, "collector/src", CODEC, PG, BASE],
     "tests/export": [SUPPORT, "cli", BASE, REDACT, PG],
     "tests/review": [SUPPORT, "cli", BASE],
+    "tests/otlp": [SUPPORT, OTLP, CODEC, BASE],
+    "tests/eval": [SUPPORT, EVAL, "eval/src"],
 }
 
 SOURCE_EXT = (".c", ".h")
