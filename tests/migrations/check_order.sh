@@ -9,7 +9,8 @@
 #   - later versions follow one another (34, 35, ...) without gap or
 #     duplicate.
 # With GIT_DIR and REF (the main branch), also:
-#   - every versioned file on REF is still in DIR under the same name;
+#   - every versioned file that was on REF where this checkout's HEAD forked
+#     from it (their merge base) is still in DIR under the same name;
 #   - every versioned file in DIR that is not on REF is numbered above the
 #     highest version on REF (a database migrated at REF would refuse it).
 # Prints each problem and exits 1 if there is any.
@@ -73,8 +74,14 @@ if [ -n "$gitdir" ] && [ -n "$ref" ]; then
         on_main[$f]=1
         v="$(version_of "$f")"
         [ "$v" -gt "$main_max" ] && main_max=$v
-        [ -e "$dir/$f" ] || problem "\"$f\" is on $ref but not here: a version once on $ref is never renamed or removed"
     done < <(git -C "$gitdir" ls-tree --name-only "$ref:migrations/")
+    # A branch behind REF lacks REF's newest files until it merges: only
+    # what was on REF when it forked must be here.
+    base="$(git -C "$gitdir" merge-base HEAD "$ref" 2>/dev/null)" || base="$ref"
+    while IFS= read -r f; do
+        [[ "$f" =~ ^V[0-9]+__.*\.sql$ ]] || continue
+        [ -e "$dir/$f" ] || problem "\"$f\" is on $ref but not here: a version once on $ref is never renamed or removed"
+    done < <(git -C "$gitdir" ls-tree --name-only "$base:migrations/")
     for v in "${versions[@]}"; do
         [ -n "$v" ] || continue
         f="${seen[$v]}"

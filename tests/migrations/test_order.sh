@@ -74,4 +74,15 @@ expect_bad "never renamed or removed" "$repo/migrations" "$repo" main
 git -C "$repo" mv migrations/V0034__mine.sql migrations/V0034__theirs.sql
 echo "SELECT 36;" > "$repo/migrations/V0036__mine.sql"
 bash "$CHECK" "$repo/migrations" "$repo" main || fail "a file numbered after main was refused"
+
+echo "-- a branch behind main: main's newer files are not required, a clash is refused"
+git -C "$repo" add -A && git -C "$repo" commit -qm mine
+git -C "$repo" checkout -q main
+echo "SELECT 36;" > "$repo/migrations/V0036__theirs_later.sql"
+git -C "$repo" add -A && git -C "$repo" commit -qm "main moves"
+git -C "$repo" checkout -q mine
+expect_bad "numbered at or below version 36" "$repo/migrations" "$repo" main
+git -C "$repo" mv migrations/V0036__mine.sql migrations/V0037__mine.sql
+out="$(bash "$CHECK" "$repo/migrations" "$repo" main 2>&1)"
+grep -q "never renamed or removed" <<<"$out" && fail "a file added on main after the fork was required: $out"
 echo ok

@@ -36,19 +36,24 @@ newdb() {
 }
 q() { psql "$1" -qAtX -v ON_ERROR_STOP=1 -c "$2"; }
 
-# Rows of every table and the answers of the deterministic views, one line
-# each: name, row count, md5 of the sorted rows.
+# The tables of the legacy database and the views whose answers do not
+# depend on the clock or on statistics.
+relations() {
+    q "$1" "SELECT c.relname FROM pg_class c
+            WHERE c.relnamespace = 'flywheel'::regnamespace
+              AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+              AND c.relname NOT IN ('schema_history', 'schema_repeatable')
+            ORDER BY 1"
+    echo review_results review_agreement review_gold_accuracy review_current_labels \
+         review_throughput review_time_per_item generation_facts feedback_facts \
+         feedback_events orphan_feedback dead_letter_facts review_label_facts \
+         review_item_agreement label_coverage_facts
+}
+# snapshot DSN RELATIONS: one line per relation: name, row count, md5 of the
+# sorted rows.
 snapshot() {
     local dsn="$1" rel
-    for rel in $(q "$dsn" "SELECT c.relname FROM pg_class c
-                           WHERE c.relnamespace = 'flywheel'::regnamespace
-                             AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-                             AND c.relname NOT IN ('schema_history', 'schema_repeatable')
-                           ORDER BY 1") \
-               review_results review_agreement review_gold_accuracy review_current_labels \
-               review_throughput review_time_per_item generation_facts feedback_facts \
-               feedback_events orphan_feedback dead_letter_facts review_label_facts \
-               review_item_agreement label_coverage_facts; do
+    for rel in $2; do
         echo "$rel $(q "$dsn" "SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, E'\n' ORDER BY t::text), ''))
                                FROM flywheel.$rel t")"
     done
@@ -72,7 +77,8 @@ newdb legacy; OLD="$NEWDSN"
 psql "$OLD" -qX -v ON_ERROR_STOP=1 -f "$HERE/legacy_data.sql" >/dev/null || fail "loading the data"
 [ "$(q "$OLD" "SELECT count(*) FROM flywheel.generations_default")" -gt 0 ] || fail "no row in the default partition"
 [ "$(q "$OLD" "SELECT count(DISTINCT status) FROM flywheel.review_items")" -ge 4 ] || fail "too few item states"
-snapshot "$OLD" > "$TMP/before"
+rels="$(relations "$OLD")"
+snapshot "$OLD" "$rels" > "$TMP/before"
 legacy_sums="$(q "$OLD" "SELECT string_agg(version || ':' || checksum, ',' ORDER BY version) FROM flywheel.schema_history")"
 
 echo "-- status before the upgrade shows both kinds"
@@ -84,13 +90,13 @@ grep -Eq '^repeatable +pending .*R__20_review.sql' "$TMP/status" || fail "status
 echo "-- upgrade in place"
 out="$("$FW" migrate --dsn "$OLD" 2>&1)" || fail "upgrade: $out"
 grep -q "re-recorded under the repeatable layout" <<<"$out" || fail "upgrade output: $out"
-snapshot "$OLD" > "$TMP/after"
+snapshot "$OLD" "$rels" > "$TMP/after"
 diff "$TMP/before" "$TMP/after" || fail "data or view answers changed in the upgrade"
 "$FW" migrate status --dsn "$OLD" > "$TMP/status" || fail "status after the upgrade: $(cat "$TMP/status")"
 [ "$(grep -c '^repeatable  *applied' "$TMP/status")" = "$(ls "$FW_SOURCE_DIR"/migrations/R__*.sql | wc -l)" ] \
     || fail "every repeatable file should be applied: $(cat "$TMP/status")"
 [ "$(q "$OLD" "SELECT string_agg(version || ':' || coalesce(previous_checksum, checksum), ',' ORDER BY version)
-               FROM flywheel.schema_history")" = "$legacy_sums" ] || fail "old checksums not kept"
+               FROM flywheel.schema_history WHERE version <= 33")" = "$legacy_sums" ] || fail "old checksums not kept"
 [ "$(q "$OLD" "SELECT count(*) FROM flywheel.schema_history WHERE previous_checksum IS NOT NULL")" = 7 ] \
     || fail "seven versions should have been re-recorded"
 
