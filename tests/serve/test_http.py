@@ -206,5 +206,22 @@ def main():
     eq(r.status, 429, "third sign-in attempt within a minute")
     check(int(r.header("Retry-After")) >= 1, "Retry-After on 429")
 
+    # single sign-on: the header counts only from an allow-listed peer
+    s3 = env.serve("auth.trusted_header=X-Forwarded-User", "auth.trusted_peers=127.0.0.1")
+    c3 = Client(s3)
+    r = c3.get("/signin", headers={"X-Forwarded-User": alice})
+    check(f"Continue as {alice}" in r.text, "the proxy-named account is offered")
+    r = c3.post("/signin", {"sso": "1"}, headers={"X-Forwarded-User": alice})
+    eq((r.status, r.header("Location")), (303, "/queues"), "sign-in through the proxy header")
+    eq(c3.get("/queues").status, 200, "proxy session works")
+    r = Client(s3).post("/signin", {"sso": "1"}, headers={"X-Forwarded-User": bob})
+    eq(r.status, 403, "a disabled account through the proxy header")
+    s4 = env.serve("auth.trusted_header=X-Forwarded-User", "auth.trusted_peers=10.9.9.9")
+    c4 = Client(s4)
+    r = c4.get("/signin", headers={"X-Forwarded-User": alice})
+    check("Continue as" not in r.text, "the header from a peer not on the list is ignored")
+    eq(c4.post("/signin", {"sso": "1"}, headers={"X-Forwarded-User": alice}).status, 403,
+       "header sign-in from a peer not on the list")
+
 
 run_main(main)
