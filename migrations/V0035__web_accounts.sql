@@ -1,4 +1,4 @@
--- V0034: accounts, sign-in tokens, sessions, drafts and the audit log of the
+-- V0035: accounts, sign-in tokens, sessions, drafts and the audit log of the
 -- web review server (`flywheel serve`).
 --
 -- Every web account is a PostgreSQL role: the server runs each request's
