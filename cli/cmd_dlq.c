@@ -20,7 +20,7 @@
 #include "copyenc.h"
 #include "decode.h"
 #include "rows.h"
-#include "buf.h"
+#include "fw_buf.h"
 
 #include <getopt.h>
 #include <stdio.h>

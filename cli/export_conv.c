@@ -6,9 +6,9 @@
  */
 #include "export_conv.h"
 
-#include "utf8.h"
+#include "fw_utf8.h"
 
-#include "buf.h"
+#include "fw_buf.h"
 #include "export_json.h"
 
 #include <stdlib.h>

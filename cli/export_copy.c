@@ -6,7 +6,7 @@
  */
 #include "export_copy.h"
 
-#include "hex.h"
+#include "fw_hex.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #include "export_fmt.h"
 
 #include "export_conv.h"
-#include "utf8.h"
+#include "fw_utf8.h"
 
 #include <stdlib.h>
 #include <stdint.h>

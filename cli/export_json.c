@@ -7,9 +7,9 @@
  */
 #include "export_json.h"
 
-#include "hex.h"
-#include "jsonesc.h"
-#include "utf8.h"
+#include "fw_hex.h"
+#include "fw_jsonesc.h"
+#include "fw_utf8.h"
 
 #include <errno.h>
 #include <math.h>

@@ -31,7 +31,7 @@
 #ifndef FW_EXPORT_JSON_H
 #define FW_EXPORT_JSON_H
 
-#include "buf.h"
+#include "fw_buf.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -16,7 +16,7 @@
 #ifndef FW_EXPORT_SELECT_H
 #define FW_EXPORT_SELECT_H
 
-#include "buf.h"
+#include "fw_buf.h"
 #include "export_check.h"
 #include "export_split.h"
 

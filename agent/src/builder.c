@@ -18,9 +18,9 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "hex.h"
+#include "fw_hex.h"
 #include "internal.h"
-#include "utf8.h"
+#include "fw_utf8.h"
 
 #define GEN_INITIAL_BYTES FWI_GEN_INITIAL_BYTES
 #define FB_INITIAL_BYTES  1024

@@ -7,7 +7,7 @@
  */
 #include "encode.h"
 
-#include "utf8.h"
+#include "fw_utf8.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,7 +17,7 @@
 #ifndef FW_COPYENC_H
 #define FW_COPYENC_H
 
-#include "buf.h"
+#include "fw_buf.h"
 
 #include <stdint.h>
 

@@ -17,7 +17,7 @@
 #define FW_ROWS_H
 
 #include "flywheel/v1/flywheel.pb-c.h"
-#include "buf.h"
+#include "fw_buf.h"
 
 #include <stdint.h>
 

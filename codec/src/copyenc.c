@@ -5,8 +5,8 @@
  */
 #include "copyenc.h"
 
-#include "hex.h"
-#include "jsonesc.h"
+#include "fw_hex.h"
+#include "fw_jsonesc.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  */
 #include "decode.h"
 
-#include "utf8.h"
+#include "fw_utf8.h"
 
 #include <math.h>
 #include <stdio.h>

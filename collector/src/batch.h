@@ -18,7 +18,7 @@
 
 #include "decode.h"
 #include "metrics.h"
-#include "buf.h"
+#include "fw_buf.h"
 
 #include <librdkafka/rdkafka.h>
 

@@ -10,7 +10,7 @@
 #define FW_METRICS_H
 
 #include "decode.h"
-#include "buf.h"
+#include "fw_buf.h"
 
 #include <stdint.h>
 

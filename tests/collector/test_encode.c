@@ -8,7 +8,7 @@
 #include "decode.h"
 #include "fwtest.h"
 #include "gen.h"
-#include "utf8.h"
+#include "fw_utf8.h"
 
 #include <math.h>
 

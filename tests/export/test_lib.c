@@ -3,12 +3,12 @@
  * the seeded split, the whitespace-normalised dedupe hash and set, the
  * line validator's reasons, and the COPY text-format row splitter.
  */
-#include "buf.h"
+#include "fw_buf.h"
 #include "export_check.h"
 #include "export_copy.h"
 #include "export_conv.h"
 #include "export_select.h"
-#include "utf8.h"
+#include "fw_utf8.h"
 #include "export_split.h"
 #include "fwtest.h"
 

@@ -43,9 +43,10 @@ ALLOWED = {
     "codec": [BASE],
     "otlp": [],
     "eval": [PG],
+    "serve": [PG],
     "agent": [BASE, REDACT],
     "collector": [CODEC, PG, BASE],
-    "cli": [CODEC, PG, BASE, REDACT, EVAL],
+    "cli": [CODEC, PG, BASE, REDACT, EVAL, "serve"],
     "devbroker": [],
     "examples": [AGENT],
     "bench": [AGENT, "tests/collector"],
@@ -59,6 +60,7 @@ ALLOWED = {
     "tests/review": [SUPPORT, "cli", BASE],
     "tests/otlp": [SUPPORT, OTLP, CODEC, BASE],
     "tests/eval": [SUPPORT, EVAL, "eval/src"],
+    "tests/serve": [SUPPORT, "serve", PG],
 }
 
 SOURCE_EXT = (".c", ".h")
@@ -131,6 +133,16 @@ def main():
                         break
                 if hit is not None:
                     hdir = os.path.dirname(hit)
+                    # Found in two declared directories: which one the
+                    # compiler takes depends on the -I order. Name it apart.
+                    if hdir != fdir:
+                        also = sorted({os.path.dirname(os.path.normpath(os.path.join(d, name)))
+                                       for d in dirs
+                                       if os.path.isfile(os.path.join(root, d, name))})
+                        if len(also) > 1:
+                            problems.append(f"{rel}:{lineno}: \"{name}\" exists in several "
+                                            f"directories module {mod}/ declares ({', '.join(also)}):"
+                                            f" give the header a name of its own")
                     if hdir != fdir and not within(hdir, dirs):
                         problems.append(f"{rel}:{lineno}: includes {hit}, outside the "
                                         f"directories module {mod}/ declares")

@@ -1,5 +1,5 @@
 /* Growable byte buffer; see buf.h for the invariants. */
-#include "buf.h"
+#include "fw_buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

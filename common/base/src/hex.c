@@ -1,5 +1,5 @@
 /* Hexadecimal digits; see hex.h. */
-#include "hex.h"
+#include "fw_hex.h"
 
 const char fw_hex_digits[17] = "0123456789abcdef";
 

@@ -2,9 +2,9 @@
  * JSON string escaping; see jsonesc.h. Runs of bytes that need nothing are
  * copied in one append; only bytes ≥ 0x80 pay for UTF-8 validation.
  */
-#include "jsonesc.h"
+#include "fw_jsonesc.h"
 
-#include "utf8.h"
+#include "fw_utf8.h"
 
 #define C1 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 #define C2 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2

@@ -1,5 +1,5 @@
 /* UTF-8 validation, repair and decoding; see utf8.h. */
-#include "utf8.h"
+#include "fw_utf8.h"
 
 #include <stdint.h>
 #include <string.h>

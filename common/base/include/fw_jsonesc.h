@@ -9,7 +9,7 @@
 #ifndef FW_JSONESC_H
 #define FW_JSONESC_H
 
-#include "buf.h"
+#include "fw_buf.h"
 
 #include <stddef.h>
 
