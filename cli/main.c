@@ -29,6 +29,7 @@ static const command commands[] = {
     {"export", fw_cmd_export, "export labelled data as JSONL datasets"},
     {"dataset", fw_cmd_dataset, "list, show and diff dataset versions"},
     {"stats", fw_cmd_stats, "summary of traffic, latency, cost, feedback and queues"},
+    {"keys", fw_cmd_keys, "project keys of flywheel-gateway: create, list, revoke"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},
 };
