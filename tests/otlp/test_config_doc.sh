@@ -4,6 +4,7 @@
 # refused; --print-config reports sources and masks secrets; values are
 # validated.
 set -euo pipefail
+trap 'echo "FAIL: line $LINENO" >&2' ERR
 bin="$FW_BUILD_DIR/gateway/flywheel-gateway"
 doc="$FW_SOURCE_DIR/docs/configuration.md"
 tmp="$(mktemp -d)"
@@ -20,7 +21,7 @@ fi
 if "$bin" --no.such.key=1 --print-config >/dev/null 2>"$tmp/err"; then exit 1; fi
 grep -q 'unrecognized configuration parameter "no.such.key"' "$tmp/err"
 printf 'topic = t1\npg.dsn = host=db user=gw password=${FWG_SECRET}\nkafka.sasl.password = hunter2\n' > "$tmp/ok.conf"
-out="$(env -u FLYWHEEL_PG_DSN FWG_SECRET=s3cret FLYWHEEL_RETRY_AFTER_S=7 "$bin" --config "$tmp/ok.conf" --auth=none --print-config)"
+out="$(env -u FLYWHEEL_PG_DSN -u FLYWHEEL_TOPIC FWG_SECRET=s3cret FLYWHEEL_RETRY_AFTER_S=7 "$bin" --config "$tmp/ok.conf" --auth=none --print-config)"
 grep -qx 'topic = t1  # file' <<<"$out"
 grep -qx 'retry_after_s = 7  # environment' <<<"$out"
 grep -qx 'auth = none  # flag' <<<"$out"
