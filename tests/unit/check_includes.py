@@ -44,6 +44,7 @@ ALLOWED = {
     "otlp": [],
     "eval": [PG],
     "serve": [PG],
+    "gateway": [OTLP, PG],
     "agent": [BASE, REDACT],
     "collector": [CODEC, PG, BASE],
     "cli": [CODEC, PG, BASE, REDACT, EVAL, "serve"],
@@ -58,7 +59,7 @@ ALLOWED = {
     "tests/collector": [SUPPORT, "collector/src", CODEC, PG, BASE],
     "tests/export": [SUPPORT, "cli", BASE, REDACT, PG],
     "tests/review": [SUPPORT, "cli", BASE],
-    "tests/otlp": [SUPPORT, OTLP, CODEC, BASE],
+    "tests/otlp": [SUPPORT, OTLP, CODEC, BASE, "gateway/src"],
     "tests/eval": [SUPPORT, EVAL, "eval/src"],
     "tests/serve": [SUPPORT, "serve", PG],
 }
