@@ -44,7 +44,7 @@ ALLOWED = {
     "otlp": [],
     "eval": [PG],
     "serve": [PG],
-    "gateway": [OTLP, PG],
+    "gateway": [OTLP, REDACT, PG],
     "agent": [BASE, REDACT],
     "collector": [CODEC, OTLP, PG, BASE],
     "cli": [CODEC, PG, BASE, REDACT, EVAL, "serve"],
