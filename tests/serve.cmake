@@ -14,3 +14,6 @@ endfunction()
 fw_add_serve_py_test(serve_http test_http.py)
 fw_add_script_test(NAME serve_config SCRIPT serve/test_config.sh LABELS unit)
 fw_add_serve_py_test(serve_review test_review.py)
+add_test(NAME serve_browser COMMAND ${FW_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_browser.py)
+set_tests_properties(serve_browser PROPERTIES LABELS integration TIMEOUT 900 COST 900
+  ENVIRONMENT "FW_BUILD_DIR=${CMAKE_BINARY_DIR};FW_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
