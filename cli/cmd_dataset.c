@@ -213,12 +213,8 @@ int fw_cmd_dataset(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case FW_CLI_HELP:
-            return 0;
-        case FW_CLI_USAGE:
-            return 2;
         case 'm':
             members = 1;
             break;
@@ -227,6 +223,8 @@ int fw_cmd_dataset(int argc, char **argv)
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     int nargs = argc - optind;
     char **args = argv + optind;
     if (nargs < 1) {

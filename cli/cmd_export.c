@@ -245,12 +245,8 @@ int fw_cmd_export(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = fw_cli_next(&cli, argc, argv, "o:", opts)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, "o:", opts)) > 0) {
         switch (c) {
-        case FW_CLI_HELP:
-            return 0;
-        case FW_CLI_USAGE:
-            return 2;
         case O_FORMAT:
             format = optarg;
             break;
@@ -423,6 +419,8 @@ int fw_cmd_export(int argc, char **argv)
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     if (optind < argc) {
         fprintf(stderr, "flywheel export: unexpected argument \"%s\"\n", argv[optind]);
         return 2;

@@ -47,12 +47,8 @@ int fw_cmd_migrate(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case FW_CLI_HELP:
-            return 0;
-        case FW_CLI_USAGE:
-            return 2;
         case 'D':
             dir = optarg;
             break;
@@ -71,6 +67,8 @@ int fw_cmd_migrate(int argc, char **argv)
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *action = optind < argc ? argv[optind++] : "apply";
     if (optind < argc) {
         fprintf(stderr, "flywheel migrate: unexpected argument \"%s\"\n", argv[optind]);
@@ -148,12 +146,8 @@ int fw_cmd_maintain(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case FW_CLI_HELP:
-            return 0;
-        case FW_CLI_USAGE:
-            return 2;
         case 'a': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -169,6 +163,8 @@ int fw_cmd_maintain(int argc, char **argv)
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     PGconn *conn = fw_cli_connect("maintain", cli.dsn);
     if (!conn)
         return 1;

@@ -597,12 +597,8 @@ int fw_cmd_stats(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case FW_CLI_HELP:
-            return 0;
-        case FW_CLI_USAGE:
-            return 2;
         case 's':
             since = optarg;
             break;
@@ -620,6 +616,8 @@ int fw_cmd_stats(int argc, char **argv)
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     if (optind < argc) {
         fprintf(stderr, "flywheel stats: unexpected argument \"%s\"\n", argv[optind]);
         return 2;

@@ -32,6 +32,11 @@ static const struct {
 
 #define NCOMMON (sizeof common / sizeof common[0])
 
+int fw_cli_status(int c)
+{
+    return c == FW_CLI_HELP ? 0 : 2;
+}
+
 void fw_cli_print_common(FILE *f, unsigned accepts)
 {
     for (size_t i = 0; i < NCOMMON; i++)

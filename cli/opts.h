@@ -47,6 +47,12 @@ typedef struct {
 int fw_cli_next(fw_cli *cli, int argc, char **argv, const char *own_short,
                 const struct option *own);
 
+/* The exit status after fw_cli_next's FW_CLI_HELP (0) or FW_CLI_USAGE (2):
+ *     while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) { ... }
+ *     if (c != -1)
+ *         return fw_cli_status(c); */
+int fw_cli_status(int c);
+
 /* Prints the help lines of the shared options in `accepts`. */
 void fw_cli_print_common(FILE *f, unsigned accepts);
 

@@ -86,18 +86,16 @@ int fw_review_admin_rubric(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c, rc = 1;
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
-        if (c == FW_CLI_HELP) {
-            return 0;
-        } else if (c == FW_CLI_USAGE) {
-            return 2;
-        } else if (c == OPT_VERSION) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        if (c == OPT_VERSION) {
             version = optarg;
         } else {
             rubric_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *action = optind < argc ? argv[optind++] : NULL;
     const char *name = optind < argc ? argv[optind++] : NULL;
     const char *file = optind < argc ? argv[optind++] : NULL;
@@ -172,13 +170,12 @@ int fw_review_admin_queue(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c, rc = 1;
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
-        if (c == FW_CLI_HELP)
-            return 0;
-        if (c != FW_CLI_USAGE)
-            queue_usage(stderr);
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        queue_usage(stderr);
         return 2;
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *action = optind < argc ? argv[optind++] : NULL;
     const char *arg = optind < argc ? argv[optind++] : NULL;
     if (!action || optind < argc || (strcmp(action, "list") != 0 && !arg) ||
@@ -278,12 +275,8 @@ int fw_review_admin_fill(int argc, char **argv)
         {"seed", required_argument, NULL, OPT_SEED},
         {NULL, 0, NULL, 0},
     };
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
-        if (c == FW_CLI_HELP) {
-            return 0;
-        } else if (c == FW_CLI_USAGE) {
-            return 2;
-        } else if (c == OPT_RESCAN) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        if (c == OPT_RESCAN) {
             rescan = 1;
         } else if (c == OPT_ALL) {
             all = 1;
@@ -295,6 +288,8 @@ int fw_review_admin_fill(int argc, char **argv)
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *queue = optind < argc ? argv[optind++] : NULL;
     if ((all && queue) || (!all && !queue) || optind < argc) {
         fprintf(stderr, "flywheel review fill: give a queue name or --all\n");
@@ -361,15 +356,11 @@ int fw_review_admin_stats(int argc, char **argv)
     static const struct option opts[] = {
         {NULL, 0, NULL, 0},
     };
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
-        if (c == FW_CLI_HELP) {
-            return 0;
-        } else if (c == FW_CLI_USAGE) {
-            return 2;
-        } else {
-            return 2;
-        }
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        return 2;
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *queue = optind < argc ? argv[optind++] : NULL;
     if (optind < argc) {
         fprintf(stderr, "flywheel review stats: unexpected argument \"%s\"\n", argv[optind]);

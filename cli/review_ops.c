@@ -53,12 +53,8 @@ static int parse(int argc, char **argv, op_opts *o, const char *usage)
     memset(o, 0, sizeof *o);
     snprintf(o->cmd, sizeof o->cmd, "review %s", argc > 0 ? argv[0] : "");
     fw_cli cli = {.cmd = o->cmd, .accepts = FW_CLI_DSN | FW_CLI_JSON_IN, .usage_text = usage};
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case FW_CLI_HELP:
-            return 1;
-        case FW_CLI_USAGE:
-            return 2;
         case OPT_AS:
             o->c.as = optarg;
             break;
@@ -86,6 +82,8 @@ static int parse(int argc, char **argv, op_opts *o, const char *usage)
             return 2;
         }
     }
+    if (c != -1)
+        return c == FW_CLI_HELP ? 1 : 2;
     if (optind < argc) {
         fprintf(stderr, "flywheel %s: unexpected argument \"%s\"\n", o->cmd, argv[optind]);
         return 2;

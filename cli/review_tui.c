@@ -706,12 +706,8 @@ int fw_review_start(int argc, char **argv)
     tui t = {0};
     int c, rc = 1, width = 0;
     fw_cli cli = {.cmd = "review start", .accepts = FW_CLI_DSN, .usage = start_usage};
-    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case FW_CLI_HELP:
-            return 0;
-        case FW_CLI_USAGE:
-            return 2;
         case OPT_AS:
             t.as = optarg;
             break;
@@ -734,6 +730,8 @@ int fw_review_start(int argc, char **argv)
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     if (!t.queue || optind < argc) {
         fprintf(stderr, "usage: flywheel review start --queue Q [--as NAME] [--dsn DSN]\n");
         return 2;
