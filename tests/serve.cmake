@@ -17,3 +17,4 @@ fw_add_serve_py_test(serve_review test_review.py)
 add_test(NAME serve_browser COMMAND ${FW_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_browser.py)
 set_tests_properties(serve_browser PROPERTIES LABELS integration TIMEOUT 900 COST 900
   ENVIRONMENT "FW_BUILD_DIR=${CMAKE_BINARY_DIR};FW_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+fw_add_script_test(NAME serve_concurrent_migrate SCRIPT serve/test_concurrent_migrate.sh LABELS integration TIMEOUT 300)
