@@ -166,4 +166,25 @@ grep -q "hint: Pass the category" "$WORK/err" || fail "category hint"
 "$FW" eval agreement --dsn "$DSN" base --scorer judge --queue judge-check --field tone \
     --positive good --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["n"] == 10 and d["cohen"]["kappa"] == 0 and d["pearson"] is None, d' \
     || fail "constant human values: kappa 0 (p_o = p_e = 0.1), no correlation"
+
+# ---- back into review: a pairwise queue from the two runs ----------------------
+psql "$DSN" -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SELECT flywheel.review_rubric_create('ab', '{"fields": [{"name": "pick", "type": "pairwise"}]}');
+SELECT flywheel.review_queue_create('{"name": "ab", "rubric": "ab", "overlap": 1}');
+SQL
+"$FW" review fill ab --from-runs base,candidate --seed 7 --dsn "$DSN" | grep -qx 'queue "ab": added 10 item(s)' \
+    || fail "review fill from runs"
+"$FW" review fill ab --from-runs base,candidate --seed 7 --dsn "$DSN" | grep -qx 'queue "ab": added 0 item(s)' \
+    || fail "review fill from runs twice"
+# Every item pairs the two runs' answers to one case; sides are mixed, and
+# they are the ones sha256(seed:case) decides.
+[ "$(sql "SELECT count(*) FILTER (WHERE ca.case_id = cb.case_id AND ra.id <> rb.id) || ' ' ||
+          (count(*) FILTER (WHERE ra.name = 'candidate') BETWEEN 1 AND 9) || ' ' ||
+          bool_and((ra.name = 'candidate') = ((get_byte(sha256(convert_to('7:' || ca.case_id, 'UTF8')), 0) & 1) = 1))
+          FROM flywheel.review_items i JOIN flywheel.review_queues q ON q.id = i.queue_id AND q.name = 'ab'
+          JOIN flywheel.eval_cases ca ON ca.event_id = i.event_id JOIN flywheel.eval_runs ra ON ra.id = ca.run_id
+          JOIN flywheel.eval_cases cb ON cb.event_id = i.event_id_b JOIN flywheel.eval_runs rb ON rb.id = cb.run_id")" \
+    = "10 true true" ] || fail "pairwise items"
+! "$FW" review fill judge-check --from-runs base,candidate --dsn "$DSN" 2>"$WORK/err" || fail "non-pairwise queue filled"
+grep -q "has no pairwise field" "$WORK/err" || fail "non-pairwise message"
 echo "ok"
