@@ -104,6 +104,24 @@ section_5() {
     eq "$(q "SELECT items || ':' || percent_agreement FROM flywheel.review_agreement WHERE queue = 'nul' AND field = 'correct'")" "2:1" \
         "agreement on the filled field"
     eq "$(future)" 0 "finished_at_not_future"
+    # export: an overlap-1 item's label is read as it was sent; nulls leave it
+    mkq '{"name":"nul1","rubric":"q18","rubric_version":1,"lease":"10 minutes","rules":{"models":["model-a"]}}'
+    I3="$(claim nul1 hal)"
+    q "SELECT flywheel.review_submit($I3, '{\"correct\":true,\"topic\":null}', 'hal')" >/dev/null
+    for qn in nul nul1; do
+        "$FW" export --dsn "$DSN" -q --no-progress --queue "$qn" --format eval -o "$RV_TMP/export_$qn" \
+            || fail "export of $qn"
+    done
+    cat "$RV_TMP"/export_nul/*.jsonl "$RV_TMP"/export_nul1/*.jsonl > "$RV_TMP/nul.jsonl"
+    [ "$(wc -l < "$RV_TMP/nul.jsonl")" = 3 ] || fail "expected 3 exported items: $(cat "$RV_TMP/nul.jsonl")"
+    python3 - "$RV_TMP/nul.jsonl" <<'PY' || fail "exported labels"
+import json, sys
+labels = [json.loads(line)["labels"] for line in open(sys.argv[1])]
+assert all(None not in l.values() for l in labels), labels
+assert sorted(json.dumps(l, sort_keys=True) for l in labels) == sorted([
+    '{"correct": true, "score": 3, "topic": "a"}', '{"correct": true, "score": 3, "topic": "a"}',
+    '{"correct": true}']), labels
+PY
 }
 section_6() {
     mkq '{"name":"agr","rubric":"q18","rubric_version":1,"overlap":3,"lease":"10 minutes","rules":{}}'

@@ -1,4 +1,4 @@
--- V0036: closed review items end their leases; running sums for agreement.
+-- V0037: closed review items end their leases; running sums for agreement.
 --
 -- An item that closes (labelled, disputed, skipped, adjudicated) ends every
 -- lease on it: a live one is recorded with the new assignment state
