@@ -1011,9 +1011,11 @@ BEGIN
         RAISE EXCEPTION 'item % is not claimed by reviewer "%"', item, r
             USING ERRCODE = 'FR003', HINT = 'Claim an item first with flywheel.review_claim().';
     END IF;
-    IF it.status NOT IN ('pending', 'in_review') THEN
-        -- Closed (skipped, adjudicated, or labelled by others) under this
-        -- reviewer's lease or after it ran out: say why.
+    IF it.status IN ('skipped', 'adjudicated')
+       OR (it.status NOT IN ('pending', 'in_review') AND a.state = 'closed') THEN
+        -- Closed under this reviewer's lease or after it ran out: say why.
+        -- (An item labelled by others after the lease ran out is the
+        -- FR003 "taken by other reviewers" below.)
         RAISE EXCEPTION 'item % is closed: it is %', item, it.status
             USING ERRCODE = 'FR006',
                   DETAIL = CASE it.status
