@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A fake OpenAI-compatible chat completions server for the eval tests and
-the quick start (standard library only, loopback only).
+"""A fake OpenAI-compatible chat completions server for the eval tests, the
+quick start and docs/evals.md (standard library only, loopback only).
 
 Answers are deterministic per (model, last user message), from a script:
 
