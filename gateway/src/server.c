@@ -15,6 +15,7 @@
 
 #include "fw_otlp.h"
 #include "inflate.h"
+#include "scrub.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -40,7 +41,7 @@ enum {
 typedef struct {
     atomic_ullong requests[8]; /* by answer class, see class_of */
     atomic_ullong spans, generations, skipped, rejected;
-    atomic_ullong bytes_in, bytes_inflated, produce_failures;
+    atomic_ullong bytes_in, bytes_inflated, produce_failures, redactions;
     atomic_llong inflight;
 } counters;
 
@@ -52,6 +53,7 @@ struct fwg_server {
     const fwg_config *cfg;
     fwg_producer *prod;
     fwg_keys *keys;
+    fwg_scrubber *scrub;
     counters m;
 };
 
@@ -267,6 +269,8 @@ static const char *bearer_key(struct MHD_Connection *c)
 typedef struct {
     fwg_server *s;
     fwg_batch *batch;
+    fwr_redactor *red;
+    fwg_allocs allocs;
     int queue_full, failed;
     buf packed;
 } emit_ctx;
@@ -274,15 +278,24 @@ typedef struct {
 static int emit(void *opaque, Flywheel__V1__Event *ev, const fw_otlp_span *span)
 {
     emit_ctx *e = opaque;
+    int red = fwg_scrub_event(e->s->scrub, e->red, ev, &e->allocs);
+    if (red < 0) {
+        fwg_allocs_free(&e->allocs);
+        return -2;
+    }
+    atomic_fetch_add(&e->s->m.redactions, (unsigned long long)red);
     size_t n = flywheel__v1__event__get_packed_size(ev);
     if (n > e->packed.cap) {
         free(e->packed.p);
         e->packed.p = malloc(n);
         e->packed.cap = e->packed.p ? n : 0;
-        if (!e->packed.p)
+        if (!e->packed.p) {
+            fwg_allocs_free(&e->allocs);
             return -2;
+        }
     }
     flywheel__v1__event__pack(ev, (uint8_t *)e->packed.p);
+    fwg_allocs_free(&e->allocs);
     if (fwg_produce(e->s->prod, e->batch, span->trace_id, 16, e->packed.p, n, &e->queue_full) !=
         0) {
         e->failed = 1;
@@ -329,14 +342,20 @@ static enum MHD_Result traces(fwg_server *s, struct MHD_Connection *c, req *r)
                           .max_attributes_bytes = (size_t)s->cfg->max_attributes_bytes};
     fw_otlp_map_stats st;
     memset(&st, 0, sizeof st);
-    emit_ctx e = {s, fwg_batch_new(), 0, 0, {0}};
-    if (!e.batch) {
+    emit_ctx e = {s, fwg_batch_new(), fwg_scrubber_take(s->scrub), {0}, 0, 0, {0}};
+    if (!e.batch || !e.red) {
+        if (e.batch)
+            fwg_batch_finish(s->prod, e.batch, err, sizeof err);
+        fwg_scrubber_give(s->scrub, e.red);
         fw_otlp_request_free(otlp);
         return status_answer(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, r->json, RPC_UNAVAILABLE,
                              "out of memory");
     }
     int mrc = fw_otlp_map(otlp, &o, emit, &e, &st);
     fw_otlp_request_free(otlp);
+    fwg_scrubber_give(s->scrub, e.red);
+    fwg_allocs_free(&e.allocs);
+    free(e.allocs.p);
     free(e.packed.p);
     int acked = fwg_batch_finish(s->prod, e.batch, err, sizeof err) == 0;
     atomic_fetch_add(&s->m.spans, st.spans);
@@ -386,6 +405,8 @@ static void metrics(fwg_server *s, buf *b)
         {"flywheel_gateway_body_bytes_total", "Request body bytes as received.", &s->m.bytes_in},
         {"flywheel_gateway_inflated_bytes_total", "Request body bytes after gzip inflation.",
          &s->m.bytes_inflated},
+        {"flywheel_gateway_redactions_total", "Spans of text replaced by redaction.",
+         &s->m.redactions},
         {"flywheel_gateway_produce_failures_total",
          "Requests answered 429 or 503 because Kafka did not take or acknowledge their events.",
          &s->m.produce_failures},
@@ -546,8 +567,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     fw_log_debug("http", "detail=%s", fw_log_quote(q, sizeof q, msg));
 }
 
-fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *keys, char *err,
-                             size_t errsize)
+fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *keys,
+                             fwg_scrubber *scrub, char *err, size_t errsize)
 {
     char host[256];
     const char *colon = strrchr(cfg->listen, ':');
@@ -581,6 +602,7 @@ fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *k
     s->cfg = cfg;
     s->prod = p;
     s->keys = keys;
+    s->scrub = scrub;
     s->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
         (uint16_t)port, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,

@@ -25,14 +25,15 @@
 #include "gw_config.h"
 #include "keys.h"
 #include "producer.h"
+#include "scrub.h"
 
 #include <stddef.h>
 
 typedef struct fwg_server fwg_server;
 
 /* Starts listening. keys may be NULL when auth is none. */
-fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *keys, char *err,
-                             size_t errsize);
+fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *keys,
+                             fwg_scrubber *scrub, char *err, size_t errsize);
 int fwg_server_port(const fwg_server *s);
 /* Stops accepting, finishes the requests in flight, frees. */
 void fwg_server_stop(fwg_server *s);
