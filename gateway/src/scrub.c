@@ -167,6 +167,16 @@ int fwg_scrub_event(const fwg_scrubber *s, fwr_redactor *r, Flywheel__V1__Event 
 {
     static char empty[1];
     unsigned omit = s->cfg->redact_omit;
+    if (ev->body_case == FLYWHEEL__V1__EVENT__BODY_FEEDBACK) {
+        Flywheel__V1__Feedback *f = ev->feedback;
+        if (!s->cfg->redact_detectors && s->cfg->n_regex == 0)
+            return 0;
+        int c1 = one(r, &f->comment, a);
+        if (c1 < 0)
+            return -1;
+        int c2 = messages(r, f->correction, f->n_correction, a);
+        return c2 < 0 ? -1 : c1 + c2;
+    }
     if (ev->body_case != FLYWHEEL__V1__EVENT__BODY_GENERATION)
         return 0;
     Flywheel__V1__Generation *g = ev->generation;

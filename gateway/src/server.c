@@ -13,6 +13,7 @@
  */
 #include "server.h"
 
+#include "feedback.h"
 #include "fw_otlp.h"
 #include "inflate.h"
 #include "scrub.h"
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define HTTP_TOO_LARGE 413
 
@@ -41,7 +43,7 @@ enum {
 typedef struct {
     atomic_ullong requests[8]; /* by answer class, see class_of */
     atomic_ullong spans, generations, skipped, rejected;
-    atomic_ullong bytes_in, bytes_inflated, produce_failures, redactions;
+    atomic_ullong bytes_in, bytes_inflated, produce_failures, redactions, feedback;
     atomic_llong inflight;
 } counters;
 
@@ -57,7 +59,7 @@ struct fwg_server {
     counters m;
 };
 
-enum { EP_TRACES = 1 };
+enum { EP_TRACES = 1, EP_FEEDBACK = 2 };
 
 typedef struct {
     int endpoint;
@@ -383,6 +385,91 @@ static enum MHD_Result traces(fwg_server *s, struct MHD_Connection *c, req *r)
     return export_answer(s, c, r->json, st.rejected, msg);
 }
 
+static enum MHD_Result feedback(fwg_server *s, struct MHD_Connection *c, req *r)
+{
+    char err[512];
+    const uint8_t *body = r->body;
+    size_t len = r->len;
+    uint8_t *inflated = NULL;
+    if (r->gzip) {
+        fwg_inflate_rc irc = fwg_gunzip(r->body, r->len, (size_t)s->cfg->max_inflated_bytes,
+                                        &inflated, &len, err, sizeof err);
+        if (irc == FWG_INFLATE_TOO_LARGE)
+            return status_answer(s, c, HTTP_TOO_LARGE, 1, RPC_INVALID_ARGUMENT,
+                                 "the inflated body is too large");
+        if (irc != FWG_INFLATE_OK)
+            return status_answer(s, c, MHD_HTTP_BAD_REQUEST, 1, RPC_INVALID_ARGUMENT, err);
+        body = inflated;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    fwg_feedback_list l;
+    int prc = fwg_feedback_parse((const char *)(body ? body : (const uint8_t *)""), len, r->project,
+                                 now, &l, err, sizeof err);
+    free(inflated);
+    if (prc != 0)
+        return status_answer(s, c, MHD_HTTP_BAD_REQUEST, 1, RPC_INVALID_ARGUMENT, err);
+    fwg_batch *batch = fwg_batch_new();
+    fwr_redactor *red = fwg_scrubber_take(s->scrub);
+    fwg_allocs allocs = {0};
+    buf packed = {0}, ids = {0};
+    int queue_full = 0, failed = !batch || !red;
+    put(&ids, "{\"accepted\":", 12);
+    putf(&ids, "%zu,\"ids\":[", l.n);
+    for (size_t i = 0; i < l.n && !failed; i++) {
+        Flywheel__V1__Event *ev = l.ev[i];
+        if (fwg_scrub_event(s->scrub, red, ev, &allocs) < 0) {
+            failed = 1;
+            break;
+        }
+        size_t n = flywheel__v1__event__get_packed_size(ev);
+        packed.len = 0;
+        put(&packed, "", 0);
+        if (n + 1 > packed.cap) {
+            char *p = realloc(packed.p, n + 1);
+            if (!p) {
+                failed = 1;
+                break;
+            }
+            packed.p = p;
+            packed.cap = n + 1;
+        }
+        flywheel__v1__event__pack(ev, (uint8_t *)packed.p);
+        fwg_allocs_free(&allocs);
+        const Flywheel__V1__Feedback *f = ev->feedback;
+        const ProtobufCBinaryData *key =
+            f->target_trace_id.len ? &f->target_trace_id : &ev->event_id;
+        if (fwg_produce(s->prod, batch, key->data, key->len, packed.p, n, &queue_full) != 0) {
+            failed = 1;
+            break;
+        }
+        const uint8_t *u = ev->event_id.data;
+        putf(&ids, "%s\"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\"",
+             i ? "," : "", u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+             u[12], u[13], u[14], u[15]);
+    }
+    put(&ids, "]}", 2);
+    fwg_allocs_free(&allocs);
+    free(allocs.p);
+    free(packed.p);
+    fwg_scrubber_give(s->scrub, red);
+    size_t n_ev = l.n;
+    fwg_feedback_free(&l);
+    int acked = batch ? fwg_batch_finish(s->prod, batch, err, sizeof err) == 0 : 0;
+    if (queue_full || failed || !acked) {
+        free(ids.p);
+        atomic_fetch_add(&s->m.produce_failures, 1);
+        if (queue_full)
+            return status_answer(s, c, MHD_HTTP_TOO_MANY_REQUESTS, 1, RPC_RESOURCE_EXHAUSTED,
+                                 "the gateway's Kafka queue is full; retry later");
+        return status_answer(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, 1, RPC_UNAVAILABLE,
+                             acked ? "out of memory" : err);
+    }
+    atomic_fetch_add(&s->m.feedback, n_ev);
+    return send_buf(s, c, MHD_HTTP_OK, &ids, "application/json", 0);
+}
+
 static void metrics(fwg_server *s, buf *b)
 {
     putf(b, "# HELP flywheel_gateway_requests_total HTTP requests by status code.\n"
@@ -405,6 +492,8 @@ static void metrics(fwg_server *s, buf *b)
         {"flywheel_gateway_body_bytes_total", "Request body bytes as received.", &s->m.bytes_in},
         {"flywheel_gateway_inflated_bytes_total", "Request body bytes after gzip inflation.",
          &s->m.bytes_inflated},
+        {"flywheel_gateway_feedback_total", "Feedback events acknowledged by Kafka.",
+         &s->m.feedback},
         {"flywheel_gateway_redactions_total", "Spans of text replaced by redaction.",
          &s->m.redactions},
         {"flywheel_gateway_produce_failures_total",
@@ -443,19 +532,24 @@ static enum MHD_Result start(fwg_server *s, struct MHD_Connection *c, const char
                     !kafka ? "not ready: Kafka does not answer"
                            : "not ready: PostgreSQL does not answer");
     }
-    if (strcmp(url, "/v1/traces") != 0)
+    int endpoint = strcmp(url, "/v1/traces") == 0     ? EP_TRACES
+                   : strcmp(url, "/v1/feedback") == 0 ? EP_FEEDBACK
+                                                      : 0;
+    if (!endpoint)
         return text(s, c, MHD_HTTP_NOT_FOUND, "not found");
     if (strcmp(method, "POST") != 0)
         return text(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: use POST");
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     int json;
-    if (ct && media_is(ct, "application/x-protobuf"))
+    if (ct && media_is(ct, "application/x-protobuf") && endpoint == EP_TRACES)
         json = 0;
     else if (ct && media_is(ct, "application/json"))
         json = 1;
     else
         return text(s, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported content type: use application/x-protobuf or application/json");
+                    endpoint == EP_TRACES
+                        ? "unsupported content type: use application/x-protobuf or application/json"
+                        : "unsupported content type: use application/json");
     const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
     int gzip = 0;
     if (ce && strcasecmp(ce, "gzip") == 0)
@@ -473,7 +567,7 @@ static enum MHD_Result start(fwg_server *s, struct MHD_Connection *c, const char
     req *r = calloc(1, sizeof *r);
     if (!r)
         return MHD_NO;
-    r->endpoint = EP_TRACES;
+    r->endpoint = endpoint;
     r->json = json;
     r->gzip = gzip;
     if (s->keys) {
@@ -538,7 +632,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                  (long long)s->cfg->max_body_bytes);
         return status_answer(s, c, HTTP_TOO_LARGE, r->json, RPC_INVALID_ARGUMENT, msg);
     }
-    return traces(s, c, r);
+    return r->endpoint == EP_FEEDBACK ? feedback(s, c, r) : traces(s, c, r);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,

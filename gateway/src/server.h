@@ -6,6 +6,7 @@
  *
  *   POST /v1/traces    OTLP/HTTP trace export, protobuf or JSON, gzip or
  *                      identity, chunked or Content-Length
+ *   POST /v1/feedback  feedback about a generation, JSON (feedback.h)
  *   GET  /metrics      Prometheus text
  *   GET  /healthz      the process answers
  *   GET  /readyz       Kafka (and, with keys, PostgreSQL) answer
