@@ -10,6 +10,9 @@
 #   - the runner: `flywheel eval run --scorer exact` on the version, the whole
 #     command timed (loading the cases by re-exporting the version, calling,
 #     parsing, scoring, storing each turn's cases with their generations).
+# Then the rate of single-row committed INSERTs on the same database
+# ("commits_per_s"), which bounds the runner at concurrency 1: it commits
+# each turn's cases before it starts new ones.
 # Prints one JSON object on the last line: per concurrency the cases/s of
 # both and runner/baseline, for the whole command ("ratio") and for the
 # runner's calling loop alone ("loop_ratio": from the run's own elapsed
@@ -80,9 +83,16 @@ PY
 )"
     say "concurrency $k: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["c"+sys.argv[2]])' "$results" "$k")"
 done
-python3 - "$results" "$CASES" "$(nproc)" <<'PY'
+# What bounds concurrency 1: one synchronous commit per case. The same
+# database's rate of single-row committed INSERTs, one session, same run.
+psql "$DSN" -qc "CREATE TABLE bench_commit (n int)"
+t0=$(date +%s.%N)
+for i in $(seq 1 300); do echo "INSERT INTO bench_commit VALUES ($i);"; done | psql "$DSN" -q >/dev/null
+t1=$(date +%s.%N)
+python3 - "$results" "$CASES" "$(nproc)" "$t0" "$t1" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
-r.update({"bench": "eval", "cases": int(sys.argv[2]), "cpus": int(sys.argv[3])})
+r.update({"bench": "eval", "cases": int(sys.argv[2]), "cpus": int(sys.argv[3]),
+          "commits_per_s": round(300 / (float(sys.argv[5]) - float(sys.argv[4])), 1)})
 print(json.dumps(r, sort_keys=True))
 PY
