@@ -37,10 +37,15 @@ done
 eval "$("$FW_SOURCE_DIR/scripts/services" env)"
 labels="$(psql "$FLYWHEEL_PG_DSN" -qAtc "SELECT count(*) FROM flywheel.review_labels")"
 [ "$labels" -gt 0 ] || fail "no labels recorded"
+# The eval step: two finished runs, a comparison with regressed cases and a failed gate.
+[ "$(psql "$FLYWHEEL_PG_DSN" -qAtc "SELECT count(*) FROM flywheel.eval_runs WHERE status = 'finished'")" = 2 ] \
+    || fail "the quick start did not finish two eval runs"
+grep -q "^gate normalized: .*FAILED" "$ST/qs.log" || fail "no failed release gate in the quick start"
+grep -q "^regressed on normalized:" "$ST/qs.log" || fail "no regressed cases in the quick start"
 
 # Re-running is safe: it adds traffic and new dataset versions, nothing fails.
 "$FW_SOURCE_DIR/scripts/quickstart" >"$ST/qs.log" 2>&1 || fail "second run exited $?"
-[ "$(psql "$FLYWHEEL_PG_DSN" -qAtc "SELECT count(*) FROM flywheel.generations")" = 1200 ] \
+[ "$(psql "$FLYWHEEL_PG_DSN" -qAtc "SELECT count(*) FROM flywheel.generations WHERE environment <> 'eval'")" = 1200 ] \
     || fail "second run did not store exactly 600 more generations"
 [ "$(psql "$FLYWHEEL_PG_DSN" -qAtc "SELECT count(*) FROM flywheel.dead_letters")" = 0 ] \
     || fail "dead letters in the quick start"
