@@ -31,6 +31,8 @@ fw_agent_test(agent_integration_delivery test_delivery.c integration 120)
 fw_agent_test(agent_integration_outage test_outage.c integration 180)
 fw_agent_test(agent_integration_queue_full test_queue_full.c integration 120)
 fw_agent_test(agent_integration_fatal test_fatal.c integration 120)
+fw_agent_test(agent_integration_fork test_fork.c integration 120)
+fw_agent_test(agent_integration_ledger test_ledger.c integration 180)
 
 # The exported symbols of libflywheel.so are exactly the fw_* functions the
 # header declares.

@@ -163,10 +163,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     fw_agent_t *a = opaque;
     uint64_t tag = (uint64_t)(uintptr_t)m->_private;
     if (tag == 0) {
-        atomic_fetch_sub(&a->in_flight_live, 1);
+        /* The event leaves IN_FLIGHT only after its outcome is counted (the
+         * order fw_agent_stats() relies on). */
         if (!m->err) {
-            fwi_count(a, FW_STAT_DELIVERED, 1);
             fwi_count(a, FW_STAT_DELIVERED_BYTES, m->len);
+            fwi_count(a, FW_STAT_DELIVERED, 1);
+            atomic_fetch_sub(&a->in_flight_live, 1);
             a->online = 1;
             return;
         }
@@ -180,7 +182,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         if (fatal_now && !a->recreating)
             a->fatal = 1;
         if ((a->recreating || fatal_now) && resend_push(a, m) == 0)
-            return;
+            return; /* held for the new producer: still in flight */
         if (is_connectivity(m->err))
             a->online = 0;
         fwi_log(a, a->recreating || atomic_load(&a->stop) ? 2 : 1, "delivery failed",
@@ -189,6 +191,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         spool_or_drop(a, m->key, m->key_len, m->payload, m->len,
                       atomic_load(&a->stop) ? FW_STAT_DROPPED_SHUTDOWN
                                             : FW_STAT_DROPPED_DELIVERY_FAILED);
+        atomic_fetch_sub(&a->in_flight_live, 1);
         return;
     }
     atomic_fetch_sub(&a->in_flight_replay, 1);
@@ -308,14 +311,17 @@ enum { PRODUCED = 0, RETRY = 1, HANDLED = 2 };
 /* Produces one encoded event (buf is malloc'd and passes to librdkafka on
  * success). Returns PRODUCED, RETRY (librdkafka's buffer is full and the
  * caller should serve callbacks and try again; buf still owned by caller)
- * or HANDLED (spooled, dropped or kept for resend; buf freed). */
+ * or HANDLED (spooled, dropped or kept for resend; buf freed). Events kept
+ * for resend count in in_flight_live, like those librdkafka holds. */
 static int produce_live(fw_agent_t *a, unsigned char *buf, size_t len, const void *key, size_t klen,
                         int can_retry)
 {
     if (!a->rk || a->fatal) {
         rd_kafka_message_t m = {
             .payload = buf, .len = len, .key = (void *)(uintptr_t)key, .key_len = klen};
-        if (resend_push(a, &m) != 0)
+        if (resend_push(a, &m) == 0)
+            atomic_fetch_add(&a->in_flight_live, 1);
+        else
             spool_or_drop(a, key, klen, buf, len, FW_STAT_DROPPED_NOMEM);
         free(buf);
         return HANDLED;
@@ -326,12 +332,15 @@ static int produce_live(fw_agent_t *a, unsigned char *buf, size_t len, const voi
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END);
     if (!err)
         return PRODUCED;
-    atomic_fetch_sub(&a->in_flight_live, 1);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && can_retry)
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && can_retry) {
+        atomic_fetch_sub(&a->in_flight_live, 1); /* still counted in the queue */
         return RETRY;
+    }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         a->fatal = 1;
-        return produce_live(a, buf, len, key, klen, 0);
+        int rc = produce_live(a, buf, len, key, klen, 0);
+        atomic_fetch_sub(&a->in_flight_live, 1);
+        return rc;
     }
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
         fwi_count(a, FW_STAT_DROPPED_TOO_LARGE, 1);
@@ -339,6 +348,7 @@ static int produce_live(fw_agent_t *a, unsigned char *buf, size_t len, const voi
     } else {
         spool_or_drop(a, key, klen, buf, len, FW_STAT_DROPPED_DELIVERY_FAILED);
     }
+    atomic_fetch_sub(&a->in_flight_live, 1);
     free(buf);
     return HANDLED;
 }
@@ -384,6 +394,7 @@ static void recreate_producer(fw_agent_t *a)
             while (produce_live(a, val, vl, b + 8, kl, 1) == RETRY)
                 rd_kafka_poll(a->rk, 10);
         }
+        atomic_fetch_sub(&a->in_flight_live, 1); /* its resend entry is gone */
         free(b);
     }
     free(list);
@@ -568,6 +579,7 @@ static void shutdown_agent(fw_agent_t *a)
         memcpy(&kl, b, 4);
         memcpy(&vl, b + 4, 4);
         spool_or_drop(a, b + 8, kl, b + 8 + kl, vl, FW_STAT_DROPPED_SHUTDOWN);
+        atomic_fetch_sub(&a->in_flight_live, 1);
         free(b);
     }
     a->n_resend = 0;
@@ -713,6 +725,8 @@ fw_agent_t *fw_agent_new(fw_conf_t *conf, char *errstr, size_t size)
                     (unsigned long long)fws_pending(a->spool));
     }
     a->pid = getpid();
+    fwi_atfork_register();
+    a->fork_gen = fwi_fork_generation();
     if (pthread_create(&a->thread, NULL, agent_main, a) != 0) {
         snprintf(errstr, size, "could not start the agent thread");
         goto fail;
@@ -729,6 +743,8 @@ fw_err_t fw_agent_flush(fw_agent_t *a, int timeout_ms)
 {
     if (!a)
         return FW_ERR_INVALID_ARG;
+    if (fwi_forked(a))
+        return FW_ERR_FORKED; /* nobody drains this copy of the queue */
     int64_t deadline = fwi_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     atomic_fetch_add(&a->flush_waiters, 1);
     fw_err_t rc = FW_ERR_TIMED_OUT;
@@ -758,7 +774,7 @@ void fw_agent_destroy(fw_agent_t *a)
 {
     if (!a)
         return;
-    if (getpid() != a->pid)
+    if (fwi_forked(a) || getpid() != a->pid)
         return; /* a forked child: the thread does not exist here (see flywheel.h) */
     atomic_store(&a->stop, 1);
     pthread_mutex_lock(&a->lock);
@@ -771,27 +787,77 @@ void fw_agent_destroy(fw_agent_t *a)
     fw_conf_destroy(conf);
 }
 
+/* One stat, read with acquire (see fwi_count()). DROPPED is the sum of the
+ * stats of kind FW_STATK_DROP in the one list. */
+static uint64_t stat_read(fw_agent_t *a, fw_stat_t stat)
+{
+    switch (stat) {
+    case FW_STAT_IN_QUEUE:
+        return atomic_load_explicit(&a->q.count, memory_order_acquire);
+    case FW_STAT_IN_QUEUE_BYTES:
+        return fwq_bytes(&a->q);
+    case FW_STAT_IN_FLIGHT:
+        return atomic_load_explicit(&a->in_flight_live, memory_order_acquire);
+    case FW_STAT_DROPPED: {
+        uint64_t sum = 0;
+#define FW_STAT_DROP_SUM_(name, value, kind, desc)                                                 \
+    if (kind == FW_STATK_DROP)                                                                     \
+        sum += atomic_load_explicit(&a->st[value], memory_order_acquire);
+        FW_STAT_MAP(FW_STAT_DROP_SUM_)
+#undef FW_STAT_DROP_SUM_
+        return sum;
+    }
+    default:
+        return atomic_load_explicit(&a->st[stat], memory_order_acquire);
+    }
+}
+
 uint64_t fw_agent_stat(const fw_agent_t *a_, fw_stat_t stat)
 {
     fw_agent_t *a = (fw_agent_t *)(uintptr_t)a_;
     if (!a || (int)stat < 0 || stat >= FW_STAT__COUNT)
         return 0;
-    switch (stat) {
-    case FW_STAT_IN_QUEUE:
-        return fwq_count(&a->q);
-    case FW_STAT_IN_QUEUE_BYTES:
-        return fwq_bytes(&a->q);
-    case FW_STAT_IN_FLIGHT:
-        return atomic_load(&a->in_flight_live);
-    case FW_STAT_DROPPED: {
-        uint64_t sum = 0;
-        for (int s = FW_STAT_DROPPED_QUEUE_FULL; s <= FW_STAT_DROPPED_BUILDER_ERROR; s++)
-            sum += atomic_load_explicit(&a->st[s], memory_order_relaxed);
-        return sum;
+    return stat_read(a, stat);
+}
+
+/* The order in which fw_agent_stats() reads: along the path of an event,
+ * RECORDED first, then where an event waits (queue, in flight), then where
+ * it ends; the rest (bytes, gauges of the spool, counters outside the ledger)
+ * after. With every move counted in its new place before it leaves the old
+ * one, an event counted in RECORDED is found at least once further on. */
+static const fw_stat_t snapshot_order[] = {
+    FW_STAT_RECORDED, FW_STAT_IN_QUEUE, FW_STAT_IN_FLIGHT, FW_STAT_DELIVERED,
+    FW_STAT_SPOOLED,  FW_STAT_SAMPLED_OUT,
+};
+
+size_t fw_agent_stats(const fw_agent_t *a_, uint64_t *out, size_t n)
+{
+    fw_agent_t *a = (fw_agent_t *)(uintptr_t)a_;
+    if (!a || !out)
+        return 0;
+    if (n > FW_STAT__COUNT)
+        n = FW_STAT__COUNT;
+    unsigned char done[FW_STAT__COUNT] = {0};
+    uint64_t v[FW_STAT__COUNT];
+    for (size_t i = 0; i < sizeof snapshot_order / sizeof snapshot_order[0]; i++) {
+        v[snapshot_order[i]] = stat_read(a, snapshot_order[i]);
+        done[snapshot_order[i]] = 1;
     }
-    default:
-        return atomic_load_explicit(&a->st[stat], memory_order_relaxed);
-    }
+    /* The drop reasons (and their total, from the same reads), then the rest. */
+    uint64_t dropped = 0;
+    for (int s = 0; s < FW_STAT__COUNT; s++)
+        if (fw_stat_kind((fw_stat_t)s) == FW_STATK_DROP) {
+            v[s] = atomic_load_explicit(&a->st[s], memory_order_acquire);
+            dropped += v[s];
+            done[s] = 1;
+        }
+    v[FW_STAT_DROPPED] = dropped;
+    done[FW_STAT_DROPPED] = 1;
+    for (int s = 0; s < FW_STAT__COUNT; s++)
+        if (!done[s])
+            v[s] = stat_read(a, (fw_stat_t)s);
+    memcpy(out, v, n * sizeof *out);
+    return n;
 }
 
 void fwi_agent_pause(fw_agent_t *a, int paused)

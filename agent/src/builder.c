@@ -8,8 +8,9 @@
  * the wall clock and a per-thread generator, reserves the entry's size
  * against queue.max_bytes and links it into the queue. No lock, no system
  * call (unless the agent thread sleeps after a long idle period, when one
- * condition-variable signal wakes it). Failures never abort: they poison the
- * builder and are counted when the event is recorded.
+ * condition-variable signal wakes it, counted in FW_STAT_WAKEUPS). Failures
+ * never abort: they poison the builder and are counted when the event is
+ * recorded. In a child of fork() the event is dropped (FW_ERR_FORKED).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ struct fw_feedback_s {
 
 /* ---- event ids ---------------------------------------------------------- */
 
-/* Bumped in the child after fork() so that each thread re-seeds. */
+/* Bumped in the child after fork(): each thread re-seeds its generator, and
+ * agents made before the fork know they belong to the parent. */
 static atomic_uint fork_generation = 1;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static void on_fork_child(void)
@@ -47,6 +49,16 @@ static void on_fork_child(void)
 static void register_atfork(void)
 {
     pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+void fwi_atfork_register(void)
+{
+    pthread_once(&atfork_once, register_atfork);
+}
+
+unsigned fwi_fork_generation(void)
+{
+    return atomic_load_explicit(&fork_generation, memory_order_relaxed);
 }
 
 static _Thread_local uint64_t rng_s[2];
@@ -187,8 +199,8 @@ static struct fw_builder *builder_new(fw_agent_t *agent, int kind, size_t initia
         if (e)
             e->node.size = sizeof *e + initial;
         fwi_entry_free(agent, e);
-        fwi_count(agent, FW_STAT_RECORDED, 1);
         fwi_count(agent, FW_STAT_DROPPED_NOMEM, 1);
+        fwi_count(agent, FW_STAT_RECORDED, 1);
         return NULL;
     }
     memset(e, 0, sizeof *e);
@@ -336,12 +348,22 @@ static fw_err_t record(struct fw_builder *b, fw_event_id_t *id_out)
         memcpy(id_out->bytes, e->event_id, 16);
         id_to_str(e->event_id, id_out->str);
     }
-    fwi_count(a, FW_STAT_RECORDED, 1);
+    /* Every path counts the event's place (queue or drop reason) before
+     * RECORDED, so that a stats snapshot never shows it missing. */
     if (failed != FW_OK) {
         fwi_count(a, failed == FW_ERR_NOMEM ? FW_STAT_DROPPED_NOMEM : FW_STAT_DROPPED_BUILDER_ERROR,
                   1);
+        fwi_count(a, FW_STAT_RECORDED, 1);
         fwi_entry_free(a, e);
         return FW_ERR_BUILDER_FAILED;
+    }
+    if (fwi_forked(a)) {
+        /* A child of fork(): the agent thread and the librdkafka handle are
+         * the parent's; touch neither (see Fork in flywheel.h). */
+        fwi_count(a, FW_STAT_DROPPED_FORKED, 1);
+        fwi_count(a, FW_STAT_RECORDED, 1);
+        fwi_entry_free(a, e);
+        return FW_ERR_FORKED;
     }
     size_t size = e->node.size;
     int ok = fwq_reserve(&a->q, size);
@@ -353,20 +375,23 @@ static fw_err_t record(struct fw_builder *b, fw_event_id_t *id_out)
             fwq_node *old = fwq_try_pop(&a->q);
             if (!old)
                 break; /* what is left is being processed by the agent thread */
+            fwi_count(a, FW_STAT_DROPPED_QUEUE_FULL, 1);
             fwq_release(&a->q, old->size);
             fwi_entry_free(a, (fw_entry *)old);
-            fwi_count(a, FW_STAT_DROPPED_QUEUE_FULL, 1);
             ok = fwq_reserve(&a->q, size);
         }
     }
     if (!ok) {
         fwi_count(a, FW_STAT_DROPPED_QUEUE_FULL, 1);
+        fwi_count(a, FW_STAT_RECORDED, 1);
         fwi_entry_free(a, e);
         return FW_ERR_QUEUE_FULL;
     }
     fwi_count(a, FW_STAT_RECORDED_BYTES, size);
+    fwi_count(a, FW_STAT_RECORDED, 1); /* after fwq_reserve() counted it in the queue */
     fwq_push(&a->q, &e->node);
     if (atomic_load_explicit(&a->sleeping, memory_order_seq_cst)) {
+        fwi_count(a, FW_STAT_WAKEUPS, 1);
         pthread_mutex_lock(&a->lock);
         pthread_cond_signal(&a->wake);
         pthread_mutex_unlock(&a->lock);
@@ -386,7 +411,6 @@ static void discard(struct fw_builder *b)
 
 fw_gen_t *fw_gen_new(fw_agent_t *agent)
 {
-    pthread_once(&atfork_once, register_atfork);
     return (fw_gen_t *)builder_new(agent, FWE_KIND_GENERATION, GEN_INITIAL_BYTES);
 }
 
@@ -566,7 +590,6 @@ void fw_gen_discard(fw_gen_t *g)
 
 fw_feedback_t *fw_feedback_new(fw_agent_t *agent)
 {
-    pthread_once(&atfork_once, register_atfork);
     return (fw_feedback_t *)builder_new(agent, FWE_KIND_FEEDBACK, FB_INITIAL_BYTES);
 }
 

@@ -87,6 +87,7 @@ struct fw_agent_s {
     fwi_settings s;
     fwq q;
     pid_t pid;
+    unsigned fork_gen; /* fwi_fork_generation() when the agent was made */
     _Atomic uint64_t st[FW_STAT__COUNT];
 
     pthread_t thread;
@@ -129,9 +130,23 @@ struct fw_agent_s {
 FWI_HIDDEN void fwi_log(const fw_agent_t *a, int level, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Release order: fw_agent_stats() reads with acquire, so a move counted in
+ * its new place before it leaves the old one is seen in that order (see
+ * fw_agent_stats() in flywheel.h). On x86-64 this is the same instruction as
+ * a relaxed add. */
 static inline void fwi_count(fw_agent_t *a, fw_stat_t st, uint64_t n)
 {
-    atomic_fetch_add_explicit(&a->st[st], n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&a->st[st], n, memory_order_release);
+}
+
+/* Fork detection without a system call: a pthread_atfork child handler bumps
+ * a process-wide generation; an agent made under another generation belongs
+ * to the parent. fwi_atfork_register() is idempotent. */
+FWI_HIDDEN void fwi_atfork_register(void);
+FWI_HIDDEN unsigned fwi_fork_generation(void);
+static inline int fwi_forked(const fw_agent_t *a)
+{
+    return fwi_fork_generation() != a->fork_gen;
 }
 
 /* A block for a generation entry of FWI_GEN_INITIAL_BYTES, from the pool or

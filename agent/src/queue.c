@@ -38,7 +38,9 @@ int fwq_reserve(fwq *q, size_t size)
 void fwq_release(fwq *q, size_t size)
 {
     atomic_fetch_sub_explicit(&q->bytes, size, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&q->count, 1, memory_order_relaxed);
+    /* Release: the event's outcome, counted before this, is visible to a
+     * stats snapshot that sees it gone from the queue. */
+    atomic_fetch_sub_explicit(&q->count, 1, memory_order_release);
 }
 
 void fwq_push(fwq *q, fwq_node *n)

@@ -74,6 +74,35 @@ int main(void)
     FWT_CHECK_EQ_STR(fw_stat_name(FW_STAT_PRODUCER_RESTARTS), "producer_restarts");
     FWT_CHECK(fw_stat_name(FW_STAT__COUNT) == NULL);
     FWT_CHECK(strlen(fw_version()) >= 5);
+    FWT_CHECK_EQ_STR(fw_stat_name(FW_STAT_DROPPED_FORKED), "dropped_forked");
+    FWT_CHECK_EQ_STR(fw_err_name(FW_ERR_FORKED), "FORKED");
+
+    /* Version: the string, the number and the header agree. */
+    char vbuf[32];
+    snprintf(vbuf, sizeof vbuf, "%d.%d.%d", FW_VERSION_MAJOR, FW_VERSION_MINOR, FW_VERSION_PATCH);
+    FWT_CHECK_EQ_STR(fw_version(), vbuf);
+    FWT_CHECK_EQ_INT(fw_version_num(), FW_VERSION_NUM);
+    FWT_CHECK_EQ_INT(FW_VERSION_NUM, FW_VERSION_MAJOR * 1000000 + FW_VERSION_MINOR * 1000 +
+                                         FW_VERSION_PATCH);
+
+    /* Every stat has a lower-case name that is its enumerator's name, and a
+     * kind; the drop reasons are exactly the dropped_* stats but DROPPED. */
+    int n_drop = 0;
+    for (int st = 0; st < FW_STAT__COUNT; st++) {
+        const char *nm = fw_stat_name((fw_stat_t)st);
+        FWT_CHECK_MSG(nm != NULL && *nm, "stat %d has no name", st);
+        for (const char *ch = nm; *ch; ch++)
+            FWT_CHECK_MSG((*ch >= 'a' && *ch <= 'z') || *ch == '_', "stat name %s", nm);
+        int k = fw_stat_kind((fw_stat_t)st);
+        FWT_CHECK_MSG(k >= FW_STATK_COUNTER && k <= FW_STATK_TOTAL, "stat %s kind %d", nm, k);
+        int is_reason = strncmp(nm, "dropped_", 8) == 0;
+        FWT_CHECK_MSG((k == FW_STATK_DROP) == is_reason, "stat %s: kind %d", nm, k);
+        n_drop += k == FW_STATK_DROP;
+    }
+    FWT_CHECK_EQ_INT(n_drop, 9);
+    FWT_CHECK_EQ_INT(fw_stat_kind(FW_STAT_DROPPED), FW_STATK_TOTAL);
+    FWT_CHECK_EQ_INT(fw_stat_kind(FW_STAT_IN_QUEUE), FW_STATK_GAUGE);
+    FWT_CHECK_EQ_INT(fw_stat_kind(FW_STAT__COUNT), -1);
 
     unsigned char id[16];
     FWT_CHECK_EQ_INT(fw_event_id_parse("0190a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b", id), FW_OK);

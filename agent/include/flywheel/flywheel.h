@@ -9,7 +9,7 @@
  * with an idempotent librdkafka producer. When Kafka cannot take it, the event
  * goes to an on-disk spool and is replayed later. Every recorded event ends in
  * exactly one place: delivered, spooled, sampled out, or dropped and counted
- * with a reason (see fw_agent_stat()).
+ * with a reason (see fw_agent_stats()).
  *
  * This header is the specification. Every function says what it does, what it
  * returns on error, and three things: thread-safety, blocking, ownership.
@@ -33,12 +33,30 @@
  *  - Callbacks (log, redaction) run on the agent's background thread, never
  *    on an application thread, and must not call back into the same agent.
  *
- * Fork: an agent is NOT fork-safe. Create agents after fork(). In a child
- * process created by fork() after fw_agent_new(), the agent's background
- * thread does not exist: events recorded in the child stay in its queue until
- * it fills (then they are counted as dropped), and fw_agent_destroy() in the
- * child does not flush; librdkafka handles must not be used across fork
- * either. Destroy agents before forking, or create them in the child.
+ * Fork: an agent belongs to the process that created it. In a child made
+ * by fork() after fw_agent_new() the agent's background thread does not
+ * exist and its librdkafka handle must not be used (librdkafka's threads do
+ * not survive fork). The library notices the fork (a pthread_atfork handler
+ * bumps a counter, so the check costs no system call) and in the child:
+ * fw_gen_record() and fw_feedback_record() drop the event and return
+ * FW_ERR_FORKED (counted as recorded and as dropped, reason forked, in the
+ * child's copy of the counters); fw_agent_flush() returns FW_ERR_FORKED at
+ * once; fw_agent_destroy() releases nothing and returns at once (the memory
+ * is the parent's copy and the librdkafka handle cannot be destroyed
+ * there). Nothing in the child ever touches the inherited librdkafka handle,
+ * and the parent's agent is unaffected. A child gets its own agent with
+ * fw_conf_new() + fw_agent_new() after the fork (it may keep the inherited
+ * handle around, unused; do not give two live agents the same spool.dir).
+ * A process cloned without fork() (a raw clone system call, which skips the
+ * atfork handlers) is not detected.
+ *
+ * Threads and interpreter locks: callbacks (log, redaction) run on the
+ * agent's background thread, never on the caller's. fw_agent_flush() and
+ * fw_agent_destroy() block and, while they wait, the agent thread may run a
+ * callback: a binding for a language with a global interpreter lock (such
+ * as CPython's GIL) must release that lock around these two calls, or a
+ * callback that needs it deadlocks the process. (Python's ctypes.CDLL does
+ * this for every call.)
  *
  * Memory: queue.max_bytes bounds the memory of queued events, as allocated
  * (builders round up to powers of two, at least 1 KiB). librdkafka holds
@@ -68,10 +86,29 @@ extern "C" {
 /* ------------------------------------------------------------------------- */
 
 /*
+ * The version of this header. FW_VERSION_NUM is MAJOR * 1000000 +
+ * MINOR * 1000 + PATCH (0.2.0 is 2000), so versions compare as integers.
+ * Each release's new functions sit in their own node of the symbol version
+ * script (FLYWHEEL_0 for 0.1, FLYWHEEL_0.2.0, ...).
+ */
+#define FW_VERSION_MAJOR 0
+#define FW_VERSION_MINOR 2
+#define FW_VERSION_PATCH 0
+#define FW_VERSION_NUM   (FW_VERSION_MAJOR * 1000000 + FW_VERSION_MINOR * 1000 + FW_VERSION_PATCH)
+
+/*
  * Returns the library version as "MAJOR.MINOR.PATCH". Thread-safe, never
  * blocks; the string is static and owned by the library.
  */
 FW_API const char *fw_version(void);
+
+/*
+ * Returns the FW_VERSION_NUM of the library that is loaded, which may differ
+ * from the header an application was compiled with: a binding loading the
+ * library at run time compares it with the oldest version it needs (since
+ * 0.2.0; an older library lacks the symbol). Thread-safe, never blocks.
+ */
+FW_API int fw_version_num(void);
 
 /* The one error list: X(NAME, value, "description"). Values never change. */
 #define FW_ERR_MAP(X)                                                                              \
@@ -87,7 +124,8 @@ FW_API const char *fw_version(void);
     X(IO, 9, "input/output error")                                                                 \
     X(KAFKA, 10, "kafka client error")                                                             \
     X(BUILDER_FAILED, 11, "an earlier call on this builder failed: event dropped and counted")     \
-    X(SAMPLED_OUT, 12, "event not kept by sampling")
+    X(SAMPLED_OUT, 12, "event not kept by sampling")                                             \
+    X(FORKED, 13, "agent created in the parent process: event dropped and counted (see Fork)")
 
 typedef enum {
 #define FW_ERR_ENUM_(name, value, desc) FW_ERR_##name = value,
@@ -238,9 +276,12 @@ FW_API fw_agent_t *fw_agent_new(fw_conf_t *conf, char *errstr, size_t size);
 
 /*
  * Waits until every event recorded before the call has been delivered or
- * spooled (or dropped and counted), or timeout_ms passed. Returns FW_OK or
- * FW_ERR_TIMED_OUT. Thread-safe; BLOCKS up to timeout_ms (never call it on a
- * latency-sensitive path).
+ * spooled (or dropped and counted), or timeout_ms passed. Returns FW_OK,
+ * FW_ERR_TIMED_OUT, FW_ERR_FORKED (in a forked child, at once),
+ * FW_ERR_INVALID_ARG (agent NULL). Thread-safe; BLOCKS up to timeout_ms
+ * (never call it on a latency-sensitive path); callbacks may run on the
+ * agent thread meanwhile (release an interpreter lock around it, see
+ * Threads above).
  */
 FW_API fw_err_t fw_agent_flush(fw_agent_t *agent, int timeout_ms);
 
@@ -251,57 +292,95 @@ FW_API fw_err_t fw_agent_flush(fw_agent_t *agent, int timeout_ms);
  * Without a spool such events are counted as dropped (reason shutdown).
  * NULL is accepted. Must not be called concurrently with any other call on
  * the same agent, nor from a callback. BLOCKS up to about shutdown.timeout_ms
- * plus the time to spool. Frees the agent and its conf.
+ * plus the time to spool (release an interpreter lock around it). Frees the
+ * agent and its conf. In a forked child it returns at once and frees
+ * nothing (see Fork).
  */
 FW_API void fw_agent_destroy(fw_agent_t *agent);
 
-/* Counters and gauges. X(NAME, value, "description"). */
+/*
+ * Kinds of stats, the third column of FW_STAT_MAP:
+ *   FW_STATK_COUNTER  only ever grows;
+ *   FW_STATK_GAUGE    a current level;
+ *   FW_STATK_DROP     a counter that is one reason of a drop: DROPPED is the
+ *                     sum of every stat of this kind, so a reason added to the
+ *                     list is in the total without anything else changing;
+ *   FW_STATK_TOTAL    DROPPED itself.
+ */
+#define FW_STATK_COUNTER 0
+#define FW_STATK_GAUGE   1
+#define FW_STATK_DROP    2
+#define FW_STATK_TOTAL   3
+
+/* Counters and gauges: the one list. X(NAME, value, kind, "description").
+ * The enum, the names (fw_stat_name()), the kinds (fw_stat_kind()) and the
+ * DROPPED total are generated from it. Values never change. */
 #define FW_STAT_MAP(X)                                                                             \
-    X(RECORDED, 0, "events recorded (every fw_*_record call that made an event id)")               \
-    X(DELIVERED, 1, "events acknowledged by Kafka on first produce")                               \
-    X(IN_QUEUE, 2, "events in the agent queue (gauge)")                                            \
-    X(IN_QUEUE_BYTES, 3, "bytes of the agent queue (gauge)")                                       \
-    X(IN_FLIGHT, 4, "events handed to librdkafka, not yet acknowledged (gauge)")                   \
-    X(SPOOLED, 5, "events written to the spool instead of being delivered")                        \
-    X(REPLAYED, 6, "spooled events (this or earlier processes) delivered from the spool")          \
-    X(SPOOL_PENDING, 7, "records in the spool waiting for replay (gauge)")                         \
-    X(SPOOL_PENDING_BYTES, 8, "bytes of spool segment files (gauge)")                              \
-    X(SAMPLED_OUT, 9, "events not kept by sample.rate")                                            \
-    X(DROPPED, 10, "events dropped, all reasons")                                                  \
-    X(DROPPED_QUEUE_FULL, 11, "dropped: queue full (newest or oldest by policy)")                  \
-    X(DROPPED_NOMEM, 12, "dropped: out of memory")                                                 \
-    X(DROPPED_SPOOL_FULL, 13, "dropped: spool at spool.max_bytes")                                 \
-    X(DROPPED_TOO_LARGE, 14, "dropped: larger than max_event_bytes after truncating content")      \
-    X(DROPPED_ENCODE_ERROR, 15, "dropped: could not be encoded")                                   \
-    X(DROPPED_DELIVERY_FAILED, 16, "dropped: delivery failed and no spool (or spool write error)") \
-    X(DROPPED_SHUTDOWN, 17, "dropped: undelivered at destroy and no spool")                        \
-    X(DROPPED_BUILDER_ERROR, 18, "dropped: an earlier builder call failed")                        \
-    X(RECORDED_BYTES, 19, "bytes of recorded events as queued")                                    \
-    X(DELIVERED_BYTES, 20, "bytes of encoded events acknowledged by Kafka (first produce)")        \
-    X(TRUNCATED, 21, "events whose content was truncated to max_event_bytes")                      \
-    X(REDACTIONS, 22, "spans replaced by redaction")                                               \
-    X(SPOOL_CORRUPT, 23, "corrupt spool records detected and skipped")                             \
-    X(SPOOL_ERRORS, 24, "spool input/output errors")                                               \
-    X(PRODUCER_RESTARTS, 25, "producers recreated after a fatal error")
+    X(RECORDED, 0, FW_STATK_COUNTER, "events recorded (every fw_*_record call that made an id)")   \
+    X(DELIVERED, 1, FW_STATK_COUNTER, "events acknowledged by Kafka on first produce")             \
+    X(IN_QUEUE, 2, FW_STATK_GAUGE, "events in the agent queue")                                    \
+    X(IN_QUEUE_BYTES, 3, FW_STATK_GAUGE, "bytes of the agent queue")                               \
+    X(IN_FLIGHT, 4, FW_STATK_GAUGE, "events handed to librdkafka (or held for a new producer)")    \
+    X(SPOOLED, 5, FW_STATK_COUNTER, "events written to the spool instead of being delivered")      \
+    X(REPLAYED, 6, FW_STATK_COUNTER, "spooled events (this or earlier processes) delivered")       \
+    X(SPOOL_PENDING, 7, FW_STATK_GAUGE, "records in the spool waiting for replay")                 \
+    X(SPOOL_PENDING_BYTES, 8, FW_STATK_GAUGE, "bytes of spool segment files")                      \
+    X(SAMPLED_OUT, 9, FW_STATK_COUNTER, "events not kept by sample.rate")                          \
+    X(DROPPED, 10, FW_STATK_TOTAL, "events dropped, all reasons (the sum of the dropped_* stats)") \
+    X(DROPPED_QUEUE_FULL, 11, FW_STATK_DROP, "dropped: queue full (newest or oldest by policy)")   \
+    X(DROPPED_NOMEM, 12, FW_STATK_DROP, "dropped: out of memory")                                  \
+    X(DROPPED_SPOOL_FULL, 13, FW_STATK_DROP, "dropped: spool at spool.max_bytes")                  \
+    X(DROPPED_TOO_LARGE, 14, FW_STATK_DROP, "dropped: larger than max_event_bytes after cutting")  \
+    X(DROPPED_ENCODE_ERROR, 15, FW_STATK_DROP, "dropped: could not be encoded")                    \
+    X(DROPPED_DELIVERY_FAILED, 16, FW_STATK_DROP, "dropped: delivery failed and no spool")         \
+    X(DROPPED_SHUTDOWN, 17, FW_STATK_DROP, "dropped: undelivered at destroy and no spool")         \
+    X(DROPPED_BUILDER_ERROR, 18, FW_STATK_DROP, "dropped: an earlier builder call failed")         \
+    X(RECORDED_BYTES, 19, FW_STATK_COUNTER, "bytes of recorded events as queued")                  \
+    X(DELIVERED_BYTES, 20, FW_STATK_COUNTER, "bytes of encoded events acknowledged by Kafka")      \
+    X(TRUNCATED, 21, FW_STATK_COUNTER, "events whose content was truncated to max_event_bytes")    \
+    X(REDACTIONS, 22, FW_STATK_COUNTER, "spans replaced by redaction")                             \
+    X(SPOOL_CORRUPT, 23, FW_STATK_COUNTER, "corrupt spool records detected and skipped")           \
+    X(SPOOL_ERRORS, 24, FW_STATK_COUNTER, "spool input/output errors")                             \
+    X(PRODUCER_RESTARTS, 25, FW_STATK_COUNTER, "producers recreated after a fatal error")          \
+    X(DROPPED_FORKED, 26, FW_STATK_DROP, "dropped: recorded in a forked child (FW_ERR_FORKED)")    \
+    X(WAKEUPS, 27, FW_STATK_COUNTER, "records that woke the idle agent thread (lock + syscall)")
 
 typedef enum {
-#define FW_STAT_ENUM_(name, value, desc) FW_STAT_##name = value,
+#define FW_STAT_ENUM_(name, value, kind, desc) FW_STAT_##name = value,
     FW_STAT_MAP(FW_STAT_ENUM_)
 #undef FW_STAT_ENUM_
         FW_STAT__COUNT
 } fw_stat_t;
 
 /*
- * Returns one counter or gauge (0 for an unknown stat). The ledger holds at
- * every instant, up to the races of reading counters one by one:
- *   RECORDED = DELIVERED + IN_FLIGHT(live) + IN_QUEUE + SPOOLED + DROPPED +
- *              SAMPLED_OUT + (events being encoded on the agent thread)
- * and exactly once the agent is flushed. Thread-safe; never blocks.
+ * Returns one counter or gauge (0 for an unknown stat). Thread-safe; never
+ * blocks. Reading stats one by one races with the agent; for the ledger use
+ * fw_agent_stats().
  */
 FW_API uint64_t fw_agent_stat(const fw_agent_t *agent, fw_stat_t stat);
 
+/*
+ * Copies every stat in one call: out[i] = stat i for i < min(n,
+ * FW_STAT__COUNT); returns how many were written (0 when agent or out is
+ * NULL). A caller compiled against an older header passes its smaller n; a
+ * caller loading a newer library learns the count from the result. The
+ * ledger
+ *   RECORDED <= DELIVERED + IN_FLIGHT + IN_QUEUE + SPOOLED + SAMPLED_OUT +
+ *               DROPPED
+ * holds in every snapshot — no event ever looks missing, because the
+ * stats are read along the path of an event (RECORDED first, the outcomes
+ * last) and every move counts the event in its new place before taking it
+ * out of the old one — with equality whenever no event is moving (after
+ * fw_agent_flush() returned FW_OK with no recorder running, or after the
+ * agent thread went idle). Thread-safe; never blocks; lock-free.
+ */
+FW_API size_t fw_agent_stats(const fw_agent_t *agent, uint64_t *out, size_t n);
+
 /* Name of a stat in lower case ("dropped_queue_full"), or NULL. Static. */
 FW_API const char *fw_stat_name(fw_stat_t stat);
+
+/* Kind of a stat (FW_STATK_*), or -1 for an unknown stat. Thread-safe. */
+FW_API int fw_stat_kind(fw_stat_t stat);
 
 /* ------------------------------------------------------------------------- */
 /* Event ids                                                                 */
@@ -385,10 +464,14 @@ typedef enum {
 typedef enum { FW_INPUT = 0, FW_OUTPUT = 1 } fw_direction_t;
 
 /*
- * Starts a generation. Returns NULL when out of memory (counted as a drop
- * with reason nomem) or when agent is NULL. Thread-safe (any number of
- * builders on any threads); never blocks. The caller owns the builder until
- * fw_gen_record() or fw_gen_discard().
+ * Starts a generation. Returns NULL when out of memory (counted as recorded
+ * and dropped, reason nomem) or when agent is NULL. Thread-safe (any number
+ * of builders on any threads); never waits for another thread. It allocates:
+ * the builder (malloc of a few dozen bytes) and a 4 KiB entry block, taken
+ * from the agent's pool of recycled blocks when the pool's lock is free at
+ * that instant (pthread_mutex_trylock, never a wait), else from malloc.
+ * Setters that outgrow the block realloc it (doubling). The caller owns the
+ * builder until fw_gen_record() or fw_gen_discard().
  */
 FW_API fw_gen_t *fw_gen_new(fw_agent_t *agent);
 
@@ -435,9 +518,17 @@ FW_API fw_err_t fw_gen_msg_add_tool_response(fw_gen_t *g, const char *id, const 
  * NULL), also when the event is dropped. Returns FW_OK (queued),
  * FW_ERR_QUEUE_FULL (dropped and counted), FW_ERR_BUILDER_FAILED (an earlier
  * setter failed; dropped and counted), FW_ERR_INVALID_ARG (g NULL; nothing
- * recorded). Sampling happens later on the agent thread, so a sampled-out
- * event also returns FW_OK. Thread-safe; never blocks (no lock, no system
- * call: one atomic exchange plus counters).
+ * recorded), FW_ERR_FORKED (called in a child process forked after the
+ * agent was created: dropped and counted, see Fork). Sampling happens later
+ * on the agent thread, so a sampled-out event also returns FW_OK.
+ * Thread-safe; never waits for another thread. Cost: a UUIDv7 (a
+ * clock_gettime through the vDSO, no system call), a few atomic additions on
+ * the agent's counters and queue budget, and one atomic exchange to link the
+ * event; no lock and no system call, except when the agent thread is asleep
+ * after about 50 ms without events: then the record that finds it asleep
+ * locks the agent's mutex (held by others only for a few instructions) and
+ * signals a condition variable (one futex system call), counted in
+ * FW_STAT_WAKEUPS. Under steady traffic the agent thread does not sleep.
  */
 FW_API fw_err_t fw_gen_record(fw_gen_t *g, fw_event_id_t *id_out);
 
