@@ -236,9 +236,8 @@ malformed:
  * 16-byte id was found (the last one, as protobuf would take). */
 static int peek_event_id(const uint8_t *p, size_t len, uint8_t id[16])
 {
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field_by_name(&flywheel__v1__event__descriptor,
-                                                        "event_id");
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+        &flywheel__v1__event__descriptor, "event_id");
     size_t pos = 0;
     int found = 0;
     while (f && pos < len) {

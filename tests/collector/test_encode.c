@@ -33,7 +33,7 @@ static fw_dl_reason reason_of(const uint8_t *buf, size_t len, size_t maxfield)
 
 static const char *detail_of(const uint8_t *buf, size_t len)
 {
-    static char detail[sizeof ((fw_decoded *)0)->detail];
+    static char detail[sizeof((fw_decoded *)0)->detail];
     fw_limits lim = {1 << 20, 0};
     fw_decoded d;
     fw_decode(buf, len, &lim, &d);
@@ -127,9 +127,9 @@ int main(void)
     /* Numbers: jsonb stores them as numeric. These limits were checked with
      * psql against PostgreSQL 15 ('...'::jsonb succeeds for the first list,
      * fails with 22003 "value overflows numeric format" for the second). */
-    const char *fits[] = {"1e131071",     "9.9e131071", "0.001e131074", "10e131070",
-                          "1e-16383",     "0e-16383",   "0e131072",     "0e1073741822",
-                          "[1e5, -0.5]", "-1.5E+300",   "0.5e-16382"};
+    const char *fits[] = {"1e131071",    "9.9e131071", "0.001e131074", "10e131070",
+                          "1e-16383",    "0e-16383",   "0e131072",     "0e1073741822",
+                          "[1e5, -0.5]", "-1.5E+300",  "0.5e-16382"};
     const char *overflows[] = {"{\"n\": 1e1000000}", "1e131072",       "100e131070",
                                "0.001e131075",       "1e-16384",       "1.5e-16383",
                                "0e-16384",           "0.000e-16381",   "123e-16385",
@@ -138,8 +138,8 @@ int main(void)
     for (size_t i = 0; i < sizeof fits / sizeof *fits; i++)
         FWT_CHECK_MSG(fw_json_valid(fits[i], strlen(fits[i])), "jsonb holds %s", fits[i]);
     for (size_t i = 0; i < sizeof overflows / sizeof *overflows; i++)
-        FWT_CHECK_MSG(!fw_json_valid(overflows[i], strlen(overflows[i])),
-                      "jsonb cannot hold %s", overflows[i]);
+        FWT_CHECK_MSG(!fw_json_valid(overflows[i], strlen(overflows[i])), "jsonb cannot hold %s",
+                      overflows[i]);
     char *n1 = digits("1", 131071, '0'), *n2 = digits("1", 131072, '0');
     char *f1 = digits("0.", 16383, '1'), *f2 = digits("0.", 16384, '0');
     FWT_CHECK(fw_json_valid(n1, strlen(n1)) && !fw_json_valid(n2, strlen(n2)));
