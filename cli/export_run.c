@@ -946,11 +946,11 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
         rc = 3;
     if (!t->quiet) {
         fprintf(stderr,
-                "flywheel export: %s%s%s%s%lld members, lines train=%llu validation=%llu "
+                "flywheel export: %s%s%s%s%s%lld members, lines train=%llu validation=%llu "
                 "test=%llu, rejected %lld\n",
                 t->dataset ? "dataset \"" : "", t->dataset ? t->dataset : "",
-                t->dataset ? "\" version " : "", t->dataset ? verstr : "", members,
-                (unsigned long long)x.lines[0], (unsigned long long)x.lines[1],
+                t->dataset ? "\" version " : "", t->dataset ? verstr : "", t->dataset ? ", " : "",
+                members, (unsigned long long)x.lines[0], (unsigned long long)x.lines[1],
                 (unsigned long long)x.lines[2],
                 (long long)json_integer_value(json_object_get(manifest, "rejected_total")));
         if (t->dataset)
