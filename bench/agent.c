@@ -438,11 +438,15 @@ int main(int argc, char **argv)
         printf(",\"agent_thread_cpu_ns_per_event\":%.0f,\"agent_thread_events_per_cpu_s\":%.0f",
                (double)agent_cpu / (double)total, (double)total * 1e9 / (double)agent_cpu);
     if (agent) {
-        printf(",\"delivered\":%llu,\"spooled\":%llu,\"dropped\":%llu,\"queue_full\":%llu",
+        /* wakeups: records that found the agent thread asleep and paid a
+         * mutex + futex call (the exception to "no lock, no system call"). */
+        printf(",\"delivered\":%llu,\"spooled\":%llu,\"dropped\":%llu,\"queue_full\":%llu,"
+               "\"wakeups\":%llu",
                (unsigned long long)fw_agent_stat(agent, FW_STAT_DELIVERED),
                (unsigned long long)fw_agent_stat(agent, FW_STAT_SPOOLED),
                (unsigned long long)fw_agent_stat(agent, FW_STAT_DROPPED),
-               (unsigned long long)fw_agent_stat(agent, FW_STAT_DROPPED_QUEUE_FULL));
+               (unsigned long long)fw_agent_stat(agent, FW_STAT_DROPPED_QUEUE_FULL),
+               (unsigned long long)fw_agent_stat(agent, FW_STAT_WAKEUPS));
         fw_agent_destroy(agent);
     } else if (rk) {
         rd_kafka_topic_destroy(baseline_rkt);

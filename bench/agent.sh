@@ -60,7 +60,7 @@ for line in open(sys.argv[1]):
     r = json.loads(line)
     rows[r["label"]] = r
 keys = ["p50_ns", "p99_ns", "p999_ns", "max_ns", "events_per_s", "rss_bytes"]
-extra = ["threads", "rate", "failed_calls", "involuntary_switches", "app_cpu_ns_per_event",
+extra = ["threads", "rate", "failed_calls", "involuntary_switches", "app_cpu_ns_per_event", "wakeups",
          "agent_thread_cpu_ns_per_event", "agent_thread_events_per_cpu_s"]
 out = {"scenario": "1 thread, broker up, %d events/s" % rows["agent_up_1t"]["rate"]}
 for k in keys:
@@ -83,6 +83,7 @@ out["agent_thread_events_per_cpu_s_noredact"] = thr0.get("agent_thread_events_pe
 out["baseline_app_thread_events_per_cpu_s"] = round(1e9 / max(1, base["app_cpu_ns_per_event"]))
 out["p999_4t_ns"] = rows["agent_up_4t"]["p999_ns"]
 out["floor_p999_4t_ns"] = rows["floor_4t"]["p999_ns"]
+out["wakeups_1t"] = rows["agent_up_1t"].get("wakeups")
 out["p99_ratio_vs_baseline"] = round(rows["agent_up_1t"]["p99_ns"] / max(1, rows["baseline_up_1t"]["p99_ns"]), 3)
 out["scenarios"] = {name: {k: r[k] for k in keys + extra if k in r}
                     | ({"delivered": r["delivered"], "spooled": r["spooled"], "dropped": r["dropped"]}

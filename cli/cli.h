@@ -36,5 +36,6 @@ int fw_cmd_review(int argc, char **argv);
 int fw_cmd_export(int argc, char **argv);
 int fw_cmd_dataset(int argc, char **argv);
 int fw_cmd_stats(int argc, char **argv);
+int fw_cmd_eval(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const command commands[] = {
     {"review", fw_cmd_review, "review queues, rubrics and the terminal reviewer"},
     {"export", fw_cmd_export, "export labelled data as JSONL datasets"},
     {"dataset", fw_cmd_dataset, "list, show and diff dataset versions"},
+    {"eval", fw_cmd_eval, "eval runs: run, list, show, compare (release gate), agreement"},
     {"stats", fw_cmd_stats, "summary of traffic, latency, cost, feedback and queues"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},
