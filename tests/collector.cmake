@@ -41,6 +41,11 @@ fwc_test(collector_replay_new_group test_replay.c integration 180)
 fwc_test(collector_pg_outage test_pg_outage.c integration 240)
 fwc_staging_too(collector_poison 180)
 fwc_staging_too(collector_kill9 240 FWC_KILLS=2)
+# kill -9 with static membership (kafka.group.instance.id): delivery stays exact
+# (the dev broker accepts the id but does not implement the fast rejoin).
+add_test(NAME collector_kill9_static COMMAND collector_kill9)
+set_tests_properties(collector_kill9_static PROPERTIES LABELS integration TIMEOUT 240
+  ENVIRONMENT "FWC_KILLS=2;FWC_GROUP_INSTANCE_ID=fwt-kill9-static")
 fwc_staging_too(collector_two_members 240)
 fwc_staging_too(collector_pg_outage 240)
 

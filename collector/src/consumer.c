@@ -571,8 +571,17 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
         fw_write_outcome o;
         if (fw_writer_busy(c.writer) && fw_writer_collect(c.writer, 0, &o))
             apply_outcome(&c, &o);
-        if (rd_kafka_fatal_error(c.rk, err, sizeof err)) {
-            fw_log_error("fatal kafka error", "error=%s", fw_log_quote(q, sizeof q, err));
+        rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(c.rk, err, sizeof err);
+        if (fatal) {
+            /* With static membership the broker fences the older of two
+             * members that share an id: name the setting to fix. */
+            if (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
+                fw_log_error("fatal kafka error", "error=%s hint=%s",
+                             fw_log_quote(q, sizeof q, err),
+                             "\"another member of the group uses the same "
+                             "kafka.group.instance.id; give each collector its own\"");
+            else
+                fw_log_error("fatal kafka error", "error=%s", fw_log_quote(q, sizeof q, err));
             c.fatal = 1;
             break;
         }

@@ -61,7 +61,8 @@ import glob, os, re, sys
 prov, env = sys.argv[1], sys.argv[2]
 used = set()
 for f in glob.glob(os.path.join(prov, "*", "*.yaml")):
-    used |= set(re.findall(r"\$\{(\w+)\}", open(f).read()))
+    text = "\n".join(l for l in open(f).read().splitlines() if not l.lstrip().startswith("#"))
+    used |= set(re.findall(r"\$\{(\w+)\}", text))
 given = dict(l.split("=", 1) for l in open(env).read().splitlines() if l and not l.startswith("#"))
 missing = used - set(given)
 assert used and not missing, f"grafana.env lacks {sorted(missing)}"
@@ -124,7 +125,7 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $port1)); s.listen(8); time.sleep(600)" &
 holder=$!
 for _ in $(seq 1 50); do ss -ltn | grep -q "127.0.0.1:$port1 " && break; sleep 0.1; done
-FLYWHEEL_QUEUE_MAX_BYTES=2000000 "$FW_SOURCE_DIR/scripts/quickstart" >"$ST/qs.log" 2>&1 ||
+FLYWHEEL_QUICKSTART_LABELS=2 FLYWHEEL_QUEUE_MAX_BYTES=2000000 "$FW_SOURCE_DIR/scripts/quickstart" >"$ST/qs.log" 2>&1 ||
     fail "second run exited $?"
 grep -q "port $port1 .* in use by another program" "$ST/qs.log" || fail "no warning about the moved port"
 grep -q "restarting the collector (pid $collector1)" "$ST/qs.log" ||
