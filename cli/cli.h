@@ -36,6 +36,9 @@ int fw_cmd_review(int argc, char **argv);
 int fw_cmd_export(int argc, char **argv);
 int fw_cmd_dataset(int argc, char **argv);
 int fw_cmd_stats(int argc, char **argv);
+int fw_cmd_keys(int argc, char **argv);
+int fw_cmd_serve(int argc, char **argv);
+int fw_cmd_reviewer(int argc, char **argv);
 int fw_cmd_eval(int argc, char **argv);
 
 #endif

@@ -500,7 +500,7 @@ static int do_run(int argc, char **argv)
 
 static void print_json(json_t *doc)
 {
-    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (s) {
         puts(s);
         free(s);

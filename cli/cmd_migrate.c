@@ -2,7 +2,7 @@
  * `flywheel migrate [status|repair]` and `flywheel maintain`.
  *
  * Migrations come from the binary (embedded at build time) unless --dir
- * names a directory of V*.sql files, for development and tests.
+ * names a directory of V*.sql and R__*.sql files, for development and tests.
  */
 #include "cli.h"
 #include "migrate.h"
@@ -18,14 +18,16 @@ static void migrate_usage(FILE *f)
     fprintf(f, "usage: flywheel migrate [status|repair] [options]\n"
                "\n"
                "  (no action)          apply pending migrations\n"
-               "  status               list applied, pending, failed and changed migrations;\n"
-               "                       exits 1 when anything is pending or wrong\n"
+               "  status               list versioned and repeatable migrations: applied,\n"
+               "                       pending, outdated, failed, changed; exits 1 when a\n"
+               "                       run would apply something or anything is wrong\n"
                "  repair               remove failed entries so fixed files can run again\n"
                "\n"
                "options:\n"
                "  --dsn DSN            libpq connection string (default $FLYWHEEL_PG_DSN,\n"
                "                       then the PG* environment variables)\n"
-               "  --dir DIR            apply V*.sql files from DIR instead of the built-in set\n"
+               "  --dir DIR            apply V*.sql and R__*.sql files from DIR instead of the\n"
+               "                       built-in set\n"
                "  --lock-timeout T     lock_timeout for each migration (default 10s)\n"
                "  --dry-run            show what would be applied, change nothing\n"
                "  -q, --quiet          print nothing on success\n"

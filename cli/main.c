@@ -30,6 +30,9 @@ static const command commands[] = {
     {"dataset", fw_cmd_dataset, "list, show and diff dataset versions"},
     {"eval", fw_cmd_eval, "eval runs: run, list, show, compare (release gate), agreement"},
     {"stats", fw_cmd_stats, "summary of traffic, latency, cost, feedback and queues"},
+    {"keys", fw_cmd_keys, "project keys of flywheel-gateway: create, list, revoke"},
+    {"serve", fw_cmd_serve, "the review queues in a browser (web server)"},
+    {"reviewer", fw_cmd_reviewer, "web review accounts: add, link, list, disable"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},
 };

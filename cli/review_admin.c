@@ -6,6 +6,7 @@
  * validate their meaning (FR001/FR004 errors naming the key).
  */
 #include "cli.h"
+#include "flywheel/eval.h"
 #include "review.h"
 
 #include <getopt.h>
@@ -13,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_DSN = 1000, OPT_AS, OPT_VERSION, OPT_RESCAN, OPT_ALL, OPT_JSON, OPT_HELP };
+enum { OPT_DSN = 1000, OPT_AS, OPT_VERSION, OPT_RESCAN, OPT_ALL, OPT_JSON, OPT_HELP, OPT_RUNS,
+       OPT_SEED };
 
 /* Prints a result as an aligned table with a header; NULLs as "". */
 static void print_table(const PGresult *res)
@@ -252,12 +254,14 @@ out:
 
 int fw_review_admin_fill(int argc, char **argv)
 {
-    const char *dsn = NULL;
+    const char *dsn = NULL, *runs = NULL, *seed = NULL;
     int rescan = 0, all = 0, c, rc = 1;
     static const struct option opts[] = {
         {"dsn", required_argument, NULL, OPT_DSN},
         {"rescan", no_argument, NULL, OPT_RESCAN},
         {"all", no_argument, NULL, OPT_ALL},
+        {"from-runs", required_argument, NULL, OPT_RUNS},
+        {"seed", required_argument, NULL, OPT_SEED},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -269,13 +273,20 @@ int fw_review_admin_fill(int argc, char **argv)
             rescan = 1;
         } else if (c == OPT_ALL) {
             all = 1;
+        } else if (c == OPT_RUNS) {
+            runs = optarg;
+        } else if (c == OPT_SEED) {
+            seed = optarg;
         } else if (c == OPT_HELP || c == 'h') {
             printf("usage: flywheel review fill QUEUE [--rescan] [--dsn DSN]\n"
-                   "       flywheel review fill --all [--dsn DSN]\n\n"
+                   "       flywheel review fill --all [--dsn DSN]\n"
+                   "       flywheel review fill QUEUE --from-runs RUN_A,RUN_B [--seed S] [--dsn DSN]\n\n"
                    "Adds the generations that match a queue's rules (never twice). A continuous\n"
                    "queue looks only at events since its last fill (minus an hour of slack);\n"
                    "--rescan looks at everything. --all fills every continuous, unpaused queue:\n"
-                   "run it from cron or a systemd timer, e.g. every minute.\n");
+                   "run it from cron or a systemd timer, e.g. every minute.\n"
+                   "--from-runs fills a pairwise queue from two eval runs: one item per case\n"
+                   "both answered, the sides chosen per case from the seed (docs/evals.md).\n");
             return 0;
         } else {
             return 2;
@@ -286,9 +297,27 @@ int fw_review_admin_fill(int argc, char **argv)
         fprintf(stderr, "flywheel review fill: give a queue name or --all\n");
         return 2;
     }
+    if (runs && (all || !strchr(runs, ',') || strchr(runs, ',') != strrchr(runs, ','))) {
+        fprintf(stderr, "flywheel review fill: --from-runs takes RUN_A,RUN_B and a queue\n");
+        return 2;
+    }
     PGconn *conn = fw_cli_connect("review", dsn);
     if (!conn)
         return 1;
+    if (runs) {
+        char a[256], err[1024];
+        const char *comma = strchr(runs, ',');
+        long long added = 0;
+        snprintf(a, sizeof a, "%.*s", (int)(comma - runs), runs);
+        if (fw_eval_review_fill(conn, queue, a, comma + 1, seed, &added, err, sizeof err)) {
+            fw_cli_error("review fill", err);
+        } else {
+            printf("queue \"%s\": added %lld item(s)\n", queue, added);
+            rc = 0;
+        }
+        PQfinish(conn);
+        return rc;
+    }
     PGresult *res;
     if (all) {
         res = fw_review_exec(conn, "fill", "SELECT queue, added FROM flywheel.review_fill_all()", 0,

@@ -2,13 +2,24 @@
  * The migration engine behind `flywheel migrate`.
  *
  * Shape of a run: connect, take a session advisory lock (so concurrent runs
- * serialise; the later ones find nothing to do), make sure the history table
- * exists, compare it with the files (failed entries, changed checksums,
- * versions this binary does not know, out-of-order files all refuse the
- * run), then apply each pending file in its own transaction with a lock
- * timeout, recording it in the same transaction. A failure rolls back the
- * file and records it as failed in a separate transaction, so the next run
- * refuses until an operator has fixed the file and run `migrate repair`.
+ * serialise; the later ones find nothing to do), make sure the history
+ * tables exist, compare them with the files (failed entries, changed
+ * checksums, versions this binary does not know, out-of-order files all
+ * refuse the run), re-record history rows written by the legacy layout,
+ * then apply each pending versioned file and then each repeatable file that
+ * needs it, each in its own transaction with a lock timeout, recording it in
+ * the same transaction. A failure rolls back the file and records it as
+ * failed in a separate transaction, so the next run refuses until an
+ * operator has fixed the file and run `migrate repair`.
+ *
+ * The legacy layout: until repeatable migrations existed, V0001, V0003,
+ * V0020 and V0030-V0033 held functions and views too. Those files were split
+ * (tables stay, code moved to R__ files, V0030-V0033 became empty), which
+ * changed their checksums. A database migrated with the old files is
+ * recognised by the old checksums below, which prove that exactly those
+ * files ran; its objects are the same as the new layout's once the
+ * repeatable files have run, so the rows are re-recorded rather than
+ * refused. tests/migrations/legacy holds the old files.
  */
 #include "migrate.h"
 #include "migrations.h"
@@ -30,6 +41,29 @@
 #define FW_MIGRATE_LOCK_OBJ   0x6865656c
 
 #define NO_TXN_MARKER "-- flywheel:no-transaction"
+
+/* SHA-256 of the versioned files as they were before the split (commit
+ * ca957d2); versions missing here did not change. */
+static const struct {
+    int version;
+    const char *checksum;
+} legacy_layout[] = {
+    {1, "6d486df40f22f445e594548fa9990b8baef01a3e32221926012ffed79b2a8253"},
+    {3, "36b90f4dac94eb7ed5d2927b921240e7c4d72735107021ed9d1f4e743ef40130"},
+    {20, "bb4f21ed30f93861025ec2966aec6a89d9d122526f24d1f65478541e6ae2d30f"},
+    {30, "76feaf3ea2b0d81c1c71937fa5e3951ea5c77205a2e2459007314ceeb0e1603c"},
+    {31, "54e7d10b155d5b45ab68c1ac53cb9fa35f6bcb51a0abaa43c033f925dc6a413a"},
+    {32, "6545a05d2677e3d6fbb7dceac4f02bc8e11b7162b2fed6931d288e3a871015b6"},
+    {33, "a39bcd5c21039872ed051fcf2f2e3574029a68b06c968a95b9b65939756720d9"},
+};
+
+static int is_legacy_checksum(int version, const char *checksum)
+{
+    for (size_t i = 0; i < sizeof legacy_layout / sizeof legacy_layout[0]; i++)
+        if (legacy_layout[i].version == version && strcmp(legacy_layout[i].checksum, checksum) == 0)
+            return 1;
+    return 0;
+}
 
 static void set_err(char *errstr, size_t errsize, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -55,12 +89,18 @@ static void sha256_hex(const char *data, size_t len, char out[65])
     out[64] = '\0';
 }
 
-/* Parses "V0001__create_store.sql". Returns the version, or -1. */
+/* Parses "V0001__create_store.sql" (returns the version) or
+ * "R__20_review.sql" (returns 0). Returns -1 for anything else. */
 static int parse_name(const char *name, const char **desc, size_t *desclen)
 {
     const char *p = name;
     long v = 0;
     size_t n = strlen(name);
+    if (n >= 8 && strncmp(name, "R__", 3) == 0 && strcmp(name + n - 4, ".sql") == 0) {
+        *desc = name + 3;
+        *desclen = n - 7;
+        return 0;
+    }
     if (*p != 'V' || n < 9 || strcmp(name + n - 4, ".sql") != 0)
         return -1;
     p++;
@@ -87,11 +127,17 @@ static int add_migration(fw_migration_set *set, const char *name, const char *sq
     int v = parse_name(name, &desc, &desclen);
     if (v < 0) {
         set_err(errstr, errsize,
-                "invalid migration file name \"%s\": expected V<version>__<description>.sql", name);
+                "invalid migration file name \"%s\": expected V<version>__<description>.sql or "
+                "R__<description>.sql",
+                name);
         return -1;
     }
     for (int i = 0; i < set->count; i++) {
-        if (set->items[i].version == v) {
+        if (v == 0 && strcmp(set->items[i].name, name) == 0) {
+            set_err(errstr, errsize, "duplicate repeatable migration \"%s\"", name);
+            return -1;
+        }
+        if (v > 0 && set->items[i].version == v) {
             set_err(errstr, errsize, "duplicate migration version %d: \"%s\" and \"%s\"", v,
                     set->items[i].name, name);
             return -1;
@@ -129,9 +175,14 @@ static int add_migration(fw_migration_set *set, const char *name, const char *sq
     return 0;
 }
 
+/* Versioned files by version, then repeatable ones by name. */
 static int cmp_version(const void *a, const void *b)
 {
     const fw_migration *x = a, *y = b;
+    if ((x->version == 0) != (y->version == 0))
+        return x->version == 0 ? 1 : -1;
+    if (x->version == 0)
+        return strcmp(x->name, y->name);
     return (x->version > y->version) - (x->version < y->version);
 }
 
@@ -204,7 +255,8 @@ int fw_migrations_load_dir(fw_migration_set *set, const char *dir, char *errstr,
     }
     while ((de = readdir(d)) != NULL) {
         size_t n = strlen(de->d_name);
-        if (de->d_name[0] != 'V' || n < 4 || strcmp(de->d_name + n - 4, ".sql") != 0)
+        if ((de->d_name[0] != 'V' && de->d_name[0] != 'R') || n < 4 ||
+            strcmp(de->d_name + n - 4, ".sql") != 0)
             continue;
         char path[4096];
         size_t len;
@@ -231,7 +283,11 @@ fail:
 
 int fw_migrations_latest(const fw_migration_set *set)
 {
-    return set->count ? set->items[set->count - 1].version : 0;
+    int latest = 0;
+    for (int i = 0; i < set->count; i++)
+        if (set->items[i].version > latest)
+            latest = set->items[i].version;
+    return latest;
 }
 
 /* ---- database side ---------------------------------------------------- */
@@ -250,23 +306,37 @@ static int exec_cmd(PGconn *conn, const char *sql, char *errstr, size_t errsize)
     return ok ? 0 : -1;
 }
 
-static const char HISTORY_DDL[] = "CREATE SCHEMA IF NOT EXISTS flywheel;"
-                                  "CREATE TABLE IF NOT EXISTS flywheel.schema_history ("
-                                  "  version      integer     PRIMARY KEY,"
-                                  "  description  text        NOT NULL,"
-                                  "  script       text        NOT NULL,"
-                                  "  checksum     text        NOT NULL,"
-                                  "  applied_by   text        NOT NULL DEFAULT current_user,"
-                                  "  applied_at   timestamptz NOT NULL DEFAULT now(),"
-                                  "  duration_ms  integer     NOT NULL DEFAULT 0,"
-                                  "  success      boolean     NOT NULL,"
-                                  "  error        text"
-                                  ");"
-                                  "COMMENT ON TABLE flywheel.schema_history IS "
-                                  "  'Applied migrations (flywheel migrate); do not edit by hand';";
+static const char HISTORY_DDL[] =
+    "CREATE SCHEMA IF NOT EXISTS flywheel;"
+    "CREATE TABLE IF NOT EXISTS flywheel.schema_history ("
+    "  version      integer     PRIMARY KEY,"
+    "  description  text        NOT NULL,"
+    "  script       text        NOT NULL,"
+    "  checksum     text        NOT NULL,"
+    "  applied_by   text        NOT NULL DEFAULT current_user,"
+    "  applied_at   timestamptz NOT NULL DEFAULT now(),"
+    "  duration_ms  integer     NOT NULL DEFAULT 0,"
+    "  success      boolean     NOT NULL,"
+    "  error        text"
+    ");"
+    "COMMENT ON TABLE flywheel.schema_history IS "
+    "  'Applied migrations (flywheel migrate); do not edit by hand';"
+    "ALTER TABLE flywheel.schema_history ADD COLUMN IF NOT EXISTS previous_checksum text;"
+    "CREATE TABLE IF NOT EXISTS flywheel.schema_repeatable ("
+    "  script       text        PRIMARY KEY,"
+    "  description  text        NOT NULL,"
+    "  checksum     text        NOT NULL,"
+    "  applied_by   text        NOT NULL DEFAULT current_user,"
+    "  applied_at   timestamptz NOT NULL DEFAULT now(),"
+    "  duration_ms  integer     NOT NULL DEFAULT 0,"
+    "  success      boolean     NOT NULL,"
+    "  error        text"
+    ");"
+    "COMMENT ON TABLE flywheel.schema_repeatable IS "
+    "  'Repeatable migrations (R__*.sql) as last applied; do not edit by hand';";
 
 typedef struct {
-    int version;
+    int version;       /* 0 for a repeatable file */
     char checksum[65];
     char script[256];
     int success;
@@ -274,12 +344,24 @@ typedef struct {
     char error[512];
 } history_row;
 
-static int load_history(PGconn *conn, history_row **rows, int *nrows, char *errstr, size_t errsize)
+typedef struct {
+    history_row *rows; /* versioned */
+    int n;
+    history_row *rep; /* repeatable */
+    int nrep;
+} history;
+
+static void history_free(history *h)
 {
-    PGresult *res = PQexec(conn, "SELECT version, checksum, script, success, "
-                                 "to_char(applied_at AT TIME ZONE 'UTC', "
-                                 "'YYYY-MM-DD HH24:MI:SS UTC'), coalesce(error, '') "
-                                 "FROM flywheel.schema_history ORDER BY version");
+    free(h->rows);
+    free(h->rep);
+    memset(h, 0, sizeof *h);
+}
+
+static int load_rows(PGconn *conn, const char *sql, history_row **rows, int *nrows, char *errstr,
+                     size_t errsize)
+{
+    PGresult *res = PQexec(conn, sql);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         char msg[1024];
         set_err(errstr, errsize, "could not read migration history: %s",
@@ -308,6 +390,43 @@ static int load_history(PGconn *conn, history_row **rows, int *nrows, char *errs
     return 0;
 }
 
+/* Reads both history tables; a table that does not exist (status on a
+ * database never migrated, or migrated before repeatable files) reads as
+ * empty. */
+static int load_history(PGconn *conn, history *h, char *errstr, size_t errsize)
+{
+    memset(h, 0, sizeof *h);
+    PGresult *res = PQexec(conn, "SELECT to_regclass('flywheel.schema_history') IS NOT NULL, "
+                                 "to_regclass('flywheel.schema_repeatable') IS NOT NULL");
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        char msg[1024];
+        set_err(errstr, errsize, "could not read migration history: %s",
+                fw_pg_errstr(msg, sizeof msg, res, conn));
+        PQclear(res);
+        return -1;
+    }
+    int has_versions = PQgetvalue(res, 0, 0)[0] == 't';
+    int has_repeatable = PQgetvalue(res, 0, 1)[0] == 't';
+    PQclear(res);
+    if (has_versions &&
+        load_rows(conn,
+                  "SELECT version, checksum, script, success, "
+                  "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS UTC'), "
+                  "coalesce(error, '') FROM flywheel.schema_history ORDER BY version",
+                  &h->rows, &h->n, errstr, errsize) != 0)
+        return -1;
+    if (has_repeatable &&
+        load_rows(conn,
+                  "SELECT 0, checksum, script, success, "
+                  "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS UTC'), "
+                  "coalesce(error, '') FROM flywheel.schema_repeatable ORDER BY script",
+                  &h->rep, &h->nrep, errstr, errsize) != 0) {
+        history_free(h);
+        return -1;
+    }
+    return 0;
+}
+
 static const fw_migration *find_version(const fw_migration_set *set, int v)
 {
     for (int i = 0; i < set->count; i++)
@@ -316,32 +435,50 @@ static const fw_migration *find_version(const fw_migration_set *set, int v)
     return NULL;
 }
 
-static const history_row *find_row(const history_row *rows, int n, int v)
+static const fw_migration *find_script(const fw_migration_set *set, const char *script)
 {
-    for (int i = 0; i < n; i++)
-        if (rows[i].version == v)
-            return &rows[i];
+    for (int i = 0; i < set->count; i++)
+        if (set->items[i].version == 0 && strcmp(set->items[i].name, script) == 0)
+            return &set->items[i];
     return NULL;
+}
+
+static const history_row *find_row(const history *h, const fw_migration *m)
+{
+    if (m->version == 0) {
+        for (int i = 0; i < h->nrep; i++)
+            if (strcmp(h->rep[i].script, m->name) == 0)
+                return &h->rep[i];
+        return NULL;
+    }
+    for (int i = 0; i < h->n; i++)
+        if (h->rows[i].version == m->version)
+            return &h->rows[i];
+    return NULL;
+}
+
+static int failed_entry(const history_row *h, char *errstr, size_t errsize)
+{
+    set_err(errstr, errsize,
+            "migration %s failed at %s: %s\n"
+            "hint: Fix the migration (or the database), then run \"flywheel migrate "
+            "repair\" to clear the failed entry and migrate again.",
+            h->script, h->applied_at, h->error[0] ? h->error : "unknown error");
+    return -1;
 }
 
 /*
  * Checks the history against the files. Returns 0 when the run may go on, or
  * -1 with the reason (and a hint on a second line) in errstr.
  */
-static int verify_history(const fw_migration_set *set, const history_row *rows, int n, char *errstr,
+static int verify_history(const fw_migration_set *set, const history *hist, char *errstr,
                           size_t errsize)
 {
     int max_applied = 0;
-    for (int i = 0; i < n; i++) {
-        const history_row *h = &rows[i];
-        if (!h->success) {
-            set_err(errstr, errsize,
-                    "migration %s failed at %s: %s\n"
-                    "hint: Fix the migration (or the database), then run \"flywheel migrate "
-                    "repair\" to clear the failed entry and migrate again.",
-                    h->script, h->applied_at, h->error[0] ? h->error : "unknown error");
-            return -1;
-        }
+    for (int i = 0; i < hist->n; i++) {
+        const history_row *h = &hist->rows[i];
+        if (!h->success)
+            return failed_entry(h, errstr, errsize);
         const fw_migration *m = find_version(set, h->version);
         if (!m) {
             set_err(errstr, errsize,
@@ -351,27 +488,33 @@ static int verify_history(const fw_migration_set *set, const history_row *rows, 
                     h->script, h->script);
             return -1;
         }
-        if (strcmp(m->checksum, h->checksum) != 0) {
+        if (strcmp(m->checksum, h->checksum) != 0 && !is_legacy_checksum(h->version, h->checksum)) {
             set_err(errstr, errsize,
                     "migration %s has changed since it was applied on %s\n"
                     "detail: applied checksum %.12s, file checksum %.12s.\n"
                     "hint: Applied migrations must never be edited; restore the original file "
-                    "and put the change in a new migration.",
+                    "and put the change in a new migration (functions and views belong in "
+                    "R__*.sql files, which may be edited).",
                     m->name, h->applied_at, h->checksum, m->checksum);
             return -1;
         }
         if (h->version > max_applied)
             max_applied = h->version;
     }
+    for (int i = 0; i < hist->nrep; i++)
+        if (!hist->rep[i].success)
+            return failed_entry(&hist->rep[i], errstr, errsize);
     for (int i = 0; i < set->count; i++) {
         const fw_migration *m = &set->items[i];
-        if (!find_row(rows, n, m->version) && m->version < max_applied) {
-            set_err(errstr, errsize,
-                    "migration %s is pending but a later version is already applied\n"
-                    "hint: Give the new migration a version above %d.",
-                    m->name, max_applied);
-            return -1;
-        }
+        if (m->version == 0 || find_row(hist, m) || m->version >= max_applied)
+            continue;
+        if (max_applied <= FW_MIGRATE_LAST_BANDED_VERSION)
+            continue; /* the bands: see FW_MIGRATE_LAST_BANDED_VERSION */
+        set_err(errstr, errsize,
+                "migration %s is pending but a later version is already applied\n"
+                "hint: Give the new migration a version above %d.",
+                m->name, max_applied);
+        return -1;
     }
     return 0;
 }
@@ -397,15 +540,30 @@ static int record(PGconn *conn, const fw_migration *m, int success, int duration
                   const char *error, char *errstr, size_t errsize)
 {
     char v[16], d[16];
+    PGresult *res;
     snprintf(v, sizeof v, "%d", m->version);
     snprintf(d, sizeof d, "%d", duration_ms);
-    const char *params[7] = {
-        v, m->description, m->name, m->checksum, d, success ? "true" : "false", error};
-    PGresult *res = PQexecParams(conn,
-                                 "INSERT INTO flywheel.schema_history (version, description, "
-                                 "script, checksum, duration_ms, success, error) "
-                                 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                                 7, NULL, params, NULL, NULL, 0);
+    if (m->version == 0) {
+        const char *params[6] = {
+            m->name, m->description, m->checksum, d, success ? "true" : "false", error};
+        res = PQexecParams(conn,
+                           "INSERT INTO flywheel.schema_repeatable (script, description, "
+                           "checksum, duration_ms, success, error) "
+                           "VALUES ($1, $2, $3, $4, $5, $6) "
+                           "ON CONFLICT (script) DO UPDATE SET description = EXCLUDED.description, "
+                           "checksum = EXCLUDED.checksum, applied_by = EXCLUDED.applied_by, "
+                           "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, "
+                           "success = EXCLUDED.success, error = EXCLUDED.error",
+                           6, NULL, params, NULL, NULL, 0);
+    } else {
+        const char *params[7] = {
+            v, m->description, m->name, m->checksum, d, success ? "true" : "false", error};
+        res = PQexecParams(conn,
+                           "INSERT INTO flywheel.schema_history (version, description, "
+                           "script, checksum, duration_ms, success, error) "
+                           "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                           7, NULL, params, NULL, NULL, 0);
+    }
     int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok) {
         char msg[1024];
@@ -427,7 +585,8 @@ static PGresult *exec_statements(PGconn *conn, const fw_migration *m, size_t *fa
         PGresult *res = PQexec(conn, stmt);
         free(stmt);
         if (!res ||
-            (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)) {
+            (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
+             PQresultStatus(res) != PGRES_EMPTY_QUERY)) {
             *failed_at = s;
             return res;
         }
@@ -462,8 +621,11 @@ static int apply_one(PGconn *conn, const fw_migration *m, const fw_migrate_opts 
         res = exec_statements(conn, m, &base);
     }
 
-    int ok =
-        res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
+    /* A file of comments only (a version whose content moved to a
+     * repeatable file) is an empty query. */
+    int ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+                     PQresultStatus(res) == PGRES_TUPLES_OK ||
+                     PQresultStatus(res) == PGRES_EMPTY_QUERY);
     if (ok) {
         PQclear(res);
         int dur = (int)(now_ms() - t0);
@@ -499,6 +661,59 @@ static int apply_one(PGconn *conn, const fw_migration *m, const fw_migrate_opts 
             "and migrate again.",
             m->name, detail, m->no_transaction ? " statement by statement up to the failure" : "");
     return -1;
+}
+
+/*
+ * Re-records the history rows written by the legacy layout with the current
+ * files' checksums, in one transaction. Returns the number re-recorded, or
+ * -1 with errstr set (nothing changed).
+ */
+static int relayout(PGconn *conn, const fw_migration_set *set, const history *hist,
+                    const fw_migrate_opts *opts, char *errstr, size_t errsize)
+{
+    int n = 0;
+    for (int i = 0; i < hist->n; i++) {
+        const history_row *h = &hist->rows[i];
+        const fw_migration *m = find_version(set, h->version);
+        if (!m || strcmp(m->checksum, h->checksum) == 0)
+            continue;
+        if (n == 0 && !(opts && opts->dry_run) && exec_cmd(conn, "BEGIN", errstr, errsize) != 0)
+            return -1;
+        n++;
+        if (opts && opts->dry_run) {
+            fprintf(stderr, "flywheel migrate: would re-record %s under the repeatable layout\n",
+                    m->name);
+            continue;
+        }
+        char v[16];
+        snprintf(v, sizeof v, "%d", m->version);
+        const char *params[4] = {m->checksum, h->checksum, m->name, v};
+        PGresult *res = PQexecParams(conn,
+                                     "UPDATE flywheel.schema_history SET checksum = $1, "
+                                     "previous_checksum = $2, script = $3 "
+                                     "WHERE version = $4 AND checksum = $2",
+                                     4, NULL, params, NULL, NULL, 0);
+        int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(res), "1") == 0;
+        if (!ok) {
+            char msg[1024];
+            set_err(errstr, errsize, "could not re-record migration %s: %s", m->name,
+                    res && PQresultStatus(res) == PGRES_COMMAND_OK
+                        ? "its history row changed during the run"
+                        : fw_pg_errstr(msg, sizeof msg, res, conn));
+            PQclear(res);
+            PQclear(PQexec(conn, "ROLLBACK"));
+            return -1;
+        }
+        PQclear(res);
+        if (opts && opts->verbose)
+            fprintf(stderr,
+                    "flywheel migrate: %s re-recorded under the repeatable layout "
+                    "(checksum %.12s, was %.12s)\n",
+                    m->name, m->checksum, h->checksum);
+    }
+    if (n > 0 && !(opts && opts->dry_run) && exec_cmd(conn, "COMMIT", errstr, errsize) != 0)
+        return -1;
+    return n;
 }
 
 static int lock_and_prepare(PGconn *conn, char *errstr, size_t errsize)
@@ -542,56 +757,62 @@ static void unlock(PGconn *conn)
 int fw_migrate_apply(PGconn *conn, const fw_migration_set *set, const fw_migrate_opts *opts,
                      char *errstr, size_t errsize)
 {
-    history_row *rows = NULL;
-    int nrows = 0, applied = 0, rc = -1;
+    history hist = {0};
+    int applied = 0, rc = -1, dry = opts && opts->dry_run;
 
     if (lock_and_prepare(conn, errstr, errsize) != 0)
         goto out;
-    if (load_history(conn, &rows, &nrows, errstr, errsize) != 0)
+    if (load_history(conn, &hist, errstr, errsize) != 0)
         goto out;
-    if (verify_history(set, rows, nrows, errstr, errsize) != 0)
+    if (verify_history(set, &hist, errstr, errsize) != 0)
+        goto out;
+    int changed = relayout(conn, set, &hist, opts, errstr, errsize);
+    if (changed < 0)
         goto out;
     for (int i = 0; i < set->count; i++) {
         const fw_migration *m = &set->items[i];
-        if (find_row(rows, nrows, m->version))
+        const history_row *h = find_row(&hist, m);
+        if (m->version > 0 && h)
             continue;
-        if (opts && opts->dry_run) {
+        /* A repeatable file runs when new or changed, and after any
+         * versioned change in this run. */
+        if (m->version == 0 && h && changed == 0 && strcmp(h->checksum, m->checksum) == 0)
+            continue;
+        if (dry) {
             fprintf(stderr, "flywheel migrate: would apply %s\n", m->name);
-            applied++;
-            continue;
-        }
-        if (apply_one(conn, m, opts, errstr, errsize) != 0)
+        } else if (apply_one(conn, m, opts, errstr, errsize) != 0) {
             goto out;
+        }
         applied++;
+        if (m->version > 0)
+            changed++;
     }
     rc = applied;
 out:
-    free(rows);
+    history_free(&hist);
     if (PQstatus(conn) == CONNECTION_OK)
         unlock(conn);
     return rc;
 }
 
+static void status_line(FILE *out, const char *version, const char *state, const char *at,
+                        const char *script)
+{
+    fprintf(out, "%-10s %-10s %-20.19s %s\n", version, state, at, script);
+}
+
 int fw_migrate_status(PGconn *conn, const fw_migration_set *set, FILE *out, char *errstr,
                       size_t errsize)
 {
-    history_row *rows = NULL;
-    int nrows = 0, attention = 0;
-    PGresult *res = PQexec(conn, "SELECT to_regclass('flywheel.schema_history') IS NOT NULL");
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        char msg[1024];
-        set_err(errstr, errsize, "%s", fw_pg_errstr(msg, sizeof msg, res, conn));
-        PQclear(res);
-        return -1;
-    }
-    int exists = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    if (exists && load_history(conn, &rows, &nrows, errstr, errsize) != 0)
+    history hist;
+    int attention = 0;
+    char v[16];
+    if (load_history(conn, &hist, errstr, errsize) != 0)
         return -1;
 
-    fprintf(out, "%-8s %-10s %-20s %s\n", "version", "state", "applied at", "script");
-    for (int i = 0; i < nrows; i++) {
-        const history_row *h = &rows[i];
+    status_line(out, "version", "state", "applied at", "script");
+    for (int i = 0; i < hist.n; i++) {
+        const history_row *h = &hist.rows[i];
         const fw_migration *m = find_version(set, h->version);
         const char *state = "applied";
         if (!h->success)
@@ -599,21 +820,47 @@ int fw_migrate_status(PGconn *conn, const fw_migration_set *set, FILE *out, char
         else if (!m)
             state = "unknown";
         else if (strcmp(m->checksum, h->checksum) != 0)
-            state = "CHANGED";
+            state = is_legacy_checksum(h->version, h->checksum) ? "legacy" : "CHANGED";
         if (strcmp(state, "applied") != 0)
             attention = 1;
-        fprintf(out, "%-8d %-10s %-20.19s %s\n", h->version, state, h->applied_at, h->script);
+        snprintf(v, sizeof v, "%d", h->version);
+        status_line(out, v, state, h->applied_at, h->script);
         if (!h->success && h->error[0])
-            fprintf(out, "         error: %s\n", h->error);
+            fprintf(out, "           error: %s\n", h->error);
     }
     for (int i = 0; i < set->count; i++) {
-        if (!find_row(rows, nrows, set->items[i].version)) {
-            fprintf(out, "%-8d %-10s %-20s %s\n", set->items[i].version, "pending", "",
-                    set->items[i].name);
+        const fw_migration *m = &set->items[i];
+        if (m->version > 0 && !find_row(&hist, m)) {
+            snprintf(v, sizeof v, "%d", m->version);
+            status_line(out, v, "pending", "", m->name);
             attention = 1;
         }
     }
-    free(rows);
+    /* Repeatable files: what is recorded, then what never ran. */
+    for (int i = 0; i < hist.nrep; i++) {
+        const history_row *h = &hist.rep[i];
+        const fw_migration *m = find_script(set, h->script);
+        const char *state = "applied";
+        if (!h->success)
+            state = "FAILED";
+        else if (!m)
+            state = "missing"; /* file removed: what it defined stays */
+        else if (strcmp(m->checksum, h->checksum) != 0)
+            state = "outdated";
+        if (strcmp(state, "applied") != 0 && strcmp(state, "missing") != 0)
+            attention = 1;
+        status_line(out, "repeatable", state, h->applied_at, h->script);
+        if (!h->success && h->error[0])
+            fprintf(out, "           error: %s\n", h->error);
+    }
+    for (int i = 0; i < set->count; i++) {
+        const fw_migration *m = &set->items[i];
+        if (m->version == 0 && !find_row(&hist, m)) {
+            status_line(out, "repeatable", "pending", "", m->name);
+            attention = 1;
+        }
+    }
+    history_free(&hist);
     return attention;
 }
 
@@ -622,15 +869,18 @@ int fw_migrate_repair(PGconn *conn, char *errstr, size_t errsize)
     int rc = -1;
     if (lock_and_prepare(conn, errstr, errsize) != 0)
         goto out;
-    PGresult *res = PQexec(conn, "DELETE FROM flywheel.schema_history WHERE NOT success");
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+    PGresult *res = PQexec(conn, "WITH v AS (DELETE FROM flywheel.schema_history WHERE NOT success "
+                                 "RETURNING 1), r AS (DELETE FROM flywheel.schema_repeatable "
+                                 "WHERE NOT success RETURNING 1) "
+                                 "SELECT (SELECT count(*) FROM v) + (SELECT count(*) FROM r)");
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         char msg[1024];
         set_err(errstr, errsize, "could not repair the history: %s",
                 fw_pg_errstr(msg, sizeof msg, res, conn));
         PQclear(res);
         goto out;
     }
-    rc = (int)strtol(PQcmdTuples(res), NULL, 10);
+    rc = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
 out:
     if (PQstatus(conn) == CONNECTION_OK)

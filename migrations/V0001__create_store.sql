@@ -13,6 +13,11 @@
 --
 -- Feedback has no foreign key to generations: it may arrive first, and the
 -- orphan_feedback view shows what has no generation yet.
+--
+-- Tables, indexes, roles and grants on tables only: the partition functions
+-- and the orphan_feedback view live in the repeatable R__10_store.sql, which
+-- also creates the first partitions (this file was split when repeatable
+-- migrations were introduced; see docs/store.md, "Migrations").
 
 CREATE SCHEMA IF NOT EXISTS flywheel;
 
@@ -220,114 +225,15 @@ CREATE TABLE flywheel.ingest_offsets (
 );
 
 -- ---------------------------------------------------------------------------
--- Partition maintenance
--- ---------------------------------------------------------------------------
-
--- Creates the daily partition of flywheel.generations that holds `day`, if
--- missing, moving any rows of that day out of the default partition first
--- (PostgreSQL refuses to attach a partition whose range has rows in the
--- default one). Returns true when it created the partition.
-CREATE FUNCTION flywheel.ensure_generation_partition(day date)
-RETURNS boolean
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, flywheel
-AS $fn$
-DECLARE
-    part   text := format('generations_%s', to_char(day, 'YYYYMMDD'));
-    lo     timestamptz := (day::timestamp AT TIME ZONE 'UTC');
-    hi     timestamptz := ((day + 1)::timestamp AT TIME ZONE 'UTC');
-    moved  bigint;
-BEGIN
-    IF to_regclass(format('flywheel.%I', part)) IS NOT NULL THEN
-        RETURN false;
-    END IF;
-    -- Serialise with concurrent inserts into the default partition for the
-    -- short time the rows move.
-    LOCK TABLE flywheel.generations_default IN SHARE ROW EXCLUSIVE MODE;
-    EXECUTE format('CREATE TABLE flywheel.%I (LIKE flywheel.generations INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMPRESSION INCLUDING STORAGE)', part);
-    EXECUTE format('WITH m AS (DELETE FROM flywheel.generations_default
-                               WHERE event_time >= $1 AND event_time < $2 RETURNING *)
-                    INSERT INTO flywheel.%I SELECT * FROM m', part)
-        USING lo, hi;
-    GET DIAGNOSTICS moved = ROW_COUNT;
-    EXECUTE format('ALTER TABLE flywheel.generations ATTACH PARTITION flywheel.%I
-                    FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
-    IF moved > 0 THEN
-        RAISE NOTICE 'moved % rows from generations_default into %', moved, part;
-    END IF;
-    RETURN true;
-END
-$fn$;
-
--- Creates the partitions for the days from `days_back` before today to
--- `days_ahead` after it (UTC), and for every day that has rows in the default
--- partition. Idempotent; safe to run concurrently (an advisory lock makes
--- concurrent callers wait). Returns the number of partitions created.
-CREATE FUNCTION flywheel.maintain_partitions(days_ahead integer DEFAULT 7,
-                                             days_back integer DEFAULT 1)
-RETURNS integer
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, flywheel
-AS $fn$
-DECLARE
-    today   date := (now() AT TIME ZONE 'UTC')::date;
-    d       date;
-    created integer := 0;
-BEGIN
-    IF days_ahead < 0 OR days_ahead > 366 OR days_back < 0 OR days_back > 366 THEN
-        RAISE EXCEPTION 'days_ahead and days_back must be between 0 and 366'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('flywheel.maintain_partitions'));
-    FOR d IN SELECT generate_series(today - days_back, today + days_ahead, interval '1 day')::date
-             UNION
-             SELECT DISTINCT (event_time AT TIME ZONE 'UTC')::date FROM flywheel.generations_default
-    LOOP
-        IF flywheel.ensure_generation_partition(d) THEN
-            created := created + 1;
-        END IF;
-    END LOOP;
-    RETURN created;
-END
-$fn$;
-
-SELECT flywheel.maintain_partitions();
-
--- ---------------------------------------------------------------------------
--- Views
--- ---------------------------------------------------------------------------
-CREATE VIEW flywheel.orphan_feedback AS
-SELECT f.*
-FROM flywheel.feedback f
-WHERE NOT EXISTS (
-        SELECT 1 FROM flywheel.generations g
-        WHERE (f.target_event_id IS NOT NULL AND g.event_id = f.target_event_id)
-           OR (f.target_response_id IS NOT NULL AND g.response_id = f.target_response_id)
-           OR (f.target_trace_id IS NOT NULL AND g.trace_id = f.target_trace_id));
-
-COMMENT ON VIEW flywheel.orphan_feedback IS
-    'Feedback whose target generation has not been stored (yet)';
-
--- ---------------------------------------------------------------------------
--- Privileges: least privilege per role.
+-- Privileges on tables: least privilege per role. Functions and views carry
+-- their own grants in the repeatable migrations.
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON SCHEMA flywheel FROM PUBLIC;
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA flywheel FROM PUBLIC;
 GRANT USAGE ON SCHEMA flywheel
     TO flywheel_admin, flywheel_ingest, flywheel_reviewer, flywheel_reader;
 GRANT ALL ON ALL TABLES IN SCHEMA flywheel TO flywheel_admin;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA flywheel TO flywheel_admin;
 
--- The collector: insert events and dead letters, read and write its offsets,
--- create partitions through the SECURITY DEFINER function.
+-- The collector: insert events and dead letters, read and write its offsets.
 GRANT INSERT ON flywheel.generations, flywheel.feedback, flywheel.dead_letters
     TO flywheel_ingest;
 GRANT SELECT, INSERT, UPDATE ON flywheel.ingest_offsets TO flywheel_ingest;
-GRANT EXECUTE ON FUNCTION flywheel.maintain_partitions(integer, integer),
-                          flywheel.ensure_generation_partition(date)
-    TO flywheel_ingest;
-
--- Dashboards: views only.
-GRANT SELECT ON flywheel.orphan_feedback TO flywheel_reader;

@@ -6,3 +6,4 @@ fw_add_test(NAME eval_unit_scorers SOURCES eval/test_scorers.c LABELS unit LIBS 
 target_include_directories(eval_unit_scorers PRIVATE ${CMAKE_SOURCE_DIR}/eval/src)
 fw_add_script_test(NAME eval_run SCRIPT eval/test_run.sh LABELS integration TIMEOUT 240)
 fw_add_script_test(NAME eval_resume SCRIPT eval/test_resume.sh LABELS integration TIMEOUT 240)
+fw_add_script_test(NAME eval_compare SCRIPT eval/test_compare.sh LABELS integration TIMEOUT 300)

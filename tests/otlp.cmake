@@ -36,3 +36,8 @@ if(FWO_CLANG)
 else()
   message(STATUS "clang not found: OTLP fuzz target not built")
 endif()
+
+fw_add_script_test(NAME otlp_gateway SCRIPT otlp/test_gateway.sh LABELS integration TIMEOUT 300)
+set_tests_properties(otlp_gateway PROPERTIES COST 500)
+
+fw_add_script_test(NAME otlp_gateway_config SCRIPT otlp/test_config_doc.sh LABELS unit TIMEOUT 30)

@@ -141,14 +141,12 @@ fw_pg_class fw_sink_connect(fw_sink *s, char *err, size_t errsize)
         fw_sink_disconnect(s);
         return FW_PG_RETRY;
     }
-    if (version != s->latest_version) {
-        int older = version < s->latest_version;
+    if (version < FW_SINK_MIN_SCHEMA_VERSION) {
         snprintf(err, errsize,
-                 "database schema version %d does not match the version this collector was built "
-                 "for (%d)\nhint: %s",
-                 version, s->latest_version,
-                 older ? "Run \"flywheel migrate\" to bring the database up to date."
-                       : "The database is newer than this collector: upgrade the collector.");
+                 "database schema version %d is older than this collector needs (%d)\n"
+                 "hint: Run \"flywheel migrate\" to bring the database up to date (this "
+                 "collector's migrations go up to version %d).",
+                 version, FW_SINK_MIN_SCHEMA_VERSION, s->latest_version);
         fw_sink_disconnect(s);
         return FW_PG_FATAL;
     }

@@ -52,11 +52,21 @@ fw_sink *fw_sink_new(const char *dsn, const char *group, int direct, const char 
 void fw_sink_free(fw_sink *s);
 
 /*
- * Connects, checks that the database's applied schema version equals the
- * latest migration built into this binary, and prepares the session.
+ * The oldest applied schema version this collector writes correctly: the
+ * versioned migration that last changed what it writes (generations,
+ * feedback, dead_letters, ingest_offsets) or the signature of a function it
+ * calls (maintain_partitions). Raise it in the same change as such a
+ * migration. A migration that only adds views, functions or other tables
+ * leaves it alone, so running collectors need no redeploy; a database newer
+ * than this binary's migrations is accepted.
+ */
+#define FW_SINK_MIN_SCHEMA_VERSION 1
+
+/*
+ * Connects, checks that the database's applied schema version is at least
+ * FW_SINK_MIN_SCHEMA_VERSION, and prepares the session.
  * Returns FW_PG_OK; FW_PG_RETRY when PostgreSQL is unreachable; FW_PG_FATAL
- * with a message and hint in err (schema too old or too new, no
- * permission).
+ * with a message and hint in err (schema too old, no permission).
  */
 fw_pg_class fw_sink_connect(fw_sink *s, char *err, size_t errsize);
 int fw_sink_connected(const fw_sink *s);

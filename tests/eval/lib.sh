@@ -33,9 +33,9 @@ start_fake() {
     python3 "$HERE/fake_openai.py" --script "$script" --port-file "$port_file" \
         2>>"$WORK/fake_$name.log" &
     FAKE_PIDS+=($!)
-    local deadline=$((SECONDS + 10))
+    local deadline=$((SECONDS + 30))
     while [ ! -s "$port_file" ]; do
-        [ $SECONDS -lt $deadline ] || fail "fake server $name did not start"
+        [ $SECONDS -lt $deadline ] || fail "fake server $name did not start: $(cat "$WORK/fake_$name.log")"
         sleep 0.05
     done
     printf -v "FAKE_$name" 'http://127.0.0.1:%s' "$(cat "$port_file")"

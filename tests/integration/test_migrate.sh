@@ -2,8 +2,11 @@
 # flywheel migrate against a real PostgreSQL: apply on an empty database,
 # re-run is a no-op, a changed applied file is refused, a failed migration
 # blocks until repaired, unknown newer versions and out-of-order files are
-# refused, no-transaction files run outside a transaction, and several
-# concurrent runs on an empty database end with one correct schema.
+# refused, no-transaction files run outside a transaction, repeatable files
+# are re-applied when they change (and after a versioned migration) and
+# block when they fail, and several concurrent runs on an empty database end
+# with one correct schema. The upgrade of legacy databases is
+# tests/migrations/test_upgrade.sh.
 set -uo pipefail
 : "${FLYWHEEL_PG_ADMIN_DSN:?FLYWHEEL_PG_ADMIN_DSN is not set: run through scripts/test}"
 FW="$FW_BUILD_DIR/cli/flywheel"
@@ -38,12 +41,18 @@ expect_fail() { # expect_fail PATTERN cmd...
 
 latest="$(ls "$MIG"/V*.sql | sed -E 's#.*/V0*([0-9]+)__.*#\1#' | sort -n | tail -n1)"
 nfiles="$(ls "$MIG"/V*.sql | wc -l)"
+nrep="$(ls "$MIG"/R__*.sql | wc -l)"
+[ "$nrep" -gt 0 ] || fail "no repeatable migrations in $MIG"
 
 echo "-- apply on an empty database"
 newdb a; DSN="$NEWDSN"
 out="$("$FW" migrate --dsn "$DSN" 2>&1)" || fail "migrate: $out"
-grep -q "applied $nfiles migration" <<<"$out" || fail "unexpected output: $out"
+grep -q "applied $((nfiles + nrep)) migration" <<<"$out" || fail "unexpected output: $out"
 [ "$(q "$DSN" "SELECT count(*) FROM flywheel.schema_history WHERE success")" = "$nfiles" ] || fail "history rows"
+[ "$(q "$DSN" "SELECT count(*) FROM flywheel.schema_repeatable WHERE success")" = "$nrep" ] || fail "repeatable rows"
+# repeatable files run after every versioned one, in name order
+[ "$(q "$DSN" "SELECT string_agg(script, ',' ORDER BY applied_at, script) FROM flywheel.schema_repeatable")" = \
+  "$(cd "$MIG" && ls R__*.sql | LC_ALL=C sort | paste -sd,)" ] || fail "repeatable order"
 [ "$(q "$DSN" "SELECT max(version) FROM flywheel.schema_history")" = "$latest" ] || fail "latest version"
 for t in generations feedback dead_letters ingest_offsets; do
     [ "$(q "$DSN" "SELECT to_regclass('flywheel.$t') IS NOT NULL")" = t ] || fail "table $t missing"
@@ -59,24 +68,27 @@ part="$(q "$DSN" "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid =
 "$FW" migrate status --dsn "$DSN" >/dev/null || fail "status should exit 0 when up to date"
 
 echo "-- re-run is a no-op"
-before="$(q "$DSN" "SELECT string_agg(version || ':' || applied_at, ',') FROM flywheel.schema_history")"
+hist() { q "$1" "SELECT string_agg(version || ':' || applied_at, ',' ORDER BY version) FROM flywheel.schema_history"; }
+rhist() { q "$1" "SELECT string_agg(script || ':' || applied_at, ',' ORDER BY script) FROM flywheel.schema_repeatable"; }
+before="$(hist "$DSN")"; rbefore="$(rhist "$DSN")"
 out="$("$FW" migrate --dsn "$DSN" 2>&1)" || fail "re-run: $out"
 grep -q "up to date" <<<"$out" || fail "re-run output: $out"
-[ "$before" = "$(q "$DSN" "SELECT string_agg(version || ':' || applied_at, ',') FROM flywheel.schema_history")" ] || fail "history changed on re-run"
+[ "$before" = "$(hist "$DSN")" ] || fail "history changed on re-run"
+[ "$rbefore" = "$(rhist "$DSN")" ] || fail "repeatable history changed on re-run"
 
 echo "-- libpq environment is honoured"
 ( unset FLYWHEEL_PG_DSN; export PGHOST=127.0.0.1 PGPORT="$(sed -E 's/.*port=([0-9]+).*/\1/' <<<"$FLYWHEEL_PG_ADMIN_DSN")" \
     PGUSER=postgres PGDATABASE="${DBS[0]}"; "$FW" migrate -q ) || fail "migrate with PG* variables"
 
 echo "-- a changed applied file is refused"
-mkdir -p "$TMP/changed"; cp "$MIG"/V*.sql "$TMP/changed/"
-first="$(ls "$TMP/changed" | head -n1)"
+mkdir -p "$TMP/changed"; cp "$MIG"/V*.sql "$MIG"/R__*.sql "$TMP/changed/"
+first="$(cd "$TMP/changed" && ls V*.sql | head -n1)"
 printf '\n-- edited after the fact\n' >> "$TMP/changed/$first"
 expect_fail "has changed since it was applied" "$FW" migrate --dsn "$DSN" --dir "$TMP/changed"
 { "$FW" migrate status --dsn "$DSN" --dir "$TMP/changed" || true; } | grep -q CHANGED || fail "status should show CHANGED"
 
 echo "-- a newer schema than this program is refused"
-mkdir -p "$TMP/newer"; cp "$MIG"/V*.sql "$TMP/newer/"
+mkdir -p "$TMP/newer"; cp "$MIG"/V*.sql "$MIG"/R__*.sql "$TMP/newer/"
 echo "CREATE TABLE flywheel.zz_future (x int);" > "$TMP/newer/V9990__future.sql"
 "$FW" migrate -q --dsn "$DSN" --dir "$TMP/newer" || fail "applying V9990"
 expect_fail "does not know" "$FW" migrate --dsn "$DSN"
@@ -87,7 +99,7 @@ expect_fail "later version is already applied" "$FW" migrate --dsn "$DSN" --dir 
 
 echo "-- a failed migration is rolled back and blocks until repaired"
 newdb b; DSN2="$NEWDSN"
-mkdir -p "$TMP/broken"; cp "$MIG"/V*.sql "$TMP/broken/"
+mkdir -p "$TMP/broken"; cp "$MIG"/V*.sql "$MIG"/R__*.sql "$TMP/broken/"
 cat > "$TMP/broken/V9100__broken.sql" <<'SQL'
 CREATE TABLE flywheel.half_done (x int);
 SELECT * FROM no_such_table;
@@ -132,6 +144,44 @@ done
 [ "$(q "$DSN3" "SELECT count(*) FROM pg_tables WHERE schemaname = 'flywheel'")" = \
   "$(q "$DSN" "SELECT count(*) FROM pg_tables WHERE schemaname = 'flywheel' AND tablename NOT IN ('zz_future')")" ] \
     || fail "concurrent schema differs"
+
+echo "-- a changed repeatable file is re-applied, alone; status shows it first"
+newdb r; DSN4="$NEWDSN"
+mkdir -p "$TMP/rep"; cp "$MIG"/V*.sql "$MIG"/R__*.sql "$TMP/rep/"
+"$FW" migrate -q --dsn "$DSN4" --dir "$TMP/rep" || fail "migrate rep"
+cat >> "$TMP/rep/R__10_store.sql" <<'SQL'
+COMMENT ON VIEW flywheel.orphan_feedback IS 'edited in place';
+SQL
+st="$("$FW" migrate status --dsn "$DSN4" --dir "$TMP/rep")" && fail "status should exit 1 with an outdated file"
+grep -Eq '^repeatable +outdated .*R__10_store.sql' <<<"$st" || fail "status should show R__10_store.sql outdated: $st"
+[ "$(grep -c '^repeatable' <<<"$st")" = "$nrep" ] || fail "status should list every repeatable file: $st"
+others="$(q "$DSN4" "SELECT string_agg(script || ':' || applied_at, ',' ORDER BY script) FROM flywheel.schema_repeatable WHERE script <> 'R__10_store.sql'")"
+out="$("$FW" migrate --dsn "$DSN4" --dir "$TMP/rep" 2>&1)" || fail "re-apply: $out"
+grep -q "applied 1 migration" <<<"$out" || fail "only the changed file should run: $out"
+[ "$(q "$DSN4" "SELECT obj_description('flywheel.orphan_feedback'::regclass)")" = "edited in place" ] || fail "edit not applied"
+[ "$others" = "$(q "$DSN4" "SELECT string_agg(script || ':' || applied_at, ',' ORDER BY script) FROM flywheel.schema_repeatable WHERE script <> 'R__10_store.sql'")" ] \
+    || fail "unchanged repeatable files were re-applied"
+"$FW" migrate status --dsn "$DSN4" --dir "$TMP/rep" >/dev/null || fail "status after re-apply"
+
+echo "-- a versioned migration re-applies every repeatable file"
+echo "ALTER TABLE flywheel.dead_letters ADD COLUMN zz_note text;" > "$TMP/rep/V9300__note.sql"
+out="$("$FW" migrate --dsn "$DSN4" --dir "$TMP/rep" 2>&1)" || fail "versioned + repeatable: $out"
+grep -q "applied $((1 + nrep)) migration" <<<"$out" || fail "every repeatable file should follow a versioned one: $out"
+
+echo "-- a failed repeatable file is rolled back and blocks until repaired"
+printf 'CREATE OR REPLACE VIEW flywheel.zz_half AS SELECT 1 AS x;\nSELECT * FROM no_such_table;\n' > "$TMP/rep/R__90_broken.sql"
+expect_fail "R__90_broken.sql failed: line 2" "$FW" migrate --dsn "$DSN4" --dir "$TMP/rep"
+[ "$(q "$DSN4" "SELECT to_regclass('flywheel.zz_half') IS NULL")" = t ] || fail "failed repeatable not rolled back"
+{ "$FW" migrate status --dsn "$DSN4" --dir "$TMP/rep" || true; } | grep -Eq '^repeatable +FAILED .*R__90_broken.sql' \
+    || fail "status should show the failed repeatable"
+printf 'CREATE OR REPLACE VIEW flywheel.zz_half AS SELECT 1 AS x;\n' > "$TMP/rep/R__90_broken.sql"
+expect_fail "migrate repair" "$FW" migrate --dsn "$DSN4" --dir "$TMP/rep"
+"$FW" migrate repair --dsn "$DSN4" | grep -q "removed 1" || fail "repair of a repeatable"
+"$FW" migrate -q --dsn "$DSN4" --dir "$TMP/rep" || fail "migrate after repairing a repeatable"
+[ "$(q "$DSN4" "SELECT to_regclass('flywheel.zz_half') IS NOT NULL")" = t ] || fail "fixed repeatable not applied"
+rm "$TMP/rep/R__90_broken.sql"
+st="$("$FW" migrate status --dsn "$DSN4" --dir "$TMP/rep")" || fail "a removed repeatable file needs no attention: $st"
+grep -Eq '^repeatable +missing .*R__90_broken.sql' <<<"$st" || fail "status should show the removed file as missing: $st"
 
 echo "-- bad connection fails clearly"
 expect_fail "could not connect to database" "$FW" migrate --dsn "host=127.0.0.1 port=1 dbname=x connect_timeout=2"

@@ -141,4 +141,14 @@ void fw_eval_agree_opts_init(fw_eval_agree_opts *o);
  */
 json_t *fw_eval_agreement(PGconn *conn, const fw_eval_agree_opts *o, char *err, size_t errsize);
 
+/*
+ * Fills the pairwise review queue `queue` from two runs of the same dataset
+ * version: one item per case both answered, the two generations in an
+ * order chosen per case from sha256(seed ":" case id) (seed NULL: "0").
+ * Items already in the queue are skipped. Sets *added. Returns 0, or -1 with
+ * err (unknown queue or run, no pairwise field, different dataset versions).
+ */
+int fw_eval_review_fill(PGconn *conn, const char *queue, const char *run_a, const char *run_b,
+                        const char *seed, long long *added, char *err, size_t errsize);
+
 #endif

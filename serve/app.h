@@ -1,0 +1,108 @@
+/*
+ * Internals shared by the server core (server.c) and the page modules
+ * (page_*.c): the request being answered and the helpers every page uses.
+ * A page handler reads the request (path captures, form, session) and fills
+ * the response (status, body, Location, cookie); server.c adds the security
+ * headers and sends it. Handlers never talk to libmicrohttpd directly.
+ */
+#ifndef FW_SERVE_APP_H
+#define FW_SERVE_APP_H
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "form.h"
+#include "guard.h"
+#include "html.h"
+#include "rate.h"
+
+#include <libpq-fe.h>
+
+typedef struct sv_server sv_server;
+
+typedef struct {
+    sv_server *srv;
+    const sv_config *cfg;
+    void *conn; /* struct MHD_Connection * */
+    const char *method;
+    int is_post;
+    char path[1024];
+    const char *query_t; /* ?t= of GET /signin, NULL when absent */
+    int route;
+    char cap_str[256]; /* the * segment of the route, percent-decoded */
+    long long cap_num[2];
+    int n_num;
+
+    sv_form *form;
+    unsigned body_status; /* 0, or 400/413 decided while reading the body */
+    size_t body_seen;
+    char body_err[256];
+
+    char client[64];
+    double t0;
+
+    /* the signed-in account, when signed_in */
+    int signed_in;
+    char account[64];
+    char kind[16]; /* reviewer | adjudicator | admin */
+    char csrf[SV_TOKEN_LEN + 1];
+    char sid_hash[65];
+    sv_db *db; /* held for the whole request once taken */
+
+    /* the response */
+    unsigned status;
+    sv_buf out;
+    const char *ctype;
+    char location[1024];
+    char cookie[256];
+    int retry_after;
+    int cache_static; /* long-lived cache headers (static files) */
+} sv_req;
+
+typedef int (*sv_handler)(sv_req *r);
+
+/* Gets the request's database connection (once per request; kept until the
+ * request ends). NULL → the caller answers with sv_unavailable(). */
+sv_db *sv_req_db(sv_req *r);
+
+/* Takes a token of the per-address sign-in limit: 0 allowed, else seconds
+ * to wait. */
+int sv_signin_rate_take(sv_req *r);
+
+/* Seconds since the epoch. */
+double sv_wall_now(void);
+
+/* Responses */
+void sv_redirect(sv_req *r, const char *location); /* 303 See Other */
+int sv_error_page(sv_req *r, unsigned status, const char *title, const char *text);
+int sv_unavailable(sv_req *r);
+/* Logs a failed database result and answers: 404 for FR005, 409 for FR003
+ * and FR006, 403 for 42501, 422 for FR002 (with the message), else 500. */
+int sv_db_error_page(sv_req *r, PGresult *res);
+
+/* Page frame: <!doctype html> ... header with the account and sign-out
+ * form; sv_page_end closes it. title is escaped. */
+void sv_page_begin(sv_req *r, const char *title, const char *body_class);
+void sv_page_end(sv_req *r);
+
+/* <input type=hidden name=csrf value=...> for forms of signed-in pages. */
+void sv_csrf_field(sv_req *r);
+
+/* Writes an audit row as the server's login (resets the role first).
+ * Failure is logged, never shown to the user. detail may be NULL. */
+void sv_audit(sv_req *r, const char *action, long long item, const char *detail_json);
+
+/* Pages (page_auth.c) */
+int sv_page_home(sv_req *r);
+int sv_page_signin_get(sv_req *r);
+int sv_page_signin_post(sv_req *r);
+int sv_page_signout(sv_req *r);
+/* page_review.c */
+int sv_page_queues(sv_req *r);
+/* page_admin.c */
+int sv_page_admin_reviewers(sv_req *r);
+
+/* Static files (static.c, generated from serve/static/) */
+int sv_static_find(const char *name, const char **data, size_t *len, const char **ctype);
+
+#endif
