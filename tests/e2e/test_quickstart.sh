@@ -124,7 +124,7 @@ import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $port1)); s.listen(8); time.sleep(600)" &
 holder=$!
-for _ in $(seq 1 50); do ss -ltn | grep -q "127.0.0.1:$port1 " && break; sleep 0.1; done
+for _ in $(seq 1 50); do ss -ltn | grep "127.0.0.1:$port1 " >/dev/null && break; sleep 0.1; done
 FLYWHEEL_QUICKSTART_LABELS=2 FLYWHEEL_QUEUE_MAX_BYTES=2000000 "$FW_SOURCE_DIR/scripts/quickstart" >"$ST/qs.log" 2>&1 ||
     fail "second run exited $?"
 grep -q "port $port1 .* in use by another program" "$ST/qs.log" || fail "no warning about the moved port"
@@ -148,5 +148,7 @@ grep -q "the agent dropped events before they reached Kafka: demo_traffic: dropp
 pid="$(cat "$ST/collector.pid")"
 "$FW_SOURCE_DIR/scripts/services" down >/dev/null 2>&1 || fail "services down"
 kill -0 "$pid" 2>/dev/null && fail "collector still running after services down"
-"$FW_SOURCE_DIR/scripts/services" status | grep -q "postgresql: stopped" || fail "PostgreSQL still running"
+# (not `status | grep -q`: with pipefail, grep's early exit can fail the pipe)
+st="$("$FW_SOURCE_DIR/scripts/services" status)"
+grep -q "postgresql: stopped" <<<"$st" || fail "PostgreSQL still running: $st"
 echo "ok"

@@ -73,7 +73,7 @@ import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $port1)); s.listen(1); time.sleep(120)" &
 holder=$!
-for _ in $(seq 1 50); do ss -ltn | grep -q "127.0.0.1:$port1 " && break; sleep 0.1; done
+for _ in $(seq 1 50); do ss -ltn | grep "127.0.0.1:$port1 " >/dev/null && break; sleep 0.1; done
 "$SVC" up 2>"$TMP/up3.log" || { cat "$TMP/up3.log"; fail "services up with the port taken"; }
 port3="$(cat "$FLYWHEEL_STATE_DIR/pg.port")"
 [ "$port3" != "$port1" ] || fail "the recorded port was taken, yet PostgreSQL reports it"
