@@ -29,16 +29,22 @@ CREATE OR REPLACE TRIGGER review_rubrics_immutable BEFORE UPDATE OR DELETE ON fl
 -- Identity
 -- ---------------------------------------------------------------------------
 
--- The reviewer name a call acts as: the session user, or `explicit` when the
--- session user is a superuser or a member of flywheel_admin. Raises 42501 when
--- anyone else names another reviewer.
+-- The reviewer name a call acts as: the session user (or the role the
+-- session switched to with SET ROLE), or `explicit` when that role is a
+-- superuser or a member of flywheel_admin. Raises 42501 when anyone else
+-- names another reviewer.
 CREATE OR REPLACE FUNCTION flywheel.review_caller(explicit text)
 RETURNS text
 LANGUAGE plpgsql
 STABLE
 AS $fn$
 DECLARE
-    su text := session_user;
+    -- A session that switched role with SET ROLE acts as that role (the web
+    -- server runs each request as the signed-in account this way).
+    -- PostgreSQL lets a session switch only to roles its login is a member
+    -- of, so the setting cannot be forged; it is 'none' otherwise.
+    su text := CASE WHEN current_setting('role') <> 'none' THEN current_setting('role')
+                    ELSE session_user END;
 BEGIN
     IF explicit IS NULL OR explicit = '' OR explicit = su THEN
         RETURN su;

@@ -99,6 +99,11 @@ int sv_page_signin_post(sv_req *r);
 int sv_page_signout(sv_req *r);
 /* page_review.c */
 int sv_page_queues(sv_req *r);
+int sv_page_next(sv_req *r);
+int sv_page_item_get(sv_req *r);
+int sv_page_item_post(sv_req *r);
+int sv_page_done(sv_req *r);
+int sv_page_guidelines(sv_req *r);
 /* page_admin.c */
 int sv_page_admin_reviewers(sv_req *r);
 

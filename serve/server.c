@@ -64,6 +64,11 @@ static const route routes[] = {
     {"POST", "/signin", "signin_post", sv_page_signin_post, PUBLIC},
     {"POST", "/signout", "signout", sv_page_signout, ACCOUNT},
     {"GET", "/queues", "queues", sv_page_queues, ACCOUNT},
+    {"POST", "/q/*/next", "claim", sv_page_next, ACCOUNT},
+    {"GET", "/q/*/item/#", "item", sv_page_item_get, ACCOUNT},
+    {"POST", "/q/*/item/#", "item_post", sv_page_item_post, ACCOUNT},
+    {"GET", "/q/*/done", "done", sv_page_done, ACCOUNT},
+    {"GET", "/q/*/guidelines", "guidelines", sv_page_guidelines, ACCOUNT},
     {"GET", "/admin/reviewers", "admin_reviewers", sv_page_admin_reviewers, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))

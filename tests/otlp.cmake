@@ -41,3 +41,7 @@ fw_add_script_test(NAME otlp_gateway SCRIPT otlp/test_gateway.sh LABELS integrat
 set_tests_properties(otlp_gateway PROPERTIES COST 500)
 
 fw_add_script_test(NAME otlp_gateway_config SCRIPT otlp/test_config_doc.sh LABELS unit TIMEOUT 30)
+add_executable(otlp_json2proto otlp/json2proto.c)
+target_link_libraries(otlp_json2proto PRIVATE fwo_support fw_warnings)
+fw_add_script_test(NAME otlp_kafka SCRIPT otlp/test_kafka.sh LABELS integration TIMEOUT 300)
+fw_add_script_test(NAME otlp_gateway_faults SCRIPT otlp/test_gateway_faults.sh LABELS integration TIMEOUT 300)

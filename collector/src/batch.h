@@ -44,6 +44,26 @@ typedef struct {
  */
 int fw_batch_add(fw_batch *b, rd_kafka_message_t *msg, const char *group, const fw_limits *lim);
 
+/* How to read the messages of an OTLP topic (the OpenTelemetry Collector's
+ * kafka exporter writes one ExportTraceServiceRequest per message). */
+typedef struct {
+    int json;            /* otlp_json, else otlp_proto */
+    const char *project; /* Event.project of its events */
+    size_t max_attribute_bytes, max_attributes_bytes;
+} fw_otlp_source;
+
+/*
+ * Decodes an OTLP message, maps its LLM spans to generation events (the
+ * mapping the gateway uses), validates each as fw_decode does, and appends
+ * the message as one item holding one row per event (none when it had no
+ * LLM span). A message that does not decode, or whose events do not all
+ * validate, becomes one dead letter with the reason and detail. Takes
+ * ownership of msg; returns 0, or -1 when out of memory (msg is then still
+ * the caller's).
+ */
+int fw_batch_add_otlp(fw_batch *b, rd_kafka_message_t *msg, const char *group,
+                      const fw_limits *lim, const fw_otlp_source *src);
+
 /* Appends a dead letter for `msg` with the given reason code and detail,
  * without taking ownership of msg (used for rows PostgreSQL refused). */
 int fw_batch_add_dead_letter(fw_batch *b, rd_kafka_message_t *msg, const char *group,

@@ -31,6 +31,14 @@ static const prop props[] = {
      "`flywheel.ingest_offsets` are kept per group."},
     {"topics", T_STRING, "flywheel.events", 0, 0, NULL, 0, 0,
      "Topics to consume, comma-separated."},
+    {"otlp.topics", T_STRING, "", 0, 0, NULL, 0, 0,
+     "OTLP topics to consume as well, comma-separated `topic:encoding` with encoding "
+     "`otlp_proto` (the default when left out) or `otlp_json`, as the OpenTelemetry "
+     "Collector's kafka exporter writes them (e.g. `otlp_spans:otlp_proto`). Each LLM span "
+     "becomes one generation row (the mapping of `flywheel-gateway`, schema/README.md); other "
+     "spans are counted and skipped; a message that does not decode is a dead letter."},
+    {"otlp.project", T_STRING, "default", 0, 0, NULL, 0, 0,
+     "Project of the events read from `otlp.topics`."},
     {"kafka.auto.offset.reset", T_ENUM, "earliest", 0, 0, "earliest|latest", 0, 0,
      "Where to start a partition that has no row in `flywheel.ingest_offsets`."},
     {"pg.dsn", T_STRING, "", 0, 0, NULL, 1, 0,
@@ -346,6 +354,8 @@ int fw_config_finish(fw_config *cfg, char *err, size_t errsize)
     cfg->bootstrap_servers = S("kafka.bootstrap.servers");
     cfg->group_id = S("kafka.group.id");
     cfg->topics = S("topics");
+    cfg->otlp_topics = S("otlp.topics");
+    cfg->otlp_project = S("otlp.project");
     cfg->auto_offset_reset = S("kafka.auto.offset.reset");
     cfg->pg_dsn = S("pg.dsn");
     cfg->batch_max_rows = I("batch.max_rows");
@@ -364,9 +374,37 @@ int fw_config_finish(fw_config *cfg, char *err, size_t errsize)
 #undef S
 #undef I
 #undef idx_of
-    if (*cfg->group_id == '\0' || *cfg->topics == '\0') {
-        snprintf(err, errsize, "parameters \"kafka.group.id\" and \"topics\" must not be empty");
+    if (*cfg->group_id == '\0' || (*cfg->topics == '\0' && *cfg->otlp_topics == '\0')) {
+        snprintf(err, errsize,
+                 "parameter \"kafka.group.id\" must not be empty, nor both \"topics\" and "
+                 "\"otlp.topics\"");
         return -1;
+    }
+    if (*cfg->otlp_project == '\0') {
+        snprintf(err, errsize, "parameter \"otlp.project\" must not be empty");
+        return -1;
+    }
+    /* Every otlp.topics entry must name a known encoding. */
+    for (const char *p = cfg->otlp_topics; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *colon = memchr(p, ':', n);
+        if (colon) {
+            size_t el = n - (size_t)(colon + 1 - p);
+            const char *e = colon + 1;
+            while (el && *e == ' ')
+                e++, el--;
+            while (el && e[el - 1] == ' ')
+                el--;
+            if (!((el == 10 && strncmp(e, "otlp_proto", 10) == 0) ||
+                  (el == 9 && strncmp(e, "otlp_json", 9) == 0))) {
+                snprintf(err, errsize,
+                         "invalid encoding \"%.*s\" in parameter \"otlp.topics\"\nhint: Use "
+                         "otlp_proto or otlp_json.",
+                         (int)el, e);
+                return -1;
+            }
+        }
+        p += n + (p[n] == ',');
     }
     return 0;
 }

@@ -30,7 +30,9 @@ typedef struct {
     /* typed values, filled by fw_config_finish */
     const char *bootstrap_servers;
     const char *group_id;
-    const char *topics; /* comma-separated */
+    const char *topics;      /* comma-separated */
+    const char *otlp_topics; /* comma-separated topic[:otlp_proto|otlp_json] */
+    const char *otlp_project;
     const char *auto_offset_reset;
     const char *pg_dsn;
     int64_t batch_max_rows;

@@ -458,12 +458,15 @@ static rd_kafka_t *make_consumer(consumer *c)
     return rk;
 }
 
-static int subscribe(consumer *c)
+/* Adds the topics of a comma-separated list (each `name` or, for OTLP
+ * topics, `name:encoding`) to t. */
+static void add_topics(rd_kafka_topic_partition_list_t *t, const char *p)
 {
-    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(4);
-    const char *p = c->cfg->topics;
     while (*p) {
         size_t n = strcspn(p, ",");
+        size_t colon = strcspn(p, ":,");
+        if (colon < n)
+            n = colon;
         char name[256];
         size_t s = 0;
         while (s < n && p[s] == ' ')
@@ -476,13 +479,44 @@ static int subscribe(consumer *c)
             name[e - s] = '\0';
             rd_kafka_topic_partition_list_add(t, name, RD_KAFKA_PARTITION_UA);
         }
+        p += strcspn(p, ",");
+        p += *p == ',';
+    }
+}
+
+/* For a topic of otlp.topics: 1 for otlp_json, 0 for otlp_proto; -1 when
+ * the topic carries flywheel.v1 events. */
+static int otlp_encoding(const char *list, const char *topic)
+{
+    size_t tl = strlen(topic);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        size_t s = 0;
+        while (s < n && p[s] == ' ')
+            s++;
+        size_t name_end = s + strcspn(p + s, ":,");
+        if (name_end > n)
+            name_end = n;
+        size_t e = name_end;
+        while (e > s && p[e - 1] == ' ')
+            e--;
+        if (e - s == tl && strncmp(p + s, topic, tl) == 0)
+            return name_end < n && memmem(p + name_end, n - name_end, "otlp_json", 9) != NULL;
         p += n + (p[n] == ',');
     }
+    return -1;
+}
+
+static int subscribe(consumer *c)
+{
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(4);
+    add_topics(t, c->cfg->topics);
+    add_topics(t, c->cfg->otlp_topics);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, t);
     rd_kafka_topic_partition_list_destroy(t);
     if (e) {
-        fw_log_error("could not subscribe", "topics=%s error=\"%s\"", c->cfg->topics,
-                     rd_kafka_err2str(e));
+        fw_log_error("could not subscribe", "topics=%s otlp_topics=%s error=\"%s\"", c->cfg->topics,
+                     c->cfg->otlp_topics, rd_kafka_err2str(e));
         return -1;
     }
     return 0;
@@ -502,7 +536,10 @@ static void handle_message(consumer *c, rd_kafka_message_t *m)
         return;
     }
     fw_metrics_consumed(1);
-    if (fw_batch_add(&c->batch, m, c->cfg->group_id, &c->lim) != 0) {
+    int otlp = *c->cfg->otlp_topics ? otlp_encoding(c->cfg->otlp_topics, p->topic) : -1;
+    fw_otlp_source src = {otlp == 1, c->cfg->otlp_project, 0, 0};
+    if ((otlp >= 0 ? fw_batch_add_otlp(&c->batch, m, c->cfg->group_id, &c->lim, &src)
+                   : fw_batch_add(&c->batch, m, c->cfg->group_id, &c->lim)) != 0) {
         fw_log_error("out of memory encoding a batch", "messages=%zu", c->batch.n);
         rd_kafka_message_destroy(m);
         c->fatal = 1;
@@ -547,8 +584,8 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
     c.rk = make_consumer(&c);
     if (!c.rk || subscribe(&c) != 0)
         goto done;
-    fw_log_info("collector started", "group=%s topics=%s write_mode=%s", cfg->group_id, cfg->topics,
-                cfg->write_mode);
+    fw_log_info("collector started", "group=%s topics=%s otlp_topics=%s write_mode=%s",
+                cfg->group_id, cfg->topics, cfg->otlp_topics, cfg->write_mode);
     publish_state(&c);
     while (!*stop && !c.fatal) {
         fw_metrics_heartbeat();

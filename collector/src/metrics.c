@@ -26,6 +26,7 @@ typedef struct {
 static struct {
     pthread_mutex_t lock;
     uint64_t consumed;
+    uint64_t otlp_spans, otlp_generations, otlp_skipped, otlp_rejected;
     uint64_t inserted[FW_T_COUNT];
     uint64_t duplicates[FW_T_COUNT];
     uint64_t dead[FW_DL_COUNT];
@@ -74,6 +75,16 @@ void fw_metrics_consumed(uint64_t n)
 {
     pthread_mutex_lock(&M.lock);
     M.consumed += n;
+    pthread_mutex_unlock(&M.lock);
+}
+
+void fw_metrics_otlp(uint64_t spans, uint64_t generations, uint64_t skipped, uint64_t rejected)
+{
+    pthread_mutex_lock(&M.lock);
+    M.otlp_spans += spans;
+    M.otlp_generations += generations;
+    M.otlp_skipped += skipped;
+    M.otlp_rejected += rejected;
     pthread_mutex_unlock(&M.lock);
 }
 
@@ -225,6 +236,16 @@ void fw_metrics_render(fw_sb *b)
                  "# TYPE flywheel_collector_messages_consumed_total counter\n"
                  "flywheel_collector_messages_consumed_total %llu\n",
                  (unsigned long long)M.consumed);
+    fw_sb_printf(b,
+                 "# HELP flywheel_collector_otlp_spans_total Spans in messages of OTLP topics, by "
+                 "outcome: generation (mapped), skipped (not an LLM call), rejected (invalid ids "
+                 "or times).\n"
+                 "# TYPE flywheel_collector_otlp_spans_total counter\n"
+                 "flywheel_collector_otlp_spans_total{outcome=\"generation\"} %llu\n"
+                 "flywheel_collector_otlp_spans_total{outcome=\"skipped\"} %llu\n"
+                 "flywheel_collector_otlp_spans_total{outcome=\"rejected\"} %llu\n",
+                 (unsigned long long)M.otlp_generations, (unsigned long long)M.otlp_skipped,
+                 (unsigned long long)M.otlp_rejected);
     fw_sb_puts(b, "# HELP flywheel_collector_rows_inserted_total Rows inserted, by table.\n"
                   "# TYPE flywheel_collector_rows_inserted_total counter\n");
     for (int t = 0; t < FW_T_COUNT; t++)

@@ -26,6 +26,8 @@ typedef struct {
 void fw_metrics_init(void);
 
 void fw_metrics_consumed(uint64_t n);
+/* Spans of OTLP topic messages, by outcome. */
+void fw_metrics_otlp(uint64_t spans, uint64_t generations, uint64_t skipped, uint64_t rejected);
 void fw_metrics_rows(fw_table t, uint64_t inserted, uint64_t duplicates);
 void fw_metrics_dead_letter(fw_dl_reason r);
 /* A row PostgreSQL refused, dead-lettered as data_error: counted under its

@@ -6,6 +6,8 @@
  */
 #include "gw_config.h"
 
+#include "redact.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -63,6 +65,22 @@ static const prop props[] = {
     {"map.max_attributes_bytes", T_INT, "32768", 256, 16777216, NULL, 0, 0,
      "All unmapped attributes of a span together are capped at this many bytes; the count "
      "of those left out is `otel.dropped_attributes`."},
+    {"redact.email", T_ENUM, "true", 0, 0, "true|false", 0, 0,
+     "Replace e-mail addresses with `[EMAIL]` before events leave the gateway (the agent's "
+     "detector and key)."},
+    {"redact.phone", T_ENUM, "true", 0, 0, "true|false", 0, 0,
+     "Replace phone numbers with `[PHONE]`."},
+    {"redact.card", T_ENUM, "true", 0, 0, "true|false", 0, 0,
+     "Replace Luhn-valid payment card numbers with `[CARD]`."},
+    {"redact.secret", T_ENUM, "true", 0, 0, "true|false", 0, 0,
+     "Replace API keys, bearer tokens, JWTs, private keys and `password=`-style secrets with "
+     "`[SECRET]`."},
+    {"redact.ipv4", T_ENUM, "true", 0, 0, "true|false", 0, 0,
+     "Replace IPv4 addresses with `[IP]`."},
+    {"redact.omit", T_STRING, "", 0, 0, NULL, 0, 0,
+     "Content not to store at all, comma-separated: `input_messages`, `output_messages`, "
+     "`tool_definitions`, `system_instructions`, `prompt_variables`, `error_message`, "
+     "`attributes` (the unmapped span attributes), or `all`."},
     {"log.level", T_ENUM, "info", 0, 0, "error|warn|info|debug", 0, 0, "Log threshold."},
     {"log.file", T_STRING, "", 0, 0, NULL, 0, 0,
      "Append logs to this file instead of stderr; reopened on SIGHUP."},
@@ -113,6 +131,11 @@ void fwg_config_free(fwg_config *cfg)
         free(cfg->kafka[i].value);
     }
     free(cfg->kafka);
+    for (size_t i = 0; i < cfg->n_regex; i++) {
+        free(cfg->regex[i].key);
+        free(cfg->regex[i].value);
+    }
+    free(cfg->regex);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -128,6 +151,40 @@ static int enum_ok(const prop *p, const char *v)
         c += len + (bar ? 1 : 0);
     }
     return 0;
+}
+
+/* Sets (or adds) key in a list of pass-through properties. */
+static int add_extra(fwg_kafka_prop **list, size_t *n, const char *key, const char *value,
+                     fwg_source src, char *err, size_t errsize)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*list)[i].key, key) == 0) {
+            char *v = strdup(value);
+            if (!v)
+                goto oom;
+            free((*list)[i].value);
+            (*list)[i].value = v;
+            (*list)[i].source = src;
+            return 0;
+        }
+    }
+    fwg_kafka_prop *k = realloc(*list, (*n + 1) * sizeof *k);
+    if (!k)
+        goto oom;
+    *list = k;
+    k[*n].key = strdup(key);
+    k[*n].value = strdup(value);
+    k[*n].source = src;
+    if (!k[*n].key || !k[*n].value) {
+        free(k[*n].key);
+        free(k[*n].value);
+        goto oom;
+    }
+    (*n)++;
+    return 0;
+oom:
+    snprintf(err, errsize, "out of memory");
+    return -1;
 }
 
 int fwg_config_set(fwg_config *cfg, const char *key, const char *value, fwg_source src, char *err,
@@ -146,37 +203,18 @@ int fwg_config_set(fwg_config *cfg, const char *key, const char *value, fwg_sour
         cfg->sources[idx] = src;
         return 0;
     }
-    if (strncmp(key, "kafka.", 6) == 0 && key[6]) {
-        for (size_t i = 0; i < cfg->n_kafka; i++) {
-            if (strcmp(cfg->kafka[i].key, key + 6) == 0) {
-                char *v = strdup(value);
-                if (!v)
-                    goto oom;
-                free(cfg->kafka[i].value);
-                cfg->kafka[i].value = v;
-                cfg->kafka[i].source = src;
-                return 0;
-            }
+    if (strncmp(key, "kafka.", 6) == 0 && key[6])
+        return add_extra(&cfg->kafka, &cfg->n_kafka, key + 6, value, src, err, errsize);
+    if (strncmp(key, "redact.regex.", 13) == 0 && key[13]) {
+        if (fwr_check_regex(value, err, errsize) != 0) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "invalid value for parameter \"%s\": %s", key, err);
+            snprintf(err, errsize, "%s", msg);
+            return -1;
         }
-        fwg_kafka_prop *k = realloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof *k);
-        if (!k)
-            goto oom;
-        cfg->kafka = k;
-        k[cfg->n_kafka].key = strdup(key + 6);
-        k[cfg->n_kafka].value = strdup(value);
-        k[cfg->n_kafka].source = src;
-        if (!k[cfg->n_kafka].key || !k[cfg->n_kafka].value) {
-            free(k[cfg->n_kafka].key);
-            free(k[cfg->n_kafka].value);
-            goto oom;
-        }
-        cfg->n_kafka++;
-        return 0;
+        return add_extra(&cfg->regex, &cfg->n_regex, key + 13, value, src, err, errsize);
     }
     snprintf(err, errsize, "unrecognized configuration parameter \"%s\"", key);
-    return -1;
-oom:
-    snprintf(err, errsize, "out of memory");
     return -1;
 }
 
@@ -355,6 +393,34 @@ int fwg_config_finish(fwg_config *cfg, char *err, size_t errsize)
     cfg->retry_after_s = I("retry_after_s");
     cfg->max_attribute_bytes = I("map.max_attribute_bytes");
     cfg->max_attributes_bytes = I("map.max_attributes_bytes");
+    cfg->redact_detectors = (strcmp(S("redact.email"), "true") == 0 ? FWR_EMAIL : 0) |
+                            (strcmp(S("redact.phone"), "true") == 0 ? FWR_PHONE : 0) |
+                            (strcmp(S("redact.card"), "true") == 0 ? FWR_CARD : 0) |
+                            (strcmp(S("redact.secret"), "true") == 0 ? FWR_SECRET : 0) |
+                            (strcmp(S("redact.ipv4"), "true") == 0 ? FWR_IPV4 : 0);
+    cfg->redact_omit = 0;
+    for (const char *p = S("redact.omit"); *p;) {
+        static const char *const names[] = {
+            "input_messages",   "output_messages", "tool_definitions", "system_instructions",
+            "prompt_variables", "error_message",   "attributes",       "all"};
+        size_t n = strcspn(p, ","), s0 = 0, e = n;
+        while (s0 < n && p[s0] == ' ')
+            s0++;
+        while (e > s0 && p[e - 1] == ' ')
+            e--;
+        size_t k = 0;
+        for (; k < sizeof names / sizeof names[0]; k++)
+            if (strlen(names[k]) == e - s0 && strncmp(names[k], p + s0, e - s0) == 0)
+                break;
+        if (e > s0 && k == sizeof names / sizeof names[0]) {
+            snprintf(err, errsize, "invalid value in parameter \"redact.omit\": \"%.*s\"",
+                     (int)(e - s0), p + s0);
+            return -1;
+        }
+        if (e > s0)
+            cfg->redact_omit |= k == 7 ? 0x7F : 1u << k;
+        p += n + (p[n] == ',');
+    }
     cfg->log_level = S("log.level");
     cfg->log_file = S("log.file");
 #undef S
@@ -439,6 +505,9 @@ void fwg_config_print(const fwg_config *cfg, FILE *out)
         fprintf(out, "kafka.%s = %s  # %s\n", cfg->kafka[i].key,
                 kafka_key_secret(cfg->kafka[i].key) ? "****" : cfg->kafka[i].value,
                 src_names[cfg->kafka[i].source]);
+    for (size_t i = 0; i < cfg->n_regex; i++)
+        fprintf(out, "redact.regex.%s = %s  # %s\n", cfg->regex[i].key, cfg->regex[i].value,
+                src_names[cfg->regex[i].source]);
 }
 
 void fwg_config_print_help(FILE *out)
@@ -492,8 +561,11 @@ void fwg_config_print_reference(FILE *out)
                 def[0] == '(' ? "" : "`", def, def[0] == '(' ? "" : "`", props[i].help,
                 props[i].secret ? " Secret." : "");
     }
-    fprintf(out,
-            "| `kafka.<property>` | | | Any librdkafka producer property. "
-            "`enable.idempotence` and `acks=all` are set and cannot be turned off: the gateway "
-            "answers 200 only for data every in-sync replica has. |\n");
+    fprintf(
+        out,
+        "| `redact.regex.<label>` | | | An operator rule, as in the agent: matches of this PCRE2 "
+        "pattern become `[<LABEL>]`. Repeatable with different labels. |\n"
+        "| `kafka.<property>` | | | Any librdkafka producer property. "
+        "`enable.idempotence` and `acks=all` are set and cannot be turned off: the gateway "
+        "answers 200 only for data every in-sync replica has. |\n");
 }

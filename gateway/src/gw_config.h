@@ -18,6 +18,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* redact.omit bits, in the order of the names accepted. */
+enum {
+    FWG_OMIT_INPUT = 1,
+    FWG_OMIT_OUTPUT = 2,
+    FWG_OMIT_TOOLS = 4,
+    FWG_OMIT_SYSTEM = 8,
+    FWG_OMIT_PVARS = 16,
+    FWG_OMIT_ERROR = 32,
+    FWG_OMIT_ATTRS = 64
+};
+
 typedef enum { FWG_SRC_DEFAULT = 0, FWG_SRC_FILE, FWG_SRC_ENV, FWG_SRC_FLAG } fwg_source;
 
 typedef struct {
@@ -43,6 +54,8 @@ typedef struct {
     int64_t retry_after_s;
     int64_t max_attribute_bytes;
     int64_t max_attributes_bytes;
+    unsigned redact_detectors; /* FWR_* bits */
+    unsigned redact_omit;      /* FWG_OMIT_* bits */
     const char *log_level;
     const char *log_file;
 
@@ -51,6 +64,8 @@ typedef struct {
     fwg_source *sources;
     fwg_kafka_prop *kafka;
     size_t n_kafka;
+    fwg_kafka_prop *regex; /* redact.regex.<label>: key is the label */
+    size_t n_regex;
 } fwg_config;
 
 /* Initialises cfg with the defaults. Returns 0 or -1 (out of memory). */

@@ -155,14 +155,21 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "out of memory");
         goto bad;
     }
-    fwg_producer *prod = fwg_producer_new(&cfg, err, sizeof err);
-    if (!prod) {
+    fwg_scrubber *scrub = fwg_scrubber_new(&cfg, err, sizeof err);
+    if (!scrub) {
         fwg_keys_free(keys);
         goto bad;
     }
-    fwg_server *srv = fwg_server_start(&cfg, prod, keys, err, sizeof err);
+    fwg_producer *prod = fwg_producer_new(&cfg, err, sizeof err);
+    if (!prod) {
+        fwg_scrubber_free(scrub);
+        fwg_keys_free(keys);
+        goto bad;
+    }
+    fwg_server *srv = fwg_server_start(&cfg, prod, keys, scrub, err, sizeof err);
     if (!srv) {
         fwg_producer_free(prod);
+        fwg_scrubber_free(scrub);
         fwg_keys_free(keys);
         goto bad;
     }
@@ -184,6 +191,7 @@ int main(int argc, char **argv)
     }
     fwg_server_stop(srv);
     fwg_producer_free(prod);
+    fwg_scrubber_free(scrub);
     fwg_keys_free(keys);
     fw_log_info("gateway stopped", "status=%d", rc);
     goto out;

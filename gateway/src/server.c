@@ -13,8 +13,10 @@
  */
 #include "server.h"
 
+#include "feedback.h"
 #include "fw_otlp.h"
 #include "inflate.h"
+#include "scrub.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define HTTP_TOO_LARGE 413
 
@@ -40,7 +43,7 @@ enum {
 typedef struct {
     atomic_ullong requests[8]; /* by answer class, see class_of */
     atomic_ullong spans, generations, skipped, rejected;
-    atomic_ullong bytes_in, bytes_inflated, produce_failures;
+    atomic_ullong bytes_in, bytes_inflated, produce_failures, redactions, feedback;
     atomic_llong inflight;
 } counters;
 
@@ -52,10 +55,11 @@ struct fwg_server {
     const fwg_config *cfg;
     fwg_producer *prod;
     fwg_keys *keys;
+    fwg_scrubber *scrub;
     counters m;
 };
 
-enum { EP_TRACES = 1 };
+enum { EP_TRACES = 1, EP_FEEDBACK = 2 };
 
 typedef struct {
     int endpoint;
@@ -267,6 +271,8 @@ static const char *bearer_key(struct MHD_Connection *c)
 typedef struct {
     fwg_server *s;
     fwg_batch *batch;
+    fwr_redactor *red;
+    fwg_allocs allocs;
     int queue_full, failed;
     buf packed;
 } emit_ctx;
@@ -274,15 +280,24 @@ typedef struct {
 static int emit(void *opaque, Flywheel__V1__Event *ev, const fw_otlp_span *span)
 {
     emit_ctx *e = opaque;
+    int red = fwg_scrub_event(e->s->scrub, e->red, ev, &e->allocs);
+    if (red < 0) {
+        fwg_allocs_free(&e->allocs);
+        return -2;
+    }
+    atomic_fetch_add(&e->s->m.redactions, (unsigned long long)red);
     size_t n = flywheel__v1__event__get_packed_size(ev);
     if (n > e->packed.cap) {
         free(e->packed.p);
         e->packed.p = malloc(n);
         e->packed.cap = e->packed.p ? n : 0;
-        if (!e->packed.p)
+        if (!e->packed.p) {
+            fwg_allocs_free(&e->allocs);
             return -2;
+        }
     }
     flywheel__v1__event__pack(ev, (uint8_t *)e->packed.p);
+    fwg_allocs_free(&e->allocs);
     if (fwg_produce(e->s->prod, e->batch, span->trace_id, 16, e->packed.p, n, &e->queue_full) !=
         0) {
         e->failed = 1;
@@ -329,14 +344,20 @@ static enum MHD_Result traces(fwg_server *s, struct MHD_Connection *c, req *r)
                           .max_attributes_bytes = (size_t)s->cfg->max_attributes_bytes};
     fw_otlp_map_stats st;
     memset(&st, 0, sizeof st);
-    emit_ctx e = {s, fwg_batch_new(), 0, 0, {0}};
-    if (!e.batch) {
+    emit_ctx e = {s, fwg_batch_new(), fwg_scrubber_take(s->scrub), {0}, 0, 0, {0}};
+    if (!e.batch || !e.red) {
+        if (e.batch)
+            fwg_batch_finish(s->prod, e.batch, err, sizeof err);
+        fwg_scrubber_give(s->scrub, e.red);
         fw_otlp_request_free(otlp);
         return status_answer(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, r->json, RPC_UNAVAILABLE,
                              "out of memory");
     }
     int mrc = fw_otlp_map(otlp, &o, emit, &e, &st);
     fw_otlp_request_free(otlp);
+    fwg_scrubber_give(s->scrub, e.red);
+    fwg_allocs_free(&e.allocs);
+    free(e.allocs.p);
     free(e.packed.p);
     int acked = fwg_batch_finish(s->prod, e.batch, err, sizeof err) == 0;
     atomic_fetch_add(&s->m.spans, st.spans);
@@ -364,6 +385,91 @@ static enum MHD_Result traces(fwg_server *s, struct MHD_Connection *c, req *r)
     return export_answer(s, c, r->json, st.rejected, msg);
 }
 
+static enum MHD_Result feedback(fwg_server *s, struct MHD_Connection *c, req *r)
+{
+    char err[512];
+    const uint8_t *body = r->body;
+    size_t len = r->len;
+    uint8_t *inflated = NULL;
+    if (r->gzip) {
+        fwg_inflate_rc irc = fwg_gunzip(r->body, r->len, (size_t)s->cfg->max_inflated_bytes,
+                                        &inflated, &len, err, sizeof err);
+        if (irc == FWG_INFLATE_TOO_LARGE)
+            return status_answer(s, c, HTTP_TOO_LARGE, 1, RPC_INVALID_ARGUMENT,
+                                 "the inflated body is too large");
+        if (irc != FWG_INFLATE_OK)
+            return status_answer(s, c, MHD_HTTP_BAD_REQUEST, 1, RPC_INVALID_ARGUMENT, err);
+        body = inflated;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    fwg_feedback_list l;
+    int prc = fwg_feedback_parse((const char *)(body ? body : (const uint8_t *)""), len, r->project,
+                                 now, &l, err, sizeof err);
+    free(inflated);
+    if (prc != 0)
+        return status_answer(s, c, MHD_HTTP_BAD_REQUEST, 1, RPC_INVALID_ARGUMENT, err);
+    fwg_batch *batch = fwg_batch_new();
+    fwr_redactor *red = fwg_scrubber_take(s->scrub);
+    fwg_allocs allocs = {0};
+    buf packed = {0}, ids = {0};
+    int queue_full = 0, failed = !batch || !red;
+    put(&ids, "{\"accepted\":", 12);
+    putf(&ids, "%zu,\"ids\":[", l.n);
+    for (size_t i = 0; i < l.n && !failed; i++) {
+        Flywheel__V1__Event *ev = l.ev[i];
+        if (fwg_scrub_event(s->scrub, red, ev, &allocs) < 0) {
+            failed = 1;
+            break;
+        }
+        size_t n = flywheel__v1__event__get_packed_size(ev);
+        packed.len = 0;
+        put(&packed, "", 0);
+        if (n + 1 > packed.cap) {
+            char *p = realloc(packed.p, n + 1);
+            if (!p) {
+                failed = 1;
+                break;
+            }
+            packed.p = p;
+            packed.cap = n + 1;
+        }
+        flywheel__v1__event__pack(ev, (uint8_t *)packed.p);
+        fwg_allocs_free(&allocs);
+        const Flywheel__V1__Feedback *f = ev->feedback;
+        const ProtobufCBinaryData *key =
+            f->target_trace_id.len ? &f->target_trace_id : &ev->event_id;
+        if (fwg_produce(s->prod, batch, key->data, key->len, packed.p, n, &queue_full) != 0) {
+            failed = 1;
+            break;
+        }
+        const uint8_t *u = ev->event_id.data;
+        putf(&ids, "%s\"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\"",
+             i ? "," : "", u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+             u[12], u[13], u[14], u[15]);
+    }
+    put(&ids, "]}", 2);
+    fwg_allocs_free(&allocs);
+    free(allocs.p);
+    free(packed.p);
+    fwg_scrubber_give(s->scrub, red);
+    size_t n_ev = l.n;
+    fwg_feedback_free(&l);
+    int acked = batch ? fwg_batch_finish(s->prod, batch, err, sizeof err) == 0 : 0;
+    if (queue_full || failed || !acked) {
+        free(ids.p);
+        atomic_fetch_add(&s->m.produce_failures, 1);
+        if (queue_full)
+            return status_answer(s, c, MHD_HTTP_TOO_MANY_REQUESTS, 1, RPC_RESOURCE_EXHAUSTED,
+                                 "the gateway's Kafka queue is full; retry later");
+        return status_answer(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, 1, RPC_UNAVAILABLE,
+                             acked ? "out of memory" : err);
+    }
+    atomic_fetch_add(&s->m.feedback, n_ev);
+    return send_buf(s, c, MHD_HTTP_OK, &ids, "application/json", 0);
+}
+
 static void metrics(fwg_server *s, buf *b)
 {
     putf(b, "# HELP flywheel_gateway_requests_total HTTP requests by status code.\n"
@@ -386,6 +492,10 @@ static void metrics(fwg_server *s, buf *b)
         {"flywheel_gateway_body_bytes_total", "Request body bytes as received.", &s->m.bytes_in},
         {"flywheel_gateway_inflated_bytes_total", "Request body bytes after gzip inflation.",
          &s->m.bytes_inflated},
+        {"flywheel_gateway_feedback_total", "Feedback events acknowledged by Kafka.",
+         &s->m.feedback},
+        {"flywheel_gateway_redactions_total", "Spans of text replaced by redaction.",
+         &s->m.redactions},
         {"flywheel_gateway_produce_failures_total",
          "Requests answered 429 or 503 because Kafka did not take or acknowledge their events.",
          &s->m.produce_failures},
@@ -422,19 +532,24 @@ static enum MHD_Result start(fwg_server *s, struct MHD_Connection *c, const char
                     !kafka ? "not ready: Kafka does not answer"
                            : "not ready: PostgreSQL does not answer");
     }
-    if (strcmp(url, "/v1/traces") != 0)
+    int endpoint = strcmp(url, "/v1/traces") == 0     ? EP_TRACES
+                   : strcmp(url, "/v1/feedback") == 0 ? EP_FEEDBACK
+                                                      : 0;
+    if (!endpoint)
         return text(s, c, MHD_HTTP_NOT_FOUND, "not found");
     if (strcmp(method, "POST") != 0)
         return text(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: use POST");
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     int json;
-    if (ct && media_is(ct, "application/x-protobuf"))
+    if (ct && media_is(ct, "application/x-protobuf") && endpoint == EP_TRACES)
         json = 0;
     else if (ct && media_is(ct, "application/json"))
         json = 1;
     else
         return text(s, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported content type: use application/x-protobuf or application/json");
+                    endpoint == EP_TRACES
+                        ? "unsupported content type: use application/x-protobuf or application/json"
+                        : "unsupported content type: use application/json");
     const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
     int gzip = 0;
     if (ce && strcasecmp(ce, "gzip") == 0)
@@ -452,7 +567,7 @@ static enum MHD_Result start(fwg_server *s, struct MHD_Connection *c, const char
     req *r = calloc(1, sizeof *r);
     if (!r)
         return MHD_NO;
-    r->endpoint = EP_TRACES;
+    r->endpoint = endpoint;
     r->json = json;
     r->gzip = gzip;
     if (s->keys) {
@@ -517,7 +632,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                  (long long)s->cfg->max_body_bytes);
         return status_answer(s, c, HTTP_TOO_LARGE, r->json, RPC_INVALID_ARGUMENT, msg);
     }
-    return traces(s, c, r);
+    return r->endpoint == EP_FEEDBACK ? feedback(s, c, r) : traces(s, c, r);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -546,8 +661,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     fw_log_debug("http", "detail=%s", fw_log_quote(q, sizeof q, msg));
 }
 
-fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *keys, char *err,
-                             size_t errsize)
+fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *keys,
+                             fwg_scrubber *scrub, char *err, size_t errsize)
 {
     char host[256];
     const char *colon = strrchr(cfg->listen, ':');
@@ -581,6 +696,7 @@ fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *k
     s->cfg = cfg;
     s->prod = p;
     s->keys = keys;
+    s->scrub = scrub;
     s->d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
         (uint16_t)port, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,

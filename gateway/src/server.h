@@ -6,6 +6,7 @@
  *
  *   POST /v1/traces    OTLP/HTTP trace export, protobuf or JSON, gzip or
  *                      identity, chunked or Content-Length
+ *   POST /v1/feedback  feedback about a generation, JSON (feedback.h)
  *   GET  /metrics      Prometheus text
  *   GET  /healthz      the process answers
  *   GET  /readyz       Kafka (and, with keys, PostgreSQL) answer
@@ -25,14 +26,15 @@
 #include "gw_config.h"
 #include "keys.h"
 #include "producer.h"
+#include "scrub.h"
 
 #include <stddef.h>
 
 typedef struct fwg_server fwg_server;
 
 /* Starts listening. keys may be NULL when auth is none. */
-fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *keys, char *err,
-                             size_t errsize);
+fwg_server *fwg_server_start(const fwg_config *cfg, fwg_producer *p, fwg_keys *keys,
+                             fwg_scrubber *scrub, char *err, size_t errsize);
 int fwg_server_port(const fwg_server *s);
 /* Stops accepting, finishes the requests in flight, frees. */
 void fwg_server_stop(fwg_server *s);

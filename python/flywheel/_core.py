@@ -55,7 +55,10 @@ class _State:
         self.settings: dict | None = None  # what init() was given, for a forked child
         self.pid = os.getpid()
         self.lock = threading.RLock()
-        self.active: set[int] = set()      # threads inside a libflywheel call sequence
+        # One token per call sequence in progress (a list: append and remove
+        # are atomic under the GIL, and a sequence may nest in another on the
+        # same thread when garbage collection finalises a stream proxy).
+        self.active: list = []
         self.errors = 0                    # telemetry failures swallowed
         self.forks = 0
         self.atexit_registered = False
@@ -228,7 +231,7 @@ def _after_fork_child() -> None:
     replaced. The child's agent is made on first use."""
     _st.agent = None
     _st.lock = threading.RLock()
-    _st.active = set()
+    _st.active = []
     _st.pid = os.getpid()
     _st.forks += 1
 
@@ -237,10 +240,8 @@ os.register_at_fork(after_in_child=_after_fork_child)
 
 
 def _wait_inactive(deadline: float) -> bool:
-    me = threading.get_ident()
     while True:
-        busy = _st.active - {me}
-        if not busy:
+        if not _st.active:
             return True
         if time.monotonic() >= deadline:
             return False
@@ -676,9 +677,16 @@ def _hexbytes(v: Any, n: int) -> bytes | None:
     return b
 
 
+def _leave(token: object) -> None:
+    try:
+        _st.active.remove(token)
+    except ValueError:  # the list was replaced by a fork in between
+        pass
+
+
 def _record(g: Generation) -> None:
-    me = threading.get_ident()
-    _st.active.add(me)
+    me = object()
+    _st.active.append(me)
     try:
         for _attempt in (0, 1):
             a = _agent()
@@ -690,12 +698,12 @@ def _record(g: Generation) -> None:
             # A fork the hook did not see: this is a child holding the
             # parent's agent. Forget it and make our own, once.
             _after_fork_child()
-            _st.active.add(me)
+            _st.active.append(me)
         g.rc = rc
     except Exception as e:
         _fail("recording a generation failed", e)
     finally:
-        _st.active.discard(me)
+        _leave(me)
 
 
 def _add_messages(lib, h, direction: int, msgs: Iterable, default_role: str,
@@ -850,8 +858,8 @@ def feedback(generation_id: str | bytes | None = None, *, response_id: str | Non
     reviewer or unspecified. Returns the feedback's event id, or None when
     nothing was recorded (no agent, invalid arguments: logged, never
     raised)."""
-    me = threading.get_ident()
-    _st.active.add(me)
+    me = object()
+    _st.active.append(me)
     try:
         values = [v for v in (thumbs, score, category) if v is not None]
         if len(values) > 1:
@@ -881,7 +889,7 @@ def feedback(generation_id: str | bytes | None = None, *, response_id: str | Non
                 raise
             if rc == N.ERR_FORKED:
                 _after_fork_child()
-                _st.active.add(me)
+                _st.active.append(me)
                 continue
             return eid if rc == N.OK else None
         return None
@@ -889,7 +897,7 @@ def feedback(generation_id: str | bytes | None = None, *, response_id: str | Non
         _fail("recording feedback failed", e)
         return None
     finally:
-        _st.active.discard(me)
+        _leave(me)
 
 
 def _fill_feedback(lib, f, generation_id, response_id, trace_id, name, thumbs, score,

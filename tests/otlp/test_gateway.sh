@@ -18,7 +18,8 @@ T_NAME=otlp_gw
 t_db
 topic="fwt_otlp_gw_$$_$RANDOM"
 t_collector "$topic"
-t_gateway "$topic" --keys.cache_s=1 --limits.max_body_bytes=1048576 --limits.timeout_s=2
+t_gateway "$topic" --keys.cache_s=1 --limits.max_body_bytes=1048576 --limits.timeout_s=2 \
+    --redact.regex.ticket='TICKET-[0-9]+'
 
 # The gateway's role can read keys and nothing else.
 if psql "$GW_DSN" -XAtqc "SELECT count(*) FROM flywheel.generations" 2>/dev/null; then
@@ -132,6 +133,45 @@ body="{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[$(span 5b8efbf33c6a4e119d
 [ "$(code "${AUTH[@]}" -H 'Content-Type: application/json' --data "$body" "$GW_URL")" = 200 ] || fail "partial success is not 200"
 grep -q '"partialSuccess":{"rejectedSpans":"1","errorMessage":".*all-zero' "$T_DIR/body" || fail "partial success body: $(cat "$T_DIR/body")"
 t_wait_count "SELECT count(*) FROM flywheel.generations WHERE project = 'http'" 1
+
+# Redaction at the edge: content and kept attributes, detectors and an
+# operator rule; the bytes on the topic hold none of it.
+secret_mail="jane.doe.$$@example.com"
+msgs="[{\\\"role\\\":\\\"user\\\",\\\"parts\\\":[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"mail $secret_mail card 4111 1111 1111 1111 re TICKET-4242\\\"}]}]"
+body="{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"5b8efbf33c6a4e119d2a401c7e550b77\",\"spanId\":\"a1b2c3d4e5f60777\",\"startTimeUnixNano\":\"1765000000000000000\",\"attributes\":[{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat\"}},{\"key\":\"gen_ai.input.messages\",\"value\":{\"stringValue\":\"$msgs\"}},{\"key\":\"input.value\",\"value\":{\"stringValue\":\"from $secret_mail\"}}]}]}]}]}"
+k2="$(t_key redact)"
+[ "$(code -H "Authorization: Bearer $k2" -H 'Content-Type: application/json' --data "$body" "$GW_URL")" = 200 ] || fail "redaction request: $(cat "$T_DIR/body")"
+t_wait_count "SELECT count(*) FROM flywheel.generations WHERE project = 'redact'" 1
+row="$(q "SELECT input_messages->0->'parts'->0->>'content', attributes->>'input.value' FROM flywheel.generations WHERE project = 'redact'")"
+[ "$row" = "mail [EMAIL] card [CARD] re [TICKET]|from [EMAIL]" ] || fail "redacted row: $row"
+timeout 30 kcat -C -b "$FLYWHEEL_KAFKA_BOOTSTRAP" -t "$topic" -e -q >"$T_DIR/topic.bin" 2>/dev/null || fail "kcat consume"
+[ -s "$T_DIR/topic.bin" ] || fail "nothing read back from the topic"
+if grep -aq -e "$secret_mail" -e "4111 1111" -e "TICKET-4242" "$T_DIR/topic.bin"; then fail "a secret reached Kafka"; fi
+
+# --- feedback --------------------------------------------------------------------
+FB="http://127.0.0.1:$GW_PORT/v1/feedback"
+eid="$(q "SELECT event_id FROM flywheel.generations WHERE project = 'http'")"
+fid="0190aaaa-bbbb-7ccc-8ddd-eeeeeeee0001"
+fb="[{\"event_id\":\"$eid\",\"value\":true,\"id\":\"$fid\"},
+     {\"trace_id\":\"5B8EFBF33C6A4E119D2A401C7E550B99\",\"span_id\":\"A1B2C3D4E5F60799\",\"value\":0.25,\"name\":\"rating\",\"source\":\"automated\"},
+     {\"response_id\":\"chatcmpl-1\",\"value\":\"off_topic\",\"comment\":\"write to $secret_mail\",\"author_id\":\"u-9\",
+      \"correction\":[{\"role\":\"assistant\",\"content\":\"Better answer\"}]}]"
+[ "$(code "${AUTH[@]}" -H 'Content-Type: application/json' --data "$fb" "$FB")" = 200 ] || fail "feedback: $(cat "$T_DIR/body")"
+grep -q '"accepted":3,"ids":\["'"$fid"'"' "$T_DIR/body" || fail "feedback answer: $(cat "$T_DIR/body")"
+# The same feedback id again is the same row.
+[ "$(code "${AUTH[@]}" -H 'Content-Type: application/json' --data "{\"event_id\":\"$eid\",\"value\":true,\"id\":\"$fid\"}" "$FB")" = 200 ] || fail "feedback resend"
+t_wait_count "SELECT count(*) FROM flywheel.feedback WHERE project = 'http'" 3
+row="$(q "SELECT name, value_type, bool_value, source FROM flywheel.feedback WHERE target_event_id = '$eid'")"
+[ "$row" = "thumbs|bool|t|end_user" ] || fail "thumbs row: $row"
+row="$(q "SELECT name, number_value, target_trace_id, attributes->>'otel.span_id', source FROM flywheel.feedback WHERE name = 'rating'")"
+[ "$row" = "rating|0.25|5b8efbf33c6a4e119d2a401c7e550b99|a1b2c3d4e5f60799|automated" ] || fail "rating row: $row"
+row="$(q "SELECT name, category_value, comment, correction->0->'parts'->0->>'content', author_id FROM flywheel.feedback WHERE target_response_id = 'chatcmpl-1'")"
+[ "$row" = "category|off_topic|write to [EMAIL]|Better answer|u-9" ] || fail "category row: $row"
+[ "$(code "${AUTH[@]}" -H 'Content-Type: application/json' --data '{"value":true}' "$FB")" = 400 ] || fail "feedback without target is not 400"
+grep -q 'no target' "$T_DIR/body" || fail "400 message: $(cat "$T_DIR/body")"
+[ "$(code "${AUTH[@]}" -H 'Content-Type: application/x-protobuf' --data x "$FB")" = 415 ] || fail "protobuf feedback is not 415"
+[ "$(code -H 'Authorization: Bearer fwk_nope' -H 'Content-Type: application/json' --data "{\"event_id\":\"$eid\",\"value\":true}" "$FB")" = 401 ] ||
+    fail "feedback with an unknown key is not 401"
 
 # Keep-alive: two requests, one connection.
 conns="$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "${AUTH[@]}" -H 'Content-Type: application/json' \

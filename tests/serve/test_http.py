@@ -189,6 +189,11 @@ def main():
     eq(one(env.dsn, f"SELECT pg_has_role('{env.web_role}', '{bob}', 'MEMBER')"), "f",
        "the server's login can no longer become the disabled account")
 
+    # the login can switch only to accounts granted to flywheel_web (and the
+    # groups they are in), never to anything else
+    for role in ["postgres", "flywheel_ingest", "flywheel_web_nonexistent"]:
+        check(psql(env.web_dsn, f'SET ROLE "{role}"', check_rc=False) is None,
+              f"the server's login must not be able to SET ROLE {role}")
     # the login cannot become a role that was never granted to flywheel_web
     eq(one(env.web_dsn, "SELECT pg_has_role(current_user, 'flywheel_admin', 'USAGE')"), "f",
        "the server's login has no admin privileges of its own")

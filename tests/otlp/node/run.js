@@ -8,6 +8,12 @@
 //       each drives the real `openai` client against a fake OpenAI-compatible
 //       server on loopback: a chat with a tool call, then a streamed chat
 //
+//   node run.js loop <exports> <spans>
+//       <exports> exports of <spans> spans one after the other; an export that
+//       fails (connection refused or reset, 503 after the exporter's own
+//       retries) is sent again, the same spans with the same ids, until it is
+//       accepted or 90 s have passed: a client that retries
+//
 // Environment: GW_URL (http://127.0.0.1:PORT/v1/traces), GW_KEY (project key).
 // Exit status 0 when every export was accepted (ExportResultCode.SUCCESS).
 'use strict';
@@ -95,6 +101,41 @@ async function runExport(kind, gzip, n) {
   console.log(`exported ${n} spans: accepted`);
 }
 
+async function runLoop(exports, n) {
+  const { exp } = exporter('proto', false);
+  const spans = [];
+  const prov = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'loop-test' }),
+    spanProcessors: [{ onStart() {}, onEnd(s) { spans.push(s); }, forceFlush: async () => {},
+                       shutdown: async () => {} }],
+  });
+  const tracer = prov.getTracer('flywheel-test', '0.1');
+  const deadline = Date.now() + 90000;
+  let attempts = 0;
+  for (let e = 0; e < exports; e++) {
+    spans.length = 0;
+    for (let i = 0; i < n; i++) {
+      const span = tracer.startSpan('chat m', { kind: api.SpanKind.CLIENT });
+      span.setAttributes({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm',
+                           'loop.export': e, 'loop.span': i });
+      span.end();
+    }
+    const batch = spans.slice();
+    for (;;) {
+      attempts++;
+      const r = await new Promise((resolve) => exp.export(batch, resolve));
+      if (r.code === ExportResultCode.SUCCESS) break;
+      if (Date.now() > deadline) {
+        console.error(`export ${e} still failing: ${String(r.error)}`);
+        process.exit(1);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // an app's pace, not a flood
+  }
+  console.log(`exported ${exports * n} spans in ${attempts} attempts`);
+}
+
 // A fake OpenAI-compatible server: a tool call when tools are offered, text
 // otherwise; SSE chunks when stream is true. Usage 20/7/27 with 4 cached.
 function fakeOpenAI() {
@@ -174,5 +215,6 @@ async function runInstrumented(which) {
   const [mode, a, b, c] = process.argv.slice(2);
   if (mode === 'export') await runExport(a, b === 'gzip', Number(c || 1));
   else if (mode === 'traceloop' || mode === 'openinference') await runInstrumented(mode);
+  else if (mode === 'loop') await runLoop(Number(a), Number(b));
   else { console.error('usage: node run.js export|traceloop|openinference ...'); process.exit(2); }
 })().catch((e) => { console.error(e); process.exit(1); });
