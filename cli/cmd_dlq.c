@@ -20,7 +20,7 @@
 #include "copyenc.h"
 #include "decode.h"
 #include "rows.h"
-#include "strbuf.h"
+#include "fw_buf.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -125,7 +125,7 @@ static int replay_one(PGconn *c, const char *id, const fw_limits *lim, int again
                      "SELECT payload, topic, partition, \"offset\", replayed_at IS NOT NULL "
                      "FROM flywheel.dead_letters WHERE id = $1::bigint FOR UPDATE",
                      1, NULL, params, NULL, NULL, 1);
-    fw_sb line = {0};
+    fw_buf line = {0};
     fw_decoded d;
     memset(&d, 0, sizeof d);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
@@ -183,7 +183,7 @@ static int replay_one(PGconn *c, const char *id, const fw_limits *lim, int again
     if (PQresultStatus(r) != PGRES_COPY_IN)
         goto pgerr;
     PQclear(r);
-    PQputCopyData(c, line.p, (int)line.len);
+    PQputCopyData(c, line.data, (int)line.len);
     PQputCopyEnd(c, NULL);
     r = PQgetResult(c);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -229,7 +229,7 @@ done:
     r = PQexec(c, "ROLLBACK"); /* no-op after COMMIT */
     PQclear(r);
     fw_decode_free(&d);
-    fw_sb_free(&line);
+    fw_buf_free(&line);
     return rc;
 }
 

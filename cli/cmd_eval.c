@@ -38,7 +38,8 @@ static void eval_usage(FILE *f)
     fprintf(
         f,
         "usage: flywheel eval run --dataset NAME --version N --endpoint URL --model M\n"
-        "                         [--name RUN] [--prompt FILE] [--scorers FILE | --scorer TYPE]...\n"
+        "                         [--name RUN] [--prompt FILE] [--scorers FILE | --scorer "
+        "TYPE]...\n"
         "                         [--concurrency K] [--rate R/s] [--timeout S] [--retries N]\n"
         "                         [--temperature T] [--max-tokens N] [--price IN,OUT]\n"
         "                         [--split NAME] [--api-key-env VAR] [--no-progress] [-q]\n"
@@ -298,19 +299,29 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 
 static int do_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dataset", required_argument, 0, 'd'},  {"version", required_argument, 0, 'V'},
-        {"endpoint", required_argument, 0, 'e'}, {"model", required_argument, 0, 'm'},
-        {"prompt", required_argument, 0, 'p'},   {"scorers", required_argument, 0, 'S'},
-        {"scorer", required_argument, 0, 's'},   {"concurrency", required_argument, 0, 'c'},
-        {"rate", required_argument, 0, 'r'},     {"timeout", required_argument, 0, 't'},
-        {"retries", required_argument, 0, 'R'},  {"temperature", required_argument, 0, 'T'},
-        {"max-tokens", required_argument, 0, 'M'}, {"price", required_argument, 0, 'P'},
-        {"split", required_argument, 0, 'x'},    {"api-key-env", required_argument, 0, 'k'},
-        {"name", required_argument, 0, 'n'},     {"resume", no_argument, 0, 'z'},
-        {"no-progress", no_argument, 0, 'N'},    {"quiet", no_argument, 0, 'q'},
-        {"dsn", required_argument, 0, 'D'},      {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dataset", required_argument, 0, 'd'},
+                                         {"version", required_argument, 0, 'V'},
+                                         {"endpoint", required_argument, 0, 'e'},
+                                         {"model", required_argument, 0, 'm'},
+                                         {"prompt", required_argument, 0, 'p'},
+                                         {"scorers", required_argument, 0, 'S'},
+                                         {"scorer", required_argument, 0, 's'},
+                                         {"concurrency", required_argument, 0, 'c'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {"retries", required_argument, 0, 'R'},
+                                         {"temperature", required_argument, 0, 'T'},
+                                         {"max-tokens", required_argument, 0, 'M'},
+                                         {"price", required_argument, 0, 'P'},
+                                         {"split", required_argument, 0, 'x'},
+                                         {"api-key-env", required_argument, 0, 'k'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"resume", no_argument, 0, 'z'},
+                                         {"no-progress", no_argument, 0, 'N'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"dsn", required_argument, 0, 'D'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     fw_eval_run_opts o;
     fw_eval_run_opts_init(&o);
     const char *dsn = NULL, *prompt_file = NULL, *scorers_file = NULL, *key_env = NULL;
@@ -411,7 +422,8 @@ static int do_run(int argc, char **argv)
         return 2;
     }
     if (scorers_file && n_types) {
-        fprintf(stderr, "flywheel eval run: give either --scorers FILE or --scorer TYPE, not both\n");
+        fprintf(stderr,
+                "flywheel eval run: give either --scorers FILE or --scorer TYPE, not both\n");
         return 2;
     }
     char namebuf[64];
@@ -477,8 +489,9 @@ static int do_run(int argc, char **argv)
     if (rc == 1) {
         fw_cli_error("eval run", err);
     } else if (rc == 2) {
-        fprintf(stderr, "flywheel eval run: interrupted after %lld of %lld cases\n"
-                        "hint: Continue with flywheel eval run --resume --name %s\n",
+        fprintf(stderr,
+                "flywheel eval run: interrupted after %lld of %lld cases\n"
+                "hint: Continue with flywheel eval run --resume --name %s\n",
                 sum.done, sum.total, o.name);
         rc = 1;
     } else {
@@ -589,8 +602,8 @@ static int do_list(int argc, char **argv)
     if (co.json) {
         print_json(doc);
     } else {
-        printf("%-24s %-20s %-20s %-9s %7s %6s  %s\n", "run", "dataset", "model", "status",
-               "cases", "errors", "scores");
+        printf("%-24s %-20s %-20s %-9s %7s %6s  %s\n", "run", "dataset", "model", "status", "cases",
+               "errors", "scores");
         size_t i;
         json_t *r;
         json_array_foreach(doc, i, r)
@@ -685,8 +698,8 @@ static void render_compare(const json_t *doc)
            (long long)json_integer_value(json_object_get(doc, "resamples")),
            (long long)json_integer_value(json_object_get(doc, "seed")),
            100 * json_number_value(json_object_get(doc, "confidence")));
-    printf("%-18s %5s  %-24s %-24s %-26s %5s %5s %5s\n", "scorer", "n", "mean A", "mean B",
-           "B - A", "up", "down", "same");
+    printf("%-18s %5s  %-24s %-24s %-26s %5s %5s %5s\n", "scorer", "n", "mean A", "mean B", "B - A",
+           "up", "down", "same");
     size_t i;
     json_t *s;
     json_array_foreach(json_object_get(doc, "scorers"), i, s)
@@ -699,16 +712,20 @@ static void render_compare(const json_t *doc)
         print_ci(json_object_get(s, "ci_b"));
         printf("  %+.3f ", json_number_value(json_object_get(s, "diff")));
         print_ci(json_object_get(s, "ci_diff"));
-        printf(" %5lld %5lld %5lld\n", (long long)json_integer_value(json_object_get(s, "improved")),
+        printf(" %5lld %5lld %5lld\n",
+               (long long)json_integer_value(json_object_get(s, "improved")),
                (long long)json_integer_value(json_object_get(s, "regressed")),
                (long long)json_integer_value(json_object_get(s, "unchanged")));
     }
-    const json_t *cost = json_object_get(doc, "cost_usd"), *lat = json_object_get(doc, "latency_ms");
+    const json_t *cost = json_object_get(doc, "cost_usd"),
+                 *lat = json_object_get(doc, "latency_ms");
     const json_t *err = json_object_get(doc, "errors"), *cases = json_object_get(doc, "cases");
     printf("\n%-18s %14s %14s\n", "", "A", "B");
-    printf("%-18s %14lld %14lld\n", "cases", (long long)json_integer_value(json_object_get(cases, "a")),
+    printf("%-18s %14lld %14lld\n", "cases",
+           (long long)json_integer_value(json_object_get(cases, "a")),
            (long long)json_integer_value(json_object_get(cases, "b")));
-    printf("%-18s %14lld %14lld\n", "errors", (long long)json_integer_value(json_object_get(err, "a")),
+    printf("%-18s %14lld %14lld\n", "errors",
+           (long long)json_integer_value(json_object_get(err, "a")),
            (long long)json_integer_value(json_object_get(err, "b")));
     printf("%-18s %14.6f %14.6f\n", "cost (USD)", json_number_value(json_object_get(cost, "a")),
            json_number_value(json_object_get(cost, "b")));
@@ -725,10 +742,10 @@ static void render_compare(const json_t *doc)
         printf("\nregressed on %s:\n", str(s, "scorer"));
         size_t k;
         json_t *r;
-        json_array_foreach(reg, k, r) printf("  %s  %.3f -> %.3f  %s\n", str(r, "case_id"),
-                                             json_number_value(json_object_get(r, "a")),
-                                             json_number_value(json_object_get(r, "b")),
-                                             str(r, "explanation_b"));
+        json_array_foreach(reg, k, r)
+            printf("  %s  %.3f -> %.3f  %s\n", str(r, "case_id"),
+                   json_number_value(json_object_get(r, "a")),
+                   json_number_value(json_object_get(r, "b")), str(r, "explanation_b"));
     }
     json_array_foreach(json_object_get(doc, "gates"), i, s)
     {
@@ -779,8 +796,7 @@ static int do_compare(int argc, char **argv)
             bad = parse_int(optarg, 1, 1000000, &co.resamples);
             break;
         case 'c':
-            bad = parse_double(optarg, &co.confidence) || co.confidence <= 0 ||
-                  co.confidence >= 1;
+            bad = parse_double(optarg, &co.confidence) || co.confidence <= 0 || co.confidence >= 1;
             break;
         case 'h':
             eval_usage(stdout);
@@ -826,12 +842,15 @@ static int do_compare(int argc, char **argv)
 
 static int do_agreement(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dsn", required_argument, 0, 'D'},      {"json", no_argument, 0, 'j'},
-        {"scorer", required_argument, 0, 's'},   {"queue", required_argument, 0, 'Q'},
-        {"field", required_argument, 0, 'f'},    {"positive", required_argument, 0, 'p'},
-        {"threshold", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dsn", required_argument, 0, 'D'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"scorer", required_argument, 0, 's'},
+                                         {"queue", required_argument, 0, 'Q'},
+                                         {"field", required_argument, 0, 'f'},
+                                         {"positive", required_argument, 0, 'p'},
+                                         {"threshold", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     fw_eval_agree_opts ao;
     fw_eval_agree_opts_init(&ao);
     const char *dsn = NULL;

@@ -6,7 +6,9 @@
  */
 #include "export_conv.h"
 
-#include "export_buf.h"
+#include "fw_utf8.h"
+
+#include "fw_buf.h"
 #include "export_json.h"
 
 #include <stdlib.h>
@@ -20,7 +22,7 @@ static const char *part_type(const json_t *part)
 }
 
 /* Joins the text parts of message `m` with "\n" into b; returns the count. */
-static int join_text(const json_t *m, fw_xbuf *b)
+static int join_text(const json_t *m, fw_buf *b)
 {
     const json_t *parts = json_object_get(m, "parts");
     size_t i;
@@ -35,12 +37,12 @@ static int join_text(const json_t *m, fw_xbuf *b)
         if (!c)
             continue;
         if (n++)
-            fw_xbuf_addc(b, '\n');
-        fw_xbuf_adds(b, c);
+            fw_buf_addc(b, '\n');
+        fw_buf_adds(b, c);
     }
     /* A message stored with a plain "content" string instead of parts. */
     if (n == 0 && json_is_string(json_object_get(m, "content"))) {
-        fw_xbuf_adds(b, json_string_value(json_object_get(m, "content")));
+        fw_buf_adds(b, json_string_value(json_object_get(m, "content")));
         n = 1;
     }
     return n;
@@ -53,13 +55,13 @@ static json_t *as_json_string(const json_t *v)
         return json_string("");
     if (json_is_string(v))
         return json_incref((json_t *)(uintptr_t)v);
-    fw_xbuf b = {0};
+    fw_buf b = {0};
     if (fw_xjson_dump(v, &b) != 0) {
-        fw_xbuf_free(&b);
+        fw_buf_free(&b);
         return NULL;
     }
     json_t *s = json_stringn(b.data, b.len);
-    fw_xbuf_free(&b);
+    fw_buf_free(&b);
     return s;
 }
 
@@ -134,12 +136,12 @@ static size_t count_parts(const json_t *m, const char *type)
 }
 
 /* Converts one message that is not a pure tool-result message. */
-static int add_message(const json_t *m, const char *role, json_t *out, int weight, fw_xbuf *text)
+static int add_message(const json_t *m, const char *role, json_t *out, int weight, fw_buf *text)
 {
     int is_assistant = strcmp(role, "assistant") == 0;
     json_t *calls = NULL, *cm = json_object();
 
-    fw_xbuf_reset(text);
+    fw_buf_reset(text);
     int ntext = join_text(m, text);
     if (!cm || text->oom || json_object_set_new(cm, "role", json_string(role)))
         goto fail;
@@ -173,7 +175,7 @@ int fw_xconv_messages(const json_t *otel, json_t *out, int weight)
 {
     size_t i;
     const json_t *m;
-    fw_xbuf text = {0};
+    fw_buf text = {0};
     int rc = -1;
 
     if (!json_is_array(otel))
@@ -196,7 +198,7 @@ int fw_xconv_messages(const json_t *otel, json_t *out, int weight)
     }
     rc = 0;
 done:
-    fw_xbuf_free(&text);
+    fw_buf_free(&text);
     return rc;
 }
 
@@ -271,13 +273,13 @@ fail:
 char *fw_xconv_message_text(const json_t *otel, size_t idx)
 {
     const json_t *m = json_array_get(otel, idx);
-    fw_xbuf b = {0};
+    fw_buf b = {0};
     if (!m || !join_text(m, &b) || b.oom) {
-        fw_xbuf_free(&b);
+        fw_buf_free(&b);
         return NULL;
     }
     if (!b.data)
-        fw_xbuf_add(&b, "", 0);
+        fw_buf_add(&b, "", 0);
     return b.data;
 }
 
@@ -298,25 +300,12 @@ static int is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Decodes the code point at text[i] (valid UTF-8 is assumed: it comes from
- * jansson strings); *n gets its length in bytes. */
+/* Decodes the code point at text[i]; *n gets its length in bytes. */
 static unsigned decode_cp(const char *text, size_t i, size_t len, size_t *n)
 {
-    const unsigned char *p = (const unsigned char *)text + i;
-    if (p[0] < 0x80 || i + 1 >= len) {
-        *n = 1;
-        return p[0];
-    }
-    if (p[0] < 0xE0) {
-        *n = 2;
-        return ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-    }
-    if (p[0] < 0xF0 || i + 3 >= len) {
-        *n = i + 2 < len ? 3 : 1;
-        return *n == 3 ? ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu) : p[0];
-    }
-    *n = 4;
-    return ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+    unsigned cp;
+    *n = fw_utf8_decode(text, len, i, &cp);
+    return cp;
 }
 
 /* 2: ends a sentence without a following space; 1: ends one before white
@@ -434,26 +423,5 @@ size_t fw_xconv_sentences(const char *text, int rules,
         }
         i = next;
     }
-    return n;
-}
-
-size_t fw_xconv_cp_to_byte(const char *s, size_t len, size_t cp)
-{
-    size_t i = 0, n = 0;
-    while (i < len && n < cp) {
-        i++;
-        while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        n++;
-    }
-    return i;
-}
-
-size_t fw_xconv_byte_to_cp(const char *s, size_t bytes)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < bytes; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            n++;
     return n;
 }

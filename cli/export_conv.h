@@ -86,11 +86,4 @@ enum {
 size_t fw_xconv_sentences(const char *text, int rules,
                           void (*fn)(void *ctx, size_t start, size_t end), void *ctx);
 
-/* Byte offset in UTF-8 `s` (of length len) of code point index `cp`; len
- * when cp is past the end. */
-size_t fw_xconv_cp_to_byte(const char *s, size_t len, size_t cp);
-
-/* Number of code points in the first `bytes` bytes of UTF-8 `s`. */
-size_t fw_xconv_byte_to_cp(const char *s, size_t bytes);
-
 #endif

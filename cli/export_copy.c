@@ -6,22 +6,13 @@
  */
 #include "export_copy.h"
 
+#include "fw_hex.h"
+
 #include <string.h>
 
 static int octal(char c)
 {
     return c >= '0' && c <= '7';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int fw_xcopy_split(char *row, size_t len, char **fields, size_t *lens, int max)
@@ -77,7 +68,7 @@ int fw_xcopy_split(char *row, size_t len, char **fields, size_t *lens, int max)
                 break;
             case 'x': {
                 int v = 0, k = 0, h;
-                while (k < 2 && i < len && (h = hexval(row[i])) >= 0) {
+                while (k < 2 && i < len && (h = fw_hex_val(row[i])) >= 0) {
                     v = v * 16 + h;
                     i++;
                     k++;

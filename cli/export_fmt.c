@@ -8,6 +8,7 @@
 #include "export_fmt.h"
 
 #include "export_conv.h"
+#include "fw_utf8.h"
 
 #include <stdlib.h>
 #include <stdint.h>
@@ -253,8 +254,8 @@ static void on_sentence(void *vctx, size_t bstart, size_t bend)
     sentence_ctx *s = vctx;
     if (s->rc)
         return;
-    size_t cs = fw_xconv_byte_to_cp(s->text, bstart);
-    size_t ce = cs + fw_xconv_byte_to_cp(s->text + bstart, bend - bstart);
+    size_t cs = fw_utf8_count(s->text, bstart);
+    size_t ce = cs + fw_utf8_count(s->text + bstart, bend - bstart);
     for (size_t i = 0; i < s->nspans; i++)
         if (s->spans[i].start < ce && cs < s->spans[i].end)
             return; /* overlaps an annotation: not a negative */
@@ -297,7 +298,7 @@ static int build_classifier(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn
             continue;
         }
         size_t len = strlen(text);
-        size_t bs = fw_xconv_cp_to_byte(text, len, st), be = fw_xconv_cp_to_byte(text, len, en);
+        size_t bs = fw_utf8_offset(text, len, st), be = fw_utf8_offset(text, len, en);
         json_t *l = class_line(text + bs, be - bs, cat, r, msg, part, st, en, context);
         if (!l || emit(ctx, r, l, hash_text_label, NULL))
             goto done;

@@ -7,6 +7,10 @@
  */
 #include "export_json.h"
 
+#include "fw_hex.h"
+#include "fw_jsonesc.h"
+#include "fw_utf8.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -23,97 +27,10 @@ typedef struct {
     int depth;
 } parser;
 
-/* Length of the valid UTF-8 sequence at p (not ASCII), or 0 when invalid:
- * overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0], cp;
-    size_t n;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c < 0xF0) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c < 0xF5) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-/* Byte classes for the string scanners: 0 plain ASCII, 1 needs attention
- * (quote, backslash, control character), 2 starts or continues a
- * multi-byte UTF-8 sequence. */
-static unsigned char byte_class[256];
-
-static void init_classes(void)
-{
-    if (byte_class['"'])
-        return;
-    for (int c = 0; c < 256; c++)
-        byte_class[c] = (unsigned char)(c < 0x20 || c == '"' || c == '\\' ? 1 : c >= 0x80 ? 2 : 0);
-}
-
 static void skip_ws(parser *ps)
 {
     while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
-}
-
-static int hex4(const char *p, const char *end, unsigned *out)
-{
-    unsigned v = 0;
-    if (end - p < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static char *put_utf8(char *w, unsigned cp)
-{
-    if (cp < 0x80) {
-        *w++ = (char)cp;
-    } else if (cp < 0x800) {
-        *w++ = (char)(0xC0 | (cp >> 6));
-        *w++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *w++ = (char)(0xE0 | (cp >> 12));
-        *w++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *w++ = (char)(0x80 | (cp & 0x3F));
-    } else {
-        *w++ = (char)(0xF0 | (cp >> 18));
-        *w++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-        *w++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *w++ = (char)(0x80 | (cp & 0x3F));
-    }
-    return w;
 }
 
 /*
@@ -131,14 +48,14 @@ static int parse_string(parser *ps, char **out, size_t *len, int *has_nul)
     for (;;) {
         const char *run = p;
         while (p < end) {
-            unsigned cls = byte_class[(unsigned char)*p];
+            unsigned cls = fw_json_byte_class[(unsigned char)*p];
             if (cls == 0) {
                 p++;
                 continue;
             }
             if (cls == 1)
                 break;
-            size_t n = utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+            size_t n = fw_utf8_seq((const unsigned char *)p, (const unsigned char *)end);
             if (!n)
                 return -1;
             p += n;
@@ -191,13 +108,13 @@ static int parse_string(parser *ps, char **out, size_t *len, int *has_nul)
             break;
         case 'u': {
             unsigned cp, lo;
-            if (hex4(p, end, &cp))
+            if (fw_hex_u16(p, end, &cp))
                 return -1;
             p += 4;
             if (cp >= 0xDC00 && cp <= 0xDFFF)
                 return -1; /* a lone low surrogate */
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, end, &lo) ||
+                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || fw_hex_u16(p + 2, end, &lo) ||
                     lo < 0xDC00 || lo > 0xDFFF)
                     return -1;
                 p += 6;
@@ -209,7 +126,7 @@ static int parse_string(parser *ps, char **out, size_t *len, int *has_nul)
                 *has_nul = 1;
             }
             if (w)
-                w = put_utf8(w, cp);
+                w = fw_utf8_put(w, cp);
             break;
         }
         default:
@@ -434,7 +351,6 @@ static int parse_all(parser *ps, json_t **out)
 
 json_t *fw_xjson_parse(char *s, size_t len)
 {
-    init_classes();
     parser ps = {s, s, s + len, 1, 0};
     json_t *v = NULL;
     if (parse_all(&ps, &v))
@@ -444,7 +360,6 @@ json_t *fw_xjson_parse(char *s, size_t len)
 
 int fw_xjson_valid(const char *s, size_t len)
 {
-    init_classes();
     parser ps = {NULL, s, s + len, 0, 0};
     json_t *none = NULL; /* stays NULL: nothing is built when checking */
     return parse_all(&ps, &none) == 0;
@@ -533,71 +448,12 @@ void fw_xjson_scope_end(void)
 
 /* ---- writer --------------------------------------------------------------- */
 
-static int dump_string(fw_xbuf *b, const char *s, size_t n)
+static int dump_string(fw_buf *b, const char *s, size_t n)
 {
-    init_classes();
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    fw_xbuf_addc(b, '"');
-    while (p < end) {
-        const unsigned char *run = p;
-        while (p < end) {
-            unsigned cls = byte_class[*p];
-            if (cls == 0) {
-                p++;
-                continue;
-            }
-            if (cls == 1)
-                break;
-            size_t k = utf8_seq(p, end);
-            if (!k)
-                return -1; /* jansson refuses to dump invalid UTF-8 */
-            p += k;
-        }
-        if (p > run)
-            fw_xbuf_add(b, run, (size_t)(p - run));
-        if (p >= end)
-            break;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t elen = 2;
-        switch (*p) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[*p >> 4];
-            esc[5] = hex[*p & 0xF];
-            elen = 6;
-        }
-        fw_xbuf_add(b, esc, elen);
-        p++;
-    }
-    fw_xbuf_addc(b, '"');
-    return 0;
+    return fw_json_put_string(b, s, n);
 }
 
-static void dump_integer(fw_xbuf *b, json_int_t v)
+static void dump_integer(fw_buf *b, json_int_t v)
 {
     char tmp[24], *e = tmp + sizeof tmp, *q = e;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -607,12 +463,12 @@ static void dump_integer(fw_xbuf *b, json_int_t v)
     } while (u);
     if (v < 0)
         *--q = '-';
-    fw_xbuf_add(b, q, (size_t)(e - q));
+    fw_buf_add(b, q, (size_t)(e - q));
 }
 
 /* jansson's real format: %.17g, ".0" when it would read back as an
  * integer, no '+' and no leading zeros in the exponent. */
-static void dump_real(fw_xbuf *b, double v)
+static void dump_real(fw_buf *b, double v)
 {
     char buf[64];
     int n = snprintf(buf, sizeof buf - 3, "%.17g", v);
@@ -640,41 +496,41 @@ static void dump_real(fw_xbuf *b, double v)
             len -= (size_t)(q - start);
         }
     }
-    fw_xbuf_add(b, buf, len);
+    fw_buf_add(b, buf, len);
 }
 
-int fw_xjson_dump(const json_t *v, fw_xbuf *b)
+int fw_xjson_dump(const json_t *v, fw_buf *b)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         int first = 1;
-        fw_xbuf_addc(b, '{');
+        fw_buf_addc(b, '{');
         /* The iterator walks insertion order, as json_object_foreach does,
          * and knows each key's length (no strlen). */
         for (void *it = json_object_iter((json_t *)(uintptr_t)v); it;
              it = json_object_iter_next((json_t *)(uintptr_t)v, it)) {
             if (!first)
-                fw_xbuf_addc(b, ',');
+                fw_buf_addc(b, ',');
             first = 0;
             if (dump_string(b, json_object_iter_key(it), json_object_iter_key_len(it)))
                 return -1;
-            fw_xbuf_addc(b, ':');
+            fw_buf_addc(b, ':');
             if (fw_xjson_dump(json_object_iter_value(it), b))
                 return -1;
         }
-        fw_xbuf_addc(b, '}');
+        fw_buf_addc(b, '}');
         break;
     }
     case JSON_ARRAY: {
         size_t n = json_array_size(v);
-        fw_xbuf_addc(b, '[');
+        fw_buf_addc(b, '[');
         for (size_t i = 0; i < n; i++) {
             if (i)
-                fw_xbuf_addc(b, ',');
+                fw_buf_addc(b, ',');
             if (fw_xjson_dump(json_array_get(v, i), b))
                 return -1;
         }
-        fw_xbuf_addc(b, ']');
+        fw_buf_addc(b, ']');
         break;
     }
     case JSON_STRING:
@@ -688,13 +544,13 @@ int fw_xjson_dump(const json_t *v, fw_xbuf *b)
         dump_real(b, json_real_value(v));
         break;
     case JSON_TRUE:
-        fw_xbuf_add(b, "true", 4);
+        fw_buf_add(b, "true", 4);
         break;
     case JSON_FALSE:
-        fw_xbuf_add(b, "false", 5);
+        fw_buf_add(b, "false", 5);
         break;
     case JSON_NULL:
-        fw_xbuf_add(b, "null", 4);
+        fw_buf_add(b, "null", 4);
         break;
     }
     return b->oom ? -1 : 0;

@@ -31,7 +31,7 @@
 #ifndef FW_EXPORT_JSON_H
 #define FW_EXPORT_JSON_H
 
-#include "export_buf.h"
+#include "fw_buf.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -63,6 +63,6 @@ void fw_xjson_scope_end(void);
 
 /* Appends the compact JSON text of v to b. Returns 0, or -1 when out of
  * memory or when a string or key is not valid UTF-8. */
-int fw_xjson_dump(const json_t *v, fw_xbuf *b);
+int fw_xjson_dump(const json_t *v, fw_buf *b);
 
 #endif

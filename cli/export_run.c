@@ -94,8 +94,8 @@ typedef struct {
     } reasons[64];
     int nreasons;
     json_t *rejected; /* {reason: count}, built from reasons at the end */
-    fw_xbuf line;
-    fw_xbuf scratch;
+    fw_buf line;
+    fw_buf scratch;
     char *err;
     size_t errsize;
     int failed;
@@ -258,7 +258,7 @@ static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *con
         rc = 0;
         goto done;
     }
-    fw_xbuf_reset(&x->line);
+    fw_buf_reset(&x->line);
     if (fw_xjson_dump(line, &x->line) != 0) {
         snprintf(x->err, x->errsize, "out of memory while writing a line");
         goto done;
@@ -347,7 +347,7 @@ static void progress(long long done, long long total, double t0, int final)
 
 /* Picks the rubric's field names by type and builds the list of comparable
  * fields (a PostgreSQL array literal) for the majority rule. */
-static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_xbuf *comparable,
+static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_buf *comparable,
                        char *errbuf, size_t errsize)
 {
     PGresult *r;
@@ -368,7 +368,7 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
             "AND r.version = q.rubric_version WHERE q.name = $1",
             1, NULL, p, NULL, NULL, 0);
     } else {
-        fw_xbuf_adds(comparable, "{}");
+        fw_buf_adds(comparable, "{}");
         return 0;
     }
     if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the rubric", errbuf, errsize)) {
@@ -396,7 +396,7 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
     size_t i;
     const json_t *f;
     int n = 0;
-    fw_xbuf_addc(comparable, '{');
+    fw_buf_addc(comparable, '{');
     json_array_foreach(json_object_get(def, "fields"), i, f)
     {
         const char *name = json_string_value(json_object_get(f, "name"));
@@ -412,8 +412,8 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
         if (strcmp(type, "boolean") == 0 || strcmp(type, "category") == 0 ||
             strcmp(type, "number") == 0 || strcmp(type, "pairwise") == 0) {
             if (n++)
-                fw_xbuf_addc(comparable, ',');
-            fw_xbuf_adds(comparable, name); /* rubric names are [a-z0-9_] */
+                fw_buf_addc(comparable, ',');
+            fw_buf_adds(comparable, name); /* rubric names are [a-z0-9_] */
         }
         if (!o->score_field && strcmp(type, "number") == 0)
             o->score_field = name;
@@ -424,7 +424,7 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
         if (!o->score_field && type && strcmp(type, "boolean") == 0)
             o->score_field = json_string_value(json_object_get(f, "name"));
     }
-    fw_xbuf_addc(comparable, '}');
+    fw_buf_addc(comparable, '}');
     return 0;
 }
 
@@ -633,12 +633,12 @@ static int same_files(const json_t *recorded, const json_t *files, char *errbuf,
 /* Bench only: COPY the stream query's rows to stdout, nothing else. */
 static int baseline_copy(PGconn *c, const char *sql, char *errbuf, size_t errsize)
 {
-    fw_xbuf q = {0};
-    fw_xbuf_adds(&q, "COPY (");
-    fw_xbuf_adds(&q, sql);
-    fw_xbuf_adds(&q, ") TO STDOUT");
+    fw_buf q = {0};
+    fw_buf_adds(&q, "COPY (");
+    fw_buf_adds(&q, sql);
+    fw_buf_adds(&q, ") TO STDOUT");
     PGresult *r = PQexec(c, q.data);
-    fw_xbuf_free(&q);
+    fw_buf_free(&q);
     if (!pg_ok(c, r, PGRES_COPY_OUT, "start the baseline COPY", errbuf, errsize)) {
         PQclear(r);
         return -1;
@@ -733,16 +733,16 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
 static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int show, char *errbuf,
                   size_t errsize)
 {
-    fw_xbuf q = {0};
-    fw_xbuf_adds(&q, "COPY (");
-    fw_xbuf_adds(&q, sql);
-    fw_xbuf_adds(&q, ") TO STDOUT");
+    fw_buf q = {0};
+    fw_buf_adds(&q, "COPY (");
+    fw_buf_adds(&q, sql);
+    fw_buf_adds(&q, ") TO STDOUT");
     if (q.oom) {
         snprintf(errbuf, errsize, "out of memory");
         return -1;
     }
     PGresult *r = PQexec(c, q.data);
-    fw_xbuf_free(&q);
+    fw_buf_free(&q);
     if (!pg_ok(c, r, PGRES_COPY_OUT, "read the export rows", errbuf, errsize)) {
         PQclear(r);
         return -1;
@@ -793,7 +793,7 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
 {
     run_ctx x = {0};
     json_t *params = NULL, *recorded = NULL, *rubric = NULL, *files = NULL, *manifest = NULL;
-    fw_xbuf comparable = {0}, sql = {0};
+    fw_buf comparable = {0}, sql = {0};
     fw_xsql sel = {0};
     char *qtable = NULL, *qdataset = NULL, *qversion = NULL, *mtext = NULL;
     long long members = 0;
@@ -871,7 +871,7 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
             goto done;
         }
         snprintf(s, n, STREAM_SQL, table, qdataset, qversion);
-        fw_xbuf_adds(&sql, s);
+        fw_buf_adds(&sql, s);
         free(s);
     }
     if (t->baseline_copy) {
@@ -962,10 +962,10 @@ done:
     abort_outputs(&x);
     fwr_free(x.redactor);
     fw_xdedupe_free(&x.seen);
-    fw_xbuf_free(&x.line);
-    fw_xbuf_free(&x.scratch);
-    fw_xbuf_free(&comparable);
-    fw_xbuf_free(&sql);
+    fw_buf_free(&x.line);
+    fw_buf_free(&x.scratch);
+    fw_buf_free(&comparable);
+    fw_buf_free(&sql);
     fw_xsql_free(&sel);
     json_decref(x.rejected);
     json_decref(params);

@@ -194,7 +194,7 @@ int fw_xsql_param(fw_xsql *q, const char *value)
         return -1;
     q->params[q->nparams++] = value;
     snprintf(ph, sizeof ph, "$%d", q->nparams);
-    fw_xbuf_adds(&q->sql, ph);
+    fw_buf_adds(&q->sql, ph);
     return 0;
 }
 
@@ -208,7 +208,7 @@ int fw_xsql_param_copy(fw_xsql *q, const char *value)
 
 void fw_xsql_free(fw_xsql *q)
 {
-    fw_xbuf_free(&q->sql);
+    fw_buf_free(&q->sql);
     q->nparams = 0;
 }
 
@@ -262,23 +262,23 @@ static int add_where(fw_xsql *q, const char *text, char *name, char *errbuf, siz
         return -1;
     }
     int bad = 0;
-    fw_xbuf_adds(&q->sql, " AND ");
+    fw_buf_adds(&q->sql, " AND ");
     if (numeric) {
-        fw_xbuf_adds(&q->sql, "jsonb_typeof(v.value -> ");
+        fw_buf_adds(&q->sql, "jsonb_typeof(v.value -> ");
         bad |= fw_xsql_param_copy(q, name);
-        fw_xbuf_adds(&q->sql, "::text) = 'number' AND (v.value ->> ");
+        fw_buf_adds(&q->sql, "::text) = 'number' AND (v.value ->> ");
         bad |= fw_xsql_param_copy(q, name);
-        fw_xbuf_adds(&q->sql, "::text)::numeric ");
-        fw_xbuf_adds(&q->sql, op);
-        fw_xbuf_addc(&q->sql, ' ');
+        fw_buf_adds(&q->sql, "::text)::numeric ");
+        fw_buf_adds(&q->sql, op);
+        fw_buf_addc(&q->sql, ' ');
         bad |= fw_xsql_param(q, value);
-        fw_xbuf_adds(&q->sql, "::numeric");
+        fw_buf_adds(&q->sql, "::numeric");
     } else {
-        fw_xbuf_adds(&q->sql, "(v.value ->> ");
+        fw_buf_adds(&q->sql, "(v.value ->> ");
         bad |= fw_xsql_param_copy(q, name);
-        fw_xbuf_adds(&q->sql, strcmp(op, "=") == 0 ? "::text) = " : "::text) IS DISTINCT FROM ");
+        fw_buf_adds(&q->sql, strcmp(op, "=") == 0 ? "::text) = " : "::text) IS DISTINCT FROM ");
         bad |= fw_xsql_param(q, value);
-        fw_xbuf_adds(&q->sql, "::text");
+        fw_buf_adds(&q->sql, "::text");
     }
     return bad;
 }
@@ -295,38 +295,38 @@ static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, 
         return -1;
     }
     int bad = 0;
-    fw_xbuf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE "
-                          "(f.target_event_id = g.event_id OR (g.response_id IS NOT NULL AND "
-                          "f.target_response_id = g.response_id)) AND f.name = ");
+    fw_buf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE "
+                         "(f.target_event_id = g.event_id OR (g.response_id IS NOT NULL AND "
+                         "f.target_response_id = g.response_id)) AND f.name = ");
     bad |= fw_xsql_param_copy(q, name);
-    fw_xbuf_adds(&q->sql, " AND ");
+    fw_buf_adds(&q->sql, " AND ");
     if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
         if (strcmp(op, "=") != 0 && strcmp(op, "!=") != 0) {
             snprintf(errbuf, errsize,
                      "invalid feedback predicate \"%s\": booleans compare with = or !=", text);
             return -1;
         }
-        fw_xbuf_adds(&q->sql, "f.bool_value ");
-        fw_xbuf_adds(&q->sql, strcmp(op, "=") == 0 ? "= " : "IS DISTINCT FROM ");
+        fw_buf_adds(&q->sql, "f.bool_value ");
+        fw_buf_adds(&q->sql, strcmp(op, "=") == 0 ? "= " : "IS DISTINCT FROM ");
         bad |= fw_xsql_param(q, value);
-        fw_xbuf_adds(&q->sql, "::boolean");
+        fw_buf_adds(&q->sql, "::boolean");
     } else if (is_number(value)) {
-        fw_xbuf_adds(&q->sql, "f.number_value ");
-        fw_xbuf_adds(&q->sql, strcmp(op, "!=") == 0 ? "<>" : op);
-        fw_xbuf_addc(&q->sql, ' ');
+        fw_buf_adds(&q->sql, "f.number_value ");
+        fw_buf_adds(&q->sql, strcmp(op, "!=") == 0 ? "<>" : op);
+        fw_buf_addc(&q->sql, ' ');
         bad |= fw_xsql_param(q, value);
-        fw_xbuf_adds(&q->sql, "::double precision");
+        fw_buf_adds(&q->sql, "::double precision");
     } else {
         if (strcmp(op, "=") != 0 && strcmp(op, "!=") != 0) {
             snprintf(errbuf, errsize,
                      "invalid feedback predicate \"%s\": categories compare with = or !=", text);
             return -1;
         }
-        fw_xbuf_adds(&q->sql, "f.category_value ");
-        fw_xbuf_adds(&q->sql, strcmp(op, "=") == 0 ? "= " : "IS DISTINCT FROM ");
+        fw_buf_adds(&q->sql, "f.category_value ");
+        fw_buf_adds(&q->sql, strcmp(op, "=") == 0 ? "= " : "IS DISTINCT FROM ");
         bad |= fw_xsql_param(q, value);
     }
-    fw_xbuf_addc(&q->sql, ')');
+    fw_buf_addc(&q->sql, ')');
     return bad;
 }
 
@@ -342,9 +342,9 @@ static int add_eq(fw_xsql *q, const char *column, const char *value)
 {
     if (!value)
         return 0;
-    fw_xbuf_adds(&q->sql, " AND ");
-    fw_xbuf_adds(&q->sql, column);
-    fw_xbuf_adds(&q->sql, " = ");
+    fw_buf_adds(&q->sql, " AND ");
+    fw_buf_adds(&q->sql, column);
+    fw_buf_adds(&q->sql, " = ");
     return fw_xsql_param(q, value);
 }
 
@@ -354,11 +354,11 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
     char name[64];
     int bad = 0;
 
-    fw_xbuf_adds(&q->sql, "INSERT INTO ");
-    fw_xbuf_adds(&q->sql, table);
-    fw_xbuf_adds(&q->sql, " (dataset, version, event_id, event_time, feedback_id, item_id, "
-                          "event_id_b, event_time_b, label_ids) SELECT $1, $2::integer, "
-                          "g.event_id, g.event_time, ");
+    fw_buf_adds(&q->sql, "INSERT INTO ");
+    fw_buf_adds(&q->sql, table);
+    fw_buf_adds(&q->sql, " (dataset, version, event_id, event_time, feedback_id, item_id, "
+                         "event_id_b, event_time_b, label_ids) SELECT $1, $2::integer, "
+                         "g.event_id, g.event_time, ");
     if (o->feedback_corrections) {
         if (o->fmt != FW_XFMT_PREFERENCE && o->fmt != FW_XFMT_PREFERENCE_TRL) {
             snprintf(errbuf, errsize, "--feedback-corrections applies to --format preference only");
@@ -366,16 +366,16 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
         }
         /* The latest correction sent about the generation, by its feedback
          * event time then id; recorded in the member. */
-        fw_xbuf_adds(&q->sql,
-                     "(SELECT f.event_id FROM flywheel.feedback f WHERE " FEEDBACK_CORRECTION
-                     " ORDER BY f.event_time DESC, f.event_id DESC LIMIT 1), ");
+        fw_buf_adds(&q->sql,
+                    "(SELECT f.event_id FROM flywheel.feedback f WHERE " FEEDBACK_CORRECTION
+                    " ORDER BY f.event_time DESC, f.event_id DESC LIMIT 1), ");
     } else {
-        fw_xbuf_adds(&q->sql, "NULL, ");
+        fw_buf_adds(&q->sql, "NULL, ");
     }
     if (o->queue) {
         /* Per finished item: the latest adjudication alone, else each
          * reviewer's latest label. */
-        fw_xbuf_adds(
+        fw_buf_adds(
             &q->sql,
             "c.item_id, c.event_id_b, c.event_time_b, c.label_ids "
             "FROM (SELECT i.id AS item_id, i.event_id, i.event_time, i.event_id_b, "
@@ -390,7 +390,7 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
             "WHERE NOT i.is_gold AND i.status IN ('labelled', 'disputed', 'adjudicated') "
             "AND q.name = ");
         bad |= fw_xsql_param(q, o->queue);
-        fw_xbuf_adds(
+        fw_buf_adds(
             &q->sql,
             ") c JOIN flywheel.generations g ON g.event_id = c.event_id AND g.event_time = "
             "c.event_time "
@@ -399,14 +399,13 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
             "ELSE flywheel.dataset_label_value(c.label_ids) END AS value) v "
             "WHERE ");
         if (strcmp(o->consensus, "adjudicated") == 0) {
-            fw_xbuf_adds(&q->sql, "c.adjudicated");
+            fw_buf_adds(&q->sql, "c.adjudicated");
         } else if (strcmp(o->consensus, "majority") == 0) {
-            fw_xbuf_adds(&q->sql,
-                         "(c.adjudicated OR flywheel.dataset_label_majority(c.label_ids, ");
+            fw_buf_adds(&q->sql, "(c.adjudicated OR flywheel.dataset_label_majority(c.label_ids, ");
             bad |= fw_xsql_param(q, comparable ? comparable : "{}");
-            fw_xbuf_adds(&q->sql, "::text[]))");
+            fw_buf_adds(&q->sql, "::text[]))");
         } else if (strcmp(o->consensus, "all") == 0) {
-            fw_xbuf_adds(&q->sql, "(c.adjudicated OR c.status = 'labelled')");
+            fw_buf_adds(&q->sql, "(c.adjudicated OR c.status = 'labelled')");
         } else {
             snprintf(errbuf, errsize,
                      "invalid consensus rule \"%s\"\nhint: Use all, majority or adjudicated.",
@@ -421,13 +420,13 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
             snprintf(errbuf, errsize, "label predicates need a queue\nhint: Add --queue NAME.");
             return -1;
         }
-        fw_xbuf_adds(&q->sql, "0, NULL, NULL, '{}' FROM flywheel.generations g WHERE true");
+        fw_buf_adds(&q->sql, "0, NULL, NULL, '{}' FROM flywheel.generations g WHERE true");
         /* Without a queue the corrections are the only source of pairs:
          * select only the generations that have one. */
         if (o->feedback_corrections)
-            fw_xbuf_adds(&q->sql,
-                         " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE " FEEDBACK_CORRECTION
-                         ")");
+            fw_buf_adds(&q->sql,
+                        " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE " FEEDBACK_CORRECTION
+                        ")");
     }
     for (int i = 0; i < o->nfeedback; i++)
         if (add_feedback(q, o->feedback[i], name, errbuf, errsize))
@@ -438,28 +437,28 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
     bad |= add_eq(q, "g.prompt_template", o->prompt_template);
     bad |= add_eq(q, "g.prompt_version", o->prompt_version);
     if (o->model) {
-        fw_xbuf_adds(&q->sql, " AND (g.request_model = ");
+        fw_buf_adds(&q->sql, " AND (g.request_model = ");
         bad |= fw_xsql_param(q, o->model);
-        fw_xbuf_adds(&q->sql, " OR g.response_model = ");
+        fw_buf_adds(&q->sql, " OR g.response_model = ");
         bad |= fw_xsql_param(q, o->model);
-        fw_xbuf_addc(&q->sql, ')');
+        fw_buf_addc(&q->sql, ')');
     }
     for (int i = 0; i < o->ntags; i++) {
-        fw_xbuf_adds(&q->sql, " AND ");
+        fw_buf_adds(&q->sql, " AND ");
         bad |= fw_xsql_param(q, o->tags[i]);
-        fw_xbuf_adds(&q->sql, " = ANY (g.tags)");
+        fw_buf_adds(&q->sql, " = ANY (g.tags)");
     }
     if (o->since) {
-        fw_xbuf_adds(&q->sql, " AND g.event_time >= ");
+        fw_buf_adds(&q->sql, " AND g.event_time >= ");
         bad |= fw_xsql_param(q, o->since);
-        fw_xbuf_adds(&q->sql, "::timestamptz");
+        fw_buf_adds(&q->sql, "::timestamptz");
     }
     if (o->until) {
-        fw_xbuf_adds(&q->sql, " AND g.event_time < ");
+        fw_buf_adds(&q->sql, " AND g.event_time < ");
         bad |= fw_xsql_param(q, o->until);
-        fw_xbuf_adds(&q->sql, "::timestamptz");
+        fw_buf_adds(&q->sql, "::timestamptz");
     }
-    fw_xbuf_adds(&q->sql, o->queue ? " ORDER BY g.event_id, c.item_id" : " ORDER BY g.event_id");
+    fw_buf_adds(&q->sql, o->queue ? " ORDER BY g.event_id, c.item_id" : " ORDER BY g.event_id");
     if (o->limit > 0) {
         int slot = q->nparams;
         if (slot >= FW_XMAX_PARAMS) {
@@ -467,9 +466,9 @@ int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparabl
         } else {
             char lim[32];
             snprintf(lim, sizeof lim, "%lld", o->limit);
-            fw_xbuf_adds(&q->sql, " LIMIT ");
+            fw_buf_adds(&q->sql, " LIMIT ");
             bad |= fw_xsql_param_copy(q, lim);
-            fw_xbuf_adds(&q->sql, "::bigint");
+            fw_buf_adds(&q->sql, "::bigint");
         }
     }
     if (bad || q->sql.oom) {

@@ -16,7 +16,7 @@
 #ifndef FW_EXPORT_SELECT_H
 #define FW_EXPORT_SELECT_H
 
-#include "export_buf.h"
+#include "fw_buf.h"
 #include "export_check.h"
 #include "export_split.h"
 
@@ -77,7 +77,7 @@ int fw_xopts_from_json(fw_xopts *o, const json_t *p, char *errbuf, size_t errsiz
 
 /* A SQL statement under construction with its bound parameters. */
 typedef struct {
-    fw_xbuf sql;
+    fw_buf sql;
     const char *params[FW_XMAX_PARAMS];
     int nparams;
     char owned[FW_XMAX_PARAMS][64]; /* storage for parameters built here (names, numbers) */

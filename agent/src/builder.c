@@ -18,7 +18,9 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "fw_hex.h"
 #include "internal.h"
+#include "fw_utf8.h"
 
 #define GEN_INITIAL_BYTES FWI_GEN_INITIAL_BYTES
 #define FB_INITIAL_BYTES  1024
@@ -96,20 +98,6 @@ static uint64_t rng_next(void)
     return rng_s[1] + s0;
 }
 
-static const char hexdig[] = "0123456789abcdef";
-
-static void id_to_str(const unsigned char b[16], char out[37])
-{
-    size_t n = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[n++] = '-';
-        out[n++] = hexdig[b[i] >> 4];
-        out[n++] = hexdig[b[i] & 15];
-    }
-    out[n] = '\0';
-}
-
 /* UUIDv7: 48-bit Unix milliseconds, version 7, 74 random bits, variant 10. */
 static void make_uuid7(unsigned char b[16], uint64_t unix_nanos)
 {
@@ -122,17 +110,6 @@ static void make_uuid7(unsigned char b[16], uint64_t unix_nanos)
     b[8] = (unsigned char)(0x80 | ((r1 >> 16) & 0x3f));
     for (int i = 9; i < 16; i++)
         b[i] = (unsigned char)(r2 >> (8 * (i - 9)));
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 fw_err_t fw_event_id_parse(const char *str, unsigned char out[16])
@@ -148,7 +125,7 @@ fw_err_t fw_event_id_parse(const char *str, unsigned char out[16])
             i++;
             continue;
         }
-        int h = hexval((unsigned char)str[i]), l = hexval((unsigned char)str[i + 1]);
+        int h = fw_hex_val((unsigned char)str[i]), l = fw_hex_val((unsigned char)str[i + 1]);
         if (h < 0 || l < 0)
             return FW_ERR_INVALID_ARG;
         tmp[j++] = (unsigned char)(h << 4 | l);
@@ -241,17 +218,6 @@ static fw_err_t reserve(struct fw_builder *b, size_t need)
     return FW_OK;
 }
 
-/* Cuts n to at most max bytes without splitting a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t n, size_t max)
-{
-    if (n <= max)
-        return n;
-    size_t k = max;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    return k;
-}
-
 /* Appends one record. trunc_flag is the Truncation bit for content cut to
  * max_event_bytes (0: never cut, e.g. fixed-size payloads). */
 static fw_err_t put(struct fw_builder *b, int tag, int aux, const void *p, size_t n, int trunc_flag)
@@ -259,7 +225,7 @@ static fw_err_t put(struct fw_builder *b, int tag, int aux, const void *p, size_
     if (b->failed != FW_OK)
         return b->failed;
     if (trunc_flag && n > b->agent->s.max_event_bytes) {
-        n = utf8_cut(p, n, (size_t)b->agent->s.max_event_bytes);
+        n = fw_utf8_cut(p, n, (size_t)b->agent->s.max_event_bytes);
         b->e->trunc |= (uint8_t)trunc_flag;
     }
     if (n > UINT32_MAX - 16)
@@ -346,7 +312,8 @@ static fw_err_t record(struct fw_builder *b, fw_event_id_t *id_out)
     make_uuid7(e->event_id, e->time_unix_nano);
     if (id_out) {
         memcpy(id_out->bytes, e->event_id, 16);
-        id_to_str(e->event_id, id_out->str);
+        fw_uuid_format(id_out->str, e->event_id);
+        id_out->str[36] = '\0';
     }
     /* Every path counts the event's place (queue or drop reason) before
      * RECORDED, so that a stats snapshot never shows it missing. */

@@ -7,6 +7,8 @@
  */
 #include "encode.h"
 
+#include "fw_utf8.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,60 +166,6 @@ int fwe_keep(const unsigned char *key, size_t len, double rate)
         return 0;
     double u = (double)(hash64(key, len) >> 11) * (1.0 / 9007199254740992.0);
     return u < rate;
-}
-
-const char *fwe_utf8_repair(const char *s, size_t n, char *out, size_t *out_len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, w = 0;
-    int copying = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        size_t len = 0;
-        if (c >= 0x01 && c < 0x80)
-            len = 1;
-        else if (c >= 0xC2 && c <= 0xDF)
-            len = 2;
-        else if (c >= 0xE0 && c <= 0xEF)
-            len = 3;
-        else if (c >= 0xF0 && c <= 0xF4)
-            len = 4;
-        int ok = len > 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; k++)
-            if ((p[i + k] & 0xC0) != 0x80)
-                ok = 0;
-        if (ok && len == 3) {
-            unsigned c1 = p[i + 1];
-            if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
-                ok = 0; /* overlong or surrogate */
-        }
-        if (ok && len == 4) {
-            unsigned c1 = p[i + 1];
-            if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))
-                ok = 0;
-        }
-        if (ok) {
-            if (copying)
-                memcpy(out + w, p + i, len);
-            w += len;
-            i += len;
-            continue;
-        }
-        if (!copying) {
-            memcpy(out, s, w);
-            copying = 1;
-        }
-        if (c != 0) {
-            memcpy(out + w, "\xEF\xBF\xBD", 3);
-            w += 3;
-        }
-        i++;
-    }
-    if (!copying)
-        return s;
-    out[w] = '\0';
-    *out_len = w;
-    return out;
 }
 
 /* ---- decode ------------------------------------------------------------- */
@@ -661,7 +609,7 @@ static int fix_string(fwe_ctx *c, char **slot, size_t *len_io)
         char *buf = arena_alloc(c, 3 * n + 1);
         if (!buf)
             return -1;
-        const char *r = fwe_utf8_repair(*slot, n, buf, &nl);
+        const char *r = fw_utf8_repair(*slot, n, buf, &nl);
         if (r != *slot)
             *slot = buf;
         else
@@ -674,11 +622,7 @@ static int fix_string(fwe_ctx *c, char **slot, size_t *len_io)
 /* Cuts s to at most max bytes at a UTF-8 boundary, in place. */
 static size_t cut_utf8(char *s, size_t n, size_t max)
 {
-    if (n <= max)
-        return n;
-    size_t k = max;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
+    size_t k = fw_utf8_cut(s, n, max);
     s[k] = '\0';
     return k;
 }

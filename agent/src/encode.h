@@ -47,8 +47,4 @@ int fwe_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s, fwr_redactor *red
 /* Head-sampling decision for a key: deterministic, uniform over keys. */
 int fwe_keep(const unsigned char *key, size_t len, double rate);
 
-/* Returns s unchanged when it is valid UTF-8 without NUL, else writes a
- * repaired copy into out (capacity >= 3 * n + 1) and returns out. */
-const char *fwe_utf8_repair(const char *s, size_t n, char *out, size_t *out_len);
-
 #endif

@@ -48,7 +48,7 @@ int fw_batch_add_dead_letter(fw_batch *b, rd_kafka_message_t *msg, const char *g
     fw_batch_item *it = new_item(b);
     if (!it)
         return -1;
-    fw_sb *sb = &b->bufs[FW_T_DEAD_LETTERS];
+    fw_buf *sb = &b->bufs[FW_T_DEAD_LETTERS];
     size_t start = sb->len;
     fw_origin o;
     origin_of(msg, &o);
@@ -83,7 +83,7 @@ int fw_batch_add(fw_batch *b, rd_kafka_message_t *msg, const char *group, const 
         fw_batch_item *it = new_item(b);
         if (!it)
             return -1;
-        fw_sb *sb = &b->bufs[FW_T_DEAD_LETTERS];
+        fw_buf *sb = &b->bufs[FW_T_DEAD_LETTERS];
         size_t start = sb->len;
         fw_origin o;
         origin_of(msg, &o);
@@ -108,7 +108,7 @@ int fw_batch_add(fw_batch *b, rd_kafka_message_t *msg, const char *group, const 
     }
     fw_table t = d.event->body_case == FLYWHEEL__V1__EVENT__BODY_GENERATION ? FW_T_GENERATIONS
                                                                             : FW_T_FEEDBACK;
-    fw_sb *sb = &b->bufs[t];
+    fw_buf *sb = &b->bufs[t];
     size_t start = sb->len;
     fw_origin o;
     origin_of(msg, &o);
@@ -134,7 +134,7 @@ static int dead_letter(fw_batch *b, rd_kafka_message_t *msg, const char *group, 
     fw_batch_item *it = new_item(b);
     if (!it)
         return -1;
-    fw_sb *sb = &b->bufs[FW_T_DEAD_LETTERS];
+    fw_buf *sb = &b->bufs[FW_T_DEAD_LETTERS];
     size_t start = sb->len;
     fw_origin o;
     origin_of(msg, &o);
@@ -153,7 +153,7 @@ static int dead_letter(fw_batch *b, rd_kafka_message_t *msg, const char *group, 
 }
 
 typedef struct {
-    fw_sb *sb;
+    fw_buf *sb;
     const fw_origin *o;
     const fw_limits *lim;
     uint8_t *buf;
@@ -219,7 +219,7 @@ int fw_batch_add_otlp(fw_batch *b, rd_kafka_message_t *msg, const char *group, c
         fw_otlp_request_free(req);
         return -1;
     }
-    fw_sb *sb = &b->bufs[FW_T_GENERATIONS];
+    fw_buf *sb = &b->bufs[FW_T_GENERATIONS];
     size_t start = sb->len;
     fw_origin o;
     origin_of(msg, &o);
@@ -260,7 +260,7 @@ void fw_batch_clear(fw_batch *b)
             rd_kafka_message_destroy(b->items[i].msg);
     b->n = 0;
     for (int t = 0; t < FW_T_COUNT; t++)
-        fw_sb_reset(&b->bufs[t]);
+        fw_buf_reset(&b->bufs[t]);
 }
 
 void fw_batch_free(fw_batch *b)
@@ -268,7 +268,7 @@ void fw_batch_free(fw_batch *b)
     fw_batch_clear(b);
     free(b->items);
     for (int t = 0; t < FW_T_COUNT; t++)
-        fw_sb_free(&b->bufs[t]);
+        fw_buf_free(&b->bufs[t]);
     b->items = NULL;
     b->cap = 0;
 }

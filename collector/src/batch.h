@@ -18,7 +18,7 @@
 
 #include "decode.h"
 #include "metrics.h"
-#include "strbuf.h"
+#include "fw_buf.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -33,7 +33,7 @@ typedef struct {
 typedef struct {
     fw_batch_item *items;
     size_t n, cap;
-    fw_sb bufs[FW_T_COUNT];
+    fw_buf bufs[FW_T_COUNT];
     double first_at; /* monotonic seconds when the first item arrived */
 } fw_batch;
 

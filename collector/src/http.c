@@ -20,15 +20,17 @@ struct fw_http {
     int port;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, fw_sb *b, const char *ctype)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, fw_buf *b,
+                             const char *ctype)
 {
     if (b->oom) {
-        fw_sb_free(b);
+        fw_buf_free(b);
         return MHD_NO;
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
     if (!r) {
-        fw_sb_free(b);
+        fw_buf_free(b);
         return MHD_NO;
     }
     MHD_add_response_header(r, "Content-Type", ctype);
@@ -46,9 +48,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)upload;
     (void)upload_size;
     (void)con_cls;
-    fw_sb b = {0};
+    fw_buf b = {0};
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        fw_sb_puts(&b, "method not allowed\n");
+        fw_buf_adds(&b, "method not allowed\n");
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, &b, "text/plain");
     }
     if (strcmp(url, "/metrics") == 0) {
@@ -57,17 +59,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (strcmp(url, "/healthz") == 0) {
         int ok = fw_metrics_alive(30.0);
-        fw_sb_puts(&b, ok ? "ok\n" : "consumer loop stalled\n");
+        fw_buf_adds(&b, ok ? "ok\n" : "consumer loop stalled\n");
         return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, &b, "text/plain");
     }
     if (strcmp(url, "/readyz") == 0) {
         int ok = fw_metrics_ready();
-        fw_sb_puts(&b, ok ? "ready\n"
-                          : "not ready: no partitions assigned or PostgreSQL "
-                            "unavailable\n");
+        fw_buf_adds(&b, ok ? "ready\n"
+                           : "not ready: no partitions assigned or PostgreSQL "
+                             "unavailable\n");
         return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, &b, "text/plain");
     }
-    fw_sb_puts(&b, "not found\n");
+    fw_buf_adds(&b, "not found\n");
     return reply(c, MHD_HTTP_NOT_FOUND, &b, "text/plain");
 }
 

@@ -10,7 +10,7 @@
 #define FW_METRICS_H
 
 #include "decode.h"
-#include "strbuf.h"
+#include "fw_buf.h"
 
 #include <stdint.h>
 
@@ -53,6 +53,6 @@ int fw_metrics_alive(double max_age_s);
 uint64_t fw_metrics_rebalances(void);
 
 /* Appends the whole exposition to b. */
-void fw_metrics_render(fw_sb *b);
+void fw_metrics_render(fw_buf *b);
 
 #endif

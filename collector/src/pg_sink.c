@@ -310,7 +310,7 @@ static int store_offsets(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, PG
 {
     part_next parts[256];
     size_t np = 0;
-    fw_sb topics = {0}, partitions = {0}, offsets = {0};
+    fw_buf topics = {0}, partitions = {0}, offsets = {0};
     int rc = -1;
     for (size_t i = lo; i < hi; i++) {
         const rd_kafka_message_t *m = b->items[i].msg;
@@ -333,25 +333,25 @@ static int store_offsets(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, PG
             parts[k].next = m->offset + 1;
         }
     }
-    fw_sb_putc(&topics, '{');
-    fw_sb_putc(&partitions, '{');
-    fw_sb_putc(&offsets, '{');
+    fw_buf_addc(&topics, '{');
+    fw_buf_addc(&partitions, '{');
+    fw_buf_addc(&offsets, '{');
     for (size_t k = 0; k < np; k++) {
         if (k) {
-            fw_sb_putc(&topics, ',');
-            fw_sb_putc(&partitions, ',');
-            fw_sb_putc(&offsets, ',');
+            fw_buf_addc(&topics, ',');
+            fw_buf_addc(&partitions, ',');
+            fw_buf_addc(&offsets, ',');
         }
         /* Kafka topic names are [a-zA-Z0-9._-]: quoting needs no escapes. */
-        fw_sb_printf(&topics, "\"%s\"", parts[k].topic);
-        fw_sb_printf(&partitions, "%d", (int)parts[k].partition);
-        fw_sb_printf(&offsets, "%lld", (long long)parts[k].next);
+        fw_buf_printf(&topics, "\"%s\"", parts[k].topic);
+        fw_buf_printf(&partitions, "%d", (int)parts[k].partition);
+        fw_buf_printf(&offsets, "%lld", (long long)parts[k].next);
     }
-    fw_sb_putc(&topics, '}');
-    fw_sb_putc(&partitions, '}');
-    fw_sb_putc(&offsets, '}');
-    const char *params[4] = {s->group, fw_sb_cstr(&topics), fw_sb_cstr(&partitions),
-                             fw_sb_cstr(&offsets)};
+    fw_buf_addc(&topics, '}');
+    fw_buf_addc(&partitions, '}');
+    fw_buf_addc(&offsets, '}');
+    const char *params[4] = {s->group, fw_buf_cstr(&topics), fw_buf_cstr(&partitions),
+                             fw_buf_cstr(&offsets)};
     PGresult *r = PQexecParams(
         s->conn,
         "INSERT INTO flywheel.ingest_offsets AS o (consumer_group, topic, partition, next_offset) "
@@ -366,9 +366,9 @@ static int store_offsets(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, PG
     PQclear(r);
     rc = 0;
 done:
-    fw_sb_free(&topics);
-    fw_sb_free(&partitions);
-    fw_sb_free(&offsets);
+    fw_buf_free(&topics);
+    fw_buf_free(&partitions);
+    fw_buf_free(&offsets);
     return rc;
 }
 
@@ -403,7 +403,7 @@ fw_pg_class fw_sink_write(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, f
         size_t start = b->items[first[t]].start;
         size_t end = b->items[last[t]].start + b->items[last[t]].len;
         long long copied = 0, inserted = 0;
-        if (write_table(s, t, b->bufs[t].p + start, end - start, &copied, &inserted, &res) != 0)
+        if (write_table(s, t, b->bufs[t].data + start, end - start, &copied, &inserted, &res) != 0)
             goto fail;
         local.inserted[t] = (uint64_t)inserted;
         local.duplicates[t] = (uint64_t)(copied - inserted);
@@ -423,7 +423,7 @@ fw_pg_class fw_sink_write(fw_sink *s, const fw_batch *b, size_t lo, size_t hi, f
     if (s->dump && has[FW_T_GENERATIONS]) {
         size_t start = b->items[first[FW_T_GENERATIONS]].start;
         size_t end = b->items[last[FW_T_GENERATIONS]].start + b->items[last[FW_T_GENERATIONS]].len;
-        fwrite(b->bufs[FW_T_GENERATIONS].p + start, 1, end - start, s->dump);
+        fwrite(b->bufs[FW_T_GENERATIONS].data + start, 1, end - start, s->dump);
         fflush(s->dump);
     }
     return FW_PG_OK;

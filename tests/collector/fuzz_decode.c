@@ -38,24 +38,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    fw_sb b = {0};
+    fw_buf b = {0};
     fw_origin o = {"fuzz", 0, 1};
     if (d.event->body_case == FLYWHEEL__V1__EVENT__BODY_GENERATION) {
         fw_row_generation(&b, d.event, &o);
-        fw_sb m = {0};
+        fw_buf m = {0};
         fw_row_messages_json(&m, d.event->generation->input_messages,
                              d.event->generation->n_input_messages);
-        size_t n = uncopy(m.p, m.len);
-        if (!m.oom && !fw_json_valid(m.p, n))
+        size_t n = uncopy(m.data, m.len);
+        if (!m.oom && !fw_json_valid(m.data, n))
             abort();
-        fw_sb_free(&m);
+        fw_buf_free(&m);
     } else {
         fw_row_feedback(&b, d.event, &o);
     }
-    if (!b.oom &&
-        (b.len == 0 || b.p[b.len - 1] != '\n' || memchr(b.p, '\n', b.len) != b.p + b.len - 1))
+    if (!b.oom && (b.len == 0 || b.data[b.len - 1] != '\n' ||
+                   memchr(b.data, '\n', b.len) != b.data + b.len - 1))
         abort(); /* exactly one line */
-    fw_sb_free(&b);
+    fw_buf_free(&b);
     fw_decode_free(&d);
     return 0;
 }

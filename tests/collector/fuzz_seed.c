@@ -1,7 +1,7 @@
 /* Writes the seed corpus of fuzz_decode into a directory (run by hand when
  * the generator changes; the corpus is kept in the repository). Built by
  * tests/collector.cmake as fwc_fuzz_seed:
- *   <build>/tests/fwc_fuzz_seed tests/collector/fuzz_corpus */
+ *   <build>/tests/collector/fwc_fuzz_seed tests/collector/fuzz_corpus */
 #include "gen.h"
 
 #include <stdio.h>

@@ -10,16 +10,17 @@
 #include "decode.h"
 #include "fwtest.h"
 #include "gen.h"
+#include "fw_utf8.h"
 #include "rows.h"
 
 #include <math.h>
 
-static const char *enc(void (*f)(fw_sb *, const char *, size_t), const char *s)
+static const char *enc(void (*f)(fw_buf *, const char *, size_t), const char *s)
 {
-    static fw_sb b;
-    fw_sb_reset(&b);
+    static fw_buf b;
+    fw_buf_reset(&b);
     f(&b, s, strlen(s));
-    return fw_sb_cstr(&b);
+    return fw_buf_cstr(&b);
 }
 
 static fw_dl_reason reason_of(const uint8_t *buf, size_t len, size_t maxfield)
@@ -57,7 +58,7 @@ static char *digits(const char *head, size_t n, char fill)
  * and a tool response (content), as COPY text. */
 static const char *tool_json(char *arguments, char *content)
 {
-    static fw_sb b;
+    static fw_buf b;
     Flywheel__V1__Message m = FLYWHEEL__V1__MESSAGE__INIT;
     Flywheel__V1__Part call = FLYWHEEL__V1__PART__INIT, resp = FLYWHEEL__V1__PART__INIT;
     Flywheel__V1__ToolCall tc = FLYWHEEL__V1__TOOL_CALL__INIT;
@@ -76,9 +77,9 @@ static const char *tool_json(char *arguments, char *content)
     tr.content = content;
     m.n_parts = 2;
     m.parts = parts;
-    fw_sb_reset(&b);
+    fw_buf_reset(&b);
     fw_row_messages_json(&b, ms, 1);
-    return fw_sb_cstr(&b);
+    return fw_buf_cstr(&b);
 }
 
 static uint8_t *pack(Flywheel__V1__Event *ev, size_t *len)
@@ -97,22 +98,22 @@ int main(void)
     FWT_CHECK_EQ_STR(enc(fw_copy_array_elem, "a\"b\\c,d"), "\"a\\\\\"b\\\\\\\\c,d\"");
     FWT_CHECK_EQ_STR(enc(fw_copy_json_raw, "{\"a\":\n\"b\\n\"}"), "{\"a\":\\n\"b\\\\n\"}");
 
-    fw_sb b = {0};
+    fw_buf b = {0};
     fw_put_double(&b, 0.2);
-    fw_sb_putc(&b, ' ');
+    fw_buf_addc(&b, ' ');
     fw_put_double(&b, 1.0 / 3);
-    fw_sb_putc(&b, ' ');
+    fw_buf_addc(&b, ' ');
     fw_put_i64(&b, INT64_MIN);
-    fw_sb_putc(&b, ' ');
+    fw_buf_addc(&b, ' ');
     fw_put_timestamp_ns(&b, FWC_T0_NS + 123456789);
-    fw_sb_putc(&b, ' ');
+    fw_buf_addc(&b, ' ');
     uint8_t id[16];
     fwc_gen_event_id(0x0102030405060708ull, id);
     fw_put_uuid(&b, id);
-    FWT_CHECK_EQ_STR(fw_sb_cstr(&b), "0.2 0.33333333333333331 -9223372036854775808 "
-                                     "2024-05-01 12:00:00.123456+00 "
-                                     "00000000-0000-0000-0102-030405060708");
-    fw_sb_free(&b);
+    FWT_CHECK_EQ_STR(fw_buf_cstr(&b), "0.2 0.33333333333333331 -9223372036854775808 "
+                                      "2024-05-01 12:00:00.123456+00 "
+                                      "00000000-0000-0000-0102-030405060708");
+    fw_buf_free(&b);
 
     const char *good[] = {"{}",    "[]", " {\"a\": [1, -2.5e3, true, null, \"x\\u00e9\"]} ",
                           "\"s\"", "0",  "{\"a\":{\"b\":\"\\ud83d\\ude80\"}}"};

@@ -3,7 +3,7 @@
 # committed corpus (new inputs go to a temporary directory, the repository's
 # corpus is only read). Fails on any crash, leak or sanitizer report.
 set -euo pipefail
-bin="$FW_BUILD_DIR/tests/fuzz_decode"
+bin="$FW_BUILD_DIR/tests/collector/fuzz_decode"
 corpus="$FW_SOURCE_DIR/tests/collector/fuzz_corpus"
 [ -x "$bin" ] || { echo "fuzz target not built: $bin (needs clang)" >&2; exit 1; }
 [ -d "$corpus" ] || { echo "corpus missing: $corpus" >&2; exit 1; }

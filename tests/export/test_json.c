@@ -234,11 +234,11 @@ static json_t *gen_value(int depth)
 
 static void test_dump(void)
 {
-    fw_xbuf b = {0};
+    fw_buf b = {0};
     for (int i = 0; i < 20000; i++) {
         json_t *v = gen_value(0);
         char *ref = json_dumps(v, DUMP_FLAGS);
-        fw_xbuf_reset(&b);
+        fw_buf_reset(&b);
         FWT_CHECK(ref != NULL);
         FWT_CHECK(fw_xjson_dump(v, &b) == 0);
         FWT_CHECK_MSG(strcmp(ref, b.data) == 0, "dump differs:\n  jansson %s\n  ours    %s", ref,
@@ -251,11 +251,11 @@ static void test_dump(void)
     }
     /* A string jansson refuses to dump (invalid UTF-8) is refused too. */
     json_t *bad = json_stringn_nocheck("\xff", 1);
-    fw_xbuf_reset(&b);
+    fw_buf_reset(&b);
     FWT_CHECK(json_dumps(bad, DUMP_FLAGS) == NULL);
     FWT_CHECK(fw_xjson_dump(bad, &b) == -1);
     json_decref(bad);
-    fw_xbuf_free(&b);
+    fw_buf_free(&b);
 }
 
 static void test_mutations(void)

@@ -3,11 +3,12 @@
  * the seeded split, the whitespace-normalised dedupe hash and set, the
  * line validator's reasons, and the COPY text-format row splitter.
  */
-#include "export_buf.h"
+#include "fw_buf.h"
 #include "export_check.h"
 #include "export_copy.h"
 #include "export_conv.h"
 #include "export_select.h"
+#include "fw_utf8.h"
 #include "export_split.h"
 #include "fwtest.h"
 
@@ -81,10 +82,10 @@ static void test_conv(void)
 
     /* UTF-8 offsets: code points, not bytes. */
     const char *u = "h\xc3\xa9llo \xe2\x82\xac!";
-    FWT_CHECK_EQ_INT(fw_xconv_cp_to_byte(u, strlen(u), 2), 3);
-    FWT_CHECK_EQ_INT(fw_xconv_cp_to_byte(u, strlen(u), 7), 10);
-    FWT_CHECK_EQ_INT(fw_xconv_cp_to_byte(u, strlen(u), 99), strlen(u));
-    FWT_CHECK_EQ_INT(fw_xconv_byte_to_cp(u, strlen(u)), 8);
+    FWT_CHECK_EQ_INT(fw_utf8_offset(u, strlen(u), 2), 3);
+    FWT_CHECK_EQ_INT(fw_utf8_offset(u, strlen(u), 7), 10);
+    FWT_CHECK_EQ_INT(fw_utf8_offset(u, strlen(u), 99), strlen(u));
+    FWT_CHECK_EQ_INT(fw_utf8_count(u, strlen(u)), 8);
 }
 
 static int nsent;

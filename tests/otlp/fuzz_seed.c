@@ -1,7 +1,7 @@
 /*
  * Writes the seed corpus of the OTLP fuzz target: the requests of the unit
  * tests, each as JSON (first byte 1) and as protobuf (first byte 0).
- *   build/tests/otlp_fuzz_seed tests/otlp/fuzz_corpus
+ *   build/tests/otlp/otlp_fuzz_seed tests/otlp/fuzz_corpus
  */
 #include "otlpw.h"
 

@@ -3,7 +3,7 @@
 # corpus (new inputs go to a temporary directory). Fails on any crash, leak,
 # sanitizer report, or an event the collector would dead-letter.
 set -euo pipefail
-bin="$FW_BUILD_DIR/tests/fuzz_otlp"
+bin="$FW_BUILD_DIR/tests/otlp/fuzz_otlp"
 corpus="$FW_SOURCE_DIR/tests/otlp/fuzz_corpus"
 [ -x "$bin" ] || { echo "fuzz target not built: $bin (needs clang)" >&2; exit 1; }
 [ -d "$corpus" ] || { echo "corpus missing: $corpus" >&2; exit 1; }

@@ -9,7 +9,7 @@ set -euo pipefail
 T_NAME=otlp_kafka
 . "$(dirname "$0")/lib.sh"
 command -v kcat >/dev/null || fail "kcat not installed (scripts/bootstrap installs it)"
-J2P="$FW_BUILD_DIR/tests/otlp_json2proto"
+J2P="$FW_BUILD_DIR/tests/otlp/otlp_json2proto"
 
 t_db
 tp="fwt_otlp_proto_$$_$RANDOM"; tj="fwt_otlp_json_$$_$RANDOM"; tk="fwt_otlp_kill_$$_$RANDOM"

@@ -1,2 +1,0 @@
-# The export benchmark (bench/export.sh) drives the `flywheel` binary itself;
-# it needs no extra program.
