@@ -499,7 +499,7 @@ static int do_run(int argc, char **argv)
         if (!quiet)
             fprintf(stderr,
                     "flywheel eval run: run \"%s\" finished: %lld cases (%lld stored before), "
-                    "%lld errors, %lld calls, %lld retries in %.1f s\n",
+                    "%lld errors, %lld calls, %lld retries in %.2f s\n",
                     o.name, sum.total, sum.resumed, sum.errors, sum.calls, sum.retries,
                     sum.elapsed_s);
         rc = print_means(conn, o.name);

@@ -487,10 +487,10 @@ int fw_cmd_export(int argc, char **argv)
         if (t.dataset)
             snprintf(ver, sizeof ver, "%d", res.version);
         fprintf(stderr,
-                "flywheel export: %s%s%s%s%lld members, lines train=%llu validation=%llu "
+                "flywheel export: %s%s%s%s%s%lld members, lines train=%llu validation=%llu "
                 "test=%llu, rejected %lld\n",
                 t.dataset ? "dataset \"" : "", t.dataset ? t.dataset : "",
-                t.dataset ? "\" version " : "", ver, res.members, (unsigned long long)res.lines[0],
+                t.dataset ? "\" version " : "", ver, t.dataset ? ", " : "", res.members, (unsigned long long)res.lines[0],
                 (unsigned long long)res.lines[1], (unsigned long long)res.lines[2], res.rejected);
     }
     if (rc)

@@ -187,6 +187,16 @@ static int build_eval(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn emit,
     json_t *labels = r->labels ? json_copy(r->labels) : json_object();
     if (labels && o->correction_field)
         json_object_del(labels, o->correction_field);
+    /* An explicit null is no value, as everywhere in the review queue. */
+    const char *key;
+    json_t *val;
+    void *tmp;
+    if (labels)
+        json_object_foreach_safe(labels, tmp, key, val)
+        {
+            if (json_is_null(val))
+                json_object_del(labels, key);
+        }
     if (set_new(line, "labels", labels) || set_new(line, "metadata", metadata(r)))
         goto fail;
     return emit(ctx, r, line, hash_eval, NULL);
