@@ -52,6 +52,11 @@ done
 eval "$("$FW_SOURCE_DIR/scripts/services" env)"
 labels="$(sql "SELECT count(*) FROM flywheel.review_labels")"
 [ "$labels" -gt 0 ] || fail "no labels recorded"
+# The eval step: two finished runs, a comparison with regressed cases and a failed gate.
+[ "$(psql "$FLYWHEEL_PG_DSN" -qAtc "SELECT count(*) FROM flywheel.eval_runs WHERE status = 'finished'")" = 2 ] \
+    || fail "the quick start did not finish two eval runs"
+grep -q "^gate normalized: .*FAILED" "$ST/qs.log" || fail "no failed release gate in the quick start"
+grep -q "^regressed on normalized:" "$ST/qs.log" || fail "no regressed cases in the quick start"
 
 # Grafana: the settings file gives every variable the provisioning files
 # expand, its credentials log in and read a view, and the printed commands
@@ -134,7 +139,7 @@ kill -0 "$collector1" 2>/dev/null && fail "the stale collector still runs"
 eval "$("$FW_SOURCE_DIR/scripts/services" env)"
 [ "$(cat "$ST/pg.port")" != "$port1" ] || fail "PostgreSQL did not move"
 grep -q "dropped 0" "$ST/qs.log" || fail "the demo dropped events with a 2 MB agent queue"
-[ "$(sql "SELECT count(*) FROM flywheel.generations")" = 1200 ] ||
+[ "$(sql "SELECT count(*) FROM flywheel.generations WHERE environment <> 'eval' AND project IS DISTINCT FROM 'quickstart-otlp'")" = 1200 ] ||
     fail "second run did not store exactly 600 more generations"
 [ "$(sql "SELECT count(*) FROM flywheel.dead_letters")" = 0 ] || fail "dead letters in the quick start"
 
