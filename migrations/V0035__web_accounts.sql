@@ -14,6 +14,11 @@
 -- Secrets are never stored: sign-in tokens and session ids are 256-bit
 -- random values of which only the SHA-256 is kept.
 
+-- Roles are cluster-wide and other databases of the cluster may be migrated
+-- at the same moment (each run holds only its own database's lock): create
+-- them only when missing, tolerate a concurrent creation, and never ALTER a
+-- role that is already right (two concurrent ALTERs of one role fail with
+-- "tuple concurrently updated").
 DO $roles$
 DECLARE
     r text;
@@ -21,15 +26,18 @@ BEGIN
     FOREACH r IN ARRAY ARRAY['flywheel_web', 'flywheel_adjudicator'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
             BEGIN
-                EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+                EXECUTE format('CREATE ROLE %I NOLOGIN %s', r,
+                               CASE WHEN r = 'flywheel_web' THEN 'NOINHERIT' ELSE '' END);
             EXCEPTION WHEN duplicate_object OR unique_violation THEN
                 NULL;
             END;
         END IF;
     END LOOP;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'flywheel_web' AND rolinherit) THEN
+        ALTER ROLE flywheel_web NOINHERIT;
+    END IF;
 END
 $roles$;
-ALTER ROLE flywheel_web NOINHERIT;
 
 CREATE TABLE flywheel.web_accounts (
     name            text        PRIMARY KEY,     -- the role the account acts as

@@ -55,6 +55,9 @@ static const struct {
     {31, "54e7d10b155d5b45ab68c1ac53cb9fa35f6bcb51a0abaa43c033f925dc6a413a"},
     {32, "6545a05d2677e3d6fbb7dceac4f02bc8e11b7162b2fed6931d288e3a871015b6"},
     {33, "a39bcd5c21039872ed051fcf2f2e3574029a68b06c968a95b9b65939756720d9"},
+    /* V0035 before its role statements tolerated concurrent migrations of
+     * other databases (c95626c); same objects. */
+    {35, "b2fd7c797af8e0d81c4d233c9a58a8191390fed9ee5369ccac12429baf47fe31"},
 };
 
 static int is_legacy_checksum(int version, const char *checksum)
