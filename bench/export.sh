@@ -9,7 +9,7 @@
 #   2. re-exports that version (the streaming path alone), timed, with its
 #      peak RSS and CPU time from getrusage (via python3);
 #   3. runs `COPY (<the exporter's own stream query>) TO STDOUT` of the same
-#      rows (`flywheel export --baseline-copy`), timed;
+#      rows (bench/export_baseline.c, the store library's stream query), timed;
 #   2 and 3 alternate FW_BENCH_EXPORT_ROUNDS times (default 2), best of each;
 #   4. records and re-exports a version with dedupe on (the default).
 # Prints one JSON object on the last line: rows_per_s (re-export),
@@ -19,6 +19,7 @@ set -euo pipefail
 : "${FW_BUILD_DIR:?}" "${FLYWHEEL_PG_ADMIN_DSN:?}"
 ROWS="${1:-${FW_BENCH_EXPORT_ROWS:-200000}}"
 FW="$FW_BUILD_DIR/cli/flywheel"
+BASELINE="$FW_BUILD_DIR/bench/flywheel-bench-export-baseline"
 DB="fwx_bench_$$"
 DSN="$FLYWHEEL_PG_ADMIN_DSN dbname=$DB"
 W="$(mktemp -d)"
@@ -104,7 +105,7 @@ for r in $(seq "$ROUNDS"); do
     read -r re_s re_rss re_cpu < <(measure "$FW" export --dsn "$DSN" -q --no-progress --dataset bench \
         --version 1 -o "$W/v1again")
     cmp -s "$W/v1/train.jsonl" "$W/v1again/train.jsonl" || { say "re-export differs"; exit 1; }
-    read -r copy_s _ _ < <(measure "$FW" export --dsn "$DSN" -q --dataset bench --version 1 --baseline-copy)
+    read -r copy_s _ _ < <(measure "$BASELINE" "$DSN" bench 1)
     re_all+=("$re_s") copy_all+=("$copy_s") rss_all+=("$re_rss") cpu_all+=("$re_cpu")
     say "  export ${re_s} s (client CPU ${re_cpu} s), COPY ${copy_s} s"
 done

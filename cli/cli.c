@@ -1,10 +1,13 @@
-/* Connection and error helpers shared by the subcommands. */
+/* Connection, error and output helpers shared by the subcommands. */
 #include "cli.h"
 #include "pgutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void fw_cli_error(const char *cmd, const char *msg)
 {
@@ -50,4 +53,127 @@ PGconn *fw_cli_connect(const char *cmd, const char *dsn)
     }
     PQclear(PQexec(conn, "SET application_name = 'flywheel'"));
     return conn;
+}
+
+void fw_cli_store_error(const char *cmd, const fw_store_error *err)
+{
+    if (err->code == FW_STORE_DATABASE) {
+        /* One line, as fw_pg_errstr writes PostgreSQL's errors everywhere. */
+        fprintf(stderr, "flywheel %s: %s", cmd, err->message);
+        if (err->sqlstate[0])
+            fprintf(stderr, " (SQLSTATE %s)", err->sqlstate);
+        if (err->detail[0])
+            fprintf(stderr, "; detail: %s", err->detail);
+        if (err->hint[0])
+            fprintf(stderr, "; hint: %s", err->hint);
+        fputc('\n', stderr);
+        return;
+    }
+    fprintf(stderr, "flywheel %s: %s\n", cmd,
+            err->message[0] ? err->message : fw_store_code_text(err->code));
+    if (err->detail[0])
+        fprintf(stderr, "detail: %s\n", err->detail);
+    if (err->hint[0])
+        fprintf(stderr, "hint: %s\n", err->hint);
+}
+
+int fw_cli_store_status(const fw_store_error *err)
+{
+    switch (err->code) {
+    case FW_STORE_OK:
+        return 0;
+    case FW_STORE_INVALID:
+        return 2;
+    case FW_STORE_MISMATCH:
+        return 3;
+    case FW_STORE_CANCELLED:
+        return 130;
+    default:
+        return 1;
+    }
+}
+
+/* ---- the stdout writer ------------------------------------------------------ */
+
+typedef struct {
+    int fd;
+    const char *path; /* for messages */
+    int own;
+} out_stream;
+
+static int out_open(void *ctx, const char *name, void **stream, fw_store_error *err)
+{
+    fw_cli_out *o = ctx;
+    out_stream *s = calloc(1, sizeof *s);
+    if (!s) {
+        err->code = FW_STORE_NOMEM;
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return -1;
+    }
+    if (strcmp(name, "manifest.json") == 0 && o->manifest_path) {
+        s->fd = open(o->manifest_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        s->path = o->manifest_path;
+        s->own = 1;
+        if (s->fd < 0) {
+            fw_store_error_clear(err);
+            err->code = FW_STORE_OUTPUT;
+            snprintf(err->message, sizeof err->message, "could not open file \"%s\": %s",
+                     o->manifest_path, strerror(errno));
+            free(s);
+            return -1;
+        }
+    } else {
+        s->fd = STDOUT_FILENO;
+        s->path = "standard output";
+    }
+    *stream = s;
+    return 0;
+}
+
+static int out_write(void *ctx, void *stream, const void *data, size_t len, fw_store_error *err)
+{
+    (void)ctx;
+    out_stream *s = stream;
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(s->fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fw_store_error_clear(err);
+            err->code = FW_STORE_OUTPUT;
+            snprintf(err->message, sizeof err->message, "could not write to %s: %s", s->path,
+                     strerror(errno));
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int out_close(void *ctx, void *stream, int ok, fw_store_error *err)
+{
+    (void)ctx;
+    out_stream *s = stream;
+    int rc = 0;
+    if (s->own && close(s->fd) != 0 && ok) {
+        fw_store_error_clear(err);
+        err->code = FW_STORE_OUTPUT;
+        snprintf(err->message, sizeof err->message, "could not close file \"%s\": %s", s->path,
+                 strerror(errno));
+        rc = -1;
+    }
+    free(s);
+    return rc;
+}
+
+void fw_cli_out_init(fw_cli_out *o, const char *manifest_path)
+{
+    memset(o, 0, sizeof *o);
+    o->manifest_path = manifest_path;
+    o->w.open = out_open;
+    o->w.write = out_write;
+    o->w.close = out_close;
+    o->w.ctx = o;
 }

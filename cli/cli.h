@@ -7,6 +7,8 @@
 #ifndef FW_CLI_H
 #define FW_CLI_H
 
+#include "flywheel/store.h"
+
 #include <libpq-fe.h>
 
 typedef int (*fw_cli_fn)(int argc, char **argv);
@@ -28,6 +30,24 @@ void fw_cli_error(const char *cmd, const char *msg);
  * detail: ...; hint: ..." (fw_pg_errstr), or the connection's error when the
  * result carries none. */
 void fw_cli_pg_error(const char *cmd, const PGresult *res, const PGconn *conn);
+
+/* Prints a store error: a database error on one line, "message (SQLSTATE
+ * x); detail: ...; hint: ..." (as fw_cli_pg_error); any other as the
+ * message with "detail:" and "hint:" lines. */
+void fw_cli_store_error(const char *cmd, const fw_store_error *err);
+
+/* The exit status of a store error: 0 ok, 2 invalid request, 3 re-export
+ * mismatch, 130 cancelled, 1 otherwise. */
+int fw_cli_store_status(const fw_store_error *err);
+
+/* A store writer for standard output: every stream goes to stdout, except
+ * "manifest.json", which goes to manifest_path when one is given. */
+typedef struct {
+    fw_store_writer w;
+    const char *manifest_path;
+} fw_cli_out;
+
+void fw_cli_out_init(fw_cli_out *o, const char *manifest_path);
 
 int fw_cmd_migrate(int argc, char **argv);
 int fw_cmd_maintain(int argc, char **argv);

@@ -5,6 +5,7 @@
  * Read-only; output on stdout.
  */
 #include "cli.h"
+#include "opts.h"
 #include "pgutil.h"
 
 #include <getopt.h>
@@ -23,7 +24,10 @@ static void dataset_usage(FILE *f)
                "  list     every dataset version: members, lines per split, rejected, time\n"
                "  show     the manifest of a version (default the latest) as JSON\n"
                "  diff     members added, removed and relabelled between two versions, and the\n"
-               "           parameters that differ; --members lists the members\n");
+               "           parameters that differ; --members lists the members\n"
+               "\n"
+               "options:\n"
+               "  --members            with diff: list the members that changed\n");
 }
 
 static PGresult *query(PGconn *c, const char *sql, int n, const char *const *p)
@@ -202,32 +206,25 @@ static int is_int(const char *s)
 
 int fw_cmd_dataset(int argc, char **argv)
 {
-    const char *dsn = NULL;
     int members = 0;
+    fw_cli cli = {.cmd = "dataset", .accepts = FW_CLI_DSN, .usage = dataset_usage};
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, 'd'},
         {"members", no_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case 'd':
-            dsn = optarg;
-            break;
         case 'm':
             members = 1;
             break;
-        case 'h':
-            dataset_usage(stdout);
-            return 0;
         default:
             dataset_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     int nargs = argc - optind;
     char **args = argv + optind;
     if (nargs < 1) {
@@ -243,7 +240,7 @@ int fw_cmd_dataset(int argc, char **argv)
         dataset_usage(stderr);
         return 2;
     }
-    PGconn *conn = fw_cli_connect("dataset", dsn);
+    PGconn *conn = fw_cli_connect("dataset", cli.dsn);
     if (!conn)
         return 1;
     int rc;

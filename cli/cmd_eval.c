@@ -8,7 +8,7 @@
  * the version's recorded sha256s).
  */
 #include "cli.h"
-#include "export_run.h"
+#include "flywheel/store.h"
 #include "flywheel/eval.h"
 
 #include <errno.h>
@@ -149,18 +149,19 @@ static int load_version(void *ctx, PGconn *conn, const char *dataset, int versio
     fw_xopts xo;
     fw_xopts_init(&xo);
     fw_xrun_target t = {0};
+    fw_xrun_result res;
+    fw_store_error serr;
     t.dataset = dataset;
     t.version = version;
-    t.out_dir = dir;
-    t.progress = 0;
-    t.quiet = 1;
-    int xr = fw_xrun(conn, &xo, &t, err, errsize);
-    if (xr == 3) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", err);
+    t.manifest = 1;
+    t.writer = fw_store_dir_writer_new(dir, &serr);
+    int xr = t.writer ? fw_xrun(conn, &xo, &t, &res, &serr) : -1;
+    fw_store_dir_writer_free((fw_store_writer *)(uintptr_t)t.writer);
+    if (xr != 0 && serr.code == FW_STORE_MISMATCH)
         snprintf(err, errsize, "dataset \"%s\" version %d does not re-export identically: %s",
-                 dataset, version, why);
-    }
+                 dataset, version, serr.message);
+    else if (xr != 0)
+        snprintf(err, errsize, "%s%s%s", serr.message, serr.hint[0] ? "\nhint: " : "", serr.hint);
     if (xr == 0) {
         rc = 0;
         for (int s = 0; s < 3 && rc == 0; s++) {
@@ -498,7 +499,7 @@ static int do_run(int argc, char **argv)
         if (!quiet)
             fprintf(stderr,
                     "flywheel eval run: run \"%s\" finished: %lld cases (%lld stored before), "
-                    "%lld errors, %lld calls, %lld retries in %.1f s\n",
+                    "%lld errors, %lld calls, %lld retries in %.2f s\n",
                     o.name, sum.total, sum.resumed, sum.errors, sum.calls, sum.retries,
                     sum.elapsed_s);
         rc = print_means(conn, o.name);

@@ -1,17 +1,20 @@
 /*
  * `flywheel export`: labelled generations → JSONL fine-tuning, preference,
- * eval, classifier and reward datasets. This file is the command line only;
- * the work is in export_run (pipeline), export_select (options and
- * selection SQL), export_fmt (formats) and export_check (validation).
+ * eval, classifier and reward datasets. This file is the command line only:
+ * options, the output (a directory, or standard output), the progress bar
+ * and the summary; the export itself is the store library's (fw_xrun,
+ * flywheel/store.h). Ctrl-C cancels cleanly: nothing is recorded.
  */
 #include "cli.h"
-#include "export_run.h"
+#include "flywheel/store.h"
+#include "opts.h"
 #include "redact.h"
 
-#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void export_usage(FILE *f)
 {
@@ -79,15 +82,11 @@ static void export_usage(FILE *f)
         "  --dataset NAME       record this export as the next version of dataset NAME\n"
         "  --description TEXT   description of a new dataset\n"
         "  --version K          with --dataset: re-create recorded version K (byte-identical)\n"
-        "  --progress, --no-progress   progress bar on stderr (default: when it is a terminal)\n"
-        "  --dsn DSN            libpq connection string (default $FLYWHEEL_PG_DSN)\n"
-        "  -q, --quiet          no summary line\n"
-        "  -h, --help           show this help\n");
+        "  --progress, --no-progress   progress bar on stderr (default: when it is a terminal)\n");
 }
 
 enum {
-    O_DSN = 256,
-    O_FORMAT,
+    O_FORMAT = 256,
     O_STYLE,
     O_QUEUE,
     O_CONSENSUS,
@@ -122,9 +121,32 @@ enum {
     O_VERSION,
     O_PROGRESS,
     O_NOPROGRESS,
-    O_BASELINE,
     O_FBCORR
 };
+
+/* Set by SIGINT and SIGTERM; the export reads it before every row. */
+static volatile int cancelled;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cancelled = 1;
+}
+
+static void progress(void *ctx, long long done, long long total, double seconds, int final)
+{
+    (void)ctx;
+    double rate = seconds > 0 ? (double)done / seconds : 0;
+    int width = 30, filled = total > 0 ? (int)((double)width * (double)done / (double)total) : 0;
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %3d%% %lld/%lld rows %.0f rows/s%s", bar,
+            total > 0 ? (int)(100.0 * (double)done / (double)total) : 100, done, total, rate,
+            final ? "\n" : "");
+    fflush(stderr);
+}
 
 static int push(const char **list, int *n, const char *v, const char *what)
 {
@@ -176,14 +198,13 @@ int fw_cmd_export(int argc, char **argv)
 {
     fw_xopts o;
     fw_xrun_target t = {0};
-    const char *dsn = NULL, *format = NULL, *style = NULL;
-    char errbuf[2048];
+    const char *format = NULL, *style = NULL, *out_dir = NULL, *manifest_path = NULL;
+    int show_progress = -1;
     long long v;
+    fw_cli cli = {.cmd = "export", .accepts = FW_CLI_DSN | FW_CLI_QUIET, .usage = export_usage};
 
     fw_xopts_init(&o);
-    t.progress = -1;
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, O_DSN},
         {"format", required_argument, NULL, O_FORMAT},
         {"style", required_argument, NULL, O_STYLE},
         {"queue", required_argument, NULL, O_QUEUE},
@@ -221,18 +242,11 @@ int fw_cmd_export(int argc, char **argv)
         {"version", required_argument, NULL, O_VERSION},
         {"progress", no_argument, NULL, O_PROGRESS},
         {"no-progress", no_argument, NULL, O_NOPROGRESS},
-        {"baseline-copy", no_argument, NULL, O_BASELINE},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, "o:", opts)) > 0) {
         switch (c) {
-        case O_DSN:
-            dsn = optarg;
-            break;
         case O_FORMAT:
             format = optarg;
             break;
@@ -358,7 +372,7 @@ int fw_cmd_export(int argc, char **argv)
                 return 2;
             break;
         case 'o':
-            t.out_dir = optarg;
+            out_dir = optarg;
             break;
         case O_ZSTD:
             o.zstd_level = 3;
@@ -379,7 +393,7 @@ int fw_cmd_export(int argc, char **argv)
             t.only_split = optarg;
             break;
         case O_MANIFEST:
-            t.manifest_path = optarg;
+            manifest_path = optarg;
             break;
         case O_DATASET:
             t.dataset = optarg;
@@ -395,30 +409,23 @@ int fw_cmd_export(int argc, char **argv)
             t.version = (int)v;
             break;
         case O_PROGRESS:
-            t.progress = 1;
+            show_progress = 1;
             break;
         case O_NOPROGRESS:
-            t.progress = 0;
+            show_progress = 0;
             break;
-        case O_BASELINE:
-            t.baseline_copy = "-";
-            break;
-        case 'q':
-            t.quiet = 1;
-            break;
-        case 'h':
-            export_usage(stdout);
-            return 0;
         default:
             export_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     if (optind < argc) {
         fprintf(stderr, "flywheel export: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
-    if (!t.out_dir && !t.baseline_copy) {
+    if (!out_dir) {
         fprintf(stderr,
                 "flywheel export: no output given\nhint: Pass -o DIR, or -o - for stdout.\n");
         return 2;
@@ -442,12 +449,53 @@ int fw_cmd_export(int argc, char **argv)
             return 2;
         }
     }
-    PGconn *conn = fw_cli_connect("export", dsn);
+    PGconn *conn = fw_cli_connect("export", cli.dsn);
     if (!conn)
         return 1;
-    int rc = fw_xrun(conn, &o, &t, errbuf, sizeof errbuf);
+    fw_cli_out out;
+    fw_store_writer *dir = NULL;
+    fw_store_error err;
+    fw_xrun_result res;
+    if (strcmp(out_dir, "-") == 0) {
+        fw_cli_out_init(&out, manifest_path);
+        t.writer = &out.w;
+        t.one_stream = 1;
+        t.manifest = manifest_path != NULL;
+    } else {
+        dir = fw_store_dir_writer_new(out_dir, &err);
+        if (!dir) {
+            fw_cli_store_error("export", &err);
+            PQfinish(conn);
+            return 1;
+        }
+        t.writer = dir;
+        t.manifest = 1;
+    }
+    if ((show_progress > 0 || (show_progress < 0 && isatty(STDERR_FILENO))) && !cli.quiet)
+        t.progress.fn = progress;
+    t.progress.cancel = &cancelled;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int rc = fw_xrun(conn, &o, &t, &res, &err) == 0 ? 0 : fw_cli_store_status(&err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if ((rc == 0 || err.code == FW_STORE_MISMATCH) && !cli.quiet) {
+        char ver[32] = "";
+        if (t.dataset)
+            snprintf(ver, sizeof ver, "%d", res.version);
+        fprintf(stderr,
+                "flywheel export: %s%s%s%s%s%lld members, lines train=%llu validation=%llu "
+                "test=%llu, rejected %lld\n",
+                t.dataset ? "dataset \"" : "", t.dataset ? t.dataset : "",
+                t.dataset ? "\" version " : "", ver, t.dataset ? ", " : "", res.members, (unsigned long long)res.lines[0],
+                (unsigned long long)res.lines[1], (unsigned long long)res.lines[2], res.rejected);
+    }
     if (rc)
-        fw_cli_error("export", errbuf);
+        fw_cli_store_error("export", &err);
+    fw_store_dir_writer_free(dir);
     PQfinish(conn);
     return rc;
 }

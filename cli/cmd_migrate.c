@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "migrate.h"
+#include "opts.h"
 #include "pgutil.h"
 
 #include <getopt.h>
@@ -24,40 +25,30 @@ static void migrate_usage(FILE *f)
                "  repair               remove failed entries so fixed files can run again\n"
                "\n"
                "options:\n"
-               "  --dsn DSN            libpq connection string (default $FLYWHEEL_PG_DSN,\n"
-               "                       then the PG* environment variables)\n"
                "  --dir DIR            apply V*.sql and R__*.sql files from DIR instead of the\n"
                "                       built-in set\n"
                "  --lock-timeout T     lock_timeout for each migration (default 10s)\n"
-               "  --dry-run            show what would be applied, change nothing\n"
-               "  -q, --quiet          print nothing on success\n"
-               "  -h, --help           show this help\n");
+               "  --dry-run            show what would be applied, change nothing\n");
 }
 
 int fw_cmd_migrate(int argc, char **argv)
 {
-    const char *dsn = NULL, *dir = NULL, *lock_timeout = "10s";
-    int dry_run = 0, quiet = 0, rc = 1;
+    const char *dir = NULL, *lock_timeout = "10s";
+    int dry_run = 0, rc = 1;
+    fw_cli cli = {.cmd = "migrate", .accepts = FW_CLI_DSN | FW_CLI_QUIET, .usage = migrate_usage};
     char errstr[2048];
     fw_migration_set set = {0};
     PGconn *conn = NULL;
 
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, 'd'},
         {"dir", required_argument, NULL, 'D'},
         {"lock-timeout", required_argument, NULL, 'l'},
         {"dry-run", no_argument, NULL, 'n'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case 'd':
-            dsn = optarg;
-            break;
         case 'D':
             dir = optarg;
             break;
@@ -71,17 +62,13 @@ int fw_cmd_migrate(int argc, char **argv)
         case 'n':
             dry_run = 1;
             break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            migrate_usage(stdout);
-            return 0;
         default:
             migrate_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *action = optind < argc ? argv[optind++] : "apply";
     if (optind < argc) {
         fprintf(stderr, "flywheel migrate: unexpected argument \"%s\"\n", argv[optind]);
@@ -99,7 +86,7 @@ int fw_cmd_migrate(int argc, char **argv)
         fw_cli_error("migrate", errstr);
         return 1;
     }
-    conn = fw_cli_connect("migrate", dsn);
+    conn = fw_cli_connect("migrate", cli.dsn);
     if (!conn)
         goto out;
 
@@ -113,17 +100,18 @@ int fw_cmd_migrate(int argc, char **argv)
         if (n < 0) {
             fw_cli_error("migrate", errstr);
         } else {
-            if (!quiet)
+            if (!cli.quiet)
                 printf("removed %d failed migration entr%s\n", n, n == 1 ? "y" : "ies");
             rc = 0;
         }
     } else {
-        fw_migrate_opts o = {.lock_timeout = lock_timeout, .verbose = !quiet, .dry_run = dry_run};
+        fw_migrate_opts o = {
+            .lock_timeout = lock_timeout, .verbose = !cli.quiet, .dry_run = dry_run};
         int n = fw_migrate_apply(conn, &set, &o, errstr, sizeof errstr);
         if (n < 0) {
             fw_cli_error("migrate", errstr);
         } else {
-            if (!quiet) {
+            if (!cli.quiet) {
                 if (n == 0)
                     printf("schema is up to date at version %d\n", fw_migrations_latest(&set));
                 else
@@ -140,23 +128,26 @@ out:
     return rc;
 }
 
+static void maintain_usage(FILE *f)
+{
+    fprintf(f, "usage: flywheel maintain [--dsn DSN] [--days-ahead N]\n\n"
+               "Creates the daily partitions of flywheel.generations for the next N days\n"
+               "(default 7) and moves rows out of the default partition. Idempotent.\n\n"
+               "options:\n"
+               "  --days-ahead N       partitions for the next N days (0..366, default 7)\n");
+}
+
 int fw_cmd_maintain(int argc, char **argv)
 {
-    const char *dsn = NULL;
     int days_ahead = 7;
+    fw_cli cli = {.cmd = "maintain", .accepts = FW_CLI_DSN, .usage = maintain_usage};
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, 'd'},
         {"days-ahead", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case 'd':
-            dsn = optarg;
-            break;
         case 'a': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -168,16 +159,13 @@ int fw_cmd_maintain(int argc, char **argv)
             days_ahead = (int)v;
             break;
         }
-        case 'h':
-            printf("usage: flywheel maintain [--dsn DSN] [--days-ahead N]\n\n"
-                   "Creates the daily partitions of flywheel.generations for the next N days\n"
-                   "(default 7) and moves rows out of the default partition. Idempotent.\n");
-            return 0;
         default:
             return 2;
         }
     }
-    PGconn *conn = fw_cli_connect("maintain", dsn);
+    if (c != -1)
+        return fw_cli_status(c);
+    PGconn *conn = fw_cli_connect("maintain", cli.dsn);
     if (!conn)
         return 1;
     char ahead[16];

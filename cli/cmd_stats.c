@@ -16,6 +16,7 @@
  * from the same document, so the two never disagree.
  */
 #include "cli.h"
+#include "opts.h"
 #include "pgutil.h"
 
 #include <errno.h>
@@ -579,31 +580,25 @@ static void stats_usage(FILE *f)
                "  --from TIME          window start, any PostgreSQL timestamptz (2026-01-31,\n"
                "                       '2026-01-31 12:00+01')\n"
                "  --to TIME            window end (default now)\n"
-               "  --project P          only project P\n"
-               "  --json               print one JSON document instead of the summary\n"
-               "  --dsn DSN            libpq connection string (default $FLYWHEEL_PG_DSN,\n"
-               "                       then the PG* environment variables)\n"
-               "  -h, --help           show this help\n");
+               "  --project P          only project P\n");
 }
 
 int fw_cmd_stats(int argc, char **argv)
 {
-    const char *dsn = NULL, *since = NULL, *from_in = NULL, *to_in = NULL, *project = NULL;
-    int as_json = 0, rc = 1;
+    const char *since = NULL, *from_in = NULL, *to_in = NULL, *project = NULL;
+    int rc = 1;
+    fw_cli cli = {.cmd = "stats", .accepts = FW_CLI_DSN | FW_CLI_JSON, .usage = stats_usage};
     long long since_s = 24 * 3600;
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, 'd'},     {"since", required_argument, NULL, 's'},
-        {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
-        {"project", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"since", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"project", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
     };
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case 'd':
-            dsn = optarg;
-            break;
         case 's':
             since = optarg;
             break;
@@ -616,17 +611,13 @@ int fw_cmd_stats(int argc, char **argv)
         case 'p':
             project = optarg;
             break;
-        case 'j':
-            as_json = 1;
-            break;
-        case 'h':
-            stats_usage(stdout);
-            return 0;
         default:
             stats_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     if (optind < argc) {
         fprintf(stderr, "flywheel stats: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
@@ -652,7 +643,7 @@ int fw_cmd_stats(int argc, char **argv)
     stats_ctx ctx = {0};
     json_t *doc = NULL;
     char from[64], to[64];
-    ctx.conn = fw_cli_connect("stats", dsn);
+    ctx.conn = fw_cli_connect("stats", cli.dsn);
     if (!ctx.conn)
         return 1;
     /* One snapshot: every query sees the same data and the same now(). */
@@ -695,7 +686,7 @@ int fw_cmd_stats(int argc, char **argv)
         (run_into(&ctx, doc, Q_REVIEW, 2, NULL) || run_into(&ctx, doc, Q_COVERAGE, 3, NULL)))
         goto out;
 
-    if (as_json) {
+    if (cli.json) {
         if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
             snprintf(ctx.errstr, sizeof ctx.errstr, "could not write JSON: %s", strerror(errno));
             goto out;

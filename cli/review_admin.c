@@ -6,6 +6,7 @@
  * validate their meaning (FR001/FR004 errors naming the key).
  */
 #include "cli.h"
+#include "opts.h"
 #include "flywheel/eval.h"
 #include "review.h"
 
@@ -14,8 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_DSN = 1000, OPT_AS, OPT_VERSION, OPT_RESCAN, OPT_ALL, OPT_JSON, OPT_HELP, OPT_RUNS,
-       OPT_SEED };
+enum {
+    OPT_DSN = 1000,
+    OPT_AS,
+    OPT_VERSION,
+    OPT_RESCAN,
+    OPT_ALL,
+    OPT_JSON,
+    OPT_HELP,
+    OPT_RUNS,
+    OPT_SEED
+};
 
 /* Prints a result as an aligned table with a header; NULLs as "". */
 static void print_table(const PGresult *res)
@@ -69,28 +79,23 @@ static void rubric_usage(FILE *f)
 
 int fw_review_admin_rubric(int argc, char **argv)
 {
-    const char *dsn = NULL, *version = NULL;
+    const char *version = NULL;
+    fw_cli cli = {.cmd = "review rubric", .accepts = FW_CLI_DSN, .usage = rubric_usage};
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, OPT_DSN},
         {"version", required_argument, NULL, OPT_VERSION},
-        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     int c, rc = 1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == OPT_DSN) {
-            dsn = optarg;
-        } else if (c == OPT_VERSION) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        if (c == OPT_VERSION) {
             version = optarg;
-        } else if (c == OPT_HELP || c == 'h') {
-            rubric_usage(stdout);
-            return 0;
         } else {
             rubric_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *action = optind < argc ? argv[optind++] : NULL;
     const char *name = optind < argc ? argv[optind++] : NULL;
     const char *file = optind < argc ? argv[optind++] : NULL;
@@ -107,7 +112,7 @@ int fw_review_admin_rubric(int argc, char **argv)
         if (!text || !(j = fw_review_parse_json("rubric", file, text)))
             goto out;
     }
-    conn = fw_cli_connect("review", dsn);
+    conn = fw_cli_connect(cli.cmd, cli.dsn);
     if (!conn)
         goto out;
     if (strcmp(action, "create") == 0) {
@@ -160,25 +165,17 @@ static void queue_usage(FILE *f)
 
 int fw_review_admin_queue(int argc, char **argv)
 {
-    const char *dsn = NULL;
+    fw_cli cli = {.cmd = "review queue", .accepts = FW_CLI_DSN, .usage = queue_usage};
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, OPT_DSN},
-        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     int c, rc = 1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == OPT_DSN) {
-            dsn = optarg;
-        } else if (c == OPT_HELP || c == 'h') {
-            queue_usage(stdout);
-            return 0;
-        } else {
-            queue_usage(stderr);
-            return 2;
-        }
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        queue_usage(stderr);
+        return 2;
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *action = optind < argc ? argv[optind++] : NULL;
     const char *arg = optind < argc ? argv[optind++] : NULL;
     if (!action || optind < argc || (strcmp(action, "list") != 0 && !arg) ||
@@ -200,7 +197,7 @@ int fw_review_admin_queue(int argc, char **argv)
         if (!text || !(j = fw_review_parse_json("queue", arg, text)))
             goto out;
     }
-    conn = fw_cli_connect("review", dsn);
+    conn = fw_cli_connect(cli.cmd, cli.dsn);
     if (!conn)
         goto out;
     if (strcmp(action, "create") == 0) {
@@ -252,24 +249,34 @@ out:
     return rc;
 }
 
+static void fill_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: flywheel review fill QUEUE [--rescan] [--dsn DSN]\n"
+            "       flywheel review fill --all [--dsn DSN]\n"
+            "       flywheel review fill QUEUE --from-runs RUN_A,RUN_B [--seed S] [--dsn DSN]\n\n"
+            "Adds the generations that match a queue's rules (never twice). A continuous\n"
+            "queue looks only at events since its last fill (minus an hour of slack);\n"
+            "--rescan looks at everything. --all fills every continuous, unpaused queue:\n"
+            "run it from cron or a systemd timer, e.g. every minute.\n"
+            "--from-runs fills a pairwise queue from two eval runs: one item per case\n"
+            "both answered, the sides chosen per case from the seed (docs/evals.md).\n");
+}
+
 int fw_review_admin_fill(int argc, char **argv)
 {
-    const char *dsn = NULL, *runs = NULL, *seed = NULL;
+    const char *runs = NULL, *seed = NULL;
+    fw_cli cli = {.cmd = "review fill", .accepts = FW_CLI_DSN, .usage = fill_usage};
     int rescan = 0, all = 0, c, rc = 1;
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, OPT_DSN},
         {"rescan", no_argument, NULL, OPT_RESCAN},
         {"all", no_argument, NULL, OPT_ALL},
         {"from-runs", required_argument, NULL, OPT_RUNS},
         {"seed", required_argument, NULL, OPT_SEED},
-        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == OPT_DSN) {
-            dsn = optarg;
-        } else if (c == OPT_RESCAN) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        if (c == OPT_RESCAN) {
             rescan = 1;
         } else if (c == OPT_ALL) {
             all = 1;
@@ -277,21 +284,12 @@ int fw_review_admin_fill(int argc, char **argv)
             runs = optarg;
         } else if (c == OPT_SEED) {
             seed = optarg;
-        } else if (c == OPT_HELP || c == 'h') {
-            printf("usage: flywheel review fill QUEUE [--rescan] [--dsn DSN]\n"
-                   "       flywheel review fill --all [--dsn DSN]\n"
-                   "       flywheel review fill QUEUE --from-runs RUN_A,RUN_B [--seed S] [--dsn DSN]\n\n"
-                   "Adds the generations that match a queue's rules (never twice). A continuous\n"
-                   "queue looks only at events since its last fill (minus an hour of slack);\n"
-                   "--rescan looks at everything. --all fills every continuous, unpaused queue:\n"
-                   "run it from cron or a systemd timer, e.g. every minute.\n"
-                   "--from-runs fills a pairwise queue from two eval runs: one item per case\n"
-                   "both answered, the sides chosen per case from the seed (docs/evals.md).\n");
-            return 0;
         } else {
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *queue = optind < argc ? argv[optind++] : NULL;
     if ((all && queue) || (!all && !queue) || optind < argc) {
         fprintf(stderr, "flywheel review fill: give a queue name or --all\n");
@@ -301,7 +299,7 @@ int fw_review_admin_fill(int argc, char **argv)
         fprintf(stderr, "flywheel review fill: --from-runs takes RUN_A,RUN_B and a queue\n");
         return 2;
     }
-    PGconn *conn = fw_cli_connect("review", dsn);
+    PGconn *conn = fw_cli_connect(cli.cmd, cli.dsn);
     if (!conn)
         return 1;
     if (runs) {
@@ -342,43 +340,37 @@ int fw_review_admin_fill(int argc, char **argv)
     return rc;
 }
 
+static void stats_usage(FILE *f)
+{
+    fprintf(f, "usage: flywheel review stats [QUEUE] [--json] [--dsn DSN]\n\n"
+               "Progress and backlog age, agreement per field (percent agreement; Cohen's\n"
+               "kappa for two reviewers, Fleiss' kappa for more; Krippendorff's alpha,\n"
+               "interval metric, for numbers), time per item, throughput per reviewer and\n"
+               "accuracy on gold items.\n");
+}
+
 int fw_review_admin_stats(int argc, char **argv)
 {
-    const char *dsn = NULL;
-    int json = 0, c, rc = 1;
+    int c, rc = 1;
+    fw_cli cli = {.cmd = "review stats", .accepts = FW_CLI_DSN | FW_CLI_JSON, .usage = stats_usage};
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, OPT_DSN},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == OPT_DSN) {
-            dsn = optarg;
-        } else if (c == OPT_JSON) {
-            json = 1;
-        } else if (c == OPT_HELP || c == 'h') {
-            printf("usage: flywheel review stats [QUEUE] [--json] [--dsn DSN]\n\n"
-                   "Progress and backlog age, agreement per field (percent agreement; Cohen's\n"
-                   "kappa for two reviewers, Fleiss' kappa for more; Krippendorff's alpha,\n"
-                   "interval metric, for numbers), time per item, throughput per reviewer and\n"
-                   "accuracy on gold items.\n");
-            return 0;
-        } else {
-            return 2;
-        }
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        return 2;
     }
+    if (c != -1)
+        return fw_cli_status(c);
     const char *queue = optind < argc ? argv[optind++] : NULL;
     if (optind < argc) {
         fprintf(stderr, "flywheel review stats: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
-    PGconn *conn = fw_cli_connect("review", dsn);
+    PGconn *conn = fw_cli_connect(cli.cmd, cli.dsn);
     if (!conn)
         return 1;
     const char *p[1] = {queue};
-    if (json) {
+    if (cli.json) {
         rc = show(
             conn, "stats",
             "SELECT jsonb_build_object("

@@ -9,6 +9,7 @@
  * reviewer, so a script can loop `while claim; do ...; done`.
  */
 #include "cli.h"
+#include "opts.h"
 #include "review.h"
 
 #include <getopt.h>
@@ -30,6 +31,7 @@ enum {
 
 typedef struct {
     fw_review_common c;
+    char cmd[64]; /* "review claim" ... */
     const char *queue, *item, *json_file, *reason, *note;
     int json, revise;
 } op_opts;
@@ -39,25 +41,20 @@ typedef struct {
 static int parse(int argc, char **argv, op_opts *o, const char *usage)
 {
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, OPT_DSN},
         {"as", required_argument, NULL, OPT_AS},
         {"queue", required_argument, NULL, OPT_QUEUE},
         {"item", required_argument, NULL, OPT_ITEM},
-        {"json", optional_argument, NULL, OPT_JSON},
         {"reason", required_argument, NULL, OPT_REASON},
         {"note", required_argument, NULL, OPT_NOTE},
         {"revise", no_argument, NULL, OPT_REVISE},
-        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     int c;
     memset(o, 0, sizeof *o);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    snprintf(o->cmd, sizeof o->cmd, "review %s", argc > 0 ? argv[0] : "");
+    fw_cli cli = {.cmd = o->cmd, .accepts = FW_CLI_DSN | FW_CLI_JSON_IN, .usage_text = usage};
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case OPT_DSN:
-            o->c.dsn = optarg;
-            break;
         case OPT_AS:
             o->c.as = optarg;
             break;
@@ -66,20 +63,10 @@ static int parse(int argc, char **argv, op_opts *o, const char *usage)
             break;
         case OPT_ITEM:
             if (strspn(optarg, "0123456789") != strlen(optarg) || !*optarg) {
-                fprintf(stderr, "flywheel review: invalid item id \"%s\"\n", optarg);
+                fprintf(stderr, "flywheel %s: invalid item id \"%s\"\n", o->cmd, optarg);
                 return 2;
             }
             o->item = optarg;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            /* "--json FILE" and "--json=FILE" both name the input file. */
-            if (optarg)
-                o->json_file = optarg;
-            else if (optind < argc && argv[optind][0] != '-')
-                o->json_file = argv[optind++];
-            else if (optind < argc && strcmp(argv[optind], "-") == 0)
-                o->json_file = argv[optind++];
             break;
         case OPT_REASON:
             o->reason = optarg;
@@ -90,19 +77,20 @@ static int parse(int argc, char **argv, op_opts *o, const char *usage)
         case OPT_REVISE:
             o->revise = 1;
             break;
-        case OPT_HELP:
-        case 'h':
-            fputs(usage, stdout);
-            return 1;
         default:
             fputs(usage, stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return c == FW_CLI_HELP ? 1 : 2;
     if (optind < argc) {
-        fprintf(stderr, "flywheel review: unexpected argument \"%s\"\n", argv[optind]);
+        fprintf(stderr, "flywheel %s: unexpected argument \"%s\"\n", o->cmd, argv[optind]);
         return 2;
     }
+    o->c.dsn = cli.dsn;
+    o->json = cli.json;
+    o->json_file = cli.json_file;
     return 0;
 }
 
@@ -121,7 +109,7 @@ int fw_review_op_claim(int argc, char **argv)
         fprintf(stderr, "flywheel review claim: --queue is required\n");
         return 2;
     }
-    PGconn *conn = fw_cli_connect("review", o.c.dsn);
+    PGconn *conn = fw_cli_connect(o.cmd, o.c.dsn);
     if (!conn)
         return 1;
     int rc = 1;
@@ -170,7 +158,7 @@ static int send_label(const char *sub, const op_opts *o, const char *sql, const 
     int rc = 1;
     if (!j)
         goto out;
-    conn = fw_cli_connect("review", o->c.dsn);
+    conn = fw_cli_connect(o->cmd, o->c.dsn);
     if (!conn)
         goto out;
     const char *p[4] = {o->item, text, p3, p4};
@@ -231,7 +219,7 @@ static int item_call(const char *sub, int argc, char **argv, const char *usage)
         fputs(usage, stderr);
         return 2;
     }
-    PGconn *conn = fw_cli_connect("review", o.c.dsn);
+    PGconn *conn = fw_cli_connect(o.cmd, o.c.dsn);
     if (!conn)
         return 1;
     const char *p[3] = {o.item, skip ? o.reason : o.c.as, o.c.as};

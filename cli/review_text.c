@@ -3,52 +3,33 @@
  *
  * Offsets are code points because that is what the database checks span
  * annotations against (length() of a text part's content); a reviewer who
- * picks "sentence 3" gets the same [start, end) the SQL function validates.
+ * picks "sentence 3" gets the same [start, end) the SQL function validates,
+ * and the same sentence the classifier export cuts: both come from the
+ * store's one segmentation (fw_store_sentences, rules V2).
  */
 #include "review_text.h"
+
+#include "flywheel/store.h"
+#include "fw_utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Length in bytes of the UTF-8 sequence starting with byte c (1 for a bad
- * lead byte, so invalid input still advances). */
-static size_t u8len(unsigned char c)
+/* Advances over one code point of s (length len). */
+static size_t u8next(const char *s, size_t len, size_t i)
 {
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xE0) == 0xC0)
-        return 2;
-    if ((c & 0xF0) == 0xE0)
-        return 3;
-    if ((c & 0xF8) == 0xF0)
-        return 4;
-    return 1;
-}
-
-/* Advances over one code point, never past the terminating NUL. */
-static size_t u8next(const char *s, size_t i)
-{
-    size_t n = u8len((unsigned char)s[i]);
-    for (size_t k = 1; k < n; k++)
-        if (s[i + k] == '\0')
-            return i + k;
-    return i + n;
+    unsigned cp;
+    return i + fw_utf8_decode(s, len, i, &cp);
 }
 
 size_t fw_rt_chars(const char *s)
 {
-    size_t n = 0;
-    for (size_t i = 0; s[i]; i = u8next(s, i))
-        n++;
-    return n;
+    return fw_utf8_count(s, strlen(s));
 }
 
 size_t fw_rt_byte_at(const char *s, size_t idx)
 {
-    size_t i = 0;
-    for (size_t n = 0; s[i] && n < idx; n++)
-        i = u8next(s, i);
-    return i;
+    return fw_utf8_offset(s, strlen(s), idx);
 }
 
 /* Writes one wrapped paragraph (no newlines inside). */
@@ -69,7 +50,7 @@ static int wrap_line(FILE *out, const char *s, size_t len, int width, const char
         while (j < len && cols < (size_t)width) {
             if (s[j] == ' ')
                 last_space = j;
-            j = u8next(s, j);
+            j = u8next(s, len, j);
             if (j > len)
                 j = len;
             cols++;
@@ -101,47 +82,25 @@ int fw_rt_wrap(FILE *out, const char *text, int width, const char *indent)
     return lines;
 }
 
-static int is_space(char c)
+typedef struct {
+    fw_rt_span *spans;
+    size_t max, n;
+} span_collector;
+
+static void collect_span(void *ctx, const fw_store_sentence *sent)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    span_collector *c = ctx;
+    if (c->n < c->max) {
+        c->spans[c->n].start = sent->start;
+        c->spans[c->n].end = sent->end;
+    }
+    c->n++;
 }
 
 size_t fw_rt_sentences(const char *text, fw_rt_span *spans, size_t max)
 {
-    size_t count = 0, i = 0, ch = 0;
-    while (text[i]) {
-        while (text[i] && is_space(text[i])) {
-            i++;
-            ch++;
-        }
-        if (!text[i])
-            break;
-        size_t start = ch, end;
-        for (;;) {
-            char c = text[i];
-            i = u8next(text, i);
-            ch++;
-            if (!text[i]) {
-                end = ch;
-                break;
-            }
-            if ((c == '.' || c == '!' || c == '?') && is_space(text[i])) {
-                end = ch;
-                break;
-            }
-            if (c == '\n' && text[i] == '\n') {
-                end = ch - 1;
-                break;
-            }
-        }
-        /* Trailing white space is not part of the sentence. */
-        if (count < max) {
-            spans[count].start = start;
-            spans[count].end = end;
-        }
-        count++;
-    }
-    return count;
+    span_collector c = {spans, max, 0};
+    return fw_store_sentences(text, strlen(text), FW_STORE_SENTENCES_V2, collect_span, &c);
 }
 
 static void render_part(FILE *out, const json_t *part, int width, int number_sentences,

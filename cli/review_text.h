@@ -33,10 +33,10 @@ typedef struct {
 } fw_rt_span;
 
 /*
- * Splits text into sentences: a sentence ends after '.', '!' or '?'
- * followed by white space or the end, or at a blank line; leading white
- * space is not part of a sentence. Fills up to `max` spans and returns how
- * many sentences there are (may exceed max).
+ * The sentences of text by the store's segmentation (fw_store_sentences,
+ * rules FW_STORE_SENTENCES_V2 — the classifier export's), in code points.
+ * Fills up to `max` spans and returns how many sentences there are (may
+ * exceed max).
  */
 size_t fw_rt_sentences(const char *text, fw_rt_span *spans, size_t max);
 

@@ -17,6 +17,7 @@
  * ("r 10 24 style").
  */
 #include "cli.h"
+#include "opts.h"
 #include "review.h"
 #include "review_text.h"
 
@@ -684,25 +685,29 @@ static int review_item(tui *t)
     return rc;
 }
 
+static void start_usage(FILE *f)
+{
+    fprintf(f, "usage: flywheel review start --queue Q [--as NAME] [--width N] [--dsn DSN]\n\n"
+               "Reviews items of a queue one after the other in the terminal. ");
+    if (f == stdout)
+        print_help();
+    else
+        fputc('\n', f);
+}
+
 int fw_review_start(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"dsn", required_argument, NULL, OPT_DSN},
         {"as", required_argument, NULL, OPT_AS},
         {"queue", required_argument, NULL, OPT_QUEUE},
         {"width", required_argument, NULL, OPT_WIDTH},
-        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     tui t = {0};
-    const char *dsn = NULL;
     int c, rc = 1, width = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    fw_cli cli = {.cmd = "review start", .accepts = FW_CLI_DSN, .usage = start_usage};
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case OPT_DSN:
-            dsn = optarg;
-            break;
         case OPT_AS:
             t.as = optarg;
             break;
@@ -721,16 +726,12 @@ int fw_review_start(int argc, char **argv)
             width = (int)w;
             break;
         }
-        case OPT_HELP:
-        case 'h':
-            printf("usage: flywheel review start --queue Q [--as NAME] [--width N] [--dsn DSN]\n\n"
-                   "Reviews items of a queue one after the other in the terminal. ");
-            print_help();
-            return 0;
         default:
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
     if (!t.queue || optind < argc) {
         fprintf(stderr, "usage: flywheel review start --queue Q [--as NAME] [--dsn DSN]\n");
         return 2;
@@ -749,7 +750,7 @@ int fw_review_start(int argc, char **argv)
         editor = getenv("EDITOR");
     setenv("FW_REVIEW_EDITOR", editor && *editor ? editor : "vi", 1);
 
-    t.conn = fw_cli_connect("review", dsn);
+    t.conn = fw_cli_connect(cli.cmd, cli.dsn);
     if (!t.conn)
         return 1;
     const char *qp[1] = {t.queue};

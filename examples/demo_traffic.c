@@ -14,6 +14,15 @@
  *
  * Configuration comes from FLYWHEEL_* variables (fw_conf_from_env), e.g.
  * FLYWHEEL_KAFKA_BOOTSTRAP and FLYWHEEL_TOPIC.
+ *
+ * It records as fast as it can, far faster than a real application, so it
+ * paces itself: before each record it waits while the agent's queue holds
+ * more than a quarter of queue.max_bytes. Without that, a large run (50,000
+ * events) fills the queue and the agent drops what does not fit, as it must
+ * for an application that cannot wait. If the queue stops draining (no
+ * broker) for 10 s, pacing is given up and drops are counted. At the end it
+ * prints where every event went (the agent's counters, each drop reason)
+ * and exits 3 if any was dropped.
  */
 #include <flywheel/flywheel.h>
 
@@ -22,6 +31,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Pacing state: see the file comment. */
+static uint64_t pace_limit_bytes; /* a quarter of queue.max_bytes */
+static int pace_given_up;
+static long pace_waits;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits while the agent's queue is over the pacing limit. */
+static void pace(fw_agent_t *agent)
+{
+    if (pace_given_up || fw_agent_stat(agent, FW_STAT_IN_QUEUE_BYTES) <= pace_limit_bytes)
+        return;
+    pace_waits++;
+    double until = mono_s() + 10.0;
+    struct timespec ms = {0, 1000000};
+    while (fw_agent_stat(agent, FW_STAT_IN_QUEUE_BYTES) > pace_limit_bytes) {
+        if (mono_s() > until) {
+            fprintf(stderr, "demo_traffic: the agent's queue has not drained for 10 s (is the "
+                            "broker reachable?); recording without pacing, drops are counted\n");
+            pace_given_up = 1;
+            return;
+        }
+        nanosleep(&ms, NULL);
+    }
+}
 
 typedef struct {
     const char *provider, *request, *response;
@@ -137,6 +177,7 @@ static void record_feedback(fw_agent_t *agent, const fw_event_id_t *id, const ex
 {
     fw_feedback_t *f;
     if (chance(35)) {
+        pace(agent);
         f = fw_feedback_new(agent);
         if (!f)
             return;
@@ -152,6 +193,7 @@ static void record_feedback(fw_agent_t *agent, const fw_event_id_t *id, const ex
             t->feedback++;
     }
     if (chance(10)) {
+        pace(agent);
         f = fw_feedback_new(agent);
         if (!f)
             return;
@@ -163,6 +205,7 @@ static void record_feedback(fw_agent_t *agent, const fw_event_id_t *id, const ex
             t->feedback++;
     }
     if (ex->better && chance(8)) {
+        pace(agent);
         f = fw_feedback_new(agent);
         if (!f)
             return;
@@ -213,6 +256,7 @@ static void conversation(fw_agent_t *agent, long conv_no, long *budget, totals *
         uint64_t end = unix_nanos();
         uint64_t start = end - (uint64_t)ms * 1000000u;
 
+        pace(agent);
         fw_gen_t *g = fw_gen_new(agent);
         if (!g)
             continue;
@@ -265,7 +309,6 @@ static void conversation(fw_agent_t *agent, long conv_no, long *budget, totals *
             fw_gen_set_str(g, FW_GEN_ERROR_MESSAGE,
                            error == 1 ? "429 Too Many Requests" : "no response within 30 s");
             fw_gen_set_int(g, FW_GEN_USAGE_OUTPUT_TOKENS, 0);
-            t->errors++;
         } else {
             snprintf(buf, sizeof buf, "resp-%ld-%d-%08x", conv_no, turn, rnd());
             fw_gen_set_str(g, FW_GEN_RESPONSE_ID, buf);
@@ -287,6 +330,7 @@ static void conversation(fw_agent_t *agent, long conv_no, long *budget, totals *
         if (fw_gen_record(g, &id) != FW_OK)
             continue;
         t->generations++;
+        t->errors += error != 0;
         if (!error)
             record_feedback(agent, &id, ex, t);
     }
@@ -330,6 +374,11 @@ int main(int argc, char **argv)
         fw_conf_destroy(conf);
         return 1;
     }
+    const char *qmax = fw_conf_get(conf, "queue.max_bytes");
+    pace_limit_bytes = (qmax ? strtoull(qmax, NULL, 10) : 0) / 4;
+    char spool_dir[512];
+    snprintf(spool_dir, sizeof spool_dir, "%s",
+             fw_conf_get(conf, "spool.dir") ? fw_conf_get(conf, "spool.dir") : "");
     fw_agent_t *agent = fw_agent_new(conf, err, sizeof err);
     if (!agent) {
         fprintf(stderr, "demo_traffic: %s\n", err);
@@ -342,13 +391,33 @@ int main(int argc, char **argv)
         conversation(agent, conv, &budget, &t);
 
     int flushed = fw_agent_flush(agent, 30000) == FW_OK;
+    uint64_t st[FW_STAT__COUNT] = {0};
+    fw_agent_stats(agent, st, FW_STAT__COUNT);
     printf("demo_traffic: recorded %ld generations (%ld errors) and %ld feedback events "
            "(%ld corrections); delivered %llu, spooled %llu, dropped %llu%s\n",
            t.generations, t.errors, t.feedback, t.corrections,
-           (unsigned long long)fw_agent_stat(agent, FW_STAT_DELIVERED),
-           (unsigned long long)fw_agent_stat(agent, FW_STAT_SPOOLED),
-           (unsigned long long)fw_agent_stat(agent, FW_STAT_DROPPED),
+           (unsigned long long)st[FW_STAT_DELIVERED], (unsigned long long)st[FW_STAT_SPOOLED],
+           (unsigned long long)st[FW_STAT_DROPPED],
            flushed ? "" : " (flush timed out: the rest is spooled)");
+    if (pace_waits)
+        printf("demo_traffic: paced %ld times (agent queue over %llu bytes)\n", pace_waits,
+               (unsigned long long)pace_limit_bytes);
+    /* What flush left is moved to the spool by destroy, or dropped
+     * (reason shutdown) when there is no spool. */
+    uint64_t left = st[FW_STAT_IN_QUEUE] + st[FW_STAT_IN_FLIGHT];
+    if (left)
+        printf("demo_traffic: %llu events still undelivered at exit: %s\n",
+               (unsigned long long)left,
+               spool_dir[0] ? "moved to the spool, replayed by the next run on the same spool.dir"
+                            : "dropped (no spool.dir)");
     fw_agent_destroy(agent);
-    return 0;
+    int dropped = st[FW_STAT_DROPPED] != 0 || (left && !spool_dir[0]);
+    if (st[FW_STAT_DROPPED]) {
+        printf("demo_traffic: dropped by the agent:");
+        for (int k = 0; k < FW_STAT__COUNT; k++)
+            if (fw_stat_kind((fw_stat_t)k) == FW_STATK_DROP && st[k])
+                printf(" %s=%llu", fw_stat_name((fw_stat_t)k), (unsigned long long)st[k]);
+        printf("\n");
+    }
+    return dropped ? 3 : 0;
 }

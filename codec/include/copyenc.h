@@ -56,8 +56,9 @@ void fw_copy_bytea(fw_buf *b, const uint8_t *p, size_t n);
 /*
  * Returns 1 when s[0..n) is exactly one JSON value (RFC 8259) that jsonb
  * accepts, surrounded by optional whitespace; else 0. Rejects \u0000 and
- * unpaired surrogate escapes, which jsonb refuses, and nesting deeper
- * than 256. Never reads past s + n.
+ * unpaired surrogate escapes, which jsonb refuses, numbers outside the
+ * range of PostgreSQL's numeric (which jsonb stores them as, e.g. 1e1000000),
+ * and nesting deeper than 256. Never reads past s + n.
  */
 int fw_json_valid(const char *s, size_t n);
 

@@ -5,12 +5,17 @@
  * forbids, is caught here, before COPY, so that a bad message becomes a
  * dead letter without costing a failed transaction. The checks, in order:
  *
+ *   0. a message of 0 bytes (a tombstone, a producer bug)    -> empty_message
  *   1. size:      the message over max_message_bytes         -> oversize
+ *                 (the event id is still read from the top-level fields
+ *                 when it is there, so the dead letter names its event)
  *   2. wire walk: the protobuf structure is walked with the generated
  *                 descriptors, before unpacking, so that text fields can
  *                 be checked as bytes (protobuf-c hands strings back as C
  *                 strings, which would hide an embedded NUL):
  *                 malformed varints, lengths or wire types   -> undecodable
+ *                 ("at byte N": the offset in the whole message
+ *                 of the field whose tag or value is malformed)
  *                 a string or bytes field over max_field_bytes -> oversize
  *                 a string field with a NUL byte             -> nul_in_text
  *                 a string field that is not UTF-8           -> invalid_utf8
@@ -44,7 +49,8 @@
     X(NUL_IN_TEXT, "nul_in_text")                                                                  \
     X(OVERSIZE, "oversize")                                                                        \
     X(OUT_OF_RANGE, "out_of_range")                                                                \
-    X(DATA_ERROR, "data_error")
+    X(DATA_ERROR, "data_error")                                                                    \
+    X(EMPTY_MESSAGE, "empty_message")
 
 typedef enum {
 #define X(name, code) FW_DL_##name,

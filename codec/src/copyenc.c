@@ -250,6 +250,38 @@ static int scan_string(jscan *j)
     return 0;
 }
 
+/*
+ * jsonb stores a number as numeric, which PostgreSQL 15 refuses (SQLSTATE
+ * 22003, "value overflows numeric format") when the value needs more than
+ * 131072 digits before the decimal point (a leading digit of weight 10^131072
+ * or more), or a display scale above 16383 digits after it (fraction digits
+ * minus the exponent, zeros included: "0e-16384" is refused), or when the
+ * exponent is 2^30 - 1 or more in magnitude, whatever the digits. Such a
+ * number is valid JSON that jsonb cannot hold: the value containing it is
+ * treated like other unrepresentable JSON (stored as a string).
+ * Limits checked against PostgreSQL 15 by collector_unit_encode.
+ */
+#define NUMERIC_MAX_LEAD_WEIGHT 131071LL
+#define NUMERIC_MAX_DSCALE      16383LL
+#define NUMERIC_MAX_EXPONENT    1073741822LL /* INT_MAX / 2 - 1 */
+
+static int numeric_fits(const char *int0, size_t nint, const char *frac0, size_t nfrac,
+                        long long exp10)
+{
+    if (exp10 > NUMERIC_MAX_EXPONENT || exp10 < -NUMERIC_MAX_EXPONENT)
+        return 0;
+    long long dscale = (long long)nfrac - exp10;
+    if (dscale > NUMERIC_MAX_DSCALE)
+        return 0;
+    /* The weight of the leading non-zero digit; a zero always fits. */
+    for (size_t k = 0; k < nint + nfrac; k++) {
+        char c = k < nint ? int0[k] : frac0[k - nint];
+        if (c != '0')
+            return (long long)nint - 1 - (long long)k + exp10 <= NUMERIC_MAX_LEAD_WEIGHT;
+    }
+    return 1;
+}
+
 static int scan_number(jscan *j)
 {
     const char *p = j->p;
@@ -257,6 +289,9 @@ static int scan_number(jscan *j)
         p++;
     if (p >= j->end)
         return 0;
+    const char *int0 = p, *frac0 = NULL;
+    size_t nint, nfrac = 0;
+    long long exp10 = 0;
     if (*p == '0') {
         p++;
     } else if (*p >= '1' && *p <= '9') {
@@ -265,22 +300,33 @@ static int scan_number(jscan *j)
     } else {
         return 0;
     }
+    nint = (size_t)(p - int0);
     if (p < j->end && *p == '.') {
         p++;
         if (p >= j->end || *p < '0' || *p > '9')
             return 0;
+        frac0 = p;
         while (p < j->end && *p >= '0' && *p <= '9')
             p++;
+        nfrac = (size_t)(p - frac0);
     }
     if (p < j->end && (*p == 'e' || *p == 'E')) {
         p++;
+        int neg = 0;
         if (p < j->end && (*p == '+' || *p == '-'))
-            p++;
+            neg = *p++ == '-';
         if (p >= j->end || *p < '0' || *p > '9')
             return 0;
-        while (p < j->end && *p >= '0' && *p <= '9')
+        while (p < j->end && *p >= '0' && *p <= '9') {
+            if (exp10 <= NUMERIC_MAX_EXPONENT) /* saturates: beyond the limit is refused */
+                exp10 = exp10 * 10 + (*p - '0');
             p++;
+        }
+        if (neg)
+            exp10 = -exp10;
     }
+    if (!numeric_fits(int0, nint, frac0, nfrac, exp10))
+        return 0;
     j->p = p;
     return 1;
 }

@@ -111,18 +111,21 @@ static void note(walk_state *st, fw_dl_reason r, const ProtobufCMessageDescripto
     snprintf(st->detail, st->detailsize, "%s.%s %s", d->short_name, f->name, what);
 }
 
-/* Walks one message. Returns 0, or -1 when the structure is malformed (the
- * detail is then set). Text problems are recorded in st and do not stop it. */
+/* Walks one message that starts `base` bytes into the whole message.
+ * Returns 0, or -1 when the structure is malformed (the detail is then set,
+ * naming the offset of the malformed field's tag in the whole message).
+ * Text problems are recorded in st and do not stop it. */
 static int walk(walk_state *st, const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d,
-                int depth)
+                int depth, size_t base)
 {
     if (depth > MAX_DEPTH) {
         snprintf(st->detail, st->detailsize, "messages nested deeper than %d", MAX_DEPTH);
         return -1;
     }
-    size_t pos = 0;
+    size_t pos = 0, start = 0;
     while (pos < len) {
         uint64_t tag, v;
+        start = pos;
         if (read_varint(p, len, &pos, &tag) != 0 || (tag >> 3) == 0 || (tag >> 3) > 0x1FFFFFFF)
             goto malformed;
         unsigned field = (unsigned)(tag >> 3);
@@ -164,7 +167,7 @@ static int walk(walk_state *st, const uint8_t *p, size_t len, const ProtobufCMes
                         note(st, FW_DL_INVALID_UTF8, d, f, "is not valid UTF-8");
                 }
             } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                if (walk(st, fp, flen, f->descriptor, depth + 1) != 0)
+                if (walk(st, fp, flen, f->descriptor, depth + 1, base + (size_t)(fp - p)) != 0)
                     return -1;
             }
             break;
@@ -176,8 +179,52 @@ static int walk(walk_state *st, const uint8_t *p, size_t len, const ProtobufCMes
     return 0;
 malformed:
     snprintf(st->detail, st->detailsize, "malformed protobuf in %s at byte %zu", d->short_name,
-             pos);
+             base + start);
     return -1;
+}
+
+/* Reads Event.event_id from the top-level fields of a message that is not
+ * walked (one over the size limit), so that its dead letter names the
+ * event. Stops quietly at the first malformed field. Returns 1 when a
+ * 16-byte id was found (the last one, as protobuf would take). */
+static int peek_event_id(const uint8_t *p, size_t len, uint8_t id[16])
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+        &flywheel__v1__event__descriptor, "event_id");
+    size_t pos = 0;
+    int found = 0;
+    while (f && pos < len) {
+        uint64_t tag, v;
+        if (read_varint(p, len, &pos, &tag) != 0)
+            break;
+        switch (tag & 7) {
+        case 0:
+            if (read_varint(p, len, &pos, &v) != 0)
+                return found;
+            break;
+        case 1:
+        case 5: {
+            size_t n = (tag & 7) == 1 ? 8 : 4;
+            if (len - pos < n)
+                return found;
+            pos += n;
+            break;
+        }
+        case 2:
+            if (read_varint(p, len, &pos, &v) != 0 || v > len - pos)
+                return found;
+            if ((tag >> 3) == f->id) {
+                found = v == 16;
+                if (found)
+                    memcpy(id, p + pos, 16);
+            }
+            pos += (size_t)v;
+            break;
+        default:
+            return found;
+        }
+    }
+    return found;
 }
 
 static int fail(fw_decoded *out, fw_dl_reason r, const char *msg)
@@ -271,14 +318,22 @@ fw_dl_reason fw_decode(const uint8_t *data, size_t len, const fw_limits *lim, fw
     out->has_event_id = 0;
     out->arena.used = 0;
     out->arena.blocks = NULL;
+    if (len == 0) {
+        /* protobuf would unpack it as an event with every field unset and
+         * report whatever check comes first; say what it is instead. */
+        out->reason = FW_DL_EMPTY_MESSAGE;
+        snprintf(out->detail, sizeof out->detail, "message is empty (0 bytes)");
+        return out->reason;
+    }
     if (lim->max_message_bytes && len > lim->max_message_bytes) {
         out->reason = FW_DL_OVERSIZE;
         snprintf(out->detail, sizeof out->detail, "message is %zu bytes, over the limit of %zu",
                  len, lim->max_message_bytes);
+        out->has_event_id = peek_event_id(data, len, out->event_id);
         return out->reason;
     }
     walk_state st = {lim, FW_DL_NONE, out->detail, sizeof out->detail};
-    if (walk(&st, data, len, &flywheel__v1__event__descriptor, 0) != 0) {
+    if (walk(&st, data, len, &flywheel__v1__event__descriptor, 0, 0) != 0) {
         out->reason = FW_DL_UNDECODABLE;
         return out->reason;
     }

@@ -158,7 +158,7 @@ void fw_row_messages_json(fw_buf *b, Flywheel__V1__Message *const *m, size_t n)
                 fw_buf_adds(b, "{\"type\":\"tool_call_response\",\"id\":");
                 json_str(b, p->tool_call_response->id);
                 fw_buf_adds(b, ",\"response\":");
-                json_str(b, p->tool_call_response->content);
+                json_value_or_string(b, p->tool_call_response->content);
                 break;
             default:
                 break;

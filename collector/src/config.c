@@ -530,8 +530,11 @@ void fw_config_print_reference(FILE *out)
                 def[0] == '(' ? "" : "`", def, def[0] == '(' ? "" : "`", props[i].help,
                 props[i].secret ? " Secret." : "");
     }
-    fprintf(out,
-            "| `kafka.<property>` | | | Any librdkafka consumer property. "
-            "`enable.auto.commit` and `enable.auto.offset.store` are forced to `false`: "
-            "offsets live in PostgreSQL, Kafka commits are a courtesy for lag monitoring. |\n");
+    fprintf(out, "| `kafka.<property>` | | | Any librdkafka consumer property. "
+                 "`enable.auto.commit` and `enable.auto.offset.store` are forced to `false`: "
+                 "offsets live in PostgreSQL, Kafka commits are a courtesy for lag monitoring. "
+                 "Worth setting: `kafka.session.timeout.ms` (librdkafka's default 45000 leaves a "
+                 "crashed member's partitions unread that long; 6000–10000 recommended) and "
+                 "`kafka.group.instance.id` (static membership, one id per member): see \"Failover "
+                 "time\" in [collector.md](collector.md). |\n");
 }

@@ -36,6 +36,8 @@ typedef struct {
     part_state *parts;
     size_t nparts, capparts;
     int pg_down;
+    int64_t down_since_ms; /* when pg_down was set */
+    int attempts;          /* reconnect attempts since then */
     int paused;
     int64_t backoff_ms;
     int64_t next_retry_ms;
@@ -103,9 +105,14 @@ static int64_t reset_offset(consumer *c)
 /* PostgreSQL became unavailable: pause everything, forget positions. */
 static void go_down(consumer *c, const char *why)
 {
-    if (!c->pg_down)
-        fw_log_warn("postgresql unavailable, pausing partitions", "partitions=%zu reason=%s",
-                    c->nparts, why);
+    if (!c->pg_down) {
+        char q[128];
+        fw_log_warn("postgresql unavailable, pausing partitions",
+                    "partitions=%zu target=%s reason=%s", c->nparts, fw_sink_target(c->sink),
+                    fw_log_quote(q, sizeof q, why));
+        c->down_since_ms = now_ms();
+        c->attempts = 0;
+    }
     c->pg_down = 1;
     fw_sink_disconnect(c->sink);
     c->next_retry_ms = now_ms() + c->backoff_ms;
@@ -215,7 +222,8 @@ static fw_pg_class position_from_pg(consumer *c, rd_kafka_topic_partition_list_t
     fw_pg_class r = fw_sink_read_offsets(c->sink, parts, err, sizeof err);
     if (r != FW_PG_OK) {
         char q[1100];
-        fw_log_warn("could not read stored offsets", "error=%s", fw_log_quote(q, sizeof q, err));
+        fw_log_warn("could not read stored offsets", "target=%s error=%s", fw_sink_target(c->sink),
+                    fw_log_quote(q, sizeof q, err));
         return r;
     }
     for (int i = 0; i < parts->cnt; i++)
@@ -350,11 +358,20 @@ static void try_reconnect(consumer *c)
         c->backoff_ms =
             c->backoff_ms * 2 > c->cfg->retry_max_ms ? c->cfg->retry_max_ms : c->backoff_ms * 2;
         c->next_retry_ms = now_ms() + c->backoff_ms;
-        fw_log_debug("postgresql still unavailable", "retry_in_ms=%lld error=%s",
-                     (long long)c->backoff_ms, fw_log_quote(q, sizeof q, err));
+        c->attempts++;
+        /* Every failed attempt, with the address and libpq's words: a
+         * collector pointed at an address nobody answers any more must say
+         * so, not just stay paused. */
+        fw_log_warn("postgresql still unavailable",
+                    "target=%s attempt=%d down_s=%lld "
+                    "retry_in_ms=%lld error=%s",
+                    fw_sink_target(c->sink), c->attempts,
+                    (long long)((now_ms() - c->down_since_ms) / 1000), (long long)c->backoff_ms,
+                    fw_log_quote(q, sizeof q, err));
         return;
     }
-    fw_log_info("postgresql available again, resuming", "partitions=%zu", c->nparts);
+    fw_log_info("postgresql available again, resuming", "partitions=%zu target=%s down_s=%.1f",
+                c->nparts, fw_sink_target(c->sink), (double)(now_ms() - c->down_since_ms) / 1000.0);
     c->pg_down = 0;
     c->paused = 0;
     c->backoff_ms = c->cfg->retry_initial_ms;
@@ -551,7 +568,8 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
      * misconfigured collector should fail loudly, not sit paused. */
     fw_pg_class r = fw_sink_connect(c.sink, err, sizeof err);
     if (r != FW_PG_OK) {
-        fw_log_error("could not start", "error=%s", fw_log_quote(q, sizeof q, err));
+        fw_log_error("could not start", "target=%s error=%s", fw_sink_target(c.sink),
+                     fw_log_quote(q, sizeof q, err));
         fprintf(stderr, "flywheel-collector: %s\n", err);
         goto done;
     }
@@ -590,8 +608,17 @@ int fw_consumer_run(const fw_config *cfg, volatile sig_atomic_t *stop,
         fw_write_outcome o;
         if (fw_writer_busy(c.writer) && fw_writer_collect(c.writer, 0, &o))
             apply_outcome(&c, &o);
-        if (rd_kafka_fatal_error(c.rk, err, sizeof err)) {
-            fw_log_error("fatal kafka error", "error=%s", fw_log_quote(q, sizeof q, err));
+        rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(c.rk, err, sizeof err);
+        if (fatal) {
+            /* With static membership the broker fences the older of two
+             * members that share an id: name the setting to fix. */
+            if (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
+                fw_log_error("fatal kafka error", "error=%s hint=%s",
+                             fw_log_quote(q, sizeof q, err),
+                             "\"another member of the group uses the same "
+                             "kafka.group.instance.id; give each collector its own\"");
+            else
+                fw_log_error("fatal kafka error", "error=%s", fw_log_quote(q, sizeof q, err));
             c.fatal = 1;
             break;
         }

@@ -18,7 +18,32 @@ struct fw_sink {
     PGconn *conn;
     int latest_version;
     FILE *dump;
+    char target[300];
 };
+
+/* host:port from a connection string without connecting; "" parts are
+ * libpq's defaults, named as such. */
+static void target_from_dsn(fw_sink *s)
+{
+    const char *host = NULL, *port = NULL;
+    PQconninfoOption *opts = PQconninfoParse(s->dsn, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        if (strcmp(o->keyword, "host") == 0 || (strcmp(o->keyword, "hostaddr") == 0 && !host))
+            host = o->val;
+        else if (strcmp(o->keyword, "port") == 0)
+            port = o->val;
+    }
+    snprintf(s->target, sizeof s->target, "%s:%s", host ? host : "(default host)",
+             port ? port : "(default port)");
+    PQconninfoFree(opts);
+}
+
+const char *fw_sink_target(const fw_sink *s)
+{
+    return s->target;
+}
 
 static const char *const tables[FW_T_COUNT] = {"generations", "feedback", "dead_letters"};
 static const char *const columns[FW_T_COUNT] = {FW_GEN_COLUMNS, FW_FB_COLUMNS, FW_DL_COLUMNS};
@@ -35,6 +60,7 @@ fw_sink *fw_sink_new(const char *dsn, const char *group, int direct, const char 
     if (!s->dsn || !s->group)
         goto oom;
     s->direct = direct;
+    target_from_dsn(s);
     if (fw_migrations_load_embedded(&set, err, errsize) != 0)
         goto fail;
     s->latest_version = fw_migrations_latest(&set);
@@ -102,6 +128,8 @@ fw_pg_class fw_sink_connect(fw_sink *s, char *err, size_t errsize)
     const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
     const char *vals[] = {"10", "flywheel-collector", s->dsn, NULL};
     s->conn = PQconnectdbParams(keys, vals, 1);
+    if (s->conn && PQhost(s->conn) && PQport(s->conn))
+        snprintf(s->target, sizeof s->target, "%s:%s", PQhost(s->conn), PQport(s->conn));
     if (PQstatus(s->conn) != CONNECTION_OK) {
         const char *m = PQerrorMessage(s->conn);
         snprintf(err, errsize, "could not connect to database: %.*s", (int)strcspn(m, "\n"), m);

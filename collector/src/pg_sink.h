@@ -70,6 +70,13 @@ void fw_sink_free(fw_sink *s);
  */
 fw_pg_class fw_sink_connect(fw_sink *s, char *err, size_t errsize);
 int fw_sink_connected(const fw_sink *s);
+
+/* "host:port" of the server the last connection attempt went to, as libpq
+ * resolved the connection string (defaults and PG* variables included), or
+ * the connection string's host and port before any attempt. For log lines:
+ * an operator must see which address failed. Read by the thread that owns
+ * the sink (see writer.h). */
+const char *fw_sink_target(const fw_sink *s);
 void fw_sink_disconnect(fw_sink *s);
 
 /* SELECT flywheel.maintain_partitions(). Returns its class; err set. */

@@ -51,13 +51,12 @@ static fw_pg_class write_range(fw_writer *w, fw_batch *b, size_t lo, size_t hi, 
     }
     fw_metrics_pg_error(sqlstate);
     if (r != FW_PG_DATA) {
-        fw_log_error("could not write batch", "sqlstate=%s class=%s rows=%zu",
-                     sqlstate[0] ? sqlstate : "none", r == FW_PG_RETRY ? "retry" : "fatal",
-                     hi - lo);
-        if (r == FW_PG_FATAL) {
-            char q[1100];
+        char q[1100];
+        fw_log_error("could not write batch", "sqlstate=%s class=%s rows=%zu target=%s error=%s",
+                     sqlstate[0] ? sqlstate : "none", r == FW_PG_RETRY ? "retry" : "fatal", hi - lo,
+                     fw_sink_target(w->sink), fw_log_quote(q, sizeof q, err));
+        if (r == FW_PG_FATAL)
             fw_log_error("fatal postgresql error", "error=%s", fw_log_quote(q, sizeof q, err));
-        }
         return r;
     }
     if (hi - lo > 1) {

@@ -388,6 +388,7 @@ typedef struct {
     size_t n_ready, in_flight;
     fw_eval_progress prog;
     double t0, last_progress;
+    int prepared;
 } runner;
 
 static double wall_now(void)
@@ -835,7 +836,20 @@ static int store_ready(runner *r, char *err, size_t errsize)
     char id[24];
     snprintf(id, sizeof id, "%lld", r->ri->id);
     const char *p[3] = {id, text, FW_VERSION_STR};
-    PGresult *res = PQexecParams(r->conn, store_sql, 3, NULL, p, NULL, NULL, 0);
+    PGresult *res;
+    if (!r->prepared) {
+        /* Planned once: the statement is the same every turn. */
+        res = PQprepare(r->conn, "fw_eval_store", store_sql, 3, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            free(text);
+            pg_fail(res, r->conn, "could not prepare the statement storing eval cases", err,
+                    errsize);
+            goto out;
+        }
+        PQclear(res);
+        r->prepared = 1;
+    }
+    res = PQexecPrepared(r->conn, "fw_eval_store", 3, p, NULL, NULL, 0);
     free(text);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         pg_fail(res, r->conn, "could not store eval cases", err, errsize);
@@ -1085,6 +1099,8 @@ int fw_eval_run(PGconn *conn, const fw_eval_run_opts *o, fw_eval_progress *summa
 out:
     if (summary)
         *summary = r.prog;
+    if (r.prepared)
+        PQclear(PQexec(conn, "DEALLOCATE fw_eval_store"));
     fw_http_free(r.h);
     for (size_t i = 0; r.slots && i < (size_t)o->concurrency + 1; i++)
         job_free(&r, r.slots[i]);

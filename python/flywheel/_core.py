@@ -254,7 +254,9 @@ def shutdown(timeout: float | None = None) -> None:
     undelivered goes to the spool when one is configured, else it is counted
     as dropped. Recording afterwards is a no-op until init() is called again.
     Registered with atexit. Never raises; blocks at most about ``timeout``
-    plus 0.1 s plus the time to write the spool (the GIL is released)."""
+    plus 0.1 s, plus up to 2 s while librdkafka gives back what it holds
+    when Kafka is unreachable, plus the time to write the spool (the GIL is
+    released)."""
     try:
         with _st.lock:
             a = _st.agent

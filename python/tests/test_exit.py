@@ -54,14 +54,17 @@ class ExitTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
             store.wait_count("generations", 20, "'no_flush' = ANY(tags)")
 
+            # Bound: interpreter start, shutdown_timeout (1 s) of flush, 0.1 s of
+            # destroy's own flush, up to 2 s for librdkafka to give back what
+            # it holds (measured 3.1-3.3 s in all at load 20-40).
             p, secs = run("127.0.0.1:1", store.topic, "unreachable", 20)
             self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertLess(secs, 5.0, "exit with Kafka unreachable took too long")
+            self.assertLess(secs, 8.0, "exit with Kafka unreachable took too long")
 
             with tempfile.TemporaryDirectory() as spool:
                 p, secs = run("127.0.0.1:1", store.topic, "spooled", 15, spool)
                 self.assertEqual(p.returncode, 0, p.stderr)
-                self.assertLess(secs, 5.0, "exit with Kafka unreachable took too long")
+                self.assertLess(secs, 8.0, "exit with Kafka unreachable took too long")
                 self.assertTrue(any(f for _r, _d, fs in os.walk(spool) for f in fs))
                 # A later process on the same spool replays what was left.
                 p, _ = run(support.bootstrap(), store.topic, "after", 1, spool, wait_spool=True)

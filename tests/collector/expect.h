@@ -45,7 +45,9 @@
     "    jsonb_build_object('type', 'tool_call', 'id', 'call_' || i, 'name', 'lookup', "           \
     "      'arguments', CASE WHEN i % 2 = 0 THEN jsonb_build_object('q', i) "                      \
     "                        ELSE to_jsonb('not json ' || i) END), "                               \
-    "    jsonb_build_object('type', 'tool_call_response', 'id', 'call_' || i, 'response', '42'), " \
+    "    jsonb_build_object('type', 'tool_call_response', 'id', 'call_' || i, 'response', "      \
+    "      CASE WHEN i % 2 = 0 THEN jsonb_build_object('temp', i) "                                \
+    "           ELSE to_jsonb('sunny ' || i) END), "                                               \
     "    jsonb_build_object('type', 'text', 'content', 'answer ' || i)))) "                        \
     "AND system_instructions IS NOT DISTINCT FROM (CASE WHEN i % 4 = 0 THEN 'Be brief.' END) "     \
     "AND tool_definitions IS NOT DISTINCT FROM "                                                   \

@@ -181,7 +181,9 @@ uint8_t *fwc_gen_event(uint64_t i, size_t pad, uint64_t time_ns, size_t *len)
         p_resp.content_case = FLYWHEEL__V1__PART__CONTENT_TOOL_CALL_RESPONSE;
         p_resp.tool_call_response = &tr;
         tr.id = tc.id;
-        tr.content = "42";
+        /* A JSON response is stored parsed, any other text as a string. */
+        tr.content = (i % 2 == 0) ? S("{\"temp\": %llu}", (unsigned long long)i)
+                                  : S("sunny %llu", (unsigned long long)i);
         p_text.content_case = FLYWHEEL__V1__PART__CONTENT_TEXT;
         p_text.text = S("answer %llu", (unsigned long long)i);
         m_out.n_parts = 4;

@@ -138,6 +138,14 @@ void fwc_collector_start(fwc_proc *c, const char *dsn, const char *topic, const 
         snprintf(a_mode, sizeof a_mode, "--pg.write_mode=%s", mode);
         argv[n++] = a_mode;
     }
+    /* FWC_GROUP_INSTANCE_ID: static membership (a restarted member reuses
+     * the id); only for tests that run one member at a time. */
+    char a_instance[160];
+    const char *instance = getenv("FWC_GROUP_INSTANCE_ID");
+    if (instance && *instance) {
+        snprintf(a_instance, sizeof a_instance, "--kafka.group.instance.id=%s", instance);
+        argv[n++] = a_instance;
+    }
     for (int i = 0; extra && extra[i] && n < 62; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;

@@ -1,14 +1,17 @@
 /*
  * collector_unit_encode: the COPY/JSON encoders and the validator, in
  * process: escaping of every special byte, shortest doubles, timestamps,
- * uuids, the JSON syntax check, UTF-8 validation, and a dead-letter reason
- * for each kind of bad message.
+ * uuids, the JSON syntax check (numbers jsonb cannot hold included), UTF-8
+ * validation, how tool-call arguments and responses are embedded, and a
+ * dead-letter reason for each kind of bad message, with the event id of an
+ * oversize message and the byte position of a malformed field.
  */
 #include "copyenc.h"
 #include "decode.h"
 #include "fwtest.h"
 #include "gen.h"
 #include "fw_utf8.h"
+#include "rows.h"
 
 #include <math.h>
 
@@ -27,6 +30,56 @@ static fw_dl_reason reason_of(const uint8_t *buf, size_t len, size_t maxfield)
     fw_dl_reason r = fw_decode(buf, len, &lim, &d);
     fw_decode_free(&d);
     return r;
+}
+
+static const char *detail_of(const uint8_t *buf, size_t len)
+{
+    static char detail[sizeof((fw_decoded *)0)->detail];
+    fw_limits lim = {1 << 20, 0};
+    fw_decoded d;
+    fw_decode(buf, len, &lim, &d);
+    snprintf(detail, sizeof detail, "%s", d.detail);
+    fw_decode_free(&d);
+    return detail;
+}
+
+/* "1" or "0." followed by n zeros, or "0." followed by n digits "1". */
+static char *digits(const char *head, size_t n, char fill)
+{
+    size_t h = strlen(head);
+    char *s = malloc(h + n + 1);
+    memcpy(s, head, h);
+    memset(s + h, fill, n);
+    s[h + n] = '\0';
+    return s;
+}
+
+/* The messages JSON of one assistant message with a tool call (arguments)
+ * and a tool response (content), as COPY text. */
+static const char *tool_json(char *arguments, char *content)
+{
+    static fw_buf b;
+    Flywheel__V1__Message m = FLYWHEEL__V1__MESSAGE__INIT;
+    Flywheel__V1__Part call = FLYWHEEL__V1__PART__INIT, resp = FLYWHEEL__V1__PART__INIT;
+    Flywheel__V1__ToolCall tc = FLYWHEEL__V1__TOOL_CALL__INIT;
+    Flywheel__V1__ToolCallResponse tr = FLYWHEEL__V1__TOOL_CALL_RESPONSE__INIT;
+    Flywheel__V1__Part *parts[2] = {&call, &resp};
+    Flywheel__V1__Message *ms[1] = {&m};
+    m.role = FLYWHEEL__V1__ROLE__ROLE_ASSISTANT;
+    call.content_case = FLYWHEEL__V1__PART__CONTENT_TOOL_CALL;
+    call.tool_call = &tc;
+    tc.id = "c1";
+    tc.name = "f";
+    tc.arguments_json = arguments;
+    resp.content_case = FLYWHEEL__V1__PART__CONTENT_TOOL_CALL_RESPONSE;
+    resp.tool_call_response = &tr;
+    tr.id = "c1";
+    tr.content = content;
+    m.n_parts = 2;
+    m.parts = parts;
+    fw_buf_reset(&b);
+    fw_row_messages_json(&b, ms, 1);
+    return fw_buf_cstr(&b);
 }
 
 static uint8_t *pack(Flywheel__V1__Event *ev, size_t *len)
@@ -72,6 +125,44 @@ int main(void)
         FWT_CHECK_MSG(!fw_json_valid(bad[i], strlen(bad[i])), "should be invalid: %s", bad[i]);
     FWT_CHECK(fw_json_valid_object(" {}", 3) && !fw_json_valid_object("[]", 2));
 
+    /* Numbers: jsonb stores them as numeric. These limits were checked with
+     * psql against PostgreSQL 15 ('...'::jsonb succeeds for the first list,
+     * fails with 22003 "value overflows numeric format" for the second). */
+    const char *fits[] = {"1e131071",    "9.9e131071", "0.001e131074", "10e131070",
+                          "1e-16383",    "0e-16383",   "0e131072",     "0e1073741822",
+                          "[1e5, -0.5]", "-1.5E+300",  "0.5e-16382"};
+    const char *overflows[] = {"{\"n\": 1e1000000}", "1e131072",       "100e131070",
+                               "0.001e131075",       "1e-16384",       "1.5e-16383",
+                               "0e-16384",           "0.000e-16381",   "123e-16385",
+                               "0e1073741823",       "-0e-1073741822", "1e99999999999999999999",
+                               "[1, 1e-99999]"};
+    for (size_t i = 0; i < sizeof fits / sizeof *fits; i++)
+        FWT_CHECK_MSG(fw_json_valid(fits[i], strlen(fits[i])), "jsonb holds %s", fits[i]);
+    for (size_t i = 0; i < sizeof overflows / sizeof *overflows; i++)
+        FWT_CHECK_MSG(!fw_json_valid(overflows[i], strlen(overflows[i])), "jsonb cannot hold %s",
+                      overflows[i]);
+    char *n1 = digits("1", 131071, '0'), *n2 = digits("1", 131072, '0');
+    char *f1 = digits("0.", 16383, '1'), *f2 = digits("0.", 16384, '0');
+    FWT_CHECK(fw_json_valid(n1, strlen(n1)) && !fw_json_valid(n2, strlen(n2)));
+    FWT_CHECK(fw_json_valid(f1, strlen(f1)) && !fw_json_valid(f2, strlen(f2)));
+    free(n1);
+    free(n2);
+    free(f1);
+    free(f2);
+
+    /* Tool-call arguments and responses: parsed JSON when jsonb can hold
+     * them, else a JSON string (COPY doubles the backslashes). */
+    char args_ok[] = "{\"q\": 1}", resp_ok[] = "{\"temp\": 21}";
+    char args_big[] = "{\"n\": 1e1000000}", resp_text[] = "sunny";
+    FWT_CHECK_EQ_STR(tool_json(args_ok, resp_ok),
+                     "[{\"role\":\"assistant\",\"parts\":[{\"type\":\"tool_call\",\"id\":\"c1\","
+                     "\"name\":\"f\",\"arguments\":{\"q\": 1}},{\"type\":\"tool_call_response\","
+                     "\"id\":\"c1\",\"response\":{\"temp\": 21}}]}]");
+    FWT_CHECK_EQ_STR(tool_json(args_big, resp_text),
+                     "[{\"role\":\"assistant\",\"parts\":[{\"type\":\"tool_call\",\"id\":\"c1\","
+                     "\"name\":\"f\",\"arguments\":\"{\\\\\"n\\\\\": 1e1000000}\"},"
+                     "{\"type\":\"tool_call_response\",\"id\":\"c1\",\"response\":\"sunny\"}]}]");
+
     FWT_CHECK(fw_utf8_valid((const uint8_t *)"plain ascii text here", 21));
     FWT_CHECK(fw_utf8_valid((const uint8_t *)"\xc3\xa9\xf0\x9f\x9a\x80", 6));
     FWT_CHECK(!fw_utf8_valid((const uint8_t *)"\xc0\xaf", 2));     /* overlong */
@@ -87,7 +178,45 @@ int main(void)
     FWT_CHECK_EQ_INT(reason_of(ok, len - 3, 0), FW_DL_UNDECODABLE);
     FWT_CHECK_EQ_INT(reason_of((const uint8_t *)"\xff\xff\xff", 3, 0), FW_DL_UNDECODABLE);
     FWT_CHECK_EQ_INT(reason_of(ok, len, 8), FW_DL_OVERSIZE);
+
+    /* An empty message is called that, not an unknown schema version. */
+    FWT_CHECK_EQ_INT(reason_of((const uint8_t *)"", 0, 0), FW_DL_EMPTY_MESSAGE);
+    FWT_CHECK_EQ_STR(fw_dl_reason_code(FW_DL_EMPTY_MESSAGE), "empty_message");
+    FWT_CHECK_EQ_STR(detail_of((const uint8_t *)"", 0), "message is empty (0 bytes)");
+
+    /* A message over the size limit still names its event. */
+    {
+        fw_limits small = {64, 0};
+        fw_decoded d;
+        uint8_t want[16];
+        fwc_gen_event_id(5, want);
+        FWT_CHECK_EQ_INT(fw_decode(ok, len, &small, &d), FW_DL_OVERSIZE);
+        FWT_CHECK(d.has_event_id && memcmp(d.event_id, want, 16) == 0);
+        fw_decode_free(&d);
+        /* ...and an unreadable one does not invent an id. */
+        uint8_t junk[80];
+        memset(junk, 0xff, sizeof junk);
+        FWT_CHECK_EQ_INT(fw_decode(junk, sizeof junk, &small, &d), FW_DL_OVERSIZE);
+        FWT_CHECK(!d.has_event_id);
+        fw_decode_free(&d);
+    }
     free(ok);
+
+    /* "at byte N" is where the malformed field starts (its tag), counted
+     * in the whole message, also inside a nested message. */
+    {
+        uint8_t m[32] = {0x0a, 0x10};
+        memset(m + 2, 0x11, 16);
+        m[18] = 0x11; /* time_unix_nano, fixed64: only 3 of its 8 bytes follow */
+        m[19] = m[20] = m[21] = 1;
+        FWT_CHECK_EQ_STR(detail_of(m, 22), "malformed protobuf in Event at byte 18");
+        /* generation (field 16, 2-byte tag), 3 bytes long, holding a
+         * fixed64 field 1 with only 2 bytes */
+        const uint8_t nested[] = {0x82, 0x01, 0x03, 0x09, 0xaa, 0xbb};
+        memcpy(m + 18, nested, sizeof nested);
+        FWT_CHECK_EQ_STR(detail_of(m, 18 + sizeof nested),
+                         "malformed protobuf in Generation at byte 21");
+    }
 
     uint8_t eid[16] = {1};
     Flywheel__V1__Event ev = FLYWHEEL__V1__EVENT__INIT;

@@ -3,7 +3,10 @@
  * max.poll.interval.ms, then started again: no event lost, none duplicated,
  * and the collector never left the consumer group (its rebalance counter
  * and assignment are unchanged across the outage; it keeps polling with
- * its partitions paused and /readyz says 503 meanwhile).
+ * its partitions paused and /readyz says 503 meanwhile). Its log names the
+ * address it cannot reach and libpq's reason on every failed attempt, and
+ * says when it resumes (issue 11 item 13: it used to log only
+ * "sqlstate=none class=retry").
  *
  * The shared PostgreSQL is never touched: the test runs its own throwaway
  * cluster (initdb as the postgres user, a free port, a data directory under
@@ -12,10 +15,35 @@
 #include "harness.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <time.h>
 #include <unistd.h>
 
 #define N 9000
+
+/* Counts the lines of the log at `path` that contain every one of the
+ * NULL-terminated needles. */
+static int log_lines(const char *path, ...)
+{
+    FILE *f = fopen(path, "r");
+    FWT_CHECK_MSG(f != NULL, "cannot open %s", path);
+    char *line = NULL;
+    size_t cap = 0;
+    int n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        va_list ap;
+        va_start(ap, path);
+        const char *needle;
+        int all = 1;
+        while (all && (needle = va_arg(ap, const char *)) != NULL)
+            all = strstr(line, needle) != NULL;
+        va_end(ap);
+        n += all;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
 
 static char g_datadir[256];
 static const char *g_bindir;
@@ -122,6 +150,22 @@ int main(void)
     FWT_CHECK(fwc_metric(body, "flywheel_collector_assigned_partitions") == 4);
     FWT_CHECK(fwc_metric(body, "flywheel_collector_paused") == 0);
     FWT_CHECK_EQ_INT(fwc_http_get(c.port, "/readyz", body, sizeof body), 200);
+
+    char target[64], refused[96];
+    snprintf(target, sizeof target, "target=127.0.0.1:%d ", port);
+    snprintf(refused, sizeof refused, "port %d failed", port);
+    int paused = log_lines(c.log, "postgresql unavailable, pausing partitions", target, NULL);
+    int attempts = log_lines(c.log, "postgresql still unavailable", target, refused, NULL);
+    int resumed = log_lines(c.log, "postgresql available again, resuming", target, "down_s=", NULL);
+    int failed_writes = log_lines(c.log, "could not write batch", target, "error=", NULL);
+    int bare = log_lines(c.log, "could not write batch", "class=retry", NULL) - failed_writes;
+    if (paused != 1 || attempts < 3 || resumed != 1 || bare != 0)
+        fwc_collector_dump_log(&c);
+    FWT_CHECK_EQ_INT(paused, 1);
+    FWT_CHECK_MSG(attempts >= 3, "%d logged reconnect failures in ~11 s with retry.max_ms=1000",
+                  attempts);
+    FWT_CHECK_EQ_INT(resumed, 1);
+    FWT_CHECK_EQ_INT(bare, 0);
     FWT_CHECK_EQ_INT(fwc_collector_signal(&c, SIGTERM), 0);
     PQfinish(conn);
     return 0;

@@ -1,13 +1,16 @@
 /*
  * collector_poison: poison messages interleaved with good ones never stall
- * a partition. Garbage, a NUL in a string, invalid UTF-8, an oversize field,
- * an unknown schema version, a missing event id, a negative cost, and a row
- * PostgreSQL itself refuses (a jsonb number out of numeric range, found by
- * splitting the batch) each become one dead letter with the right reason,
- * raw bytes and key; every good event is stored; the stored offsets cover
- * every message. Then `flywheel dlq list/show/replay`: after raising the
- * field limit the oversize ones replay into generations (replayed_at and
- * replay_count set), while garbage stays invalid and is left untouched.
+ * a partition. Garbage, a NUL in a string, invalid UTF-8, an oversize field
+ * or whole message (both dead letters carry the event id), an unknown
+ * schema version, a missing event id, a negative cost, an empty message,
+ * and a row PostgreSQL itself refuses (a CHECK constraint this test adds,
+ * found by splitting the batch) each become one dead letter with the right
+ * reason, raw bytes and key; every good event is stored, and so is an event
+ * whose tool-call arguments hold a number jsonb cannot (1e1000000), with
+ * the arguments as a JSON string; the stored offsets cover every message.
+ * Then `flywheel dlq list/show/replay`: after raising the field limit the
+ * oversize ones replay into generations (replayed_at and replay_count set),
+ * while garbage stays invalid and is left untouched.
  */
 #include "flywheel/v1/flywheel.pb-c.h"
 #include "gen.h"
@@ -17,11 +20,15 @@
 
 #define N_GOOD 2000
 #define EVERY  50 /* one poison message after every EVERY good ones */
-#define KINDS  8
+#define KINDS  9
 
 static const char *const reasons[KINDS] = {
-    "undecodable",   "nul_in_text",  "invalid_utf8",    "oversize", "unknown_schema_version",
-    "missing_field", "out_of_range", "data_error:22003"};
+    "undecodable",   "nul_in_text",  "invalid_utf8",     "oversize",     "unknown_schema_version",
+    "missing_field", "out_of_range", "data_error:23514", "empty_message"};
+
+/* The collector's whole-message limit in this test: kind 3 alternates an
+ * oversize field in a message under it and a message over it. */
+#define MAX_MESSAGE_BYTES 100000
 
 static uint8_t *minimal(int kind, uint64_t i, size_t *len)
 {
@@ -45,13 +52,15 @@ static uint8_t *minimal(int kind, uint64_t i, size_t *len)
         ev.event_id.len = 0;
     if (kind == 6)
         g.cost_micro_usd = -5;
-    if (kind == 7) {
+    if (kind == 7)
+        ev.project = "refused-by-check"; /* see the constraint in main() */
+    if (kind == 100) {                   /* not poison: a number jsonb cannot hold */
         m.role = FLYWHEEL__V1__ROLE__ROLE_ASSISTANT;
         p.content_case = FLYWHEEL__V1__PART__CONTENT_TOOL_CALL;
         p.tool_call = &tc;
         tc.id = "c1";
         tc.name = "f";
-        tc.arguments_json = "{\"a\": 1e999999}";
+        tc.arguments_json = "{\"a\": 1e1000000}";
         m.n_parts = 1;
         m.parts = ps;
         g.n_output_messages = 1;
@@ -78,8 +87,12 @@ static uint8_t *poison(int kind, uint64_t i, size_t *len)
         a[2] = kind == 1 ? 0x00 : 0xFF;
         return b;
     }
-    if (kind == 3)
-        return fwc_gen_event(i, 100000, 0, len);
+    if (kind == 3) /* alternately under and over MAX_MESSAGE_BYTES */
+        return fwc_gen_event(i, ((i - 1000000) / 20 / KINDS) % 2 ? 150000 : 70000, 0, len);
+    if (kind == 8) {
+        *len = 0;
+        return malloc(1);
+    }
     return minimal(kind, i, len);
 }
 
@@ -88,11 +101,19 @@ int main(void)
     char dsn[1024], topic[96], group[96];
     fwt_pg_create_db("fwt_coll_poison", dsn, sizeof dsn);
     fwt_pg_migrate(dsn);
+    {
+        /* A row PostgreSQL refuses although the collector's validation
+         * passes it: the data-error path (batch split, data_error:SQLSTATE). */
+        PGconn *admin = fwt_pg_connect(dsn);
+        fwt_pg_exec(admin, "ALTER TABLE flywheel.generations ADD CONSTRAINT fwt_poison_refused "
+                           "CHECK (project <> 'refused-by-check')");
+        PQfinish(admin);
+    }
     fwt_unique_name("fwt_coll_poison", topic, sizeof topic);
     fwt_unique_name("fwt_coll_poison_g", group, sizeof group);
 
     rd_kafka_t *p = fwc_producer();
-    int n_poison = 0, per_kind[KINDS] = {0};
+    int n_poison = 0, per_kind[KINDS] = {0}, n_whole_oversize = 0;
     for (uint64_t i = 0; i < N_GOOD; i++) {
         fwc_produce_range(p, topic, i, i + 1);
         if (i % EVERY == EVERY - 1) {
@@ -105,15 +126,25 @@ int main(void)
             fwc_produce(p, topic, key, b, len);
             free(b);
             per_kind[kind]++;
+            if (kind == 3 && (n_poison / KINDS) % 2)
+                n_whole_oversize++;
             n_poison++;
         }
     }
+    {
+        size_t len;
+        uint8_t *b = minimal(100, 999999, &len);
+        fwc_produce(p, topic, "bignum", b, len);
+        free(b);
+    }
     fwc_producer_done(p);
-    const int total = N_GOOD + n_poison;
+    const int total = N_GOOD + 1 + n_poison;
 
     PGconn *conn = fwt_pg_connect(dsn);
     fwc_proc c;
-    const char *extra[] = {"--validate.max_field_bytes=65536", NULL};
+    char max_message[64];
+    snprintf(max_message, sizeof max_message, "--validate.max_message_bytes=%d", MAX_MESSAGE_BYTES);
+    const char *extra[] = {"--validate.max_field_bytes=65536", max_message, NULL};
     fwc_collector_start(&c, dsn, topic, group, extra);
     char q[256];
     snprintf(q, sizeof q,
@@ -127,15 +158,20 @@ int main(void)
 
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations") +
                          fwt_pg_int(conn, "SELECT count(*) FROM flywheel.feedback"),
-                     N_GOOD);
+                     N_GOOD + 1);
+    /* Valid JSON jsonb cannot hold is kept as a JSON string, like \u0000. */
+    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations WHERE "
+                                      "output_messages->0->'parts'->0->'arguments' = "
+                                      "to_jsonb('{\"a\": 1e1000000}'::text)"),
+                     1);
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.dead_letters"), n_poison);
     for (int k = 0; k < KINDS; k++) {
         char sql[512];
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM flywheel.dead_letters WHERE reason = '%s' "
                  "AND convert_from(message_key, 'UTF8') LIKE 'poison-%d-%%' "
-                 "AND consumer_group = '%s' AND length(payload) > 0",
-                 reasons[k], k, group);
+                 "AND consumer_group = '%s' AND (length(payload) > 0) = (%d <> 8)",
+                 reasons[k], k, group, k);
         long long n = fwt_pg_int(conn, sql);
         FWT_CHECK_MSG(n == per_kind[k], "reason %s: %lld dead letters, want %d", reasons[k], n,
                       per_kind[k]);
@@ -144,10 +180,19 @@ int main(void)
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.dead_letters WHERE "
                                       "payload = '\\xfffe01676172626167'::bytea"),
                      per_kind[0]);
-    /* The event id is recovered where the message decodes that far. */
+    /* The event id is recovered where the message decodes that far, and
+     * from the top-level fields of a message over the size limit. */
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.dead_letters WHERE "
                                       "reason = 'oversize' AND event_id IS NOT NULL"),
                      per_kind[3]);
+    FWT_CHECK(n_whole_oversize > 0 && n_whole_oversize < per_kind[3]);
+    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.dead_letters WHERE "
+                                      "reason = 'oversize' AND detail LIKE 'message is %'"),
+                     n_whole_oversize);
+    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.dead_letters WHERE "
+                                      "reason = 'empty_message' AND event_id IS NULL AND "
+                                      "detail = 'message is empty (0 bytes)'"),
+                     per_kind[8]);
 
     char body[1 << 16];
     FWT_CHECK_EQ_INT(fwc_http_get(c.port, "/metrics", body, sizeof body), 200);
@@ -155,9 +200,11 @@ int main(void)
               per_kind[0]);
     FWT_CHECK(
         fwc_metric(body,
-                   "flywheel_collector_dead_letters_total{reason=\"data_error\",class=\"22\"}") ==
+                   "flywheel_collector_dead_letters_total{reason=\"data_error\",class=\"23\"}") ==
         per_kind[7]);
-    FWT_CHECK(fwc_metric(body, "flywheel_collector_pg_errors_total{class=\"22\"}") >= 1);
+    FWT_CHECK(fwc_metric(body, "flywheel_collector_pg_errors_total{class=\"23\"}") >= 1);
+    FWT_CHECK(fwc_metric(body, "flywheel_collector_dead_letters_total{reason=\"empty_message\"}") ==
+              per_kind[8]);
     FWT_CHECK_EQ_INT(fwc_collector_signal(&c, SIGTERM), 0);
 
     /* flywheel dlq */
@@ -195,7 +242,7 @@ int main(void)
                          "flywheel.dead_letters d ON d.event_id = g.event_id "
                          "AND d.\"offset\" = g.source_offset "
                          "AND d.partition = g.source_partition "
-                         "WHERE d.reason = 'oversize' AND length(g.input_messages::text) > 100000"),
+                         "WHERE d.reason = 'oversize' AND length(g.input_messages::text) > 65536"),
         per_kind[3]);
     /* Replaying again skips them; garbage and the refused row stay as they are. */
     FWT_CHECK_EQ_INT(fwt_run(cmd), 0);

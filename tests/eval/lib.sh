@@ -1,6 +1,6 @@
 # Shared pieces of the eval tests: a fresh migrated database with the
 # fixture exported as eval dataset "qa" version 1, and fake OpenAI-compatible
-# servers (tests/eval/fake_openai.py) on loopback.
+# servers (examples/fake_openai.py) on loopback.
 : "${FW_BUILD_DIR:?}" "${FW_SOURCE_DIR:?}"
 : "${FLYWHEEL_PG_ADMIN_DSN:?this test needs the services: eval \"\$(scripts/services env)\"}"
 FW="$FW_BUILD_DIR/cli/flywheel"
@@ -30,7 +30,7 @@ setup_db() {
 # start_fake NAME SCRIPT_JSON_FILE: starts a fake server, sets FAKE_<NAME> to its base URL.
 start_fake() {
     local name="$1" script="$2" port_file="$WORK/fake_$1.port"
-    python3 "$HERE/fake_openai.py" --script "$script" --port-file "$port_file" \
+    python3 "$FW_SOURCE_DIR/examples/fake_openai.py" --script "$script" --port-file "$port_file" \
         2>>"$WORK/fake_$name.log" &
     FAKE_PIDS+=($!)
     local deadline=$((SECONDS + 30))

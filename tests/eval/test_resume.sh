@@ -21,7 +21,7 @@ FLYWHEEL_EVAL_API_KEY=$KEY "$FW" eval run --dsn "$DSN" --dataset qa --version 1 
     --endpoint "$FAKE_H/v1" --model m --name killed --concurrency 3 --scorer exact \
     >"$WORK/run1.out" 2>"$WORK/run1.err" &
 RUNNER_PID=$!
-deadline=$((SECONDS + 30))
+deadline=$((SECONDS + 90))
 until [ "$(sql "SELECT count(*) FROM flywheel.eval_cases")" = 5 ] &&
       python3 -c 'import json,sys; s=json.loads(sys.argv[1]); sys.exit(0 if sum(s["calls"].values()) == 8 else 1)' \
           "$(fake_stats "$FAKE_H")"; do

@@ -91,33 +91,40 @@ static void test_conv(void)
 static int nsent;
 static char sents[16][128];
 static const char *sent_text;
-static void on_sent(void *ctx, size_t s, size_t e)
+static void on_sent(void *ctx, const fw_store_sentence *sent)
 {
     (void)ctx;
-    snprintf(sents[nsent++], sizeof sents[0], "%.*s", (int)(e - s), sent_text + s);
+    snprintf(sents[nsent++], sizeof sents[0], "%.*s", (int)(sent->byte_end - sent->byte_start),
+             sent_text + sent->byte_start);
+}
+
+static size_t split(const char *text, fw_store_sentence_rules rules)
+{
+    sent_text = text;
+    nsent = 0;
+    return fw_store_sentences(text, strlen(text), rules, on_sent, NULL);
 }
 
 static void test_sentences(void)
 {
-    for (int rules = FW_XSENT_ASCII; rules <= FW_XSENT_UNICODE; rules++) {
-        sent_text = "Paris is in France.  It has 2.1M people!\nIs it big? yes";
-        nsent = 0;
-        FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, rules, on_sent, NULL), 4);
+    /* The legacy rules stay exactly what recorded versions were cut with. */
+    for (int rules = FW_STORE_SENTENCES_ASCII; rules <= FW_STORE_SENTENCES_V2; rules++) {
+        FWT_CHECK_EQ_INT(split("Paris is in France.  It has 2.1M people!\nIs it big? yes",
+                               (fw_store_sentence_rules)rules),
+                         4);
         FWT_CHECK_EQ_STR(sents[0], "Paris is in France.");
         FWT_CHECK_EQ_STR(sents[1], "It has 2.1M people!");
         FWT_CHECK_EQ_STR(sents[2], "Is it big?");
         FWT_CHECK_EQ_STR(sents[3], "yes");
-        sent_text = "   \n\n ";
-        nsent = 0;
-        FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, rules, on_sent, NULL), 0);
+        FWT_CHECK_EQ_INT(split("   \n\n ", (fw_store_sentence_rules)rules), 0);
     }
 
     /* Unicode rules: ideographic marks need no space, closers stay with
      * their sentence, runs of marks are one end, other scripts' marks. */
-    sent_text = "東京は日本の首都です。人口は多い！本当？「はい。」He said \"go.\" Then?! "
-                "\xd9\x87\xd9\x84\xd8\x9f \xe0\xa4\xb9\xe0\xa5\xa4 end";
-    nsent = 0;
-    FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, FW_XSENT_UNICODE, on_sent, NULL), 9);
+    const char *jp = "東京は日本の首都です。人口は多い！本当？「はい。」He said \"go.\" Then?! "
+                     "\xd9\x87\xd9\x84\xd8\x9f \xe0\xa4\xb9\xe0\xa5\xa4 end";
+    FWT_CHECK_EQ_INT(split(jp, FW_STORE_SENTENCES_V2), 9);
+    FWT_CHECK_EQ_INT(split(jp, FW_STORE_SENTENCES_UNICODE), 9);
     FWT_CHECK_EQ_STR(sents[0], "東京は日本の首都です。");
     FWT_CHECK_EQ_STR(sents[1], "人口は多い！");
     FWT_CHECK_EQ_STR(sents[2], "本当？");
@@ -129,26 +136,30 @@ static void test_sentences(void)
     FWT_CHECK_EQ_STR(sents[8], "end");
     /* The ASCII rules (what versions recorded before keep using) cut only
      * after "Then?!" and keep the rest whole. */
-    nsent = 0;
-    FWT_CHECK_EQ_INT(fw_xconv_sentences(sent_text, FW_XSENT_ASCII, on_sent, NULL), 2);
+    FWT_CHECK_EQ_INT(split(jp, FW_STORE_SENTENCES_ASCII), 2);
 
-    /* New classifier exports record the unicode rules; parameters recorded
-     * before the rules existed (no "sentences") keep the ASCII rules, so
-     * their re-export is byte-identical. */
+    /* New classifier exports record the V2 rules; parameters recorded with
+     * "unicode", or before the rules existed (no "sentences": ASCII), keep
+     * theirs, so their re-export is byte-identical. */
     fw_xopts o;
     fw_xopts_init(&o);
     o.fmt = FW_XFMT_CLASSIFIER;
-    FWT_CHECK_EQ_INT(o.sentence_rules, FW_XSENT_UNICODE);
+    FWT_CHECK_EQ_INT(o.sentence_rules, FW_STORE_SENTENCES_V2);
     json_t *p = fw_xopts_to_json(&o);
-    FWT_CHECK_EQ_STR(json_string_value(json_object_get(p, "sentences")), "unicode");
+    FWT_CHECK_EQ_STR(json_string_value(json_object_get(p, "sentences")), "v2");
     char err[256];
     fw_xopts back;
     fw_xopts_init(&back);
     FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0);
-    FWT_CHECK_EQ_INT(back.sentence_rules, FW_XSENT_UNICODE);
+    FWT_CHECK_EQ_INT(back.sentence_rules, FW_STORE_SENTENCES_V2);
+    json_object_set_new(p, "sentences", json_string("unicode"));
+    FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0);
+    FWT_CHECK_EQ_INT(back.sentence_rules, FW_STORE_SENTENCES_UNICODE);
+    json_object_set_new(p, "sentences", json_string("v9"));
+    FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) != 0);
     json_object_del(p, "sentences");
     FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0);
-    FWT_CHECK_EQ_INT(back.sentence_rules, FW_XSENT_ASCII);
+    FWT_CHECK_EQ_INT(back.sentence_rules, FW_STORE_SENTENCES_ASCII);
     json_decref(p);
 }
 

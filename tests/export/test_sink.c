@@ -1,6 +1,8 @@
 /*
  * Unit test of export outputs: plain and zstd files hold exactly the lines
- * written, and the reported SHA-256 and sizes are those of the bytes on disk.
+ * written, the reported SHA-256 and sizes are those of the bytes on disk,
+ * and every stream ends in exactly one writer close that says whether the
+ * output is complete (ok = 1) or ended with an error (ok = 0).
  */
 #include "export_sink.h"
 #include "fwtest.h"
@@ -34,14 +36,16 @@ static void sha_hex(const unsigned char *p, size_t n, char out[65])
 
 static void run(int level)
 {
-    char path[] = "/tmp/fw_export_sink_XXXXXX";
-    int fd = mkstemp(path);
-    FWT_CHECK(fd >= 0);
-    close(fd);
-    char err[256], hex[65], want[65];
+    char dir[] = "/tmp/fw_export_sink_XXXXXX", path[64];
+    FWT_CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/out.jsonl", dir);
+    fw_store_error err;
+    char hex[65], want[65];
     uint64_t bytes = 0, lines = 0;
-    fw_xsink *s = fw_xsink_open(path, -1, level, err, sizeof err);
-    FWT_CHECK_MSG(s != NULL, "%s", err);
+    fw_store_writer *w = fw_store_dir_writer_new(dir, &err);
+    FWT_CHECK_MSG(w != NULL, "%s", err.message);
+    fw_xsink *s = fw_xsink_open(w, "out.jsonl", level, &err);
+    FWT_CHECK_MSG(s != NULL, "%s", err.message);
     /* Enough lines, one longer than the buffer, to cross buffer flushes. */
     size_t big = 300 * 1024;
     char *long_line = malloc(big);
@@ -50,14 +54,14 @@ static void run(int level)
     for (int i = 0; i < 20000; i++) {
         char line[64];
         int n = snprintf(line, sizeof line, "{\"i\":%d}", i);
-        FWT_CHECK(fw_xsink_line(s, line, (size_t)n, err, sizeof err) == 0);
+        FWT_CHECK(fw_xsink_line(s, line, (size_t)n, &err) == 0);
         expect_len += (size_t)n + 1;
         if (i == 777) {
-            FWT_CHECK(fw_xsink_line(s, long_line, big, err, sizeof err) == 0);
+            FWT_CHECK(fw_xsink_line(s, long_line, big, &err) == 0);
             expect_len += big + 1;
         }
     }
-    FWT_CHECK_MSG(fw_xsink_close(s, 1, hex, &bytes, &lines, err, sizeof err) == 0, "%s", err);
+    FWT_CHECK_MSG(fw_xsink_close(s, hex, &bytes, &lines, &err) == 0, "%s", err.message);
     FWT_CHECK_EQ_INT(lines, 20001);
     size_t flen;
     unsigned char *file = slurp(path, &flen);
@@ -82,14 +86,91 @@ static void run(int level)
     free(file);
     free(long_line);
     unlink(path);
+    rmdir(dir);
+    fw_store_dir_writer_free(w);
+}
+
+/* A writer that records how its stream ended and fails the n-th write. */
+typedef struct {
+    int opened, closed, ok, writes, fail_at;
+} probe;
+
+static int p_open(void *ctx, const char *name, void **stream, fw_store_error *err)
+{
+    (void)name;
+    (void)err;
+    probe *p = ctx;
+    p->opened++;
+    *stream = p;
+    return 0;
+}
+
+static int p_write(void *ctx, void *stream, const void *data, size_t len, fw_store_error *err)
+{
+    (void)stream;
+    (void)data;
+    (void)len;
+    probe *p = ctx;
+    if (++p->writes == p->fail_at) {
+        err->code = FW_STORE_OUTPUT;
+        snprintf(err->message, sizeof err->message, "disk full");
+        return -1;
+    }
+    return 0;
+}
+
+static int p_close(void *ctx, void *stream, int ok, fw_store_error *err)
+{
+    (void)stream;
+    (void)err;
+    probe *p = ctx;
+    p->closed++;
+    p->ok = ok;
+    return 0;
+}
+
+static void stream_endings(void)
+{
+    char hex[65], line[1024];
+    uint64_t bytes, lines;
+    fw_store_error err;
+    memset(line, 'y', sizeof line);
+    /* Complete: closed once with ok = 1. */
+    probe p = {0};
+    fw_store_writer w = {p_open, p_write, p_close, &p};
+    fw_xsink *s = fw_xsink_open(&w, "a.jsonl", 0, &err);
+    FWT_CHECK(s && fw_xsink_line(s, "{}", 2, &err) == 0);
+    FWT_CHECK(fw_xsink_close(s, hex, &bytes, &lines, &err) == 0);
+    FWT_CHECK(p.opened == 1 && p.closed == 1 && p.ok == 1);
+    /* Abandoned (the export failed elsewhere): closed once with ok = 0. */
+    memset(&p, 0, sizeof p);
+    s = fw_xsink_open(&w, "b.jsonl", 0, &err);
+    FWT_CHECK(s && fw_xsink_line(s, "{}", 2, &err) == 0);
+    fw_xsink_abort(s);
+    FWT_CHECK(p.closed == 1 && p.ok == 0);
+    /* The writer fails mid-stream: the error comes back and the stream ends
+     * with ok = 0, never as a complete output. */
+    memset(&p, 0, sizeof p);
+    p.fail_at = 1;
+    s = fw_xsink_open(&w, "c.jsonl", 0, &err);
+    int failed = 0;
+    for (int i = 0; i < 1000 && !failed; i++)
+        failed = fw_xsink_line(s, line, sizeof line, &err) != 0;
+    FWT_CHECK(failed || fw_xsink_close(s, hex, &bytes, &lines, &err) != 0);
+    if (failed)
+        FWT_CHECK(fw_xsink_close(s, hex, &bytes, &lines, &err) != 0);
+    FWT_CHECK_EQ_STR(err.message, "disk full");
+    FWT_CHECK(p.closed == 1 && p.ok == 0);
 }
 
 int main(void)
 {
     run(0);
     run(3);
-    char err[256];
-    FWT_CHECK(fw_xsink_open("/nonexistent-dir/x.jsonl", -1, 0, err, sizeof err) == NULL);
-    FWT_CHECK(strstr(err, "could not open file") != NULL);
+    stream_endings();
+    fw_store_error err;
+    FWT_CHECK(fw_store_dir_writer_new("/proc/nonexistent-dir", &err) == NULL);
+    FWT_CHECK(strstr(err.message, "could not create directory") != NULL);
+    FWT_CHECK_EQ_INT(err.code, FW_STORE_OUTPUT);
     return 0;
 }

@@ -4,6 +4,11 @@
 # file with which a program outside the tree compiles, links and runs,
 # against the shared and the static library (static libflywheel with the
 # shared system libraries it depends on, the usual way to link it).
+#
+# In a sanitizer build (FW_SANITIZE, read from the build's CMake cache) the
+# installed library needs the sanitizer runtime, which must come first in
+# the program's library list: the program is built with the same
+# -fsanitize flags, as any program linking a sanitized library must be.
 set -euo pipefail
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -15,6 +20,11 @@ done
 pc="$(find "$TMP/prefix" -name flywheel.pc | head -n1)"
 [ -n "$pc" ] || { echo "FAIL: flywheel.pc not installed"; exit 1; }
 export PKG_CONFIG_PATH="$(dirname "$pc")"
+san="$(sed -n 's/^FW_SANITIZE:[A-Z]*=//p' "$FW_BUILD_DIR/CMakeCache.txt")"
+SANFLAGS=()
+if [ -n "$san" ]; then
+    SANFLAGS=(-fsanitize="${san//;/,}" -fno-omit-frame-pointer)
+fi
 cat > "$TMP/app.c" <<'C'
 #include <flywheel/flywheel.h>
 #include <stdio.h>
@@ -28,10 +38,10 @@ int main(void)
     return 0;
 }
 C
-cc -std=c11 -Wall -Werror -o "$TMP/app" "$TMP/app.c" $(pkg-config --cflags --libs flywheel)
+cc -std=c11 -Wall -Werror "${SANFLAGS[@]}" -o "$TMP/app" "$TMP/app.c" $(pkg-config --cflags --libs flywheel)
 libdir="$(pkg-config --variable=libdir flywheel)"
 LD_LIBRARY_PATH="$libdir" "$TMP/app" >/dev/null || { echo "FAIL: shared-linked program"; exit 1; }
-cc -std=c11 -o "$TMP/app_static" "$TMP/app.c" $(pkg-config --cflags flywheel) \
+cc -std=c11 "${SANFLAGS[@]}" -o "$TMP/app_static" "$TMP/app.c" $(pkg-config --cflags flywheel) \
     "$libdir/libflywheel.a" $(pkg-config --libs rdkafka libprotobuf-c libzstd) -lpthread
 "$TMP/app_static" >/dev/null || { echo "FAIL: static-linked program"; exit 1; }
 echo "ok: installed tree builds and links a program (shared and static)"

@@ -28,7 +28,9 @@ newdb() {
     RV_DBS+=("$db")
     DSN="$FLYWHEEL_PG_ADMIN_DSN dbname=$db"
     DB="$db"
-    "$FW" migrate -q --dsn "$DSN" || fail "migrate $db"
+    # FWT_MIGRATIONS_DIR runs a test against other migration files (to show a
+    # regression test failing on an older schema).
+    "$FW" migrate -q --dsn "$DSN" ${FWT_MIGRATIONS_DIR:+--dir "$FWT_MIGRATIONS_DIR"} || fail "migrate $db"
     if [ -n "${2:-}" ]; then
         psql "$DSN" -q -v ON_ERROR_STOP=1 -v n="$2" -f "$SEED" >/dev/null || fail "seed"
     fi

@@ -30,6 +30,7 @@ CODEC = "codec/include"
 AGENT = "agent/include"
 OTLP = "otlp/include"
 EVAL = "eval/include"
+STORE = "store/include"
 SUPPORT = "tests/support"
 
 # module directory -> include directories it may use (besides its own
@@ -44,21 +45,23 @@ ALLOWED = {
     "otlp": [],
     "eval": [PG],
     "serve": [PG],
+    "store": [BASE, REDACT],
     "gateway": [OTLP, REDACT, PG],
     "agent": [BASE, REDACT],
     "collector": [CODEC, OTLP, PG, BASE],
-    "cli": [CODEC, PG, BASE, REDACT, EVAL, "serve"],
+    "cli": [STORE, CODEC, PG, BASE, REDACT, EVAL, "serve"],
     "devbroker": [],
     "examples": [AGENT],
-    "bench": [AGENT, "tests/collector"],
+    "bench": [AGENT, STORE, "tests/collector"],
     "tests/support": [PG],
     "tests/unit": [SUPPORT, PG, BASE],
     "tests/integration": [SUPPORT, PG],
     "tests/e2e": [SUPPORT, AGENT],
     "tests/agent": [SUPPORT, AGENT, "agent/src", REDACT, BASE],
     "tests/collector": [SUPPORT, "collector/src", CODEC, OTLP, PG, BASE],
-    "tests/export": [SUPPORT, "cli", BASE, REDACT, PG],
-    "tests/review": [SUPPORT, "cli", BASE],
+    "tests/export": [SUPPORT, STORE, "store/src", BASE, REDACT],
+    "tests/review": [SUPPORT, "cli", STORE, BASE],
+    "tests/store": [SUPPORT, STORE, "store/src", "cli", BASE, REDACT],
     "tests/otlp": [SUPPORT, OTLP, CODEC, BASE, "gateway/src"],
     "tests/eval": [SUPPORT, EVAL, "eval/src"],
     "tests/serve": [SUPPORT, "serve", PG],

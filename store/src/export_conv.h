@@ -61,29 +61,4 @@ char *fw_xconv_message_text(const json_t *otel, size_t idx);
 /* The text of the last user message of chat `messages`, or "" (borrowed). */
 const char *fw_xconv_last_user_text(const json_t *messages);
 
-/* Sentence rules of fw_xconv_sentences. A recorded dataset version keeps
- * the rules it was made with (parameter "sentences"), so that changing the
- * default never changes the bytes of a re-export. */
-enum {
-    FW_XSENT_ASCII = 1,   /* '.', '!', '?' before white space or the end; line breaks */
-    FW_XSENT_UNICODE = 2, /* the default for new exports; see below */
-};
-
-/*
- * Splits `text` into sentences and calls fn for each non-blank one with its
- * byte range [start, end) trimmed of white space. Returns the number of
- * sentences. A line break always ends a sentence.
- *
- * FW_XSENT_ASCII: a sentence ends after '.', '!' or '?' followed by white
- * space or the end.
- * FW_XSENT_UNICODE: a run of sentence-ending marks, then any closing quotes
- * or brackets (" ' ) ] } » ” ’ 」 』 ） 》 〉 】), ends a sentence when
- *   - a mark of the run is an ideographic or full-width one (。 ｡ ！ ？ ．),
- *     which needs no following space (Chinese and Japanese use none), or
- *   - it is followed by white space or the end; the marks are . ! ? and
- *     ‼ ⁇ ⁈ ⁉ ؟ ۔ । ॥ ։ ።.
- */
-size_t fw_xconv_sentences(const char *text, int rules,
-                          void (*fn)(void *ctx, size_t start, size_t end), void *ctx);
-
 #endif

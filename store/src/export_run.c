@@ -14,16 +14,13 @@
 #include "export_fmt.h"
 #include "export_json.h"
 #include "export_sink.h"
-#include "pgutil.h"
 #include "redact.h"
+#include "store_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #ifndef FW_VERSION_STR
 #define FW_VERSION_STR "unknown"
@@ -85,7 +82,7 @@ typedef struct {
     fw_xfmt_opts fo;
     fwr_redactor *redactor;
     fw_xdedupe seen;
-    fw_xsink *sink[FW_XSPLIT_COUNT]; /* the same sink thrice for stdout */
+    fw_xsink *sink[FW_XSPLIT_COUNT]; /* the same sink thrice with one_stream */
     int write_split[FW_XSPLIT_COUNT];
     uint64_t lines[FW_XSPLIT_COUNT];
     struct {
@@ -95,26 +92,22 @@ typedef struct {
     int nreasons;
     json_t *rejected; /* {reason: count}, built from reasons at the end */
     fw_buf line;
-    fw_buf scratch;
-    char *err;
-    size_t errsize;
+    fw_store_error *err;
     int failed;
 } run_ctx;
 
-static int pg_ok(PGconn *c, PGresult *r, ExecStatusType want, const char *what, char *errbuf,
-                 size_t errsize)
+static int pg_ok(PGconn *c, PGresult *r, ExecStatusType want, const char *what, fw_store_error *err)
 {
     if (r && PQresultStatus(r) == want)
         return 1;
-    char e[1024];
-    snprintf(errbuf, errsize, "could not %s: %s", what, fw_pg_errstr(e, sizeof e, r, c));
+    fw_store_fail_pg(err, what, r, c);
     return 0;
 }
 
-static int exec_cmd(PGconn *c, const char *sql, const char *what, char *errbuf, size_t errsize)
+static int exec_cmd(PGconn *c, const char *sql, const char *what, fw_store_error *err)
 {
     PGresult *r = PQexec(c, sql);
-    int ok = pg_ok(c, r, PGRES_COMMAND_OK, what, errbuf, errsize);
+    int ok = pg_ok(c, r, PGRES_COMMAND_OK, what, err);
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -128,10 +121,8 @@ static int count_reason(run_ctx *x, const char *reason)
             x->reasons[i].n++;
             return 0;
         }
-    if (x->nreasons == (int)(sizeof x->reasons / sizeof x->reasons[0])) {
-        snprintf(x->err, x->errsize, "too many distinct rejection reasons");
-        return -1;
-    }
+    if (x->nreasons == (int)(sizeof x->reasons / sizeof x->reasons[0]))
+        return fw_store_fail(x->err, FW_STORE_NOMEM, "too many distinct rejection reasons");
     x->reasons[x->nreasons].reason = reason;
     x->reasons[x->nreasons++].n = 1;
     return 0;
@@ -231,7 +222,7 @@ static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *con
         json_decref(line);
         line = copy;
         if (!line || redact_value(x->redactor, line)) {
-            snprintf(x->err, x->errsize, "out of memory while redacting");
+            fw_store_fail(x->err, FW_STORE_NOMEM, "out of memory while redacting");
             goto done;
         }
     }
@@ -243,8 +234,9 @@ static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *con
     if (x->o->dedupe) {
         int added = fw_xdedupe_add(&x->seen, content_hash(line, keys));
         if (added < 0) {
-            snprintf(x->err, x->errsize,
-                     "could not grow the dedupe set (out of memory, or its temporary file failed)");
+            fw_store_fail(x->err, FW_STORE_NOMEM,
+                          "could not grow the dedupe set (out of memory, or its temporary file "
+                          "failed)");
             goto done;
         }
         if (added == 0) {
@@ -260,10 +252,10 @@ static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *con
     }
     fw_buf_reset(&x->line);
     if (fw_xjson_dump(line, &x->line) != 0) {
-        snprintf(x->err, x->errsize, "out of memory while writing a line");
+        fw_store_fail(x->err, FW_STORE_NOMEM, "out of memory while writing a line");
         goto done;
     }
-    rc = fw_xsink_line(x->sink[s], x->line.data, x->line.len, x->err, x->errsize);
+    rc = fw_xsink_line(x->sink[s], x->line.data, x->line.len, x->err);
 done:
     json_decref(line);
     if (rc)
@@ -319,8 +311,6 @@ static int process_row(run_ctx *x, char **f, const size_t *lens)
     return rc;
 }
 
-/* ---- progress ------------------------------------------------------------ */
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -328,27 +318,12 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void progress(long long done, long long total, double t0, int final)
-{
-    double el = now_s() - t0;
-    double rate = el > 0 ? (double)done / el : 0;
-    int width = 30, filled = total > 0 ? (int)((double)width * (double)done / (double)total) : 0;
-    char bar[64];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %3d%% %lld/%lld rows %.0f rows/s%s", bar,
-            total > 0 ? (int)(100.0 * (double)done / (double)total) : 100, done, total, rate,
-            final ? "\n" : "");
-    fflush(stderr);
-}
-
 /* ---- rubric -------------------------------------------------------------- */
 
 /* Picks the rubric's field names by type and builds the list of comparable
  * fields (a PostgreSQL array literal) for the majority rule. */
 static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_buf *comparable,
-                       char *errbuf, size_t errsize)
+                       fw_store_error *err)
 {
     PGresult *r;
     char ver[16];
@@ -371,16 +346,16 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
         fw_buf_adds(comparable, "{}");
         return 0;
     }
-    if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the rubric", errbuf, errsize)) {
+    if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the rubric", err)) {
         PQclear(r);
         return -1;
     }
     if (PQntuples(r) != 1) {
         if (o->queue && !o->rubric_name)
-            snprintf(errbuf, errsize, "review queue \"%s\" does not exist", o->queue);
+            fw_store_fail(err, FW_STORE_NOT_FOUND, "review queue \"%s\" does not exist", o->queue);
         else
-            snprintf(errbuf, errsize, "rubric \"%s\" version %d does not exist", o->rubric_name,
-                     o->rubric_version);
+            fw_store_fail(err, FW_STORE_NOT_FOUND, "rubric \"%s\" version %d does not exist",
+                          o->rubric_name, o->rubric_version);
         PQclear(r);
         return -1;
     }
@@ -430,32 +405,15 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
 
 /* ---- outputs and manifest ------------------------------------------------ */
 
-/* Creates dir and its missing parents, like mkdir -p. */
-static int mkdir_p(const char *dir)
+static const char *split_ext(const fw_xopts *o)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
+    return o->zstd_level ? ".jsonl.zst" : ".jsonl";
 }
 
-static int open_outputs(run_ctx *x, const fw_xrun_target *t, char *errbuf, size_t errsize)
+static int open_outputs(run_ctx *x, const fw_xrun_target *t, fw_store_error *err)
 {
-    const char *ext = x->o->zstd_level ? ".jsonl.zst" : ".jsonl";
-    if (!t->out_dir || strcmp(t->out_dir, "-") == 0) {
-        fw_xsink *s = fw_xsink_open(NULL, STDOUT_FILENO, x->o->zstd_level, errbuf, errsize);
+    if (t->one_stream) {
+        fw_xsink *s = fw_xsink_open(t->writer, "-", x->o->zstd_level, err);
         if (!s)
             return -1;
         for (int i = 0; i < FW_XSPLIT_COUNT; i++) {
@@ -465,15 +423,10 @@ static int open_outputs(run_ctx *x, const fw_xrun_target *t, char *errbuf, size_
         }
         return 0;
     }
-    if (mkdir_p(t->out_dir) != 0) {
-        snprintf(errbuf, errsize, "could not create directory \"%s\": %s", t->out_dir,
-                 strerror(errno));
-        return -1;
-    }
     for (int i = 0; i < FW_XSPLIT_COUNT; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s%s", t->out_dir, fw_xsplit_name((fw_xsplit)i), ext);
-        x->sink[i] = fw_xsink_open(path, -1, x->o->zstd_level, errbuf, errsize);
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", fw_xsplit_name((fw_xsplit)i), split_ext(x->o));
+        x->sink[i] = fw_xsink_open(t->writer, name, x->o->zstd_level, err);
         if (!x->sink[i])
             return -1;
         x->write_split[i] = 1;
@@ -481,9 +434,10 @@ static int open_outputs(run_ctx *x, const fw_xrun_target *t, char *errbuf, size_
     return 0;
 }
 
+/* Ends every open output as failed (the writer's close with ok = 0). */
 static void abort_outputs(run_ctx *x)
 {
-    if (x->sink[0] == x->sink[1]) {
+    if (x->sink[0] && x->sink[0] == x->sink[1]) {
         fw_xsink_abort(x->sink[0]);
     } else {
         for (int i = 0; i < FW_XSPLIT_COUNT; i++)
@@ -492,12 +446,10 @@ static void abort_outputs(run_ctx *x)
     memset(x->sink, 0, sizeof x->sink);
 }
 
-/* Closes the outputs and adds their entries to `files`. */
-static int close_outputs(run_ctx *x, const fw_xrun_target *t, json_t *files, char *errbuf,
-                         size_t errsize)
+/* Closes the outputs as complete and adds their entries to `files`. */
+static int close_outputs(run_ctx *x, const fw_xrun_target *t, json_t *files, fw_store_error *err)
 {
     int shared = x->sink[0] == x->sink[1];
-    const char *ext = x->o->zstd_level ? ".jsonl.zst" : ".jsonl";
     for (int i = 0; i < FW_XSPLIT_COUNT; i++) {
         char hex[65], name[64];
         uint64_t bytes = 0, lines = 0;
@@ -505,14 +457,16 @@ static int close_outputs(run_ctx *x, const fw_xrun_target *t, json_t *files, cha
             break;
         fw_xsink *s = x->sink[i];
         x->sink[i] = NULL;
-        if (fw_xsink_close(s, t->out_dir != NULL, hex, &bytes, &lines, errbuf, errsize)) {
+        if (shared)
+            memset(x->sink, 0, sizeof x->sink);
+        if (fw_xsink_close(s, hex, &bytes, &lines, err)) {
             abort_outputs(x);
             return -1;
         }
         if (shared)
             snprintf(name, sizeof name, "-");
         else
-            snprintf(name, sizeof name, "%s%s", fw_xsplit_name((fw_xsplit)i), ext);
+            snprintf(name, sizeof name, "%s%s", fw_xsplit_name((fw_xsplit)i), split_ext(x->o));
         json_t *f = json_object();
         json_object_set_new(f, "name", json_string(name));
         json_object_set_new(f, "split",
@@ -524,7 +478,6 @@ static int close_outputs(run_ctx *x, const fw_xrun_target *t, json_t *files, cha
         json_object_set_new(f, "sha256", json_string(hex));
         json_array_append_new(files, f);
     }
-    memset(x->sink, 0, sizeof x->sink);
     return 0;
 }
 
@@ -580,17 +533,29 @@ static json_t *build_manifest(run_ctx *x, const fw_xrun_target *t, int version, 
     return m;
 }
 
-static int write_manifest(const json_t *m, const char *path, char *errbuf, size_t errsize)
+/* Writes the manifest as stream "manifest.json" (indented, keys in order). */
+static int write_manifest(const fw_store_writer *w, const json_t *m, fw_store_error *err)
 {
-    if (json_dump_file(m, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-        snprintf(errbuf, errsize, "could not write file \"%s\"", path);
-        return -1;
+    char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    void *stream = NULL;
+    if (!text)
+        return fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
+    int rc = w->open(w->ctx, "manifest.json", &stream, err);
+    if (rc == 0) {
+        rc = w->write(w->ctx, stream, text, strlen(text), err);
+        if (rc == 0) {
+            rc = w->close(w->ctx, stream, 1, err);
+        } else {
+            fw_store_error ignored;
+            w->close(w->ctx, stream, 0, &ignored);
+        }
     }
-    return 0;
+    free(text);
+    return rc;
 }
 
 /* Compares the files of a re-export with the recorded manifest. */
-static int same_files(const json_t *recorded, const json_t *files, char *errbuf, size_t errsize)
+static int same_files(const json_t *recorded, const json_t *files, fw_store_error *err)
 {
     const json_t *rf = json_object_get(recorded, "files");
     size_t i;
@@ -614,51 +579,21 @@ static int same_files(const json_t *recorded, const json_t *files, char *errbuf,
                            ? json_string_value(json_object_get(g, "sha256"))
                            : "",
                        sha) != 0) {
-                snprintf(errbuf, errsize,
-                         "re-exported file \"%s\" differs from the recorded version (sha256 %s, "
-                         "recorded %s)",
-                         name, sha, json_string_value(json_object_get(g, "sha256")));
+                fw_store_fail(
+                    err, FW_STORE_MISMATCH,
+                    "re-exported file \"%s\" differs from the recorded version (sha256 %s, "
+                    "recorded %s)",
+                    name, sha, json_string_value(json_object_get(g, "sha256")));
                 return 0;
             }
         }
         if (!found && strcmp(name, "-") != 0) {
-            snprintf(errbuf, errsize, "re-exported file \"%s\" is not in the recorded manifest",
-                     name);
+            fw_store_fail(err, FW_STORE_MISMATCH,
+                          "re-exported file \"%s\" is not in the recorded manifest", name);
             return 0;
         }
     }
     return 1;
-}
-
-/* Bench only: COPY the stream query's rows to stdout, nothing else. */
-static int baseline_copy(PGconn *c, const char *sql, char *errbuf, size_t errsize)
-{
-    fw_buf q = {0};
-    fw_buf_adds(&q, "COPY (");
-    fw_buf_adds(&q, sql);
-    fw_buf_adds(&q, ") TO STDOUT");
-    PGresult *r = PQexec(c, q.data);
-    fw_buf_free(&q);
-    if (!pg_ok(c, r, PGRES_COPY_OUT, "start the baseline COPY", errbuf, errsize)) {
-        PQclear(r);
-        return -1;
-    }
-    PQclear(r);
-    char *buf;
-    int n;
-    while ((n = PQgetCopyData(c, &buf, 0)) > 0) {
-        if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
-            PQfreemem(buf);
-            snprintf(errbuf, errsize, "could not write the baseline COPY");
-            return -1;
-        }
-        PQfreemem(buf);
-    }
-    r = PQgetResult(c);
-    int ok = pg_ok(c, r, PGRES_COMMAND_OK, "finish the baseline COPY", errbuf, errsize);
-    PQclear(r);
-    fflush(stdout);
-    return ok ? 0 : -1;
 }
 
 /* ---- the run -------------------------------------------------------------- */
@@ -666,7 +601,7 @@ static int baseline_copy(PGconn *c, const char *sql, char *errbuf, size_t errsiz
 /* Loads a recorded version's parameters into o; *params_out keeps the
  * strings o points to alive, *manifest_out is the recorded manifest. */
 static int load_version(PGconn *c, fw_xopts *o, const fw_xrun_target *t, json_t **params_out,
-                        json_t **manifest_out, long long *members, char *errbuf, size_t errsize)
+                        json_t **manifest_out, long long *members, fw_store_error *err)
 {
     char ver[16];
     snprintf(ver, sizeof ver, "%d", t->version);
@@ -676,15 +611,16 @@ static int load_version(PGconn *c, fw_xopts *o, const fw_xrun_target *t, json_t 
                      "SELECT parameters::text, manifest::text, members "
                      "FROM flywheel.dataset_versions WHERE dataset = $1 AND version = $2::integer",
                      2, NULL, p, NULL, NULL, 0);
-    if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the dataset version", errbuf, errsize)) {
+    if (!pg_ok(c, r, PGRES_TUPLES_OK, "read the dataset version", err)) {
         PQclear(r);
         return -1;
     }
     if (PQntuples(r) != 1 || PQgetisnull(r, 0, 1)) {
-        snprintf(errbuf, errsize,
-                 "dataset \"%s\" has no version %d\nhint: Run `flywheel dataset list` to see the "
-                 "recorded versions.",
-                 t->dataset, t->version);
+        fw_store_fail(
+            err, FW_STORE_NOT_FOUND,
+            "dataset \"%s\" has no version %d\nhint: Run `flywheel dataset list` to see the "
+            "recorded versions.",
+            t->dataset, t->version);
         PQclear(r);
         return -1;
     }
@@ -693,13 +629,16 @@ static int load_version(PGconn *c, fw_xopts *o, const fw_xrun_target *t, json_t 
     *members = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
     PQclear(r);
     if (!*params_out || !*manifest_out)
-        return -1;
-    return fw_xopts_from_json(o, *params_out, errbuf, errsize);
+        return fw_store_fail(err, FW_STORE_DATABASE, "the recorded version is not valid JSON");
+    char errbuf[512];
+    if (fw_xopts_from_json(o, *params_out, errbuf, sizeof errbuf) != 0)
+        return fw_store_fail(err, FW_STORE_DATABASE, "%s", errbuf);
+    return 0;
 }
 
 /* Records a new version row (members follow) and returns its number. */
 static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, const json_t *params,
-                       int *version, char *errbuf, size_t errsize)
+                       int *version, fw_store_error *err)
 {
     char *ptext = json_dumps(params, JSON_COMPACT | JSON_PRESERVE_ORDER);
     const char *p[2] = {t->dataset, t->description ? t->description : ""};
@@ -708,7 +647,7 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
                                "INSERT INTO flywheel.datasets (name, description) VALUES ($1, $2) "
                                "ON CONFLICT (name) DO NOTHING",
                                2, NULL, p, NULL, NULL, 0);
-    int ok = pg_ok(c, r, PGRES_COMMAND_OK, "create the dataset", errbuf, errsize);
+    int ok = pg_ok(c, r, PGRES_COMMAND_OK, "create the dataset", err);
     PQclear(r);
     if (ok) {
         /* The row lock serialises concurrent exports into one dataset. */
@@ -719,8 +658,7 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
             "SELECT d.name, coalesce((SELECT max(version) FROM flywheel.dataset_versions v "
             "WHERE v.dataset = d.name), 0) + 1, $2, $3::jsonb FROM d RETURNING version",
             3, NULL, p2, NULL, NULL, 0);
-        ok = pg_ok(c, r, PGRES_TUPLES_OK, "record the dataset version", errbuf, errsize) &&
-             PQntuples(r) == 1;
+        ok = pg_ok(c, r, PGRES_TUPLES_OK, "record the dataset version", err) && PQntuples(r) == 1;
         if (ok)
             *version = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
@@ -730,20 +668,20 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
 }
 
 /* Streams the rows with COPY (see export_copy.h for why not a cursor). */
-static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int show, char *errbuf,
-                  size_t errsize)
+static int stream(PGconn *c, run_ctx *x, const char *sql, long long total,
+                  const fw_store_progress *pr, fw_store_error *err)
 {
     fw_buf q = {0};
     fw_buf_adds(&q, "COPY (");
     fw_buf_adds(&q, sql);
     fw_buf_adds(&q, ") TO STDOUT");
     if (q.oom) {
-        snprintf(errbuf, errsize, "out of memory");
-        return -1;
+        fw_buf_free(&q);
+        return fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
     }
     PGresult *r = PQexec(c, q.data);
     fw_buf_free(&q);
-    if (!pg_ok(c, r, PGRES_COPY_OUT, "read the export rows", errbuf, errsize)) {
+    if (!pg_ok(c, r, PGRES_COPY_OUT, "read the export rows", err)) {
         PQclear(r);
         return -1;
     }
@@ -756,99 +694,153 @@ static int stream(PGconn *c, run_ctx *x, const char *sql, long long total, int s
     size_t lens[C_NCOLS];
     /* After a failure keep draining so that the connection can roll back. */
     while ((n = PQgetCopyData(c, &buf, 0)) > 0) {
-        if (rc == 0) {
+        if (rc == 0 && pr->cancel && *pr->cancel) {
+            rc = fw_store_fail(err, FW_STORE_CANCELLED, "export cancelled");
+        } else if (rc == 0) {
             if (fw_xcopy_split(buf, (size_t)n, f, lens, C_NCOLS) != C_NCOLS) {
-                snprintf(errbuf, errsize, "unexpected export row shape");
-                rc = -1;
+                rc = fw_store_fail(err, FW_STORE_DATABASE, "unexpected export row shape");
             } else {
                 fw_xjson_scope_begin();
                 if (process_row(x, f, lens)) {
-                    if (!x->err[0])
-                        snprintf(errbuf, errsize, "out of memory");
+                    if (err->code == FW_STORE_OK)
+                        fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
                     rc = -1;
                 }
                 fw_xjson_scope_end();
             }
             done++;
-            if (show && rc == 0 && (done & 255) == 0 && now_s() - last > 0.2) {
+            if (pr->fn && rc == 0 && (done & 255) == 0 && now_s() - last > 0.2) {
                 last = now_s();
-                progress(done, total, t0, 0);
+                pr->fn(pr->ctx, done, total, last - t0, 0);
             }
         }
         PQfreemem(buf);
     }
     r = PQgetResult(c);
-    if (rc == 0 &&
-        (n != -1 || !pg_ok(c, r, PGRES_COMMAND_OK, "read the export rows", errbuf, errsize)))
+    if (rc == 0 && (n != -1 || !pg_ok(c, r, PGRES_COMMAND_OK, "read the export rows", err)))
         rc = -1;
     PQclear(r);
     while ((r = PQgetResult(c)) != NULL)
         PQclear(r);
-    if (rc == 0 && show)
-        progress(done, total, t0, 1);
+    if (rc == 0 && pr->fn)
+        pr->fn(pr->ctx, done, total, now_s() - t0, 1);
     return rc;
 }
 
-int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, size_t errsize)
+/* The stream query over `table` for dataset/version (already quoted). */
+static char *stream_sql(const char *table, const char *qdataset, const char *qversion)
+{
+    size_t n = strlen(STREAM_SQL) + strlen(table) + strlen(qdataset) + strlen(qversion) + 32;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, STREAM_SQL, table, qdataset, qversion);
+    return s;
+}
+
+char *fw_xrun_stream_sql(PGconn *conn, const char *dataset, int version)
+{
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", version);
+    char *qd = PQescapeLiteral(conn, dataset, strlen(dataset));
+    char *qv = PQescapeLiteral(conn, ver, strlen(ver));
+    char *s = qd && qv ? stream_sql(MEMBERS_TABLE, qd, qv) : NULL;
+    PQfreemem(qd);
+    PQfreemem(qv);
+    return s;
+}
+
+/* A redactor with the built-in detectors of o and its LABEL=REGEX rules. */
+static int make_redactor(const fw_xopts *o, fwr_redactor **out, fw_store_error *err)
+{
+    fwr_redactor *red = fwr_new(o->redact_detectors);
+    if (!red)
+        return fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
+    for (int i = 0; i < o->nredact_rules; i++) {
+        const char *rule = o->redact_rules[i], *eq = strchr(rule, '=');
+        char label[64], msg[256];
+        if (!eq || eq == rule || (size_t)(eq - rule) >= sizeof label) {
+            fwr_free(red);
+            return fw_store_fail(err, FW_STORE_INVALID,
+                                 "invalid redaction rule \"%s\"\nhint: Write LABEL=REGEX.", rule);
+        }
+        snprintf(label, sizeof label, "%.*s", (int)(eq - rule), rule);
+        if (fwr_add_regex(red, label, eq + 1, msg, sizeof msg)) {
+            fwr_free(red);
+            return fw_store_fail(err, FW_STORE_INVALID, "invalid redaction rule \"%s\": %s", rule,
+                                 msg);
+        }
+    }
+    *out = red;
+    return 0;
+}
+
+int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *res,
+            fw_store_error *err)
 {
     run_ctx x = {0};
     json_t *params = NULL, *recorded = NULL, *rubric = NULL, *files = NULL, *manifest = NULL;
-    fw_buf comparable = {0}, sql = {0};
+    fw_buf comparable = {0};
     fw_xsql sel = {0};
-    char *qtable = NULL, *qdataset = NULL, *qversion = NULL, *mtext = NULL;
+    char *qdataset = NULL, *qversion = NULL, *mtext = NULL, *sql = NULL;
     long long members = 0;
-    int version = t->version, rc = 1, in_txn = 0;
+    int version = t->version, rc = -1, in_txn = 0;
     char verstr[16];
 
-    errbuf[0] = '\0';
+    fw_store_error_clear(err);
+    memset(res, 0, sizeof *res);
     x.o = o;
-    x.err = errbuf;
-    x.errsize = errsize;
+    x.err = err;
     x.rejected = json_object();
-    if (exec_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", "start a transaction", errbuf,
-                 errsize))
+    if (!t->writer) {
+        fw_store_fail(err, FW_STORE_INVALID, "no writer given for the export's output");
+        goto done;
+    }
+    if (!x.rejected) {
+        fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
+        goto done;
+    }
+    if (exec_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", "start a transaction", err))
         goto done;
     in_txn = 1;
-    if (t->version > 0) {
-        if (load_version(conn, o, t, &params, &recorded, &members, errbuf, errsize))
-            goto done;
-    }
+    if (t->version > 0 && load_version(conn, o, t, &params, &recorded, &members, err))
+        goto done;
     x.fo.fmt = o->fmt;
     x.fo.weights = o->weights;
     x.fo.negative_label = o->negative_label;
     x.fo.sentence_rules = o->sentence_rules;
-    if (load_rubric(conn, o, &x, &rubric, &comparable, errbuf, errsize))
+    if (load_rubric(conn, o, &x, &rubric, &comparable, err))
         goto done;
     x.fo.score_field = o->score_field;
     const char *table = t->dataset ? MEMBERS_TABLE : TEMP_TABLE;
     if (t->version <= 0) {
         params = fw_xopts_to_json(o);
         if (!params) {
-            snprintf(errbuf, errsize, "out of memory");
+            fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
             goto done;
         }
         if (t->dataset) {
-            if (new_version(conn, o, t, params, &version, errbuf, errsize))
+            if (new_version(conn, o, t, params, &version, err))
                 goto done;
         } else {
             version = 0;
             if (exec_cmd(conn,
                          "CREATE TEMP TABLE fw_export_members (LIKE flywheel.dataset_members "
                          "INCLUDING DEFAULTS) ON COMMIT DROP",
-                         "create the member table", errbuf, errsize))
+                         "create the member table", err))
                 goto done;
         }
         snprintf(verstr, sizeof verstr, "%d", version);
         sel.params[0] = t->dataset ? t->dataset : "";
         sel.params[1] = verstr;
         sel.nparams = 2;
-        if (fw_xselect_build(o, table, comparable.data, &sel, errbuf, errsize)) {
-            rc = 2;
+        char errbuf[1024];
+        if (fw_xselect_build(o, table, comparable.data, &sel, errbuf, sizeof errbuf)) {
+            fw_store_error_from_text(err, FW_STORE_INVALID, errbuf);
             goto done;
         }
         PGresult *r =
             PQexecParams(conn, sel.sql.data, sel.nparams, NULL, sel.params, NULL, NULL, 0);
-        if (!pg_ok(conn, r, PGRES_COMMAND_OK, "select the export rows", errbuf, errsize)) {
+        if (!pg_ok(conn, r, PGRES_COMMAND_OK, "select the export rows", err)) {
             PQclear(r);
             goto done;
         }
@@ -859,70 +851,33 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
     qdataset =
         PQescapeLiteral(conn, t->dataset ? t->dataset : "", strlen(t->dataset ? t->dataset : ""));
     qversion = PQescapeLiteral(conn, verstr, strlen(verstr));
-    if (!qdataset || !qversion) {
-        snprintf(errbuf, errsize, "out of memory");
+    sql = qdataset && qversion ? stream_sql(table, qdataset, qversion) : NULL;
+    if (!sql) {
+        fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
         goto done;
     }
-    {
-        size_t n = strlen(STREAM_SQL) + strlen(table) + strlen(qdataset) + strlen(qversion) + 32;
-        char *s = malloc(n);
-        if (!s) {
-            snprintf(errbuf, errsize, "out of memory");
-            goto done;
-        }
-        snprintf(s, n, STREAM_SQL, table, qdataset, qversion);
-        fw_buf_adds(&sql, s);
-        free(s);
-    }
-    if (t->baseline_copy) {
-        rc = baseline_copy(conn, sql.data, errbuf, errsize) ? 1 : 0;
+    if ((o->redact_detectors || o->nredact_rules) && make_redactor(o, &x.redactor, err))
         goto done;
-    }
-    if (o->redact_detectors || o->nredact_rules) {
-        x.redactor = fwr_new(o->redact_detectors);
-        if (!x.redactor) {
-            snprintf(errbuf, errsize, "out of memory");
-            goto done;
-        }
-        for (int i = 0; i < o->nredact_rules; i++) {
-            const char *eq = strchr(o->redact_rules[i], '=');
-            char label[64], err[256];
-            if (!eq || eq == o->redact_rules[i] ||
-                (size_t)(eq - o->redact_rules[i]) >= sizeof label) {
-                snprintf(errbuf, errsize, "invalid redaction rule \"%s\"\nhint: Write LABEL=REGEX.",
-                         o->redact_rules[i]);
-                rc = 2;
-                goto done;
-            }
-            snprintf(label, sizeof label, "%.*s", (int)(eq - o->redact_rules[i]),
-                     o->redact_rules[i]);
-            if (fwr_add_regex(x.redactor, label, eq + 1, err, sizeof err)) {
-                snprintf(errbuf, errsize, "invalid redaction rule \"%s\": %s", o->redact_rules[i],
-                         err);
-                rc = 2;
-                goto done;
-            }
-        }
-    }
-    if (open_outputs(&x, t, errbuf, errsize))
+    if (open_outputs(&x, t, err))
         goto done;
-    int show = t->progress > 0 || (t->progress < 0 && isatty(STDERR_FILENO));
-    if (stream(conn, &x, sql.data, members, show && !t->quiet, errbuf, errsize))
+    if (stream(conn, &x, sql, members, &t->progress, err))
         goto done;
     files = json_array();
-    if (close_outputs(&x, t, files, errbuf, errsize))
+    if (!files) {
+        fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
+        goto done;
+    }
+    if (close_outputs(&x, t, files, err))
         goto done;
     for (int i = 0; i < x.nreasons; i++)
         json_object_set_new(x.rejected, x.reasons[i].reason, json_integer(x.reasons[i].n));
     manifest = build_manifest(&x, t, version, members, params, files);
-    if (t->out_dir && strcmp(t->out_dir, "-") != 0) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/manifest.json", t->out_dir);
-        if (write_manifest(manifest, path, errbuf, errsize))
-            goto done;
-    } else if (t->manifest_path && write_manifest(manifest, t->manifest_path, errbuf, errsize)) {
+    if (!manifest) {
+        fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
         goto done;
     }
+    if (t->manifest && write_manifest(t->writer, manifest, err))
+        goto done;
     if (t->dataset && t->version <= 0) {
         mtext = json_dumps(manifest, JSON_COMPACT | JSON_PRESERVE_ORDER);
         char mem[32];
@@ -933,39 +888,32 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, char *errbuf, si
                          "UPDATE flywheel.dataset_versions SET manifest = $3::jsonb, "
                          "members = $4::bigint WHERE dataset = $1 AND version = $2::integer",
                          4, NULL, p, NULL, NULL, 0);
-        int ok = pg_ok(conn, r, PGRES_COMMAND_OK, "record the manifest", errbuf, errsize);
+        int ok = pg_ok(conn, r, PGRES_COMMAND_OK, "record the manifest", err);
         PQclear(r);
         if (!ok)
             goto done;
     }
-    if (exec_cmd(conn, "COMMIT", "commit", errbuf, errsize))
+    if (exec_cmd(conn, "COMMIT", "commit", err))
         goto done;
     in_txn = 0;
+    res->version = t->dataset ? version : 0;
+    res->members = members;
+    for (int i = 0; i < FW_XSPLIT_COUNT; i++)
+        res->lines[i] = x.lines[i];
+    res->rejected = (long long)json_integer_value(json_object_get(manifest, "rejected_total"));
     rc = 0;
-    if (recorded && !same_files(recorded, files, errbuf, errsize))
-        rc = 3;
-    if (!t->quiet) {
-        fprintf(stderr,
-                "flywheel export: %s%s%s%s%lld members, lines train=%llu validation=%llu "
-                "test=%llu, rejected %lld\n",
-                t->dataset ? "dataset \"" : "", t->dataset ? t->dataset : "",
-                t->dataset ? "\" version " : "", t->dataset ? verstr : "", members,
-                (unsigned long long)x.lines[0], (unsigned long long)x.lines[1],
-                (unsigned long long)x.lines[2],
-                (long long)json_integer_value(json_object_get(manifest, "rejected_total")));
-        if (t->dataset)
-            fprintf(stderr, "%s", "");
-    }
+    if (recorded && !same_files(recorded, files, err))
+        rc = -1;
 done:
+    if (rc != 0 && err->code == FW_STORE_OK)
+        fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
     if (in_txn)
         PQclear(PQexec(conn, "ROLLBACK"));
     abort_outputs(&x);
     fwr_free(x.redactor);
     fw_xdedupe_free(&x.seen);
     fw_buf_free(&x.line);
-    fw_buf_free(&x.scratch);
     fw_buf_free(&comparable);
-    fw_buf_free(&sql);
     fw_xsql_free(&sel);
     json_decref(x.rejected);
     json_decref(params);
@@ -973,9 +921,9 @@ done:
     json_decref(rubric);
     json_decref(files);
     json_decref(manifest);
-    PQfreemem(qtable);
     PQfreemem(qdataset);
     PQfreemem(qversion);
+    free(sql);
     free(mtext);
     return rc;
 }

@@ -187,6 +187,16 @@ static int build_eval(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn emit,
     json_t *labels = r->labels ? json_copy(r->labels) : json_object();
     if (labels && o->correction_field)
         json_object_del(labels, o->correction_field);
+    /* An explicit null is no value, as everywhere in the review queue. */
+    const char *key;
+    json_t *val;
+    void *tmp;
+    if (labels)
+        json_object_foreach_safe(labels, tmp, key, val)
+        {
+            if (json_is_null(val))
+                json_object_del(labels, key);
+        }
     if (set_new(line, "labels", labels) || set_new(line, "metadata", metadata(r)))
         goto fail;
     return emit(ctx, r, line, hash_eval, NULL);
@@ -249,18 +259,17 @@ static json_t *class_line(const char *text, size_t len, const char *lbl, const f
     return l;
 }
 
-static void on_sentence(void *vctx, size_t bstart, size_t bend)
+static void on_sentence(void *vctx, const fw_store_sentence *sent)
 {
     sentence_ctx *s = vctx;
     if (s->rc)
         return;
-    size_t cs = fw_utf8_count(s->text, bstart);
-    size_t ce = cs + fw_utf8_count(s->text + bstart, bend - bstart);
+    size_t cs = sent->start, ce = sent->end;
     for (size_t i = 0; i < s->nspans; i++)
         if (s->spans[i].start < ce && cs < s->spans[i].end)
             return; /* overlaps an annotation: not a negative */
-    json_t *l = class_line(s->text + bstart, bend - bstart, s->o->negative_label, s->r, s->msg,
-                           s->part, cs, ce, s->context);
+    json_t *l = class_line(s->text + sent->byte_start, sent->byte_end - sent->byte_start,
+                           s->o->negative_label, s->r, s->msg, s->part, cs, ce, s->context);
     if (!l || s->emit(s->ctx, s->r, l, hash_text_label, NULL))
         s->rc = -1;
 }
@@ -326,7 +335,7 @@ static int build_classifier(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn
                 }
             }
             sentence_ctx s = {o, r, emit, ctx, text, context, mi, pi, ranges, n, 0};
-            fw_xconv_sentences(text, o->sentence_rules, on_sentence, &s);
+            fw_store_sentences(text, strlen(text), o->sentence_rules, on_sentence, &s);
             if (s.rc)
                 goto done;
         }

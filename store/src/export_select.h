@@ -16,54 +16,14 @@
 #ifndef FW_EXPORT_SELECT_H
 #define FW_EXPORT_SELECT_H
 
+#include "flywheel/store.h"
 #include "fw_buf.h"
 #include "export_check.h"
 #include "export_split.h"
 
 #include <jansson.h>
 
-#define FW_XMAX_LIST   32
 #define FW_XMAX_PARAMS 160
-
-typedef struct {
-    /* selection (recorded for information; step 1 only) */
-    const char *queue;
-    const char *consensus; /* all | majority | adjudicated */
-    const char *where[FW_XMAX_LIST];
-    int nwhere;
-    const char *feedback[FW_XMAX_LIST];
-    int nfeedback;
-    const char *tags[FW_XMAX_LIST];
-    int ntags;
-    const char *since, *until, *project, *environment, *model, *release;
-    const char *prompt_template, *prompt_version;
-    long long limit; /* 0: none */
-
-    /* shape of the lines (recorded; both steps) */
-    fw_xfmt fmt;
-    int weights;
-    const char *score_field;
-    const char *negative_label;
-    long max_tokens;
-    int sentence_rules;       /* classifier: FW_XSENT_* (export_conv.h) */
-    int feedback_corrections; /* preference: also pair outputs with feedback corrections */
-    const char *rubric_name;  /* resolved from the queue */
-    int rubric_version;
-
-    /* splits, dedupe, redaction, output encoding (recorded) */
-    const char *seed;
-    double ratios[FW_XSPLIT_COUNT];
-    const char *group_by; /* conversation | user | trace */
-    int dedupe;
-    unsigned redact_detectors;              /* FWR_* bits; 0: no redaction */
-    const char *redact_rules[FW_XMAX_LIST]; /* "LABEL=REGEX" */
-    int nredact_rules;
-    int zstd_level; /* 0: plain */
-} fw_xopts;
-
-/* Defaults: consensus all, seed "0", 80/10/10, group by conversation, dedupe
- * on, negative label "none", no redaction, plain files. */
-void fw_xopts_init(fw_xopts *o);
 
 /* The recorded parameters of o, keys in a fixed order. NULL if out of memory. */
 json_t *fw_xopts_to_json(const fw_xopts *o);

@@ -41,8 +41,8 @@ typedef struct {
     const char *pairwise_field;
     const char *span_field;
     const char *score_field;
-    const char *negative_label; /* classifier label of unannotated sentences */
-    int sentence_rules;         /* FW_XSENT_*; 0 is taken as FW_XSENT_ASCII */
+    const char *negative_label;             /* classifier label of unannotated sentences */
+    fw_store_sentence_rules sentence_rules; /* classifier sentences */
 } fw_xfmt_opts;
 
 /*

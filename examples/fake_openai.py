@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A fake OpenAI-compatible chat completions server for the eval tests and
-the quick start (standard library only, loopback only).
+"""A fake OpenAI-compatible chat completions server for the eval tests, the
+quick start and docs/evals.md (standard library only, loopback only).
 
 Answers are deterministic per (model, last user message), from a script:
 
@@ -19,7 +19,7 @@ with "You are an impartial judge" is judged: "score" mode answers `hit` when
 the answer to judge contains `contains`, else `miss`; pairwise picks the
 side that contains it ("tie" when both or neither do).
 
-With "hang_after": N, every request after the N-th answered one is held
+With "hang_after": N, every model request after the first N to arrive is held
 until POST /release, which abandons the held ones (closed unanswered, not
 counted as answered; used to kill a runner while calls are in flight).
 Requests after the release are answered normally.
@@ -39,6 +39,7 @@ STATS = {"calls": {}, "answered": {}, "times": {}, "auth": []}
 RELEASE = threading.Event()
 SCRIPT = {}
 ANSWERED = [0]
+ARRIVED = [0]
 
 
 def last_user(messages):
@@ -112,14 +113,15 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             n = STATS["calls"].get(key, 0)
             STATS["calls"][key] = n + 1
+            arrival = ARRIVED[0]
+            if not is_judge:
+                ARRIVED[0] += 1
             STATS["times"].setdefault(key, []).append(time.time())
             if auth and auth not in STATS["auth"]:
                 STATS["auth"].append(auth)
         hang = SCRIPT.get("hang_after")
         if hang is not None and not is_judge and not RELEASE.is_set():
-            with LOCK:
-                over = ANSWERED[0] >= hang
-            if over:
+            if arrival >= hang:
                 # Held until POST /release, which abandons every request held
                 # (their client is gone): they are never answered or counted.
                 RELEASE.wait()

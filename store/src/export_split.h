@@ -31,23 +31,11 @@
 #ifndef FW_EXPORT_SPLIT_H
 #define FW_EXPORT_SPLIT_H
 
+#include "flywheel/store.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
-
-typedef enum { FW_XSPLIT_TRAIN = 0, FW_XSPLIT_VALIDATION = 1, FW_XSPLIT_TEST = 2 } fw_xsplit;
-
-#define FW_XSPLIT_COUNT 3
-
-/* "train", "validation", "test". */
-const char *fw_xsplit_name(fw_xsplit s);
-
-/*
- * Parses "80/10/10", "0.8,0.1,0.1" or "8:1:1" into ratios summing to 1.
- * Returns 0, or -1 when the text is not three non-negative numbers with a
- * positive sum (ratios untouched).
- */
-int fw_xsplit_parse_ratios(const char *text, double ratios[FW_XSPLIT_COUNT]);
 
 /* The point in [0, 1) of a group key under a seed (see the file comment). */
 double fw_xsplit_point(const char *seed, const char *group);

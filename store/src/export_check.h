@@ -20,21 +20,9 @@
 #ifndef FW_EXPORT_CHECK_H
 #define FW_EXPORT_CHECK_H
 
+#include "flywheel/store.h"
+
 #include <jansson.h>
-
-typedef enum {
-    FW_XFMT_OPENAI_CHAT = 0,
-    FW_XFMT_PREFERENCE,
-    FW_XFMT_PREFERENCE_TRL,
-    FW_XFMT_EVAL,
-    FW_XFMT_CLASSIFIER,
-    FW_XFMT_REWARD,
-} fw_xfmt;
-
-/* Parses "openai-chat", "preference" (style "openai" or "trl"), "eval",
- * "classifier", "reward". Returns 0 or -1 (out untouched). */
-int fw_xfmt_parse(const char *format, const char *style, fw_xfmt *out);
-const char *fw_xfmt_name(fw_xfmt f);
 
 /*
  * Validates one line. Returns NULL when it is valid, else the reason code (a

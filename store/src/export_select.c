@@ -26,7 +26,7 @@ void fw_xopts_init(fw_xopts *o)
     o->ratios[2] = 0.1;
     o->group_by = "conversation";
     o->dedupe = 1;
-    o->sentence_rules = FW_XSENT_UNICODE;
+    o->sentence_rules = FW_STORE_SENTENCES_V2;
 }
 
 static const char *const detector_names[] = {"email", "phone", "card", "secret", "ipv4"};
@@ -83,8 +83,7 @@ json_t *fw_xopts_to_json(const fw_xopts *o)
     /* Recorded for the classifier only (the one format that cuts sentences),
      * and absent from versions made before it existed: those mean ascii. */
     if (o->fmt == FW_XFMT_CLASSIFIER)
-        bad = bad ||
-              add_str(p, "sentences", o->sentence_rules == FW_XSENT_UNICODE ? "unicode" : "ascii");
+        bad = bad || add_str(p, "sentences", fw_store_sentence_rules_name(o->sentence_rules));
     for (int i = 0; !bad && i < FW_XSPLIT_COUNT; i++)
         bad = json_array_append_new(ratios, json_real(o->ratios[i]));
     bad = bad || add_str(split, "seed", o->seed) || json_object_set(split, "ratios", ratios);
@@ -166,9 +165,11 @@ int fw_xopts_from_json(fw_xopts *o, const json_t *p, char *errbuf, size_t errsiz
     o->negative_label = jstr(p, "negative_label") ? jstr(p, "negative_label") : "none";
     o->max_tokens = (long)json_integer_value(json_object_get(p, "max_tokens"));
     o->feedback_corrections = json_is_true(json_object_get(p, "feedback_corrections"));
-    o->sentence_rules = jstr(p, "sentences") && strcmp(jstr(p, "sentences"), "unicode") == 0
-                            ? FW_XSENT_UNICODE
-                            : FW_XSENT_ASCII;
+    if (fw_store_sentence_rules_parse(jstr(p, "sentences"), &o->sentence_rules) != 0) {
+        snprintf(errbuf, errsize, "recorded sentence rules \"%s\" are unknown to this build",
+                 jstr(p, "sentences"));
+        return -1;
+    }
     o->seed = jstr(split, "seed");
     for (int i = 0; i < FW_XSPLIT_COUNT; i++)
         o->ratios[i] = json_number_value(json_array_get(ratios, (size_t)i));

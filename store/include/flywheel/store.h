@@ -1,0 +1,298 @@
+/*
+ * flywheel/store.h — the store library: everything a front end (the
+ * `flywheel` command, `flywheel serve`, the Python package) does against the
+ * Flywheel PostgreSQL store, with no terminal, no files it was not asked to
+ * write, and no process-wide state.
+ *
+ *   - export and dataset versions: selection, splits, dedupe, formats,
+ *     manifest, re-export, diff                         (fw_store_export_*,
+ *                                                        fw_store_dataset_*)
+ *   - the statistics document `flywheel stats --json` prints (fw_store_stats)
+ *   - dead letters: list, show, replay                  (fw_store_dlq_*)
+ *   - review helpers that are not SQL: sentence segmentation and the
+ *     messages of the review functions' FR error codes  (fw_store_sentences,
+ *                                                        fw_store_review_error)
+ *
+ * Rules every function here keeps (they are what makes a front end thin):
+ *   - no stdio, no exit, no getopt, no isatty, no signals, no global state:
+ *     two threads may run two operations on two connections at once;
+ *   - output goes through a writer the caller gives (fw_store_writer);
+ *     progress through a callback; a long operation stops when the caller
+ *     sets the cancel flag it passed, rolls back and returns
+ *     FW_STORE_CANCELLED;
+ *   - every failure is one fw_store_error: a code, the SQLSTATE when the
+ *     database said no, and a message, detail and hint in PostgreSQL's style
+ *     (lower-case message without a trailing period; detail and hint as full
+ *     sentences).
+ *
+ * Connections are the caller's (libpq); a function uses the connection for
+ * its call only and leaves no transaction open on it. Ownership: returned
+ * jansson values belong to the caller (json_decref); strings inside results
+ * live as long as the result.
+ */
+#ifndef FLYWHEEL_STORE_H
+#define FLYWHEEL_STORE_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors -------------------------------------------------------------- */
+
+#define FW_STORE_ERRORS(X)                                                                         \
+    X(OK, "ok")                                                                                    \
+    X(INVALID, "invalid argument") /* the request itself is wrong: a usage error */                \
+    X(NOT_FOUND, "not found")      /* a named dataset, version, queue, dead letter... */           \
+    X(DATABASE, "database error")  /* PostgreSQL refused or failed; sqlstate says why */           \
+    X(OUTPUT, "output error")      /* the writer failed */                                         \
+    X(NOMEM, "out of memory")                                                                      \
+    X(CANCELLED, "cancelled")        /* the caller set the cancel flag */                          \
+    X(MISMATCH, "re-export differs") /* a re-export's bytes differ from the recorded ones */
+
+typedef enum {
+#define FW_STORE_X(name, text) FW_STORE_##name,
+    FW_STORE_ERRORS(FW_STORE_X)
+#undef FW_STORE_X
+} fw_store_code;
+
+typedef struct {
+    fw_store_code code;
+    char sqlstate[6]; /* "" unless the database reported the error */
+    char message[1024];
+    char detail[1024]; /* "" when there is none */
+    char hint[512];    /* "" when there is none */
+} fw_store_error;
+
+/* "ok", "invalid argument", ... — never NULL. */
+const char *fw_store_code_text(fw_store_code code);
+
+/* Clears an error to FW_STORE_OK. */
+void fw_store_error_clear(fw_store_error *err);
+
+/* ---- output: the writer ---------------------------------------------------- */
+
+/*
+ * Where an operation's output goes: files of a directory, standard output,
+ * an HTTP response, a Python file object. An operation opens one stream per
+ * output it produces ("train.jsonl.zst", "manifest.json", or "-" when all
+ * lines go to one stream), writes to it, and closes it exactly once:
+ *   close(..., ok = 1) after the last byte of a complete output: make it
+ *   visible (a file writer may fsync and rename a temporary file into place);
+ *   close(..., ok = 0) when the operation failed or was cancelled after
+ *   opening it: the stream ended with an error and must not pass for a
+ *   complete output (a file writer removes its temporary file; an HTTP
+ *   writer aborts the chunked response).
+ * Each callback returns 0, or -1 with err filled (code FW_STORE_OUTPUT);
+ * after a failed write only close(ok = 0) follows. Callbacks run on the
+ * calling thread.
+ */
+typedef struct {
+    int (*open)(void *ctx, const char *name, void **stream, fw_store_error *err);
+    int (*write)(void *ctx, void *stream, const void *data, size_t len, fw_store_error *err);
+    int (*close)(void *ctx, void *stream, int ok, fw_store_error *err);
+    void *ctx;
+} fw_store_writer;
+
+/*
+ * A writer of files in directory `dir` (created with its parents when
+ * missing): stream "x" is the file dir/x, created or truncated with mode
+ * 0644 and fsync'ed on close(ok = 1). Returns NULL and fills err on
+ * failure. fw_store_dir_writer_free accepts NULL.
+ */
+fw_store_writer *fw_store_dir_writer_new(const char *dir, fw_store_error *err);
+void fw_store_dir_writer_free(fw_store_writer *w);
+
+/* ---- progress and cancellation ---------------------------------------------- */
+
+/*
+ * fn, when set, is called from the operation's thread every few hundred
+ * rows (and at most five times a second), and once more with final = 1 at
+ * the end of a successful stream. `cancel`, when set, is read before every
+ * row: once it is nonzero (set by fn, a signal handler or another thread)
+ * the operation stops, rolls back what it was recording, closes its
+ * streams with ok = 0 and returns FW_STORE_CANCELLED.
+ */
+typedef struct {
+    void (*fn)(void *ctx, long long done, long long total, double seconds, int final);
+    void *ctx;
+    volatile int *cancel;
+} fw_store_progress;
+
+/* ---- sentence segmentation (review spans and the classifier export) -------- */
+
+/*
+ * Offsets are code points of the UTF-8 text, [start, end) — the unit
+ * PostgreSQL's length() counts, in which span annotations are stored,
+ * validated, shown to reviewers and exported. byte_start and byte_end are
+ * the same positions in bytes, for C callers slicing the text.
+ */
+typedef struct {
+    size_t start, end;
+    size_t byte_start, byte_end;
+} fw_store_sentence;
+
+typedef enum {
+    /*
+     * The rules of the reviewer and of new exports. A fenced code block
+     * (a line starting with ``` or ~~~, up to the line that closes it) is one
+     * segment. Elsewhere every line break ends a sentence, and inside a line
+     * a sentence ends after a run of end marks and closing quotes or brackets
+     * (" ' ) ] } » ” ’ 」 』 ） 》 〉 】) when a mark of the run is ideographic
+     * or full-width (。 ｡ ！ ？ ．: no space needed) or when white space or
+     * the end of the line follows (. ! ? ‼ ⁇ ⁈ ⁉ ؟ ۔ । ॥ ։ ።). Not ends:
+     * a '.' inside a number (3.14) or closing an abbreviation (Dr. Mr. Mrs.
+     * Ms. Prof. Sr. Jr. St. Mt. vs. e.g. i.e. cf. approx. Inc. Ltd. Co.
+     * Corp. No. Fig. Eq. al. vol. p. pp. ca. esp. U.S. a.m. p.m., any case),
+     * the marker of a list item at the start of a line (- * + • "12." "12)"
+     * "a)"), and anything inside `inline code`. Segments are trimmed of
+     * white space; empty ones are skipped.
+     */
+    FW_STORE_SENTENCES_V2 = 3,
+    /* Legacy, for re-exporting versions recorded with them: */
+    FW_STORE_SENTENCES_ASCII = 1,   /* . ! ? before white space or the end; line breaks */
+    FW_STORE_SENTENCES_UNICODE = 2, /* V2's end marks and line breaks, no exceptions */
+} fw_store_sentence_rules;
+
+typedef void (*fw_store_sentence_fn)(void *ctx, const fw_store_sentence *s);
+
+/* Calls fn (when not NULL) for each sentence of text[0..len), in order, and
+ * returns how many there are. text need not be NUL-terminated; invalid
+ * UTF-8 is scanned byte by byte (an invalid byte counts as one code point). */
+size_t fw_store_sentences(const char *text, size_t len, fw_store_sentence_rules rules,
+                          fw_store_sentence_fn fn, void *ctx);
+
+/* "v2", "unicode", "ascii": the names recorded in a dataset version's
+ * parameters ("sentences"). Parsing NULL gives ascii (versions recorded
+ * before the key existed); an unknown name returns -1. */
+const char *fw_store_sentence_rules_name(fw_store_sentence_rules rules);
+int fw_store_sentence_rules_parse(const char *name, fw_store_sentence_rules *out);
+
+/* ---- export and dataset versions ------------------------------------------ */
+
+/* The line formats (docs/export.md). */
+typedef enum {
+    FW_XFMT_OPENAI_CHAT = 0,
+    FW_XFMT_PREFERENCE,
+    FW_XFMT_PREFERENCE_TRL,
+    FW_XFMT_EVAL,
+    FW_XFMT_CLASSIFIER,
+    FW_XFMT_REWARD,
+} fw_xfmt;
+
+/* Parses "openai-chat", "preference" (style "openai" or "trl"), "eval",
+ * "classifier", "reward". Returns 0 or -1 (out untouched). */
+int fw_xfmt_parse(const char *format, const char *style, fw_xfmt *out);
+const char *fw_xfmt_name(fw_xfmt f);
+
+typedef enum { FW_XSPLIT_TRAIN = 0, FW_XSPLIT_VALIDATION = 1, FW_XSPLIT_TEST = 2 } fw_xsplit;
+#define FW_XSPLIT_COUNT 3
+
+/* "train", "validation", "test". */
+const char *fw_xsplit_name(fw_xsplit s);
+
+/* Parses "80/10/10", "0.8,0.1,0.1" or "8:1:1" into ratios summing to 1.
+ * Returns 0, or -1 when the text is not three non-negative numbers with a
+ * positive sum (ratios untouched). */
+int fw_xsplit_parse_ratios(const char *text, double ratios[FW_XSPLIT_COUNT]);
+
+#define FW_XMAX_LIST 32
+
+/* What an export selects and how; recorded with a dataset version. */
+typedef struct {
+    /* selection (recorded for information; step 1 only) */
+    const char *queue;
+    const char *consensus; /* all | majority | adjudicated */
+    const char *where[FW_XMAX_LIST];
+    int nwhere;
+    const char *feedback[FW_XMAX_LIST];
+    int nfeedback;
+    const char *tags[FW_XMAX_LIST];
+    int ntags;
+    const char *since, *until, *project, *environment, *model, *release;
+    const char *prompt_template, *prompt_version;
+    long long limit; /* 0: none */
+
+    /* shape of the lines (recorded; both steps) */
+    fw_xfmt fmt;
+    int weights;
+    const char *score_field;
+    const char *negative_label;
+    long max_tokens;
+    fw_store_sentence_rules sentence_rules; /* classifier; new exports: V2 */
+    int feedback_corrections; /* preference: also pair outputs with feedback corrections */
+    const char *rubric_name;  /* resolved from the queue */
+    int rubric_version;
+
+    /* splits, dedupe, redaction, output encoding (recorded) */
+    const char *seed;
+    double ratios[FW_XSPLIT_COUNT];
+    const char *group_by; /* conversation | user | trace */
+    int dedupe;
+    unsigned redact_detectors;              /* FWR_* bits (redact.h); 0: no redaction */
+    const char *redact_rules[FW_XMAX_LIST]; /* "LABEL=REGEX" */
+    int nredact_rules;
+    int zstd_level; /* 0: plain */
+} fw_xopts;
+
+/* Defaults: consensus all, seed "0", 80/10/10, group by conversation, dedupe
+ * on, negative label "none", no redaction, plain files, sentences V2. */
+void fw_xopts_init(fw_xopts *o);
+
+/* Where an export goes and what it records. */
+typedef struct {
+    const char *dataset;     /* record a version of this dataset; NULL: ad hoc */
+    int version;             /* > 0: re-export this recorded version */
+    const char *description; /* of a new dataset */
+    /*
+     * The outputs. With one_stream = 0 the writer gets one stream per split,
+     * "train.jsonl", "validation.jsonl", "test.jsonl" (".jsonl.zst" with
+     * zstd), and, when manifest is set, "manifest.json". With one_stream = 1
+     * all lines (or only those of only_split) go to one stream named "-",
+     * and the manifest to "manifest.json" only when manifest is set.
+     */
+    const fw_store_writer *writer;
+    int one_stream;
+    const char *only_split; /* with one_stream: "train", "validation" or "test" */
+    int manifest;
+    fw_store_progress progress;
+} fw_xrun_target;
+
+/* What an export did (filled on success, and for FW_STORE_MISMATCH). */
+typedef struct {
+    int version; /* the dataset version recorded or re-exported; 0 ad hoc */
+    long long members;
+    uint64_t lines[FW_XSPLIT_COUNT];
+    long long rejected;
+} fw_xrun_result;
+
+/*
+ * Runs an export in one REPEATABLE READ transaction: resolve the members
+ * (or load a recorded version's), stream them with COPY, build, redact,
+ * validate, dedupe and split each line, write through t->writer, and, for a
+ * dataset, record the version and its manifest in the same transaction. `o`
+ * holds the options of a new export; for a re-export its recorded fields are
+ * replaced by the version's parameters. Returns 0 with *res filled, or -1
+ * with err filled: FW_STORE_INVALID (a malformed --where, redaction rule...),
+ * FW_STORE_NOT_FOUND, FW_STORE_DATABASE, FW_STORE_OUTPUT, FW_STORE_NOMEM,
+ * FW_STORE_CANCELLED (nothing recorded), or FW_STORE_MISMATCH when a
+ * re-export's files differ from the recorded sha256s (files written, *res
+ * filled, err names the file). Blocking; the connection must be idle.
+ */
+int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *res,
+            fw_store_error *err);
+
+/* The query an export of recorded version `version` of `dataset` streams
+ * with COPY (...) TO STDOUT, as a malloc'ed string (NULL when out of
+ * memory); for benchmarks that time it against the export itself. */
+char *fw_xrun_stream_sql(PGconn *conn, const char *dataset, int version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
