@@ -59,7 +59,7 @@ q() { "$PSQL" "$FLYWHEEL_PG_ADMIN_DSN dbname=$1" -qAtc "$2"; }
 now() { date +%s.%N; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 offsets_sql="SELECT coalesce(sum(next_offset), 0) FROM flywheel.ingest_offsets"
-cols="$(sed -n '/#define FW_GEN_COLUMNS/,/^$/p' "$FW_SOURCE_DIR/collector/src/rows.h" \
+cols="$(sed -n '/#define FW_GEN_COLUMNS/,/^$/p' "$FW_SOURCE_DIR/codec/include/rows.h" \
     | grep -o '"[^"]*"' | tr -d '"' | tr -d '\n')"
 
 # drain DB GROUP: starts a collector on the topic, prints events/s.

@@ -24,7 +24,7 @@
  * session objects, not schema changes: the collector runs no DDL on the
  * store). ON COMMIT DELETE ROWS empties them at every commit.
  *
- * Errors are classified by SQLSTATE (common/pgutil.h): FW_PG_RETRY (the
+ * Errors are classified by SQLSTATE (common/pg/include/pgutil.h): FW_PG_RETRY (the
  * caller pauses and reconnects), FW_PG_DATA (a row is at fault; the caller
  * splits the batch), FW_PG_FATAL (configuration, permissions, schema).
  * After any error the transaction has been rolled back (or the connection

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent format checker for flywheel export output (standard library only).
 
-Written separately from the exporter's validator (cli/export_check.c) so that a
+Written separately from the exporter's validator (store/src/export_check.c) so that a
 bug in one is not repeated in the other. Usage:
 
     check_format.py FORMAT FILE...     FORMAT: openai-chat preference trl eval
