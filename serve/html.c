@@ -5,63 +5,21 @@
  */
 #include "html.h"
 
+#include "fw_utf8.h"
+
 #include <stdio.h>
 
 size_t sv_utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
 {
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    unsigned min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        min = 0x80;
-        c &= 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        min = 0x800;
-        c &= 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        min = 0x10000;
-        c &= 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
+    size_t k = fw_utf8_seq(s, s + n);
+    if (k)
+        fw_utf8_decode((const char *)s, n, 0, cp);
+    return k;
 }
 
 int sv_utf8_valid(const char *s, size_t n)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        if (u[i] == 0)
-            return 0;
-        if (u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        unsigned cp;
-        size_t k = sv_utf8_seq(u + i, n - i, &cp);
-        if (!k)
-            return 0;
-        i += k;
-    }
-    return 1;
+    return memchr(s, 0, n) == NULL && fw_utf8_valid(s, n);
 }
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */

@@ -31,8 +31,8 @@ void sv_esc(sv_buf *b, const char *s);
 void sv_urlenc(sv_buf *b, const char *s);
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes at s
- * (n of them available) are not one. Overlong forms, surrogates and values
- * above U+10FFFF are invalid. */
+ * (n of them available) are not one (fw_utf8_seq: overlong forms,
+ * surrogates and values above U+10FFFF are invalid); the code point in *cp. */
 size_t sv_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
 
 /* 1 when all n bytes are valid UTF-8 without NUL, else 0. */

@@ -22,6 +22,7 @@
 #include "app.h"
 
 #include "diff.h"
+#include "fw_utf8.h"
 #include "log.h"
 
 #include <jansson.h>
@@ -131,11 +132,7 @@ static void output_text(const json_t *messages, sv_buf *b)
 /* Number of code points in s[0..n). */
 static size_t cp_count(const char *s, size_t n)
 {
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            c++;
-    return c;
+    return fw_utf8_count(s, n);
 }
 
 typedef struct {
