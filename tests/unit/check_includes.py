@@ -44,7 +44,7 @@ ALLOWED = {
     "codec": [BASE],
     "otlp": [],
     "eval": [PG],
-    "serve": [PG],
+    "serve": [PG, BASE],
     "store": [BASE, REDACT],
     "gateway": [OTLP, REDACT, PG],
     "agent": [BASE, REDACT],
@@ -64,7 +64,7 @@ ALLOWED = {
     "tests/store": [SUPPORT, STORE, "store/src", "cli", BASE, REDACT],
     "tests/otlp": [SUPPORT, OTLP, CODEC, BASE, "gateway/src"],
     "tests/eval": [SUPPORT, EVAL, "eval/src"],
-    "tests/serve": [SUPPORT, "serve", PG],
+    "tests/serve": [SUPPORT, "serve", PG, BASE],
 }
 
 SOURCE_EXT = (".c", ".h")
