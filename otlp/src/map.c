@@ -1478,7 +1478,10 @@ static int map_span(ctx *c, const char *op, fw_otlp_emit_fn *emit, void *opaque,
     }
     g->start_time_unix_nano = start;
     g->end_time_unix_nano = end;
-    ev->time_unix_nano = end;
+    /* The event time places the row (its partition, and half of the primary
+     * key): it must be the time the id carries, or a retry whose end time was
+     * corrected would become a second row. */
+    ev->time_unix_nano = start;
     fw_otlp_event_id(sp->trace_id, sp->span_id, start, ids);
     memcpy(ids + 16, sp->trace_id, 16);
     memcpy(ids + 32, sp->span_id, 8);
