@@ -129,7 +129,7 @@ class StoreTest(unittest.TestCase):
                                              "name": "get_weather",
                                              "arguments": {"city": "東京"}}]},
             {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_1",
-                                        "response": "{\"temp\": 21, \"sky\": \"☀\"}"}]},
+                                        "response": {"temp": 21, "sky": "☀"}}]},
         ])
         self.assertEqual(r1["output_messages"], [
             {"role": "assistant", "parts": [
