@@ -122,6 +122,7 @@ cd "$ST" || fail "cd"
 # demo pace itself: nothing is dropped.
 port1="$(cat "$ST/pg.port")"
 collector1="$(cat "$ST/collector.pid")"
+gateway1="$(cat "$ST/gateway.pid")"
 runuser_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 runuser_pg "$FLYWHEEL_PG_BINDIR/pg_ctl" -D "$(cat "$ST/pg.datadir")" -m fast -w stop >/dev/null ||
     fail "could not stop PostgreSQL"
@@ -137,6 +138,8 @@ grep -q "port $port1 .* in use by another program" "$ST/qs.log" || fail "no warn
 grep -q "restarting the collector (pid $collector1)" "$ST/qs.log" ||
     fail "the run did not notice the collector paused against the old address"
 kill -0 "$collector1" 2>/dev/null && fail "the stale collector still runs"
+grep -q "restarting the gateway (pid $gateway1)" "$ST/qs.log" ||
+    fail "the run did not replace the gateway that checks keys at the old address"
 eval "$("$FW_SOURCE_DIR/scripts/services" env)"
 [ "$(cat "$ST/pg.port")" != "$port1" ] || fail "PostgreSQL did not move"
 grep -q "dropped 0" "$ST/qs.log" || fail "the demo dropped events with a 2 MB agent queue"
