@@ -52,7 +52,7 @@ ALLOWED = {
     "cli": [STORE, PG, BASE, REDACT, EVAL, "serve"],
     "devbroker": [],
     "examples": [AGENT],
-    "bench": [AGENT, STORE, "tests/collector"],
+    "bench": [AGENT, STORE, REDACT, "tests/collector"],
     "tests/support": [PG],
     "tests/unit": [SUPPORT, PG, BASE],
     "tests/integration": [SUPPORT, PG],
