@@ -794,7 +794,7 @@ static const char store_sql[] =
     "    provider_name, request_model, response_model, response_id, request_params,"
     "    input_messages, output_messages, tool_definitions, finish_reasons, input_tokens,"
     "    output_tokens, cost_micro_usd, start_time, end_time, duration_ms, status, error_type,"
-    "    error_message)"
+    "    error_message, id_time)"
     "  SELECT b.event_id, b.event_time, gen->>'project', 'eval', gen->>'release',"
     "    'flywheel-eval', $3, 1, gen->'attributes',"
     "    ARRAY(SELECT jsonb_array_elements_text(gen->'tags')), 'chat', 'openai',"
@@ -803,7 +803,8 @@ static const char store_sql[] =
     "    gen->'tool_definitions', ARRAY(SELECT jsonb_array_elements_text(gen->'finish_reasons')),"
     "    b.input_tokens, b.output_tokens, (gen->>'cost_micro_usd')::bigint,"
     "    (gen->>'start_time')::timestamptz, (gen->>'end_time')::timestamptz,"
-    "    (gen->>'duration_ms')::float8, gen->>'status', gen->>'error_type', gen->>'error_message'"
+    "    (gen->>'duration_ms')::float8, gen->>'status', gen->>'error_type', gen->>'error_message',"
+    "    flywheel.event_id_time(b.event_id)"
     "  FROM b)"
     " SELECT count(*) FROM b";
 
