@@ -1,15 +1,15 @@
 /*
  * `flywheel eval run|list|show|compare|agreement`: argument parsing and
- * rendering over the eval library (flywheel/eval.h). The one piece of
- * logic here is the case source: a recorded eval dataset version is
- * re-exported by the export engine into a private temporary directory and
- * its lines handed to the runner, so that the cases are byte for byte the
- * lines `flywheel export --dataset NAME --version N` writes (checked against
- * the version's recorded sha256s).
+ * rendering over the eval library (flywheel/eval.h). The cases of a run
+ * come from the store (fw_store_eval_cases): the recorded eval dataset
+ * version re-exported in memory, byte for byte the lines `flywheel export
+ * --dataset NAME --version N` writes (checked against the version's
+ * recorded sha256s).
  */
 #include "cli.h"
 #include "flywheel/store.h"
 #include "flywheel/eval.h"
+#include "names.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -21,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #define MAX_GATES 32
 
@@ -93,118 +92,30 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
     return 0;
 }
 
-static int unzstd(char **buf, size_t *len, char *err, size_t errsize)
+/* Hands one case of the store's re-export to the runner. */
+static int add_case(void *ctx, const char *split, const char *line, size_t len,
+                    fw_store_error *err)
 {
-    ZSTD_DStream *ds = ZSTD_createDStream();
-    size_t cap = *len * 4 + 65536, n = 0;
-    char *out = malloc(cap + 1);
-    ZSTD_inBuffer in = {*buf, *len, 0};
-    int rc = -1;
-    if (!ds || !out)
-        goto done;
-    ZSTD_initDStream(ds);
-    while (in.pos < in.size) {
-        if (cap - n < 65536) {
-            char *nb = realloc(out, cap * 2 + 1);
-            if (!nb)
-                goto done;
-            out = nb;
-            cap *= 2;
-        }
-        ZSTD_outBuffer ob = {out + n, cap - n, 0};
-        size_t r = ZSTD_decompressStream(ds, &ob, &in);
-        if (ZSTD_isError(r)) {
-            snprintf(err, errsize, "could not decompress an exported file: %s",
-                     ZSTD_getErrorName(r));
-            goto done;
-        }
-        n += ob.pos;
-    }
-    out[n] = '\0';
-    free(*buf);
-    *buf = out;
-    *len = n;
-    out = NULL;
-    rc = 0;
-done:
-    if (rc && !*err)
-        snprintf(err, errsize, "out of memory");
-    free(out);
-    ZSTD_freeDStream(ds);
-    return rc;
+    char msg[512];
+    if (fw_eval_cases_add(ctx, line, len, split, msg, sizeof msg) == 0)
+        return 0;
+    fw_store_error_clear(err);
+    err->code = FW_STORE_INVALID;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+    return -1;
 }
 
+/* The case source of a run: the store's cases of the recorded version
+ * (fw_store_eval_cases), byte for byte what `flywheel export` writes. */
 static int load_version(void *ctx, PGconn *conn, const char *dataset, int version,
                         fw_eval_cases *out, char *err, size_t errsize)
 {
     (void)ctx;
-    char dir[] = "/tmp/flywheel-eval-XXXXXX";
-    static const char *const splits[] = {"train", "validation", "test"};
-    int rc = -1;
-    err[0] = '\0';
-    if (!mkdtemp(dir)) {
-        snprintf(err, errsize, "could not create a temporary directory: %s", strerror(errno));
-        return -1;
-    }
-    fw_xopts xo;
-    fw_xopts_init(&xo);
-    fw_xrun_target t = {0};
-    fw_xrun_result res;
     fw_store_error serr;
-    t.dataset = dataset;
-    t.version = version;
-    t.manifest = 1;
-    t.writer = fw_store_dir_writer_new(dir, &serr);
-    int xr = t.writer ? fw_xrun(conn, &xo, &t, &res, &serr) : -1;
-    fw_store_dir_writer_free((fw_store_writer *)(uintptr_t)t.writer);
-    if (xr != 0 && serr.code == FW_STORE_MISMATCH)
-        snprintf(err, errsize, "dataset \"%s\" version %d does not re-export identically: %s",
-                 dataset, version, serr.message);
-    else if (xr != 0)
-        snprintf(err, errsize, "%s%s%s", serr.message, serr.hint[0] ? "\nhint: " : "", serr.hint);
-    if (xr == 0) {
-        rc = 0;
-        for (int s = 0; s < 3 && rc == 0; s++) {
-            char path[4200];
-            int zst = 0;
-            snprintf(path, sizeof path, "%s/%s.jsonl", dir, splits[s]);
-            if (access(path, F_OK) != 0) {
-                snprintf(path, sizeof path, "%s/%s.jsonl.zst", dir, splits[s]);
-                zst = 1;
-                if (access(path, F_OK) != 0)
-                    continue;
-            }
-            char *buf = NULL;
-            size_t len = 0;
-            if (read_file(path, &buf, &len, err, errsize) ||
-                (zst && unzstd(&buf, &len, err, errsize))) {
-                free(buf);
-                rc = -1;
-                break;
-            }
-            for (char *p = buf; rc == 0 && p < buf + len;) {
-                char *nl = memchr(p, '\n', (size_t)(buf + len - p));
-                size_t l = nl ? (size_t)(nl - p) : (size_t)(buf + len - p);
-                if (l > 0 && fw_eval_cases_add(out, p, l, splits[s], err, errsize))
-                    rc = -1;
-                p += l + 1;
-            }
-            free(buf);
-        }
-    }
-    /* The directory holds only what the export wrote. */
-    for (int s = 0; s < 3; s++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s.jsonl", dir, splits[s]);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/%s.jsonl.zst", dir, splits[s]);
-        unlink(path);
-    }
-    char mpath[4200];
-    snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
-    unlink(mpath);
-    rmdir(dir);
-    return rc;
+    if (fw_store_eval_cases(conn, dataset, version, add_case, out, &serr) == 0)
+        return 0;
+    snprintf(err, errsize, "%s%s%s", serr.message, serr.hint[0] ? "\nhint: " : "", serr.hint);
+    return -1;
 }
 
 /* ---- run ------------------------------------------------------------------- */
@@ -392,6 +303,8 @@ static int do_run(int argc, char **argv)
             key_env = optarg;
             break;
         case 'n':
+            if (fw_cli_check_name("eval run", "eval run", optarg) != 0)
+                return 2;
             o.name = optarg;
             break;
         case 'z':
