@@ -150,6 +150,12 @@ int fw_cmd_dataset(int argc, char **argv)
 {
     int members = 0;
     fw_cli cli = {.cmd = "dataset", .accepts = FW_CLI_DSN, .usage = dataset_usage};
+    char cmd[32];
+    if (argc > 1 && (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "show") == 0 ||
+                     strcmp(argv[1], "diff") == 0)) {
+        snprintf(cmd, sizeof cmd, "dataset %s", argv[1]);
+        cli.cmd = cmd;
+    }
     static const struct option opts[] = {
         {"members", no_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
@@ -176,7 +182,6 @@ int fw_cmd_dataset(int argc, char **argv)
     const char *action = args[0];
     int list = strcmp(action, "list") == 0, show = strcmp(action, "show") == 0,
         diff = strcmp(action, "diff") == 0;
-    char cmd[32];
     snprintf(cmd, sizeof cmd, "dataset %s", list || show || diff ? action : "");
     cli.cmd = list || show || diff ? cmd : "dataset";
     if (!list && !show && !diff) {

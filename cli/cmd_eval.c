@@ -7,6 +7,7 @@
  * recorded sha256s).
  */
 #include "cli.h"
+#include "opts.h"
 #include "flywheel/store.h"
 #include "flywheel/eval.h"
 #include "names.h"
@@ -230,18 +231,15 @@ static int do_run(int argc, char **argv)
                                          {"name", required_argument, 0, 'n'},
                                          {"resume", no_argument, 0, 'z'},
                                          {"no-progress", no_argument, 0, 'N'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"dsn", required_argument, 0, 'D'},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
+    fw_cli cli = {.cmd = "eval run", .accepts = FW_CLI_DSN | FW_CLI_QUIET, .usage = eval_usage};
     fw_eval_run_opts o;
     fw_eval_run_opts_init(&o);
     const char *dsn = NULL, *prompt_file = NULL, *scorers_file = NULL, *key_env = NULL;
     const char *types[16];
     int n_types = 0, no_progress = 0, quiet = 0;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         int bad = 0;
         switch (c) {
         case 'd':
@@ -313,24 +311,19 @@ static int do_run(int argc, char **argv)
         case 'N':
             no_progress = 1;
             break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'D':
-            dsn = optarg;
-            break;
-        case 'h':
-            eval_usage(stdout);
-            return 0;
         default:
             eval_usage(stderr);
             return 2;
         }
         if (bad) {
-            fprintf(stderr, "flywheel eval run: invalid value \"%s\"\n", optarg);
+            fw_cli_errorf(&cli, "invalid value \"%s\"", optarg);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    dsn = cli.dsn;
+    quiet = cli.quiet;
     if (optind != argc) {
         fprintf(stderr, "flywheel eval run: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
@@ -464,28 +457,23 @@ typedef struct {
 
 static int parse_common(int argc, char **argv, const char *cmd, common_opts *co, int want)
 {
-    static const struct option opts[] = {{"dsn", required_argument, 0, 'D'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"cases", no_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"cases", no_argument, 0, 'c'}, {0, 0, 0, 0}};
+    char full[32];
+    snprintf(full, sizeof full, "eval %s", cmd);
+    fw_cli cli = {.cmd = full, .accepts = FW_CLI_DSN | FW_CLI_JSON, .usage = eval_usage};
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'D')
-            co->dsn = optarg;
-        else if (c == 'j')
-            co->json = 1;
-        else if (c == 'c' && strcmp(cmd, "show") == 0)
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        if (c == 'c' && strcmp(cmd, "show") == 0) {
             co->cases = 1;
-        else if (c == 'h') {
-            eval_usage(stdout);
-            return 0;
         } else {
             eval_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    co->dsn = cli.dsn;
+    co->json = cli.json;
     if (argc - optind != want) {
         fprintf(stderr, "flywheel eval %s: expected %d argument%s\n", cmd, want,
                 want == 1 ? "" : "s");
@@ -672,30 +660,22 @@ static void render_compare(const json_t *doc)
 
 static int do_compare(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dsn", required_argument, 0, 'D'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"fail-if-regressed", required_argument, 0, 'g'},
+    static const struct option opts[] = {{"fail-if-regressed", required_argument, 0, 'g'},
                                          {"seed", required_argument, 0, 's'},
                                          {"resamples", required_argument, 0, 'r'},
                                          {"confidence", required_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
+    fw_cli cli = {.cmd = "eval compare", .accepts = FW_CLI_DSN | FW_CLI_JSON,
+                  .usage = eval_usage};
     fw_eval_compare_opts co;
     fw_eval_compare_opts_init(&co);
     const char *dsn = NULL, *gates[MAX_GATES];
     size_t n_gates = 0;
     int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         int bad = 0;
         char *end;
         switch (c) {
-        case 'D':
-            dsn = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
         case 'g':
             bad = n_gates == MAX_GATES;
             if (!bad)
@@ -712,18 +692,19 @@ static int do_compare(int argc, char **argv)
         case 'c':
             bad = parse_double(optarg, &co.confidence) || co.confidence <= 0 || co.confidence >= 1;
             break;
-        case 'h':
-            eval_usage(stdout);
-            return 0;
         default:
             eval_usage(stderr);
             return 2;
         }
         if (bad) {
-            fprintf(stderr, "flywheel eval compare: invalid value \"%s\"\n", optarg);
+            fw_cli_errorf(&cli, "invalid value \"%s\"", optarg);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    dsn = cli.dsn;
+    json = cli.json;
     if (argc - optind != 2) {
         fprintf(stderr, "flywheel eval compare: expected two runs (baseline, candidate)\n");
         return 2;
@@ -756,28 +737,20 @@ static int do_compare(int argc, char **argv)
 
 static int do_agreement(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dsn", required_argument, 0, 'D'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"scorer", required_argument, 0, 's'},
+    static const struct option opts[] = {{"scorer", required_argument, 0, 's'},
                                          {"queue", required_argument, 0, 'Q'},
                                          {"field", required_argument, 0, 'f'},
                                          {"positive", required_argument, 0, 'p'},
                                          {"threshold", required_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
+    fw_cli cli = {.cmd = "eval agreement", .accepts = FW_CLI_DSN | FW_CLI_JSON,
+                  .usage = eval_usage};
     fw_eval_agree_opts ao;
     fw_eval_agree_opts_init(&ao);
     const char *dsn = NULL;
     int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case 'D':
-            dsn = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
         case 's':
             ao.scorer = optarg;
             break;
@@ -792,18 +765,19 @@ static int do_agreement(int argc, char **argv)
             break;
         case 't':
             if (parse_double(optarg, &ao.threshold)) {
-                fprintf(stderr, "flywheel eval agreement: invalid threshold \"%s\"\n", optarg);
+                fw_cli_errorf(&cli, "invalid threshold \"%s\"", optarg);
                 return 2;
             }
             break;
-        case 'h':
-            eval_usage(stdout);
-            return 0;
         default:
             eval_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    dsn = cli.dsn;
+    json = cli.json;
     if (argc - optind != 1 || !ao.scorer || !ao.queue || !ao.field) {
         fprintf(stderr, "flywheel eval agreement: needs RUN, --scorer, --queue and --field\n");
         return 2;
