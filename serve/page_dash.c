@@ -2,8 +2,9 @@
  * Dashboards: the shared parts (dash.h) and the Overview page.
  *
  * The Overview reads flywheel.generation_facts with a time filter on
- * event_time written as a stable expression of the parameters, so the
- * planner prunes the daily partitions outside the window at executor start.
+ * event_time written as a stable expression of the parameters, which each
+ * partition's time index answers (partitions are days of id_time since
+ * V0038, so an event_time window does not prune them).
  * Buckets are date_bin() in UTC, and the empty buckets of the window are
  * generated so a quiet hour shows as zero, not as a missing point.
  */
