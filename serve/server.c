@@ -14,6 +14,7 @@
  * leaves it alone) so that an escaped "/" inside a queue name cannot change
  * the route; the one free-text segment is decoded here after matching.
  */
+#include "fw_hex.h"
 #include "serve.h"
 
 #include "app.h"
@@ -88,17 +89,6 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes a path segment into out; -1 on a bad escape, invalid
  * UTF-8 or overflow. */
 static int decode_segment(const char *s, size_t n, char *out, size_t size)
@@ -109,7 +99,7 @@ static int decode_segment(const char *s, size_t n, char *out, size_t size)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int h = hexv(s[i + 1]), l = hexv(s[i + 2]);
+            int h = fw_hex_val((unsigned char)s[i + 1]), l = fw_hex_val((unsigned char)s[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = (char)(h << 4 | l);
