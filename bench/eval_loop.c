@@ -8,6 +8,7 @@
  * usage: eval_loop URL BODIES_FILE K
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +28,29 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* argv[i] as an integer in [lo, hi], or exit 2 naming the argument. */
+static int int_arg(const char *what, const char *s, int lo, int hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "%s: %s must be an integer from %d to %d, not \"%s\"\n", "eval_loop", what,
+                lo, hi, s);
+        exit(2);
+    }
+    return (int)v;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
         fprintf(stderr, "usage: eval_loop URL BODIES_FILE K\n");
         return 2;
     }
-    int k = atoi(argv[3]);
+    int k = int_arg("K", argv[3], 1, 100000);
     FILE *f = fopen(argv[2], "r");
-    if (!f || k < 1) {
+    if (!f) {
         fprintf(stderr, "eval_loop: cannot read %s\n", argv[2]);
         return 1;
     }

@@ -15,6 +15,7 @@
  * starts.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -116,7 +117,10 @@ static void build(wbuf *out, int r, int spans, int pad)
     uint8_t trace[16] = {0x5b, 0x8e}, span[8] = {0xa1};
     memcpy(trace + 8, &r, sizeof r);
     uint64_t t0 = 1765000000000000000ull + (uint64_t)r * 1000000ull;
-    bytes(&ss, 1, "\x0a\x05" "bench", 7); /* scope{name} */
+    bytes(&ss, 1,
+          "\x0a\x05"
+          "bench",
+          7); /* scope{name} */
     for (int s = 0; s < spans; s++) {
         memcpy(span + 4, &s, sizeof s);
         memcpy(span + 1, &r, 3);
@@ -218,6 +222,20 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o)
     }
 }
 
+/* argv[i] as an integer in [lo, hi], or exit 2 naming the argument. */
+static int int_arg(const char *what, const char *s, int lo, int hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "%s: %s must be an integer from %d to %d, not \"%s\"\n", "fw-otlp-load",
+                what, lo, hi, s);
+        exit(2);
+    }
+    return (int)v;
+}
+
 int main(int argc, char **argv)
 {
     int http = argc == 7 && strcmp(argv[1], "http") == 0;
@@ -227,8 +245,9 @@ int main(int argc, char **argv)
                         "       fw-otlp-load kafka BOOTSTRAP TOPIC REQS SPANS PAD\n");
         return 2;
     }
-    n_reqs = atoi(argv[http ? 3 : 4]);
-    int spans = atoi(argv[http ? 4 : 5]), pad = atoi(argv[http ? 5 : 6]);
+    n_reqs = int_arg("REQS", argv[http ? 3 : 4], 1, 10000000);
+    int spans = int_arg("SPANS", argv[http ? 4 : 5], 1, 100000);
+    int pad = int_arg("PAD", argv[http ? 5 : 6], 0, 100000000);
     reqs = calloc((size_t)n_reqs, sizeof *reqs);
     size_t total = 0;
     for (int r = 0; r < n_reqs; r++) {
@@ -240,11 +259,9 @@ int main(int argc, char **argv)
     double t0 = now_s();
     if (http) {
         url = argv[2];
-        int conc = atoi(argv[6]);
+        int conc = int_arg("CONC", argv[6], 1, 64);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         pthread_t th[64];
-        if (conc < 1 || conc > 64)
-            conc = 8;
         for (int i = 0; i < conc; i++)
             pthread_create(&th[i], NULL, http_worker, NULL);
         for (int i = 0; i < conc; i++)
@@ -268,8 +285,8 @@ int main(int argc, char **argv)
         for (int r = 0; r < n_reqs; r++) {
             while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(argv[3]),
                                      RD_KAFKA_V_VALUE(reqs[r].p, reqs[r].len),
-                                     RD_KAFKA_V_KEY(&r, sizeof r), RD_KAFKA_V_END) ==
-                   RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                     RD_KAFKA_V_KEY(&r, sizeof r),
+                                     RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 rd_kafka_poll(rk, 10);
             rd_kafka_poll(rk, 0);
         }

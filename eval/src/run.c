@@ -120,6 +120,7 @@ void fw_eval_run_opts_init(fw_eval_run_opts *o)
 
 typedef struct {
     long long id;
+    long long created_ms; /* when the run was recorded: the time in its event ids */
     char *dataset, *endpoint, *model, *prompt, *scorers;
     const char *name;
     int version;
@@ -184,7 +185,8 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
     const char *p[1] = {o->name};
     PGresult *res = PQexecParams(conn,
                                  "SELECT id, dataset, dataset_version, endpoint, model, prompt, "
-                                 "scorers::text, parameters::text, status "
+                                 "scorers::text, parameters::text, status, "
+                                 "(extract(epoch FROM created_at) * 1000)::bigint "
                                  "FROM flywheel.eval_runs WHERE name = $1",
                                  1, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -211,6 +213,7 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
     ri->name = o->name;
     if (exists) {
         ri->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        ri->created_ms = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
         ri->dataset = strdup(PQgetvalue(res, 0, 1));
         ri->version = (int)strtol(PQgetvalue(res, 0, 2), NULL, 10);
         ri->endpoint = strdup(PQgetvalue(res, 0, 3));
@@ -331,12 +334,13 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
                        "INSERT INTO flywheel.eval_runs (name, dataset, dataset_version, endpoint, "
                        "model, prompt, prompt_sha256, scorers, scorers_sha256, parameters) "
                        "VALUES ($1, $2, $3::int, $4, $5, $6, $7, $8::jsonb, $9, $10::jsonb) "
-                       "RETURNING id",
+                       "RETURNING id, (extract(epoch FROM created_at) * 1000)::bigint",
                        10, NULL, ip2, NULL, NULL, 0);
     free(ptext);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return pg_fail(res, conn, "could not record the eval run", err, errsize);
     ri->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    ri->created_ms = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     PQclear(res);
     return 0;
 }
@@ -349,6 +353,11 @@ typedef struct {
     int scorer; /* index into the scorer set */
     int order;
     fw_http_req req;
+    json_t *request; /* NULL when the case was not sent to this judge */
+    fw_chat_answer ans;
+    int answered; /* ans holds a parsed answer */
+    int failed;   /* the call failed: why says how */
+    double t_start, t_end;
     int have;
     double value;
     char why[400];
@@ -409,6 +418,9 @@ static void job_free(runner *r, job *j)
     for (int i = 0; i < j->n_calls; i++) {
         free(j->calls[i].req.body);
         fw_http_req_reset(&j->calls[i].req);
+        json_decref(j->calls[i].request);
+        if (j->calls[i].answered)
+            fw_chat_answer_free(&j->calls[i].ans);
     }
     free(j->calls);
     for (size_t i = 0; j->expl && i < r->sc->n; i++)
@@ -523,7 +535,7 @@ static int score_job(runner *r, job *j, char *err, size_t errsize)
                 continue;
             }
             char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-            json_decref(req);
+            c->request = req; /* kept: the call is recorded as a generation */
             if (!body) {
                 snprintf(err, errsize, "out of memory");
                 return -1;
@@ -535,6 +547,7 @@ static int score_job(runner *r, job *j, char *err, size_t errsize)
             c->req.lim = &r->jlim;
             c->req.user = c;
             c->req.tag = 1;
+            c->t_start = wall_now();
             fw_http_submit(r->h, &c->req);
             j->calls_left++;
         }
@@ -610,20 +623,24 @@ static void judge_done(runner *r, jcall *c, char *err, size_t errsize, int *rc)
 {
     job *j = c->j;
     fw_http_req *q = &c->req;
+    c->t_end = wall_now();
     r->prog.calls += q->attempts;
-    fw_chat_answer a;
     char why[300];
     if (q->failed || q->status < 200 || q->status > 299) {
-        snprintf(c->why, sizeof c->why, "judge call failed: %s",
-                 q->failed ? q->error : "HTTP error");
-        if (!q->failed)
-            snprintf(c->why, sizeof c->why, "judge call failed: HTTP status %ld", q->status);
-    } else if (fw_chat_parse(q->resp, q->resp_len, &a, why, sizeof why)) {
+        c->failed = 1;
+        if (q->failed)
+            snprintf(c->why, sizeof c->why, "judge call failed: %s after %d attempts", q->error,
+                     q->attempts);
+        else
+            snprintf(c->why, sizeof c->why, "judge call failed: HTTP status %ld after %d attempts",
+                     q->status, q->attempts);
+    } else if (fw_chat_parse(q->resp, q->resp_len, &c->ans, why, sizeof why)) {
+        c->failed = 1;
         snprintf(c->why, sizeof c->why, "judge %s", why);
     } else {
-        c->have = fw_judge_read(&r->sc->v[c->scorer], c->order, a.text, &c->value, c->why,
+        c->answered = 1;
+        c->have = fw_judge_read(&r->sc->v[c->scorer], c->order, c->ans.text, &c->value, c->why,
                                 sizeof c->why);
-        fw_chat_answer_free(&a);
     }
     if (--j->calls_left == 0 && finish_judges(r, j, err, errsize))
         *rc = -1;
@@ -631,14 +648,23 @@ static void judge_done(runner *r, jcall *c, char *err, size_t errsize, int *rc)
 
 /* ---- storing --------------------------------------------------------------- */
 
-static void event_uuid(long long run_id, const char *case_id, char out[37])
+/*
+ * The event id of a generation the run records: a UUIDv7 whose time is when
+ * the run was recorded and whose other 74 bits come from SHA-256 of `key`
+ * (the run and the case, and for a judge call the scorer and the order). It
+ * is the same every time the run is resumed, so a call sent again in the
+ * crash window is still one generation, and like every event id it places
+ * its row by its time (schema/README.md).
+ */
+static void event_uuid(long long created_ms, const char *key, char out[37])
 {
-    char key[512];
     unsigned char md[SHA256_DIGEST_LENGTH];
-    snprintf(key, sizeof key, "flywheel.eval\x1f%lld\x1f%s", run_id, case_id);
     SHA256((const unsigned char *)key, strlen(key), md);
-    md[6] = (unsigned char)((md[6] & 0x0F) | 0x80); /* version 8: custom */
-    md[8] = (unsigned char)((md[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    unsigned long long ms = created_ms > 0 ? (unsigned long long)created_ms : 0;
+    for (int i = 0; i < 6; i++)
+        md[i] = (unsigned char)(ms >> (40 - 8 * i));
+    md[6] = (unsigned char)((md[6] & 0x0F) | 0x70); /* version 7 */
+    md[8] = (unsigned char)((md[8] & 0x3F) | 0x80); /* RFC 9562 variant */
     static const char hex[] = "0123456789abcdef";
     int o = 0;
     for (int i = 0; i < 16; i++) {
@@ -648,6 +674,13 @@ static void event_uuid(long long run_id, const char *case_id, char out[37])
         out[o++] = hex[md[i] & 15];
     }
     out[o] = '\0';
+}
+
+static void case_uuid(const run_info *ri, const char *case_id, char out[37])
+{
+    char key[512];
+    snprintf(key, sizeof key, "flywheel.eval\x1f%lld\x1f%s", ri->id, case_id);
+    event_uuid(ri->created_ms, key, out);
 }
 
 static json_t *iso_time(double t)
@@ -661,13 +694,111 @@ static json_t *iso_time(double t)
     return json_string(buf);
 }
 
+/* One call (to the model or to a judge) as a generation, in the collector's
+ * column shapes. `ans` is NULL when the call failed (errtext says why).
+ * Takes the references of attrs and tags. */
+typedef struct {
+    const char *uuid, *model, *errtext;
+    const json_t *request;
+    const fw_chat_answer *ans;
+    double t_start, t_end, cost;
+    json_t *attrs, *tags;
+} call_gen;
+
+static json_t *gen_json(const runner *r, const ecase *c, call_gen *g)
+{
+    json_t *gen = json_object();
+    int bad = !gen || !g->attrs || !g->tags;
+    const fw_chat_answer *a = g->ans;
+    json_t *in = fw_chat_to_otel(json_object_get(g->request, "messages"));
+    json_t *outm = json_array();
+    if (outm && a) {
+        json_t *one = json_pack("[O]", a->message);
+        json_t *conv = one ? fw_chat_to_otel(one) : NULL;
+        json_decref(one);
+        json_decref(outm);
+        outm = conv;
+        if (outm && a->finish_reason)
+            json_object_set_new(json_array_get(outm, 0), "finish_reason",
+                                json_string(a->finish_reason));
+    }
+    const json_t *meta = json_object_get(c->line, "metadata");
+    const char *project = json_string_value(json_object_get(meta, "project"));
+    json_t *params = json_deep_copy(g->request);
+    if (params) {
+        json_object_del(params, "messages");
+        json_object_del(params, "tools");
+        json_object_del(params, "model");
+    }
+    bad |= !in || !outm || !params;
+    if (!gen) {
+        json_decref(in);
+        json_decref(outm);
+        json_decref(params);
+        json_decref(g->attrs);
+        json_decref(g->tags);
+        return NULL;
+    }
+    bad |= json_object_set_new(gen, "event_id", json_string(g->uuid));
+    bad |= json_object_set_new(gen, "event_time", iso_time(g->t_end));
+    bad |= json_object_set_new(gen, "input_messages", in);
+    bad |= json_object_set_new(gen, "output_messages", outm);
+    bad |= json_object_set_new(gen, "attributes", g->attrs);
+    bad |= json_object_set_new(gen, "request_params", params);
+    bad |= json_object_set_new(gen, "tags", g->tags);
+    bad |= json_object_set_new(gen, "project", json_string(project ? project : ""));
+    bad |= json_object_set_new(gen, "release", json_string(r->ri->name));
+    bad |= json_object_set_new(gen, "request_model", json_string(g->model));
+    bad |= json_object_set_new(gen, "response_model",
+                               json_string(a && a->model ? a->model : ""));
+    if (a && a->id)
+        bad |= json_object_set_new(gen, "response_id", json_string(a->id));
+    if (a && a->input_tokens >= 0)
+        bad |= json_object_set_new(gen, "input_tokens", json_integer(a->input_tokens));
+    if (a && a->output_tokens >= 0)
+        bad |= json_object_set_new(gen, "output_tokens", json_integer(a->output_tokens));
+    const json_t *tools = json_object_get(g->request, "tools");
+    if (tools) {
+        json_t *t = fw_chat_tools_to_otel(tools);
+        bad |= !t || json_object_set_new(gen, "tool_definitions", t);
+    }
+    bad |= json_object_set_new(gen, "finish_reasons", a && a->finish_reason
+                                                          ? json_pack("[s]", a->finish_reason)
+                                                          : json_array());
+    bad |= json_object_set_new(gen, "cost_micro_usd",
+                               json_integer(g->cost > 0 ? (json_int_t)llround(g->cost * 1e6) : 0));
+    bad |= json_object_set_new(gen, "start_time", iso_time(g->t_start));
+    bad |= json_object_set_new(gen, "end_time", iso_time(g->t_end));
+    bad |= json_object_set_new(gen, "duration_ms", json_real((g->t_end - g->t_start) * 1000));
+    bad |= json_object_set_new(gen, "status", json_string(a ? "ok" : "error"));
+    if (!a) {
+        bad |= json_object_set_new(gen, "error_type", json_string("eval_call_failed"));
+        bad |= json_object_set_new(gen, "error_message",
+                                   json_string(g->errtext ? g->errtext : ""));
+    }
+    if (bad) {
+        json_decref(gen);
+        return NULL;
+    }
+    return gen;
+}
+
+static json_t *run_attrs(const runner *r, const job *j)
+{
+    char ds[128];
+    snprintf(ds, sizeof ds, "%s@%d", r->ri->dataset, r->ri->version);
+    return json_pack("{s:s,s:I,s:s,s:s}", "flywheel.eval.run", r->ri->name,
+                     "flywheel.eval.run_id", (json_int_t)r->ri->id, "flywheel.eval.case",
+                     j->c->id, "flywheel.eval.dataset", ds);
+}
+
 static json_t *case_json(runner *r, job *j)
 {
     char uuid[37];
-    event_uuid(r->ri->id, j->c->id, uuid);
-    json_t *o = json_object(), *scores = json_array(), *gen = json_object();
-    if (!o || !scores || !gen || json_object_set_new(o, "scores", scores) ||
-        json_object_set_new(o, "gen", gen)) {
+    case_uuid(r->ri, j->c->id, uuid);
+    json_t *o = json_object(), *scores = json_array(), *gens = json_array();
+    if (!o || !scores || !gens || json_object_set_new(o, "scores", scores) ||
+        json_object_set_new(o, "gens", gens)) {
         json_decref(o);
         return NULL;
     }
@@ -707,65 +838,52 @@ static json_t *case_json(runner *r, job *j)
             json_object_set_new(s, "score", json_real(j->scores[i]));
         bad |= json_array_append_new(scores, s);
     }
-    /* The generation, in the collector's column shapes. */
-    const json_t *msgs = json_object_get(j->request, "messages");
-    json_t *in = fw_chat_to_otel(msgs);
-    json_t *outm = json_array();
-    if (outm && !j->error) {
-        json_t *one = json_pack("[O]", j->ans.message);
-        json_t *conv = one ? fw_chat_to_otel(one) : NULL;
-        json_decref(one);
-        json_decref(outm);
-        outm = conv;
-        if (outm && j->ans.finish_reason)
-            json_object_set_new(json_array_get(outm, 0), "finish_reason",
-                                json_string(j->ans.finish_reason));
-    }
-    const json_t *meta = json_object_get(j->c->line, "metadata");
-    const char *project = json_string_value(json_object_get(meta, "project"));
+    /* The model's call, then every judge call made for the case: each is a
+     * generation, tagged with the run, that can be reviewed like any other. */
     char tag[128];
     snprintf(tag, sizeof tag, "eval-run:%s", r->ri->name);
-    char ds[128];
-    snprintf(ds, sizeof ds, "%s@%d", r->ri->dataset, r->ri->version);
-    json_t *attrs = json_pack("{s:s,s:I,s:s,s:s}", "flywheel.eval.run", r->ri->name,
-                              "flywheel.eval.run_id", (json_int_t)r->ri->id, "flywheel.eval.case",
-                              j->c->id, "flywheel.eval.dataset", ds);
-    json_t *params = json_deep_copy(j->request);
-    if (params) {
-        json_object_del(params, "messages");
-        json_object_del(params, "tools");
-        json_object_del(params, "model");
-    }
-    bad |= !in || !outm || !attrs || !params;
-    bad |= json_object_set_new(gen, "input_messages", in);
-    bad |= json_object_set_new(gen, "output_messages", outm);
-    bad |= json_object_set_new(gen, "attributes", attrs);
-    bad |= json_object_set_new(gen, "request_params", params);
-    bad |= json_object_set_new(gen, "tags", json_pack("[s,s]", "eval", tag));
-    bad |= json_object_set_new(gen, "project", json_string(project ? project : ""));
-    bad |= json_object_set_new(gen, "release", json_string(r->ri->name));
-    bad |= json_object_set_new(gen, "request_model", json_string(r->ri->model));
-    bad |= json_object_set_new(gen, "response_model",
-                               json_string(j->ans.model ? j->ans.model : ""));
-    if (j->ans.id)
-        bad |= json_object_set_new(gen, "response_id", json_string(j->ans.id));
-    const json_t *tools = json_object_get(j->request, "tools");
-    if (tools) {
-        json_t *t = fw_chat_tools_to_otel(tools);
-        bad |= !t || json_object_set_new(gen, "tool_definitions", t);
-    }
-    bad |= json_object_set_new(gen, "finish_reasons",
-                               j->ans.finish_reason ? json_pack("[s]", j->ans.finish_reason)
-                                                    : json_array());
-    bad |= json_object_set_new(gen, "cost_micro_usd",
-                               json_integer(cost > 0 ? (json_int_t)llround(cost * 1e6) : 0));
-    bad |= json_object_set_new(gen, "start_time", iso_time(j->t_start));
-    bad |= json_object_set_new(gen, "end_time", iso_time(j->t_end));
-    bad |= json_object_set_new(gen, "duration_ms", json_real((j->t_end - j->t_start) * 1000));
-    bad |= json_object_set_new(gen, "status", json_string(j->error ? "error" : "ok"));
-    if (j->error) {
-        bad |= json_object_set_new(gen, "error_type", json_string("eval_call_failed"));
-        bad |= json_object_set_new(gen, "error_message", json_string(j->errtext));
+    call_gen mg = {.uuid = uuid,
+                   .model = r->ri->model,
+                   .errtext = j->errtext,
+                   .request = j->request,
+                   .ans = j->error ? NULL : &j->ans,
+                   .t_start = j->t_start,
+                   .t_end = j->t_end,
+                   .cost = cost,
+                   .attrs = run_attrs(r, j),
+                   .tags = json_pack("[s,s]", "eval", tag)};
+    bad |= json_array_append_new(gens, gen_json(r, j->c, &mg));
+    for (int k = 0; k < j->n_calls; k++) {
+        const jcall *c = &j->calls[k];
+        if (!c->request)
+            continue; /* not sent (a pairwise judge without a reference) */
+        const fw_scorer *sc = &r->sc->v[c->scorer];
+        char key[600], juuid[37];
+        snprintf(key, sizeof key, "flywheel.eval.judge\x1f%lld\x1f%s\x1f%s\x1f%d", r->ri->id,
+                 j->c->id, sc->name, c->order);
+        event_uuid(r->ri->created_ms, key, juuid);
+        json_t *attrs = run_attrs(r, j);
+        if (attrs) {
+            bad |= json_object_set_new(attrs, "flywheel.eval.judge", json_string(sc->name));
+            bad |= json_object_set_new(attrs, "flywheel.eval.judge_order",
+                                       json_integer(c->order + 1));
+            bad |= json_object_set_new(attrs, "flywheel.eval.judged_event_id",
+                                       json_string(uuid));
+            if (c->have)
+                bad |= json_object_set_new(attrs, "flywheel.eval.judge_value",
+                                           json_real(c->value));
+        }
+        call_gen jg = {.uuid = juuid,
+                       .model = sc->j_model ? sc->j_model : "",
+                       .errtext = c->why,
+                       .request = c->request,
+                       .ans = c->answered ? &c->ans : NULL,
+                       .t_start = c->t_start,
+                       .t_end = c->t_end,
+                       .cost = -1,
+                       .attrs = attrs,
+                       .tags = json_pack("[s,s,s]", "eval", tag, "eval-judge")};
+        bad |= json_array_append_new(gens, gen_json(r, j->c, &jg));
     }
     if (bad) {
         json_decref(o);
@@ -779,7 +897,7 @@ static const char store_sql[] =
     "  SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(case_id text, seq int, split text,"
     "    status text, output jsonb, output_text text, error text, http_status int,"
     "    attempts int, input_tokens bigint, output_tokens bigint, cost_usd float8,"
-    "    latency_ms float8, event_id uuid, event_time timestamptz, scores jsonb, gen jsonb)),"
+    "    latency_ms float8, event_id uuid, event_time timestamptz, scores jsonb, gens jsonb)),"
     " c AS (INSERT INTO flywheel.eval_cases (run_id, case_id, seq, split, status, output,"
     "    output_text, error, http_status, attempts, input_tokens, output_tokens, cost_usd,"
     "    latency_ms, event_id, event_time)"
@@ -795,16 +913,17 @@ static const char store_sql[] =
     "    input_messages, output_messages, tool_definitions, finish_reasons, input_tokens,"
     "    output_tokens, cost_micro_usd, start_time, end_time, duration_ms, status, error_type,"
     "    error_message)"
-    "  SELECT b.event_id, b.event_time, gen->>'project', 'eval', gen->>'release',"
-    "    'flywheel-eval', $3, 1, gen->'attributes',"
+    "  SELECT (gen->>'event_id')::uuid, (gen->>'event_time')::timestamptz, gen->>'project',"
+    "    'eval', gen->>'release', 'flywheel-eval', $3, 1, gen->'attributes',"
     "    ARRAY(SELECT jsonb_array_elements_text(gen->'tags')), 'chat', 'openai',"
     "    gen->>'request_model', gen->>'response_model', gen->>'response_id',"
     "    gen->'request_params', gen->'input_messages', gen->'output_messages',"
     "    gen->'tool_definitions', ARRAY(SELECT jsonb_array_elements_text(gen->'finish_reasons')),"
-    "    b.input_tokens, b.output_tokens, (gen->>'cost_micro_usd')::bigint,"
-    "    (gen->>'start_time')::timestamptz, (gen->>'end_time')::timestamptz,"
-    "    (gen->>'duration_ms')::float8, gen->>'status', gen->>'error_type', gen->>'error_message'"
-    "  FROM b)"
+    "    (gen->>'input_tokens')::bigint, (gen->>'output_tokens')::bigint,"
+    "    (gen->>'cost_micro_usd')::bigint, (gen->>'start_time')::timestamptz,"
+    "    (gen->>'end_time')::timestamptz, (gen->>'duration_ms')::float8, gen->>'status',"
+    "    gen->>'error_type', gen->>'error_message'"
+    "  FROM b, jsonb_array_elements(b.gens) AS gen)"
     " SELECT count(*) FROM b";
 
 #ifndef FW_VERSION_STR

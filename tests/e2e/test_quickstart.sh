@@ -19,16 +19,28 @@ export FLYWHEEL_STATE_DIR="$ST" FLYWHEEL_BUILD_DIR="$FW_BUILD_DIR" FLYWHEEL_QUIC
 export FLYWHEEL_QUICKSTART_LABELS=15 # the labelling loop is the slow step on a loaded machine
 unset FLYWHEEL_PG_DSN FLYWHEEL_PG_ADMIN_DSN FLYWHEEL_KAFKA_BOOTSTRAP FLYWHEEL_TOPIC
 holder=
+# The logs of every run are kept as test artifacts (each step line carries
+# its start time in seconds).
+ART="$FW_BUILD_DIR/test-artifacts/e2e_quickstart"
+rm -rf "$ART" && mkdir -p "$ART"
 cleanup() {
+    cp "$ST"/qs*.log "$ART/" 2>/dev/null
     [ -n "$holder" ] && kill "$holder" 2>/dev/null
     "$FW_SOURCE_DIR/scripts/services" down >/dev/null 2>&1
     rm -rf "$(cat "$ST/pg.datadir" 2>/dev/null || echo /nonexistent)" "$ST"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; tail -n 40 "$ST/qs.log" 2>/dev/null; exit 1; }
+fail() {
+    echo "FAIL: $*"
+    tail -n 40 "$ST/qs.log" 2>/dev/null
+    echo "-- step start times (seconds into each run):"
+    grep -H '^==> ' "$ST"/qs*.log 2>/dev/null
+    exit 1
+}
 sql() { psql "$FLYWHEEL_PG_DSN" -qAtc "$1"; }
 
 "$FW_SOURCE_DIR/scripts/quickstart" >"$ST/qs.log" 2>&1 || fail "quickstart exited $?"
+cp "$ST/qs.log" "$ST/qs1.log"
 grep -q "Flywheel is running" "$ST/qs.log" || fail "no closing summary"
 # 600 from the demo and 3 OTLP spans through the gateway (eval runs come after the stats).
 grep -q "^traffic  *603 generations" "$ST/qs.log" || fail "stats do not show the 603 generations"
@@ -58,6 +70,29 @@ labels="$(sql "SELECT count(*) FROM flywheel.review_labels")"
     || fail "the quick start did not finish two eval runs"
 grep -q "^gate normalized: .*FAILED" "$ST/qs.log" || fail "no failed release gate in the quick start"
 grep -q "^regressed on normalized:" "$ST/qs.log" || fail "no regressed cases in the quick start"
+
+# The review page: the printed one-time link signs the demo reviewer in, and
+# the queue is there to label.
+check_signin() {
+    local link
+    link="$(grep -o 'http://127.0.0.1:[0-9]*/signin?t=[A-Za-z0-9_-]*' "$ST/qs.log" | tail -n 1)"
+    [ -n "$link" ] || fail "no sign-in link printed"
+    python3 - "$link" <<'PY' || fail "the printed sign-in link does not sign in"
+import http.client, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+tok = urllib.parse.parse_qs(u.query)["t"][0]
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+c.request("POST", "/signin", body="token=" + tok, headers={
+    "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"})
+r = c.getresponse(); r.read()
+assert r.status == 303 and r.getheader("Location") == "/queues", r.status
+cookie = r.getheader("Set-Cookie").split(";")[0]
+c.request("GET", "/queues", headers={"Cookie": cookie})
+r = c.getresponse(); body = r.read().decode()
+assert r.status == 200 and "support-quality" in body, r.status
+PY
+}
+check_signin
 
 # Grafana: the settings file gives every variable the provisioning files
 # expand, its credentials log in and read a view, and the printed commands
@@ -123,6 +158,7 @@ cd "$ST" || fail "cd"
 port1="$(cat "$ST/pg.port")"
 collector1="$(cat "$ST/collector.pid")"
 gateway1="$(cat "$ST/gateway.pid")"
+serve1="$(cat "$ST/serve.pid")"
 runuser_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 runuser_pg "$FLYWHEEL_PG_BINDIR/pg_ctl" -D "$(cat "$ST/pg.datadir")" -m fast -w stop >/dev/null ||
     fail "could not stop PostgreSQL"
@@ -134,12 +170,17 @@ holder=$!
 for _ in $(seq 1 50); do ss -ltn | grep "127.0.0.1:$port1 " >/dev/null && break; sleep 0.1; done
 FLYWHEEL_QUICKSTART_LABELS=2 FLYWHEEL_QUEUE_MAX_BYTES=2000000 "$FW_SOURCE_DIR/scripts/quickstart" >"$ST/qs.log" 2>&1 ||
     fail "second run exited $?"
+cp "$ST/qs.log" "$ST/qs2.log"
 grep -q "port $port1 .* in use by another program" "$ST/qs.log" || fail "no warning about the moved port"
 grep -q "restarting the collector (pid $collector1)" "$ST/qs.log" ||
     fail "the run did not notice the collector paused against the old address"
 kill -0 "$collector1" 2>/dev/null && fail "the stale collector still runs"
 grep -q "restarting the gateway (pid $gateway1)" "$ST/qs.log" ||
     fail "the run did not replace the gateway that checks keys at the old address"
+grep -q "restarting flywheel serve (pid $serve1)" "$ST/qs.log" ||
+    fail "the run did not replace the review server that reads the old address"
+kill -0 "$serve1" 2>/dev/null && fail "the stale review server still runs"
+check_signin
 eval "$("$FW_SOURCE_DIR/scripts/services" env)"
 [ "$(cat "$ST/pg.port")" != "$port1" ] || fail "PostgreSQL did not move"
 grep -q "dropped 0" "$ST/qs.log" || fail "the demo dropped events with a 2 MB agent queue"
@@ -155,8 +196,10 @@ grep -q "the agent dropped events before they reached Kafka: demo_traffic: dropp
     "$ST/qs3.log" || { cat "$ST/qs3.log"; fail "the shortfall message does not name the agent's drops"; }
 
 pid="$(cat "$ST/collector.pid")"
+spid="$(cat "$ST/serve.pid")"
 "$FW_SOURCE_DIR/scripts/services" down >/dev/null 2>&1 || fail "services down"
 kill -0 "$pid" 2>/dev/null && fail "collector still running after services down"
+kill -0 "$spid" 2>/dev/null && fail "flywheel serve still running after services down"
 # (not `status | grep -q`: with pipefail, grep's early exit can fail the pipe)
 st="$("$FW_SOURCE_DIR/scripts/services" status)"
 grep -q "postgresql: stopped" <<<"$st" || fail "PostgreSQL still running: $st"

@@ -72,6 +72,40 @@ sql "SELECT output_messages::text FROM flywheel.generations g JOIN flywheel.eval
 [ "$(sql "SELECT round(sum(cost_usd)::numeric * 1e6) FROM flywheel.eval_cases")" = 196 ] || fail "cost"
 [ "$(sql "SELECT sum(cost_micro_usd) FROM flywheel.generations WHERE environment = 'eval'")" = 196 ] \
     || fail "generation cost"
+# Every judge call is a generation too (tagged eval-judge, the judge's model),
+# tied to the case's generation, and the stored score is what the recorded
+# calls said: the value for a score judge, the mean of both orders pairwise.
+[ "$(sql "SELECT count(*) FROM flywheel.generations g JOIN flywheel.eval_cases c
+          ON c.event_id = (g.attributes->>'flywheel.eval.judged_event_id')::uuid
+          AND c.case_id = g.attributes->>'flywheel.eval.case'
+          WHERE 'eval-judge' = ANY (g.tags) AND 'eval-run:r1' = ANY (g.tags) AND g.release = 'r1'
+          AND g.request_model = 'judge-model' AND g.environment = 'eval'
+          AND g.input_messages::text LIKE '%Is the answer correct?%'
+             = (g.attributes->>'flywheel.eval.judge' = 'judge')")" = 30 ] || fail "judge generations"
+[ "$(sql "SELECT count(*) FROM flywheel.generations WHERE 'eval-judge' = ANY (tags)")" = 30 ] ||
+    fail "judge generations not tied to a case"
+[ "$(sql "SELECT count(*) FROM flywheel.generations g WHERE 'eval-judge' = ANY (g.tags)
+          AND g.attributes->>'flywheel.eval.judge' = 'judge_pair'
+          GROUP BY g.attributes->>'flywheel.eval.case' HAVING count(*) <> 2")" = "" ] ||
+    fail "a pairwise judgement is not two recorded calls"
+[ "$(sql "SELECT count(*) FROM flywheel.eval_scores s JOIN flywheel.eval_runs r ON r.id = s.run_id
+          JOIN (SELECT g.attributes->>'flywheel.eval.case' AS case_id,
+                       g.attributes->>'flywheel.eval.judge' AS scorer,
+                       avg((g.attributes->>'flywheel.eval.judge_value')::float8) AS v
+                FROM flywheel.generations g WHERE 'eval-judge' = ANY (g.tags) GROUP BY 1, 2) j
+            ON j.case_id = s.case_id AND j.scorer = s.scorer
+          WHERE r.name = 'r1' AND s.score IS NOT NULL AND abs(s.score - j.v) < 1e-9")" = \
+  "$(sql "SELECT count(*) FROM flywheel.eval_scores s JOIN flywheel.eval_runs r ON r.id = s.run_id
+          JOIN flywheel.eval_cases c ON c.run_id = s.run_id AND c.case_id = s.case_id
+          WHERE r.name = 'r1' AND s.scorer IN ('judge', 'judge_pair') AND s.score IS NOT NULL
+          AND c.status = 'ok'")" ] || fail "judge scores differ from the recorded judge calls"
+# Event ids are UUIDv7 (version nibble 7) carrying the run's creation time.
+[ "$(sql "SELECT count(*) FROM flywheel.generations g, flywheel.eval_runs r
+          WHERE g.environment = 'eval' AND r.name = 'r1' AND g.release = 'r1'
+          AND (substr(g.event_id::text, 15, 1) <> '7'
+               OR ('x' || lpad(replace(left(g.event_id::text, 13), '-', ''), 16, '0'))::bit(64)::bigint
+                  <> (extract(epoch FROM r.created_at) * 1000)::bigint)")" = 0 ] ||
+    fail "eval event ids are not UUIDv7 with the run's time"
 
 # ---- the run row ---------------------------------------------------------------------
 [ "$(sql "SELECT status || ' ' || cases_total || ' ' || dataset || ' ' || dataset_version || ' ' ||
