@@ -276,7 +276,8 @@ int sv_query(sv_req *r, const char *name, char *out, size_t size)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int h = i + 2 < n ? hexv(v[i + 1]) : -1, l = i + 2 < n ? hexv(v[i + 2]) : -1;
+            int h = i + 2 < n ? fw_hex_val((unsigned char)v[i + 1]) : -1,
+                l = i + 2 < n ? fw_hex_val((unsigned char)v[i + 2]) : -1;
             if (h < 0 || l < 0)
                 return -1;
             c = (char)(h << 4 | l);

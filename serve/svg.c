@@ -262,7 +262,7 @@ static void plot_lines(sv_buf *b, const sv_chart *c, double ymax)
         }
         if (any && d.len) {
             sv_printf(b, "<path class=\"ln s%d\" d=\"", s);
-            sv_put(b, d.p, d.len - 1);
+            sv_put(b, d.data, d.len - 1);
             sv_puts(b, "\"/>");
         }
         if (d.oom)
