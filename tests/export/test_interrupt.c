@@ -102,14 +102,15 @@ int main(void)
     snprintf(
         sql, sizeof sql,
         "INSERT INTO flywheel.generations (event_id, event_time, schema_version, "
-        "conversation_id, input_messages, output_messages) "
+        "conversation_id, input_messages, output_messages, id_time) "
         "SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, "
         "'2026-01-05'::timestamptz + n * interval '1 second', 1, 'c' || n, "
         "jsonb_build_array(jsonb_build_object('role', 'user', 'parts', "
         "jsonb_build_array(jsonb_build_object('type', 'text', 'content', 'question ' || n)))), "
         "jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts', "
         "jsonb_build_array(jsonb_build_object('type', 'text', 'content', "
-        "'answer ' || n || ' ' || repeat('lorem ipsum ', 340))))) "
+        "'answer ' || n || ' ' || repeat('lorem ipsum ', 340))))), "
+        "flywheel.event_id_time(('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid) "
         "FROM generate_series(1, %d) n",
         ROWS);
     fwt_pg_exec(conn, sql);

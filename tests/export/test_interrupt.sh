@@ -26,14 +26,15 @@ psql "$FLYWHEEL_PG_ADMIN_DSN" -qc "CREATE DATABASE $DB" >/dev/null
 sql() { psql "$DSN" -Atq -v ON_ERROR_STOP=1 -c "$1"; }
 # 8000 generations of ~4 KB: 30+ MB of lines, more than any socket buffer.
 sql "INSERT INTO flywheel.generations (event_id, event_time, schema_version, conversation_id,
-       input_messages, output_messages)
+       input_messages, output_messages, id_time)
      SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
             '2026-01-05'::timestamptz + n * interval '1 second', 1, 'c' || n,
             jsonb_build_array(jsonb_build_object('role', 'user', 'parts',
               jsonb_build_array(jsonb_build_object('type', 'text', 'content', 'question ' || n)))),
             jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts',
               jsonb_build_array(jsonb_build_object('type', 'text', 'content',
-                'answer ' || n || ' ' || repeat('lorem ipsum ', 340)))))
+                'answer ' || n || ' ' || repeat('lorem ipsum ', 340))))),
+            flywheel.event_id_time(('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid)
      FROM generate_series(1, 8000) n" >/dev/null
 
 # ---- -o -: the stream ends with an error and a non-zero exit ---------------
