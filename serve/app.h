@@ -72,6 +72,11 @@ int sv_signin_rate_take(sv_req *r);
 /* Seconds since the epoch. */
 double sv_wall_now(void);
 
+/* A query-string argument of the request, percent-decoded ('+' is a
+ * space) into out: 1 found, 0 absent (out is ""), -1 when it does not fit,
+ * has a bad escape or is not UTF-8 without NUL (the caller answers 400). */
+int sv_query(sv_req *r, const char *name, char *out, size_t size);
+
 /* Responses */
 void sv_redirect(sv_req *r, const char *location); /* 303 See Other */
 int sv_error_page(sv_req *r, unsigned status, const char *title, const char *text);
@@ -106,6 +111,9 @@ int sv_page_done(sv_req *r);
 int sv_page_guidelines(sv_req *r);
 /* page_admin.c */
 int sv_page_admin_reviewers(sv_req *r);
+
+/* page_dash*.c: dashboards (see docs/dashboards.md) */
+int sv_page_dash_overview(sv_req *r);
 
 /* Static files (static.c, generated from serve/static/) */
 int sv_static_find(const char *name, const char **data, size_t *len, const char **ctype);

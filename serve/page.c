@@ -5,6 +5,8 @@
  */
 #include "app.h"
 
+#include <string.h>
+
 void sv_csrf_field(sv_req *r)
 {
     sv_puts(&r->out, "<input type=\"hidden\" name=\"csrf\" value=\"");
@@ -19,8 +21,10 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                      "<title>");
     sv_esc(&r->out, title);
-    sv_puts(&r->out, " · Flywheel review</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
-                     "<script src=\"/static/app.js\" defer></script></head><body class=\"");
+    sv_puts(&r->out, " · Flywheel review</title><link rel=\"stylesheet\" href=\"/static/app.css\">");
+    if (strcmp(body_class, "dash") == 0)
+        sv_puts(&r->out, "<link rel=\"stylesheet\" href=\"/static/dash.css\">");
+    sv_puts(&r->out, "<script src=\"/static/app.js\" defer></script></head><body class=\"");
     sv_esc(&r->out, body_class);
     sv_puts(&r->out, "\"><header class=\"top\"><a class=\"brand\" href=\"/queues\">Flywheel "
                      "review</a>");
@@ -28,6 +32,10 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
         sv_puts(&r->out, "<nav><a href=\"/queues\">My queues</a>");
         if (r->kind[0] == 'a' && r->kind[1] == 'd' && r->kind[2] == 'm')
             sv_puts(&r->out, " <a href=\"/admin/reviewers\">Reviewers</a>");
+        /* Dashboards: admins see them (their role reads the views); the
+         * database decides, this only hides a link that would answer 403. */
+        if (strcmp(r->kind, "admin") == 0)
+            sv_puts(&r->out, " <a href=\"/dash\">Dashboards</a>");
         sv_puts(&r->out, " <a href=\"#shortcuts\" class=\"help-link\" data-key=\"?\">Shortcuts "
                          "<kbd>?</kbd></a></nav><span class=\"who\">");
         sv_esc(&r->out, r->account);

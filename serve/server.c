@@ -14,6 +14,7 @@
  * leaves it alone) so that an escaped "/" inside a queue name cannot change
  * the route; the one free-text segment is decoded here after matching.
  */
+#include "fw_hex.h"
 #include "serve.h"
 
 #include "app.h"
@@ -70,6 +71,7 @@ static const route routes[] = {
     {"GET", "/q/*/done", "done", sv_page_done, ACCOUNT},
     {"GET", "/q/*/guidelines", "guidelines", sv_page_guidelines, ACCOUNT},
     {"GET", "/admin/reviewers", "admin_reviewers", sv_page_admin_reviewers, ACCOUNT},
+    {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 
@@ -87,17 +89,6 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes a path segment into out; -1 on a bad escape, invalid
  * UTF-8 or overflow. */
 static int decode_segment(const char *s, size_t n, char *out, size_t size)
@@ -108,7 +99,7 @@ static int decode_segment(const char *s, size_t n, char *out, size_t size)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int h = hexv(s[i + 1]), l = hexv(s[i + 2]);
+            int h = fw_hex_val((unsigned char)s[i + 1]), l = fw_hex_val((unsigned char)s[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = (char)(h << 4 | l);
@@ -270,6 +261,34 @@ int sv_db_error_page(sv_req *r, PGresult *res)
                  fw_log_quote(q, sizeof q, PQresultErrorMessage(res)));
     sv_metrics_db_error();
     return sv_error_page(r, 500, "Internal error", "The request failed; it has been logged.");
+}
+
+int sv_query(sv_req *r, const char *name, char *out, size_t size)
+{
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (size)
+        out[0] = '\0';
+    if (!v)
+        return 0;
+    size_t o = 0, n = strlen(v);
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int h = i + 2 < n ? fw_hex_val((unsigned char)v[i + 1]) : -1,
+                l = i + 2 < n ? fw_hex_val((unsigned char)v[i + 2]) : -1;
+            if (h < 0 || l < 0)
+                return -1;
+            c = (char)(h << 4 | l);
+            i += 2;
+        }
+        if (o + 1 >= size)
+            return -1;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return sv_utf8_valid(out, o) ? 1 : -1;
 }
 
 /* ---- session ------------------------------------------------------------ */

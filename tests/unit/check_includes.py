@@ -42,7 +42,7 @@ ALLOWED = {
     "common/tsan": [],
     "redact": [],
     "codec": [BASE],
-    "otlp": [],
+    "otlp": [BASE],
     "eval": [PG],
     "serve": [PG, BASE],
     "store": [BASE, REDACT, CODEC],
