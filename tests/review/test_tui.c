@@ -146,7 +146,7 @@ int main(void)
 
     /* A: long output (pages), a tool call in the input; B and C short. */
     fwt_pg_exec(c, "INSERT INTO flywheel.generations (event_id, event_time, schema_version, "
-                   "request_model, input_messages, output_messages) VALUES "
+                   "request_model, input_messages, output_messages, id_time) VALUES "
                    "('00000000-0000-0000-0000-00000000000a', now(), 1, 'model-a', "
                    " '[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"What colour "
                    "is the sky?\"}]},{\"role\":\"assistant\",\"parts\":[{\"type\":\"tool_call\","
@@ -156,14 +156,17 @@ int main(void)
                    " jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts', "
                    "  jsonb_build_array(jsonb_build_object('type', 'text', 'content', "
                    "  'The sky is green. Water is wet. ' || repeat('Lorem ipsum dolor sit amet, "
-                   "consectetur adipiscing elit ', 60))))))");
+                   "consectetur adipiscing elit ', 60))))), "
+                   " flywheel.event_id_time('00000000-0000-0000-0000-00000000000a'))");
     for (int i = 0; i < 2; i++) {
         snprintf(sql, sizeof sql,
                  "INSERT INTO flywheel.generations (event_id, event_time, schema_version, "
-                 "request_model, output_messages) VALUES ('00000000-0000-0000-0000-00000000000%c', "
-                 "now(), 1, 'model-b', '[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\","
-                 "\"content\":\"Short answer %c. Second sentence.\"}]}]')",
-                 'b' + i, 'B' + i);
+                 "request_model, output_messages, id_time) VALUES "
+                 "('00000000-0000-0000-0000-00000000000%c', now(), 1, 'model-b', "
+                 "'[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\","
+                 "\"content\":\"Short answer %c. Second sentence.\"}]}]', "
+                 "flywheel.event_id_time('00000000-0000-0000-0000-00000000000%c'))",
+                 'b' + i, 'B' + i, 'b' + i);
         fwt_pg_exec(c, sql);
     }
     fwt_pg_exec(
