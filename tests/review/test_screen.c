@@ -550,7 +550,7 @@ static void session(const char *dsn, const char *as, int rows, int cols, int sub
     check_on_screen("prompt support-answer v7");
     FWT_CHECK(find_row("vv7", 0) < 0);
     check_no_autowrap();
-    send(":quit");
+    send(":q"); /* the short form of :quit */
     expect("run the same command to resume");
     FWT_CHECK_EQ_INT(finish(), 0);
 }

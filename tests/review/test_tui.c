@@ -5,7 +5,11 @@
  * must refuse it), marks spans by sentence and by character range, edits a
  * correction in $EDITOR (a script that fixes the text), quits in the middle
  * of an item and resumes it, skips with a reason, and finishes the queue.
- * Then checks the labels in the database.
+ * Then, where USER is unset and "--as" comes last (the login name reviews),
+ * every command at a field, at the span prompt and at the submit prompt:
+ * :help, :show, undo, done, and :release, which gives the item back (issue
+ * 11 items 6 and 8). Then checks the labels in the database. The screen
+ * layout is review_screen's.
  */
 #include "fwtest.h"
 
@@ -314,7 +318,11 @@ int main(void)
     send(":help");
     expect(":show (the");
     expect("span> ");
-    send("");
+    send("s1 factual error");
+    expect("(1 span(s))");
+    send("undo");
+    expect("  0 span(s)");
+    send("done");
     expect("[5/6]");
     send("n");
     expect("[6/6]");
