@@ -22,7 +22,7 @@
 #include "app.h"
 
 #include "diff.h"
-#include "fw_utf8.h"
+#include "flywheel/store.h"
 #include "log.h"
 
 #include <jansson.h>
@@ -129,38 +129,42 @@ static void output_text(const json_t *messages, sv_buf *b)
     }
 }
 
-/* Number of code points in s[0..n). */
-static size_t cp_count(const char *s, size_t n)
-{
-    return fw_utf8_count(s, n);
-}
-
 typedef struct {
     size_t bstart, bend; /* bytes */
     size_t cstart, cend; /* code points */
 } sentence;
 
 /*
- * The units a span label attaches to. Until the store library's one shared
- * sentence segmentation is available here, the unit is the whole text part
- * (trimmed of surrounding white space): one label per part. Returns the
- * count (0 or 1) filled into s.
+ * The units a span label attaches to: the sentences of a text part by the
+ * store's one shared segmentation (fw_store_sentences, rules V2 — the
+ * terminal reviewer's and the classifier export's), so a label given here
+ * means the same sentence there. Offsets in code points as the SQL checks
+ * them, bytes for slicing.
  */
+typedef struct {
+    sentence *s;
+    size_t n, max;
+} seg_ctx;
+
+static void seg_add(void *ctx, const fw_store_sentence *fs)
+{
+    seg_ctx *c = ctx;
+    if (c->n < c->max) {
+        c->s[c->n].bstart = fs->byte_start;
+        c->s[c->n].bend = fs->byte_end;
+        c->s[c->n].cstart = fs->start;
+        c->s[c->n].cend = fs->end;
+    }
+    c->n++;
+}
+
+/* Fills up to max sentences of text into s; returns how many there are (may
+ * exceed max). */
 static size_t segment(const char *text, sentence *s, size_t max)
 {
-    size_t n = strlen(text), a = 0, z = n;
-    while (a < n && (text[a] == ' ' || text[a] == '\n' || text[a] == '\t' || text[a] == '\r'))
-        a++;
-    while (z > a && (text[z - 1] == ' ' || text[z - 1] == '\n' || text[z - 1] == '\t' ||
-                     text[z - 1] == '\r'))
-        z--;
-    if (z == a || max == 0)
-        return 0;
-    s[0].bstart = a;
-    s[0].bend = z;
-    s[0].cstart = cp_count(text, a);
-    s[0].cend = s[0].cstart + cp_count(text + a, z - a);
-    return 1;
+    seg_ctx c = {s, 0, max};
+    fw_store_sentences(text, strlen(text), FW_STORE_SENTENCES_V2, seg_add, &c);
+    return c.n;
 }
 
 /* Values shown in the form: the posted form when re-rendering after an
@@ -429,8 +433,17 @@ static void render_text_part(page_ctx *c, const char *text, int output, size_t m
         sv_puts(b, "</div>");
         return;
     }
-    sentence s[1] = {{0, 0, 0, 0}};
-    size_t n = segment(text, s, 1);
+    size_t n = segment(text, NULL, 0);
+    sentence *s = n ? calloc(n, sizeof *s) : NULL;
+    if (n && !s) {
+        /* out of memory: the text without span pickers (nothing is lost but
+         * the pickers; a submit without them is refused if they are required) */
+        sv_puts(b, "<div class=\"text\">");
+        sv_esc(b, text);
+        sv_puts(b, "</div>");
+        return;
+    }
+    segment(text, s, n);
     sv_puts(b, "<ol class=\"sents\">");
     for (size_t i = 0; i < n; i++) {
         c->sentence_no++;
@@ -443,6 +456,7 @@ static void render_text_part(page_ctx *c, const char *text, int output, size_t m
         sv_puts(b, "</li>");
     }
     sv_puts(b, "</ol>");
+    free(s);
 }
 
 static void render_messages(page_ctx *c, const json_t *messages, int output)
