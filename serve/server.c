@@ -69,7 +69,18 @@ static const route routes[] = {
     {"POST", "/q/*/item/#", "item_post", sv_page_item_post, ACCOUNT},
     {"GET", "/q/*/done", "done", sv_page_done, ACCOUNT},
     {"GET", "/q/*/guidelines", "guidelines", sv_page_guidelines, ACCOUNT},
+    {"GET", "/history", "history", sv_page_history, ACCOUNT},
+    {"GET", "/history/#", "history_item", sv_page_history_item_get, ACCOUNT},
+    {"POST", "/history/#", "history_item_post", sv_page_history_item_post, ACCOUNT},
+    {"GET", "/adjudicate", "disputes", sv_page_disputes, ACCOUNT},
+    {"GET", "/adjudicate/#", "adjudicate", sv_page_adjudicate_get, ACCOUNT},
+    {"POST", "/adjudicate/#", "adjudicate_post", sv_page_adjudicate_post, ACCOUNT},
+    {"GET", "/quality", "quality", sv_page_quality, ACCOUNT},
     {"GET", "/admin/reviewers", "admin_reviewers", sv_page_admin_reviewers, ACCOUNT},
+    {"GET", "/admin/queues", "admin_queues", sv_page_admin_queues, ACCOUNT},
+    {"POST", "/admin/queues", "admin_queues_post", sv_page_admin_queues_post, ACCOUNT},
+    {"GET", "/admin/rubrics", "admin_rubrics", sv_page_admin_rubrics, ACCOUNT},
+    {"POST", "/admin/rubrics", "admin_rubrics_post", sv_page_admin_rubrics_post, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 
