@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "flywheel/store.h"
 #include "flywheel/eval.h"
+#include "names.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -392,6 +393,8 @@ static int do_run(int argc, char **argv)
             key_env = optarg;
             break;
         case 'n':
+            if (fw_cli_check_name("eval run", "eval run", optarg) != 0)
+                return 2;
             o.name = optarg;
             break;
         case 'z':

@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 #include "flywheel/store.h"
+#include "names.h"
 #include "opts.h"
 #include "redact.h"
 
@@ -396,6 +397,8 @@ int fw_cmd_export(int argc, char **argv)
             manifest_path = optarg;
             break;
         case O_DATASET:
+            if (fw_cli_check_name("export", "dataset", optarg) != 0)
+                return 2;
             t.dataset = optarg;
             break;
         case O_DESC:

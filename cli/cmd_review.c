@@ -9,9 +9,11 @@
 #include "review.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *name;
@@ -59,6 +61,48 @@ int fw_cmd_review(int argc, char **argv)
     fprintf(stderr, "flywheel review: unknown command \"%s\"\n", argv[1]);
     review_usage(stderr);
     return 2;
+}
+
+void fw_review_fix_trailing_as(int argc, char **argv)
+{
+    static char empty_as[] = "--as=";
+    if (argc > 1 && strcmp(argv[argc - 1], "--as") == 0)
+        argv[argc - 1] = empty_as;
+}
+
+int fw_review_resolve_as(const char *cmd, const char **as)
+{
+    static char login[256];
+    if (!*as)
+        return 0;
+    if ((*as)[0] == '-') {
+        fprintf(stderr,
+                "flywheel %s: --as \"%s\" is not a reviewer name\n"
+                "DETAIL: --as takes the name as the next argument; here that is an option, "
+                "as when `--as $USER` is run where USER is unset.\n"
+                "HINT: Name the reviewer (--as alice), or leave --as out to review as your "
+                "database login.\n",
+                cmd, *as);
+        return -1;
+    }
+    if ((*as)[0] != '\0')
+        return 0;
+    errno = 0;
+    const struct passwd *pw = getpwuid(geteuid());
+    if (!pw || !pw->pw_name || !pw->pw_name[0]) {
+        fprintf(stderr,
+                "flywheel %s: --as is empty and the login name of user id %ld is unknown%s%s\n"
+                "HINT: Name the reviewer (--as alice), or leave --as out to review as your "
+                "database login.\n",
+                cmd, (long)geteuid(), errno ? ": " : "", errno ? strerror(errno) : "");
+        return -1;
+    }
+    snprintf(login, sizeof login, "%s", pw->pw_name);
+    fprintf(stderr,
+            "flywheel %s: --as is empty (is $USER unset?); acting as \"%s\", the login name\n", cmd,
+            login);
+    *as = login;
+    return 0;
 }
 
 PGresult *fw_review_exec(PGconn *conn, const char *sub, const char *sql, int nparams,

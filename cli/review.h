@@ -30,6 +30,20 @@ typedef struct {
 } fw_review_common;
 
 /*
+ * Makes "--as" usable where $USER is unset (root in a container), called
+ * before and after option parsing:
+ *   fw_review_fix_trailing_as(argc, argv)  a last argument "--as" (from an
+ *        unquoted `--as $USER`) becomes "--as=", an empty value;
+ *   fw_review_resolve_as(cmd, &as)        an empty value means the login
+ *        name (getpwuid(geteuid())), said on stderr; a value that starts
+ *        with "-" (the next option, taken as the name) is refused with a
+ *        message saying why. Returns 0, or -1 after printing the error.
+ * Without --as the reviewer is the database login, as before.
+ */
+void fw_review_fix_trailing_as(int argc, char **argv);
+int fw_review_resolve_as(const char *cmd, const char **as);
+
+/*
  * Runs a parameterised statement. On success returns the result (caller
  * PQclear()s it). On failure prints the error in PostgreSQL's style
  * ("flywheel review <sub>: message", then DETAIL and HINT lines) and returns

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "flywheel/eval.h"
+#include "names.h"
 #include "review.h"
 
 #include <getopt.h>
@@ -99,14 +100,31 @@ int fw_review_admin_rubric(int argc, char **argv)
     const char *action = optind < argc ? argv[optind++] : NULL;
     const char *name = optind < argc ? argv[optind++] : NULL;
     const char *file = optind < argc ? argv[optind++] : NULL;
-    if (!action || !name || (strcmp(action, "create") == 0 && !file) || optind < argc ||
-        (strcmp(action, "create") && strcmp(action, "show"))) {
+    const char *missing = !action ? "an action (create or show)"
+                          : strcmp(action, "create") && strcmp(action, "show") ? NULL
+                          : !name                                              ? "the rubric NAME"
+                          : strcmp(action, "create") == 0 && !file ? "the rubric FILE.json"
+                                                                   : NULL;
+    if (action && strcmp(action, "create") && strcmp(action, "show")) {
+        fprintf(stderr, "flywheel review rubric: unknown action \"%s\"\n", action);
+        rubric_usage(stderr);
+        return 2;
+    }
+    if (missing || optind < argc) {
+        if (missing)
+            fprintf(stderr, "flywheel review rubric: missing %s\n", missing);
+        else
+            fprintf(stderr, "flywheel review rubric: unexpected argument \"%s\"\n", argv[optind]);
         rubric_usage(stderr);
         return 2;
     }
     char *text = NULL;
     json_t *j = NULL;
     PGconn *conn = NULL;
+    if (strcmp(action, "create") == 0 && fw_cli_check_name(cli.cmd, "rubric", name) != 0) {
+        rc = 2;
+        goto out;
+    }
     if (strcmp(action, "create") == 0) {
         text = fw_review_read_file("rubric", file);
         if (!text || !(j = fw_review_parse_json("rubric", file, text)))
@@ -178,14 +196,27 @@ int fw_review_admin_queue(int argc, char **argv)
         return fw_cli_status(c);
     const char *action = optind < argc ? argv[optind++] : NULL;
     const char *arg = optind < argc ? argv[optind++] : NULL;
-    if (!action || optind < argc || (strcmp(action, "list") != 0 && !arg) ||
-        (strcmp(action, "list") == 0 && arg)) {
+    if (!action) {
+        fprintf(stderr, "flywheel review queue: missing an action (create, list, show, pause or "
+                        "resume)\n");
         queue_usage(stderr);
         return 2;
     }
     if (strcmp(action, "create") && strcmp(action, "list") && strcmp(action, "show") &&
         strcmp(action, "pause") && strcmp(action, "resume")) {
         fprintf(stderr, "flywheel review queue: unknown action \"%s\"\n", action);
+        queue_usage(stderr);
+        return 2;
+    }
+    if (strcmp(action, "list") != 0 && !arg) {
+        fprintf(stderr, "flywheel review queue: missing %s\n",
+                strcmp(action, "create") == 0 ? "the queue FILE.json" : "the queue NAME");
+        queue_usage(stderr);
+        return 2;
+    }
+    if (optind < argc || (strcmp(action, "list") == 0 && arg)) {
+        fprintf(stderr, "flywheel review queue: unexpected argument \"%s\"\n",
+                optind < argc ? argv[optind] : arg);
         queue_usage(stderr);
         return 2;
     }
@@ -196,6 +227,13 @@ int fw_review_admin_queue(int argc, char **argv)
         text = fw_review_read_file("queue", arg);
         if (!text || !(j = fw_review_parse_json("queue", arg, text)))
             goto out;
+        /* The database checks the rest of the file; the name rule is
+         * checked here first so that the message states it. */
+        const char *qname = json_string_value(json_object_get(j, "name"));
+        if (qname && fw_cli_check_name(cli.cmd, "queue", qname) != 0) {
+            rc = 2;
+            goto out;
+        }
     }
     conn = fw_cli_connect(cli.cmd, cli.dsn);
     if (!conn)
@@ -291,8 +329,13 @@ int fw_review_admin_fill(int argc, char **argv)
     if (c != -1)
         return fw_cli_status(c);
     const char *queue = optind < argc ? argv[optind++] : NULL;
-    if ((all && queue) || (!all && !queue) || optind < argc) {
-        fprintf(stderr, "flywheel review fill: give a queue name or --all\n");
+    if (optind < argc) {
+        fprintf(stderr, "flywheel review fill: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    if ((all && queue) || (!all && !queue)) {
+        fprintf(stderr, "flywheel review fill: %s\n",
+                all ? "give a queue name or --all, not both" : "missing a queue name (or --all)");
         return 2;
     }
     if (runs && (all || !strchr(runs, ',') || strchr(runs, ',') != strrchr(runs, ','))) {

@@ -53,6 +53,7 @@ static int parse(int argc, char **argv, op_opts *o, const char *usage)
     memset(o, 0, sizeof *o);
     snprintf(o->cmd, sizeof o->cmd, "review %s", argc > 0 ? argv[0] : "");
     fw_cli cli = {.cmd = o->cmd, .accepts = FW_CLI_DSN | FW_CLI_JSON_IN, .usage_text = usage};
+    fw_review_fix_trailing_as(argc, argv);
     while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
         case OPT_AS:
@@ -84,6 +85,8 @@ static int parse(int argc, char **argv, op_opts *o, const char *usage)
     }
     if (c != -1)
         return c == FW_CLI_HELP ? 1 : 2;
+    if (fw_review_resolve_as(o->cmd, &o->c.as) != 0)
+        return 2;
     if (optind < argc) {
         fprintf(stderr, "flywheel %s: unexpected argument \"%s\"\n", o->cmd, argv[optind]);
         return 2;
@@ -147,9 +150,10 @@ static int send_label(const char *sub, const op_opts *o, const char *sql, const 
                       const char *p4, int nparams)
 {
     if (!o->item || !o->json_file) {
-        fprintf(stderr,
-                "flywheel review %s: --item ID and --json FILE (or - for stdin) are required\n",
-                sub);
+        fprintf(stderr, "flywheel review %s: %s required\n", sub,
+                !o->item && !o->json_file ? "--item ID and --json FILE|- are"
+                : !o->item                ? "--item ID is"
+                                          : "--json FILE (or --json - for stdin) is");
         return 2;
     }
     char *text = fw_review_read_file(sub, o->json_file);
@@ -216,6 +220,10 @@ static int item_call(const char *sub, int argc, char **argv, const char *usage)
         return r == 1 ? 0 : 2;
     int skip = strcmp(sub, "skip") == 0;
     if (!o.item || (skip && !o.reason)) {
+        fprintf(stderr, "flywheel %s: %s required\n", o.cmd,
+                !o.item && skip && !o.reason ? "--item ID and --reason TEXT are"
+                : !o.item                    ? "--item ID is"
+                                             : "--reason TEXT is");
         fputs(usage, stderr);
         return 2;
     }

@@ -34,7 +34,7 @@
 
 enum { OPT_DSN = 1000, OPT_AS, OPT_QUEUE, OPT_WIDTH, OPT_HELP };
 
-typedef enum { ASK_OK, ASK_EMPTY, ASK_SKIP, ASK_QUIT, ASK_RELEASE, ASK_SHOW } ask_result;
+typedef enum { ASK_OK, ASK_EMPTY, ASK_SKIP, ASK_QUIT, ASK_RELEASE, ASK_SHOW, ASK_HELP } ask_result;
 
 typedef struct {
     size_t message, part, start, end;
@@ -75,6 +75,8 @@ static ask_result command_of(const char *line)
         return ASK_RELEASE;
     if (strcmp(line, ":show") == 0)
         return ASK_SHOW;
+    if (strcmp(line, ":help") == 0)
+        return ASK_HELP;
     return ASK_OK;
 }
 
@@ -321,6 +323,10 @@ static ask_result ask_spans(tui *t, const json_t *f, json_t **out)
             return ASK_QUIT;
         }
         ask_result cmd = command_of(line);
+        if (cmd == ASK_HELP) {
+            print_help();
+            continue;
+        }
         if (cmd != ASK_OK) {
             json_decref(arr);
             return cmd;
@@ -462,12 +468,12 @@ static ask_result ask_field(tui *t, const json_t *f, size_t idx, size_t n, json_
         if (read_line(line, sizeof line) < 0)
             return ASK_QUIT;
         ask_result cmd = command_of(line);
-        if (cmd != ASK_OK)
-            return cmd;
-        if (strcmp(line, ":help") == 0) {
+        if (cmd == ASK_HELP) {
             print_help();
             continue;
         }
+        if (cmd != ASK_OK)
+            return cmd;
         if (line[0] == '\0') {
             if (!required)
                 return ASK_EMPTY;
@@ -564,15 +570,19 @@ static ask_result ask_field(tui *t, const json_t *f, size_t idx, size_t n, json_
     }
 }
 
-/* Calls a review function on the current item; returns 0 or -1 (error
- * printed). `field` receives the rubric field the database blamed. */
-static int call_item(tui *t, const char *sql, const char *arg, char *field, size_t fsize)
+/* Calls a review function on the current item: $1 is the item id, then
+ * `arg` when given, then the reviewer (--as, or NULL for the login). Every
+ * parameter is one the statement uses (an unused, untyped parameter is an
+ * error in PostgreSQL: SQLSTATE 42P18). Returns 0 or -1 (error printed).
+ * `field` receives the rubric field the database blamed. */
+static int call_item(tui *t, const char *sql, const char *arg, int with_arg, char *field,
+                     size_t fsize)
 {
     char item[32];
     snprintf(item, sizeof item, "%lld",
              (long long)json_integer_value(json_object_get(t->item, "item_id")));
-    const char *p[3] = {item, arg, t->as};
-    PGresult *res = fw_review_exec(t->conn, "start", sql, 3, p, field, fsize);
+    const char *p[3] = {item, with_arg ? arg : t->as, t->as};
+    PGresult *res = fw_review_exec(t->conn, "start", sql, with_arg ? 3 : 2, p, field, fsize);
     if (!res)
         return -1;
     PQclear(res);
@@ -590,9 +600,38 @@ static ask_result do_skip(tui *t)
         if (reason[0])
             break;
     }
-    if (call_item(t, "SELECT flywheel.review_skip($1::bigint, $2, $3)", reason, NULL, 0) == 0)
+    if (call_item(t, "SELECT flywheel.review_skip($1::bigint, $2, $3)", reason, 1, NULL, 0) == 0)
         printf("skipped\n");
     return ASK_OK;
+}
+
+/* Shows the label and asks whether to submit it: ASK_OK for yes, ASK_EMPTY
+ * for no (answer again), or the command typed (:skip, :release, :show,
+ * :quit; :help is answered here). */
+static ask_result ask_submit(tui *t, const json_t *label)
+{
+    char line[64];
+    char *s = json_dumps(label, JSON_COMPACT | JSON_SORT_KEYS);
+    printf("\nlabel: %s\n", s ? s : "?");
+    free(s);
+    (void)t;
+    for (;;) {
+        printf("submit? (y/n) ");
+        if (read_line(line, sizeof line) < 0)
+            return ASK_QUIT;
+        if (!strcasecmp(line, "y") || !strcasecmp(line, "yes"))
+            return ASK_OK;
+        if (!strcasecmp(line, "n") || !strcasecmp(line, "no"))
+            return ASK_EMPTY;
+        ask_result cmd = command_of(line);
+        if (cmd == ASK_HELP) {
+            print_help();
+            continue;
+        }
+        if (cmd != ASK_OK)
+            return cmd;
+        printf("  answer y or n\n");
+    }
 }
 
 /* Reviews one claimed item. Returns 0 to go on, 1 to quit, -1 on error. */
@@ -606,69 +645,70 @@ static int review_item(tui *t)
     render(t);
     page(t, t->screen);
     size_t k = 0;
-    while (k <= n) {
+    for (;;) {
+        ask_result r;
         if (k == n) {
-            char *s = json_dumps(label, JSON_COMPACT | JSON_SORT_KEYS);
-            char line[64], field[128];
-            printf("\nlabel: %s\nsubmit? (y/n) ", s ? s : "?");
-            if (read_line(line, sizeof line) < 0) {
+            r = ask_submit(t, label);
+            if (r == ASK_OK) {
+                char *s = json_dumps(label, JSON_COMPACT | JSON_SORT_KEYS);
+                char field[128];
+                int ok =
+                    s ? call_item(t, "SELECT flywheel.review_submit($1::bigint, $2::jsonb, $3)", s,
+                                  1, field, sizeof field)
+                      : -1;
                 free(s);
-                rc = 1;
-                break;
+                if (ok == 0) {
+                    printf("submitted\n");
+                    break;
+                }
+                /* The database named a field: ask it again. Other errors (a
+                 * lost lease) move on to the next item. */
+                size_t i;
+                const json_t *f;
+                int found = 0;
+                json_array_foreach(fields, i, f)
+                {
+                    if (field[0] &&
+                        strcmp(json_string_value(json_object_get(f, "name")), field) == 0) {
+                        k = i;
+                        found = 1;
+                    }
+                }
+                if (!found)
+                    break;
+                continue;
             }
-            if (line[0] == 'n' || line[0] == 'N') {
-                free(s);
+            if (r == ASK_EMPTY) { /* "n": answer again from the first field */
                 json_object_clear(label);
                 k = 0;
                 continue;
             }
-            ask_result cmd = command_of(line);
-            if (cmd == ASK_QUIT) {
-                free(s);
-                rc = 1;
-                break;
+        } else {
+            const json_t *f = json_array_get(fields, k);
+            const char *name = json_string_value(json_object_get(f, "name"));
+            json_t *v = NULL;
+            r = ask_field(t, f, k + 1, n, &v);
+            if (r == ASK_OK) {
+                json_object_set_new(label, name, v);
+                k++;
+                continue;
             }
-            int ok = call_item(t, "SELECT flywheel.review_submit($1::bigint, $2::jsonb, $3)", s,
-                               field, sizeof field);
-            free(s);
-            if (ok == 0) {
-                printf("submitted\n");
-                break;
+            if (r == ASK_EMPTY) {
+                json_object_del(label, name);
+                k++;
+                continue;
             }
-            /* The database named a field: ask it again. Other errors (a
-             * lost lease) move on to the next item. */
-            size_t i;
-            const json_t *f;
-            int found = 0;
-            json_array_foreach(
-                fields, i, f) if (field[0] &&
-                                  strcmp(json_string_value(json_object_get(f, "name")), field) == 0)
-            {
-                k = i;
-                found = 1;
-            }
-            if (!found)
-                break;
-            continue;
         }
-        const json_t *f = json_array_get(fields, k);
-        json_t *v = NULL;
-        ask_result r = ask_field(t, f, k + 1, n, &v);
-        const char *name = json_string_value(json_object_get(f, "name"));
-        if (r == ASK_OK) {
-            json_object_set_new(label, name, v);
-            k++;
-        } else if (r == ASK_EMPTY) {
-            json_object_del(label, name);
-            k++;
-        } else if (r == ASK_SHOW) {
+        /* A command, at a field or at the submit prompt. */
+        if (r == ASK_SHOW) {
             page(t, t->screen);
         } else if (r == ASK_SKIP) {
             if (do_skip(t) == ASK_QUIT)
                 rc = 1;
             break;
         } else if (r == ASK_RELEASE) {
-            if (call_item(t, "SELECT flywheel.review_release($1::bigint, $3)", NULL, NULL, 0) == 0)
+            if (call_item(t, "SELECT flywheel.review_release($1::bigint, $2)", NULL, 0, NULL, 0) ==
+                0)
                 printf("released item %lld\n",
                        (long long)json_integer_value(json_object_get(t->item, "item_id")));
             rc = 1;
@@ -706,6 +746,7 @@ int fw_review_start(int argc, char **argv)
     tui t = {0};
     int c, rc = 1, width = 0;
     fw_cli cli = {.cmd = "review start", .accepts = FW_CLI_DSN, .usage = start_usage};
+    fw_review_fix_trailing_as(argc, argv);
     while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
         case OPT_AS:
@@ -732,8 +773,16 @@ int fw_review_start(int argc, char **argv)
     }
     if (c != -1)
         return fw_cli_status(c);
-    if (!t.queue || optind < argc) {
-        fprintf(stderr, "usage: flywheel review start --queue Q [--as NAME] [--dsn DSN]\n");
+    if (fw_review_resolve_as(cli.cmd, &t.as) != 0)
+        return 2;
+    if (optind < argc) {
+        fprintf(stderr, "flywheel review start: unexpected argument \"%s\"\n", argv[optind]);
+        start_usage(stderr);
+        return 2;
+    }
+    if (!t.queue) {
+        fprintf(stderr, "flywheel review start: --queue is required\n");
+        start_usage(stderr);
         return 2;
     }
     struct winsize ws;

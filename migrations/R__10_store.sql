@@ -96,10 +96,72 @@ COMMENT ON VIEW flywheel.orphan_feedback IS
     'Feedback whose target generation has not been stored (yet)';
 
 -- ---------------------------------------------------------------------------
+-- Names
+-- ---------------------------------------------------------------------------
+-- The one rule for the names of rubrics, review queues, datasets and eval
+-- runs: 1 to 63 characters, ASCII letters, digits, "_", "." and "-",
+-- starting with a letter or a digit (file-name and URL safe, and short
+-- enough for an identifier). The CHECK constraints of the tables hold the
+-- same pattern; name_check says what is wrong before a constraint would,
+-- with the rule in the DETAIL, under the SQLSTATE the caller documents
+-- (FR001 for rubrics, FR004 for queues, 23514 check_violation for a direct
+-- INSERT). The `flywheel` CLI checks the same rule before it sends a name.
+CREATE OR REPLACE FUNCTION flywheel.name_check(kind text, name text, errcode text DEFAULT '23514')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    problem text;
+BEGIN
+    IF name IS NULL OR name = '' THEN
+        problem := 'it is empty';
+    ELSIF name !~ '^[A-Za-z0-9]' THEN
+        problem := format('it starts with "%s"', left(name, 1));
+    ELSIF name !~ '^[A-Za-z0-9_.-]*$' THEN
+        problem := format('it contains "%s"', substring(name FROM '[^A-Za-z0-9_.-]'));
+    ELSIF length(name) > 63 THEN
+        problem := format('it is %s characters long', length(name));
+    END IF;
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid % name "%": %', kind, coalesce(name, ''), problem
+            USING ERRCODE = errcode,
+                  DETAIL = format('A %s name is 1 to 63 characters: ASCII letters, digits, "_", "." '
+                                  'and "-", starting with a letter or a digit.', kind),
+                  HINT = 'For example "support-quality", "finetune_v2" or "2026.12-eval".';
+    END IF;
+END
+$fn$;
+
+-- BEFORE INSERT and name UPDATE triggers: the same message for a row
+-- written directly (an export recording a dataset, an admin in psql).
+CREATE OR REPLACE FUNCTION flywheel.name_check_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+AS $fn$
+BEGIN
+    PERFORM flywheel.name_check(TG_ARGV[0], NEW.name);
+    RETURN NEW;
+END
+$fn$;
+CREATE OR REPLACE TRIGGER review_rubrics_name BEFORE INSERT OR UPDATE OF name
+    ON flywheel.review_rubrics FOR EACH ROW EXECUTE FUNCTION flywheel.name_check_row('rubric');
+CREATE OR REPLACE TRIGGER review_queues_name BEFORE INSERT OR UPDATE OF name
+    ON flywheel.review_queues FOR EACH ROW EXECUTE FUNCTION flywheel.name_check_row('queue');
+CREATE OR REPLACE TRIGGER datasets_name BEFORE INSERT OR UPDATE OF name
+    ON flywheel.datasets FOR EACH ROW EXECUTE FUNCTION flywheel.name_check_row('dataset');
+CREATE OR REPLACE TRIGGER eval_runs_name BEFORE INSERT OR UPDATE OF name
+    ON flywheel.eval_runs FOR EACH ROW EXECUTE FUNCTION flywheel.name_check_row('eval run');
+
+-- ---------------------------------------------------------------------------
 -- Privileges
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON FUNCTION flywheel.ensure_generation_partition(date),
-                       flywheel.maintain_partitions(integer, integer) FROM PUBLIC;
+                       flywheel.maintain_partitions(integer, integer),
+                       flywheel.name_check(text, text, text),
+                       flywheel.name_check_row() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flywheel.maintain_partitions(integer, integer),
                           flywheel.ensure_generation_partition(date)
     TO flywheel_admin, flywheel_ingest;

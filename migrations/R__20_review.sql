@@ -178,6 +178,7 @@ AS $fn$
 DECLARE
     latest flywheel.review_rubrics;
 BEGIN
+    PERFORM flywheel.name_check('rubric', rubric, 'FR001');
     PERFORM flywheel.review_validate_rubric(definition);
     PERFORM pg_advisory_xact_lock(hashtext('flywheel.review_rubric:' || rubric));
     SELECT * INTO latest FROM flywheel.review_rubrics r WHERE r.name = rubric
@@ -521,6 +522,7 @@ BEGIN
     IF jsonb_typeof(spec->'name') IS DISTINCT FROM 'string' OR jsonb_typeof(spec->'rubric') IS DISTINCT FROM 'string' THEN
         RAISE EXCEPTION 'invalid queue: "name" and "rubric" are required strings' USING ERRCODE = 'FR004';
     END IF;
+    PERFORM flywheel.name_check('queue', spec->>'name', 'FR004');
     rver := (spec->>'rubric_version')::integer;
     IF rver IS NULL THEN
         SELECT max(version) INTO rver FROM flywheel.review_rubrics WHERE name = spec->>'rubric';

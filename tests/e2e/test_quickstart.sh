@@ -19,16 +19,28 @@ export FLYWHEEL_STATE_DIR="$ST" FLYWHEEL_BUILD_DIR="$FW_BUILD_DIR" FLYWHEEL_QUIC
 export FLYWHEEL_QUICKSTART_LABELS=15 # the labelling loop is the slow step on a loaded machine
 unset FLYWHEEL_PG_DSN FLYWHEEL_PG_ADMIN_DSN FLYWHEEL_KAFKA_BOOTSTRAP FLYWHEEL_TOPIC
 holder=
+# The logs of every run are kept as test artifacts (each step line carries
+# its start time in seconds).
+ART="$FW_BUILD_DIR/test-artifacts/e2e_quickstart"
+rm -rf "$ART" && mkdir -p "$ART"
 cleanup() {
+    cp "$ST"/qs*.log "$ART/" 2>/dev/null
     [ -n "$holder" ] && kill "$holder" 2>/dev/null
     "$FW_SOURCE_DIR/scripts/services" down >/dev/null 2>&1
     rm -rf "$(cat "$ST/pg.datadir" 2>/dev/null || echo /nonexistent)" "$ST"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; tail -n 40 "$ST/qs.log" 2>/dev/null; exit 1; }
+fail() {
+    echo "FAIL: $*"
+    tail -n 40 "$ST/qs.log" 2>/dev/null
+    echo "-- step start times (seconds into each run):"
+    grep -H '^==> ' "$ST"/qs*.log 2>/dev/null
+    exit 1
+}
 sql() { psql "$FLYWHEEL_PG_DSN" -qAtc "$1"; }
 
 "$FW_SOURCE_DIR/scripts/quickstart" >"$ST/qs.log" 2>&1 || fail "quickstart exited $?"
+cp "$ST/qs.log" "$ST/qs1.log"
 grep -q "Flywheel is running" "$ST/qs.log" || fail "no closing summary"
 # 600 from the demo and 3 OTLP spans through the gateway (eval runs come after the stats).
 grep -q "^traffic  *603 generations" "$ST/qs.log" || fail "stats do not show the 603 generations"
@@ -158,6 +170,7 @@ holder=$!
 for _ in $(seq 1 50); do ss -ltn | grep "127.0.0.1:$port1 " >/dev/null && break; sleep 0.1; done
 FLYWHEEL_QUICKSTART_LABELS=2 FLYWHEEL_QUEUE_MAX_BYTES=2000000 "$FW_SOURCE_DIR/scripts/quickstart" >"$ST/qs.log" 2>&1 ||
     fail "second run exited $?"
+cp "$ST/qs.log" "$ST/qs2.log"
 grep -q "port $port1 .* in use by another program" "$ST/qs.log" || fail "no warning about the moved port"
 grep -q "restarting the collector (pid $collector1)" "$ST/qs.log" ||
     fail "the run did not notice the collector paused against the old address"

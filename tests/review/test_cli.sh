@@ -78,12 +78,45 @@ eq "$(q "SELECT status FROM flywheel.review_items WHERE id = $ITEM")" adjudicate
 
 echo "-- skip and release"
 S="$(R claim --queue support --as carol --json | jget '["item_id"]')"
-expect_cli_fail 2 'usage' skip --item "$S" --as carol
+# Issue 11 item 12: a missing option is named, not just the usage printed.
+expect_cli_fail 2 'flywheel review skip: --reason TEXT is required.*usage' skip --item "$S" --as carol
 R skip --item "$S" --reason "not English" --as carol | grep -q skipped || fail "skip"
 S2="$(R claim --queue support --as carol --json | jget '["item_id"]')"
 [ "$S2" != "$S" ] || fail "skipped item offered again"
 R release --item "$S2" --as carol | grep -q released || fail "release"
 expect_cli_fail 1 'not claimed by reviewer "dave" \(SQLSTATE FR003\)' submit --item "$S2" --as dave --json "$T/l_bad.json"
+
+echo "-- a missing option or argument is named (issue 11 item 12)"
+expect_cli_fail 2 'review skip: --item ID and --reason TEXT are required' skip --as carol
+expect_cli_fail 2 'review skip: --item ID is required' skip --reason x
+expect_cli_fail 2 'review release: --item ID is required' release --as carol
+expect_cli_fail 2 'review submit: --json FILE \(or --json - for stdin\) is required' submit --item 1
+expect_cli_fail 2 'review submit: --item ID is required' submit --json "$T/l_bad.json"
+expect_cli_fail 2 'review adjudicate: --item ID and --json FILE\|- are required' adjudicate
+expect_cli_fail 2 'review claim: --queue is required' claim --as carol
+expect_cli_fail 2 'review start: --queue is required' start --as carol
+expect_cli_fail 2 'review rubric: missing the rubric FILE.json' rubric create quality
+expect_cli_fail 2 'review rubric: missing the rubric NAME' rubric show
+expect_cli_fail 2 'review rubric: missing an action \(create or show\)' rubric
+expect_cli_fail 2 'review queue: missing the queue NAME' queue show
+expect_cli_fail 2 'review queue: missing the queue FILE.json' queue create
+expect_cli_fail 2 'review queue: unexpected argument "x"' queue list x
+expect_cli_fail 2 'review fill: missing a queue name \(or --all\)' fill
+expect_cli_fail 2 'review fill: unexpected argument "b"' fill a b
+
+echo "-- --as where USER is unset: the login name, or a clear refusal (issue 11 item 8)"
+LOGIN="$(id -un)"
+# `--as $USER` unquoted with USER unset leaves --as last: the login name.
+out="$(env -u USER "$FW" review claim --queue support --json --dsn "$DSN" --as 2>"$T/as.err")" || fail "claim --as (last): $(cat "$T/as.err")"
+eq "$(jget '["reviewer"]' <<<"$out")" "$LOGIN" "a trailing --as acts as the login name"
+grep -q "acting as \"$LOGIN\", the login name" "$T/as.err" || fail "the fallback is not said: $(cat "$T/as.err")"
+R release --item "$(jget '["item_id"]' <<<"$out")" --as "$LOGIN" >/dev/null || fail "release login"
+# `--as "$USER"` quoted: an empty name, the same.
+out="$(env -u USER "$FW" review claim --queue support --as "" --json --dsn "$DSN" 2>/dev/null)" || fail "claim --as ''"
+eq "$(jget '["reviewer"]' <<<"$out")" "$LOGIN" "an empty --as acts as the login name"
+R release --item "$(jget '["item_id"]' <<<"$out")" --as "$LOGIN" >/dev/null || fail "release login"
+# `--as $USER --json` unquoted: --as took the next option as its value.
+expect_cli_fail 2 'review claim: --as "--json" is not a reviewer name.*USER is unset' claim --queue support --as --json
 
 echo "-- claim exits 3 when there is nothing"
 printf '{"name": "tiny", "rubric": "quality", "rules": {"models": ["none"]}}' > "$T/tiny.json"

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -74,16 +75,29 @@ static void send(const char *line)
     FWT_CHECK(write(g_fd, "\r", 1) == 1);
 }
 
-static void start(const char *dsn)
+/* Starts `flywheel review start --queue tq` as `as`; NULL: as `--as $USER`
+ * does where USER is unset (root in a container): "--as" comes last. */
+static void start_as(const char *dsn, const char *as)
 {
     struct winsize ws = {.ws_row = 24, .ws_col = 80};
     g_pid = forkpty(&g_fd, NULL, NULL, &ws);
     FWT_CHECK(g_pid >= 0);
     if (g_pid == 0) {
-        execl(fwt_program("cli/flywheel"), "flywheel", "review", "start", "--queue", "tq", "--as",
-              "alice", "--dsn", dsn, (char *)NULL);
+        if (as) {
+            execl(fwt_program("cli/flywheel"), "flywheel", "review", "start", "--queue", "tq",
+                  "--as", as, "--dsn", dsn, (char *)NULL);
+        } else {
+            unsetenv("USER");
+            execl(fwt_program("cli/flywheel"), "flywheel", "review", "start", "--queue", "tq",
+                  "--dsn", dsn, "--as", (char *)NULL);
+        }
         _exit(127);
     }
+}
+
+static void start(const char *dsn)
+{
+    start_as(dsn, "alice");
 }
 
 /* Waits for the program to exit and returns its status. */
@@ -265,6 +279,66 @@ int main(void)
     expect("submitted");
     expect("no more items in queue tq");
     FWT_CHECK_EQ_INT(finish(), 0);
+
+    /* Session 3 (issue 11 items 6 and 8), where USER is unset: the login
+     * name reviews. Item B (skipped once by alice) comes up; :help, :show
+     * and :release, each at a field, at the span prompt and at the submit
+     * prompt; :release gives the item back (it failed with SQLSTATE 42P18
+     * and the item stayed leased). */
+    const struct passwd *pw = getpwuid(geteuid());
+    FWT_CHECK(pw && pw->pw_name);
+    char login[256], acting[300];
+    snprintf(login, sizeof login, "%s", pw->pw_name);
+    snprintf(acting, sizeof acting, "acting as \"%s\", the login name", login);
+    g_len = g_mark = 0;
+    g_out[0] = '\0';
+    start_as(dsn, NULL);
+    expect(acting);
+    expect("item 2 ");
+    expect("[1/6] correct");
+    send(":help");
+    expect(":release (gives it back and quits)");
+    expect("yes or no?");
+    send(":show");
+    expect("Short answer B.");
+    expect("[1/6] correct");
+    send("y");
+    expect("[2/6]");
+    send("4");
+    expect("[3/6]");
+    send("");
+    expect("span> ");
+    send(":help");
+    expect(":show (the");
+    expect("span> ");
+    send("");
+    expect("[5/6]");
+    send("n");
+    expect("[6/6]");
+    send("");
+    expect("submit?");
+    send(":help");
+    expect(":skip (asks a reason)");
+    expect("submit?");
+    send("maybe");
+    expect("answer y or n");
+    send(":show");
+    expect("Short answer B.");
+    expect("submit?");
+    send(":release");
+    expect("released item 2");
+    FWT_CHECK_EQ_INT(finish(), 0);
+    FWT_CHECK_MSG(strstr(g_out, "42P18") == NULL, "release failed: %s", g_out);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM flywheel.review_assignments WHERE item_id = 2 AND "
+             "reviewer = '%s' AND state = 'released'",
+             login);
+    FWT_CHECK_EQ_INT(fwt_pg_int(c, sql), 1);
+    FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_items WHERE id = 2 AND "
+                                   "cardinality(lease_holders) > 0"),
+                     0);
+    FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_labels WHERE item_id = 2"),
+                     0);
 
     /* What the database holds. */
     FWT_CHECK_EQ_INT(
