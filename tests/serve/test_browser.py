@@ -27,8 +27,14 @@ def main():
     psql(env.dsn, "UPDATE flywheel.review_items SET priority = 100 "
                   "WHERE event_id = md5('web1')::uuid")
     accounts = {}
-    for short in ["bob", "carol", "nojs", "keys"] + [f"p{i:02d}" for i in range(16)]:
-        name, tok = env.account(short)
+    # The accounts the screenshots show get people's names; the 16 parallel
+    # reviewers keep unique test names (no screenshot shows them).
+    people = {"bob": ("maria.lopez", "reviewer"), "carol": ("james.okafor", "reviewer"),
+              "nojs": ("tom.becker", "reviewer"), "keys": ("priya.shah", "reviewer"),
+              "adj": ("sam.adeyemi", "adjudicator"), "admin": ("olivia.chen", "admin")}
+    for short in list(people) + [f"p{i:02d}" for i in range(16)]:
+        real, role = people.get(short, (None, "reviewer"))
+        name, tok = env.account(short, role=role, name=real)
         accounts[short] = {"name": name, "token": tok}
     srv = env.serve("rate.posts_per_minute=100000", "rate.signin_per_minute=100000",
                     "serve.pg_pool_size=12")
