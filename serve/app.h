@@ -55,6 +55,7 @@ typedef struct {
     const char *ctype;
     char location[1024];
     char cookie[256];
+    char disposition[128]; /* Content-Disposition, when set */
     int retry_after;
     int cache_static; /* long-lived cache headers (static files) */
 } sv_req;
@@ -68,6 +69,10 @@ sv_db *sv_req_db(sv_req *r);
 /* Takes a token of the per-address sign-in limit: 0 allowed, else seconds
  * to wait. */
 int sv_signin_rate_take(sv_req *r);
+
+/* A query-string argument, percent-decoded ('+' a space) into out; NULL
+ * when absent, not valid UTF-8, with a control character, or too long. */
+const char *sv_query(sv_req *r, const char *key, char *out, size_t size);
 
 /* Seconds since the epoch. */
 double sv_wall_now(void);
@@ -112,6 +117,9 @@ int sv_page_quality(sv_req *r);
 int sv_page_history(sv_req *r);
 int sv_page_history_item_get(sv_req *r);
 int sv_page_history_item_post(sv_req *r);
+/* page_dash.c */
+int sv_page_dash_overview(sv_req *r);
+int sv_page_dash_overview_csv(sv_req *r);
 /* page_admin.c */
 int sv_page_admin_reviewers(sv_req *r);
 int sv_page_admin_queues(sv_req *r);

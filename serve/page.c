@@ -37,7 +37,7 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
             sv_puts(&r->out, " <a href=\"/adjudicate\">Disputes</a> <a href=\"/quality\">"
                              "Quality</a>");
         if (adm)
-            sv_puts(&r->out, " <a href=\"/admin/queues\">Queues</a> <a href=\"/admin/rubrics"
+            sv_puts(&r->out, " <a href=\"/dash\">Overview</a> <a href=\"/admin/queues\">Queues</a> <a href=\"/admin/rubrics"
                              "\">Rubrics</a> <a href=\"/admin/reviewers\">Reviewers</a>");
         sv_puts(&r->out, " <a href=\"#shortcuts\" class=\"help-link\" data-key=\"?\">Shortcuts "
                          "<kbd>?</kbd></a></nav><span class=\"who\">");

@@ -76,6 +76,8 @@ static const route routes[] = {
     {"GET", "/adjudicate/#", "adjudicate", sv_page_adjudicate_get, ACCOUNT},
     {"POST", "/adjudicate/#", "adjudicate_post", sv_page_adjudicate_post, ACCOUNT},
     {"GET", "/quality", "quality", sv_page_quality, ACCOUNT},
+    {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
+    {"GET", "/dash/overview.csv", "dash_overview_csv", sv_page_dash_overview_csv, ACCOUNT},
     {"GET", "/admin/reviewers", "admin_reviewers", sv_page_admin_reviewers, ACCOUNT},
     {"GET", "/admin/queues", "admin_queues", sv_page_admin_queues, ACCOUNT},
     {"POST", "/admin/queues", "admin_queues_post", sv_page_admin_queues_post, ACCOUNT},
@@ -218,6 +220,8 @@ static enum MHD_Result send_response(sv_req *r)
                             r->cache_static ? "public, max-age=300" : "no-store");
     if (r->location[0])
         MHD_add_response_header(resp, "Location", r->location);
+    if (r->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
     if (r->cookie[0])
         MHD_add_response_header(resp, "Set-Cookie", r->cookie);
     if (r->retry_after > 0) {
@@ -281,6 +285,34 @@ int sv_db_error_page(sv_req *r, PGresult *res)
                  fw_log_quote(q, sizeof q, PQresultErrorMessage(res)));
     sv_metrics_db_error();
     return sv_error_page(r, 500, "Internal error", "The request failed; it has been logged.");
+}
+
+/* A query-string argument, percent-decoded ('+' is a space) into out.
+ * Returns out, or NULL when absent, not valid UTF-8, containing NUL or
+ * controls, or longer than size - 1. */
+const char *sv_query(sv_req *r, const char *key, char *out, size_t size)
+{
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+    if (!v)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; v[i]; i++) {
+        char c = v[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int h = hexv(v[i + 1]), l = h < 0 ? -1 : hexv(v[i + 2]);
+            if (h < 0 || l < 0)
+                return NULL;
+            c = (char)(h << 4 | l);
+            i += 2;
+        }
+        if ((unsigned char)c < 0x20 || o + 1 >= size)
+            return NULL;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return sv_utf8_valid(out, o) ? out : NULL;
 }
 
 /* ---- session ------------------------------------------------------------ */
