@@ -57,20 +57,13 @@ PGconn *fw_cli_connect(const char *cmd, const char *dsn)
 
 void fw_cli_store_error(const char *cmd, const fw_store_error *err)
 {
-    if (err->code == FW_STORE_DATABASE) {
-        /* One line, as fw_pg_errstr writes PostgreSQL's errors everywhere. */
-        fprintf(stderr, "flywheel %s: %s", cmd, err->message);
-        if (err->sqlstate[0])
-            fprintf(stderr, " (SQLSTATE %s)", err->sqlstate);
-        if (err->detail[0])
-            fprintf(stderr, "; detail: %s", err->detail);
-        if (err->hint[0])
-            fprintf(stderr, "; hint: %s", err->hint);
-        fputc('\n', stderr);
-        return;
-    }
-    fprintf(stderr, "flywheel %s: %s\n", cmd,
+    /* As psql prints PostgreSQL's errors: the message (with the SQLSTATE
+     * when the database reported it), then detail and hint lines. */
+    fprintf(stderr, "flywheel %s: %s", cmd,
             err->message[0] ? err->message : fw_store_code_text(err->code));
+    if (err->sqlstate[0])
+        fprintf(stderr, " (SQLSTATE %s)", err->sqlstate);
+    fputc('\n', stderr);
     if (err->detail[0])
         fprintf(stderr, "detail: %s\n", err->detail);
     if (err->hint[0])

@@ -31,9 +31,9 @@ void fw_cli_error(const char *cmd, const char *msg);
  * result carries none. */
 void fw_cli_pg_error(const char *cmd, const PGresult *res, const PGconn *conn);
 
-/* Prints a store error: a database error on one line, "message (SQLSTATE
- * x); detail: ...; hint: ..." (as fw_cli_pg_error); any other as the
- * message with "detail:" and "hint:" lines. */
+/* Prints a store error as psql prints PostgreSQL's: "flywheel <cmd>:
+ * message (SQLSTATE x)" (the SQLSTATE when the database reported one),
+ * then "detail: ..." and "hint: ..." lines. */
 void fw_cli_store_error(const char *cmd, const fw_store_error *err);
 
 /* The exit status of a store error: 0 ok, 2 invalid request, 3 re-export

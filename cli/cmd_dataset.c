@@ -1,12 +1,11 @@
 /*
  * `flywheel dataset list|show|diff`: the versions `flywheel export
  * --dataset` recorded, their manifests, and what changed between two of
- * them (members added, removed or relabelled, and parameters changed).
- * Read-only; output on stdout.
+ * them (members added, removed or relabelled, and parameters changed), over
+ * the store library (fw_store_dataset_*): parsing and rendering only.
  */
 #include "cli.h"
 #include "opts.h"
-#include "pgutil.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -30,65 +29,56 @@ static void dataset_usage(FILE *f)
                "  --members            with diff: list the members that changed\n");
 }
 
-static PGresult *query(PGconn *c, const char *sql, int n, const char *const *p)
+/* A JSON value as text: "-" for null. */
+static const char *val(char *buf, size_t size, const json_t *v)
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        char e[1024];
-        fprintf(stderr, "flywheel dataset: query failed: %s\n", fw_pg_errstr(e, sizeof e, r, c));
-        PQclear(r);
-        return NULL;
-    }
-    return r;
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v))
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else
+        snprintf(buf, size, "-");
+    return buf;
 }
 
 static int do_list(PGconn *c)
 {
-    PGresult *r =
-        query(c,
-              "SELECT v.dataset, v.version, v.format, v.members, "
-              "coalesce(v.manifest #>> '{lines,train}', '-'), coalesce(v.manifest #>> "
-              "'{lines,validation}', '-'), "
-              "coalesce(v.manifest #>> '{lines,test}', '-'), coalesce(v.manifest ->> "
-              "'rejected_total', '-'), "
-              "to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), v.created_by "
-              "FROM flywheel.dataset_versions v ORDER BY v.dataset, v.version",
-              0, NULL);
-    if (!r)
-        return 1;
+    fw_store_error err;
+    json_t *rows = fw_store_dataset_list(c, &err);
+    if (!rows) {
+        fw_cli_store_error("dataset list", &err);
+        return fw_cli_store_status(&err);
+    }
     printf("%-24s %7s %-12s %9s %9s %9s %9s %9s  %-19s %s\n", "dataset", "version", "format",
            "members", "train", "valid", "test", "rejected", "created (UTC)", "by");
-    for (int i = 0; i < PQntuples(r); i++)
-        printf("%-24s %7s %-12s %9s %9s %9s %9s %9s  %-19s %s\n", PQgetvalue(r, i, 0),
-               PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
-               PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), PQgetvalue(r, i, 7), PQgetvalue(r, i, 8),
-               PQgetvalue(r, i, 9));
-    PQclear(r);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        char b[8][32];
+        printf("%-24s %7s %-12s %9s %9s %9s %9s %9s  %-19s %s\n",
+               val(b[0], 32, json_object_get(r, "dataset")),
+               val(b[1], 32, json_object_get(r, "version")),
+               val(b[2], 32, json_object_get(r, "format")),
+               val(b[3], 32, json_object_get(r, "members")),
+               val(b[4], 32, json_object_get(r, "train")),
+               val(b[5], 32, json_object_get(r, "validation")),
+               val(b[6], 32, json_object_get(r, "test")),
+               val(b[7], 32, json_object_get(r, "rejected")),
+               json_string_value(json_object_get(r, "created_at")),
+               json_string_value(json_object_get(r, "created_by")));
+    }
+    json_decref(rows);
     return 0;
 }
 
-static int do_show(PGconn *c, const char *name, const char *version)
+static int do_show(PGconn *c, const char *name, int version)
 {
-    const char *p[2] = {name, version};
-    PGresult *r = query(c,
-                        version ? "SELECT manifest::text FROM flywheel.dataset_versions WHERE "
-                                  "dataset = $1 AND version = $2::integer"
-                                : "SELECT manifest::text FROM flywheel.dataset_versions WHERE "
-                                  "dataset = $1 ORDER BY version DESC LIMIT 1",
-                        version ? 2 : 1, p);
-    if (!r)
-        return 1;
-    if (PQntuples(r) != 1) {
-        fprintf(stderr, "flywheel dataset: dataset \"%s\" has no version%s%s\n", name,
-                version ? " " : "s", version ? version : "");
-        PQclear(r);
-        return 1;
-    }
-    json_t *m = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-    PQclear(r);
+    fw_store_error err;
+    json_t *m = fw_store_dataset_manifest(c, name, version, &err);
     if (!m) {
-        fprintf(stderr, "flywheel dataset: the recorded manifest is not valid JSON\n");
-        return 1;
+        fw_cli_store_error("dataset show", &err);
+        return fw_cli_store_status(&err);
     }
     /* jsonb reorders keys; sort them so the display is stable. */
     json_dumpf(m, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -97,117 +87,75 @@ static int do_show(PGconn *c, const char *name, const char *version)
     return 0;
 }
 
-static void diff_params(const char *path, const json_t *a, const json_t *b)
+static int do_diff(PGconn *c, const char *name, int from, int to, int members)
 {
-    if (json_is_object(a) && json_is_object(b)) {
-        const char *k;
-        json_t *v;
-        char sub[512];
-        json_object_foreach((json_t *)(uintptr_t)a, k, v)
-        {
-            snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
-            diff_params(sub, v, json_object_get(b, k));
-        }
-        json_object_foreach((json_t *)(uintptr_t)b, k, v)
-        {
-            if (!json_object_get(a, k)) {
-                snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
-                diff_params(sub, NULL, v);
-            }
-        }
-        return;
+    fw_store_error err;
+    json_t *d = fw_store_dataset_diff(c, name, from, to, members, &err);
+    if (!d) {
+        fw_cli_store_error("dataset diff", &err);
+        return fw_cli_store_status(&err);
     }
-    if (a && b && json_equal((json_t *)(uintptr_t)a, (json_t *)(uintptr_t)b))
-        return;
-    char *sa = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
-    char *sb = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
-    printf("  parameter %s: %s -> %s\n", path, sa ? sa : "(absent)", sb ? sb : "(absent)");
-    free(sa);
-    free(sb);
-}
-
-static int do_diff(PGconn *c, const char *name, const char *from, const char *to, int members)
-{
-    const char *p[3] = {name, from, to};
-    PGresult *r =
-        query(c,
-              "SELECT version, parameters::text, manifest::text FROM flywheel.dataset_versions "
-              "WHERE dataset = $1 AND version IN ($2::integer, $3::integer) ORDER BY version = "
-              "$3::integer",
-              3, p);
-    if (!r)
-        return 1;
-    if (PQntuples(r) != 2) {
-        fprintf(stderr, "flywheel dataset: dataset \"%s\" does not have both versions %s and %s\n",
-                name, from, to);
-        PQclear(r);
-        return 1;
+    printf("dataset %s: version %d -> %d\n", name, from, to);
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(d, "parameters"), i, x)
+    {
+        json_t *a = json_object_get(x, "from"), *b = json_object_get(x, "to");
+        char *sa = json_is_null(a) ? NULL : json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        char *sb = json_is_null(b) ? NULL : json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        printf("  parameter %s: %s -> %s\n", json_string_value(json_object_get(x, "path")),
+               sa ? sa : "(absent)", sb ? sb : "(absent)");
+        free(sa);
+        free(sb);
     }
-    json_t *pa = json_loads(PQgetvalue(r, 0, 1), 0, NULL),
-           *pb = json_loads(PQgetvalue(r, 1, 1), 0, NULL);
-    json_t *ma = json_loads(PQgetvalue(r, 0, 2), 0, NULL),
-           *mb = json_loads(PQgetvalue(r, 1, 2), 0, NULL);
-    PQclear(r);
-    printf("dataset %s: version %s -> %s\n", name, from, to);
-    diff_params("", pa, pb);
     static const char *const splits[] = {"train", "validation", "test"};
-    for (int i = 0; i < 3; i++) {
-        json_int_t a = json_integer_value(json_object_get(json_object_get(ma, "lines"), splits[i]));
-        json_int_t b = json_integer_value(json_object_get(json_object_get(mb, "lines"), splits[i]));
+    json_t *lines = json_object_get(d, "lines");
+    for (int s = 0; s < 3; s++) {
+        json_t *l = json_object_get(lines, splits[s]);
+        json_int_t a = json_integer_value(json_object_get(l, "from"));
+        json_int_t b = json_integer_value(json_object_get(l, "to"));
         printf("  %-10s lines %" JSON_INTEGER_FORMAT " -> %" JSON_INTEGER_FORMAT
                " (%+" JSON_INTEGER_FORMAT ")\n",
-               splits[i], a, b, b - a);
+               splits[s], a, b, b - a);
     }
-    json_decref(pa);
-    json_decref(pb);
-    json_decref(ma);
-    json_decref(mb);
-    r = query(c,
-              "SELECT change, count(*) FROM flywheel.dataset_diff($1, $2::integer, $3::integer) "
-              "GROUP BY 1 ORDER BY 1",
-              3, p);
-    if (!r)
-        return 1;
-    long long added = 0, removed = 0, relabelled = 0;
-    for (int i = 0; i < PQntuples(r); i++) {
-        long long n = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        const char *ch = PQgetvalue(r, i, 0);
-        if (strcmp(ch, "added") == 0)
-            added = n;
-        else if (strcmp(ch, "removed") == 0)
-            removed = n;
-        else
-            relabelled = n;
+    json_t *m = json_object_get(d, "members");
+    printf("  members added %" JSON_INTEGER_FORMAT ", removed %" JSON_INTEGER_FORMAT
+           ", relabelled %" JSON_INTEGER_FORMAT "\n",
+           json_integer_value(json_object_get(m, "added")),
+           json_integer_value(json_object_get(m, "removed")),
+           json_integer_value(json_object_get(m, "relabelled")));
+    json_array_foreach(json_object_get(d, "changes"), i, x)
+    {
+        char b[32];
+        const json_t *o = json_object_get(x, "old_label_ids"), *n = json_object_get(x, "new_label_ids");
+        printf("%s\t%s\t%s\t%s\t%s\n", json_string_value(json_object_get(x, "change")),
+               json_string_value(json_object_get(x, "event_id")),
+               val(b, sizeof b, json_object_get(x, "item_id")),
+               json_is_string(o) ? json_string_value(o) : "",
+               json_is_string(n) ? json_string_value(n) : "");
     }
-    PQclear(r);
-    printf("  members added %lld, removed %lld, relabelled %lld\n", added, removed, relabelled);
-    if (members) {
-        r = query(c,
-                  "SELECT change, event_id, item_id, coalesce(old_label_ids::text, ''), "
-                  "coalesce(new_label_ids::text, '') FROM flywheel.dataset_diff($1, $2::integer, "
-                  "$3::integer)",
-                  3, p);
-        if (!r)
-            return 1;
-        for (int i = 0; i < PQntuples(r); i++)
-            printf("%s\t%s\t%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-                   PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
-        PQclear(r);
-    }
+    json_decref(d);
     return 0;
 }
 
-static int is_int(const char *s)
+/* Parses a version number: a whole number from 1 up. Returns it, or 0. */
+static int parse_version(const char *s)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    return end != s && *end == '\0' && v >= 1;
+    if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
+        return 0;
+    return (int)strtol(s, NULL, 10);
 }
 
 int fw_cmd_dataset(int argc, char **argv)
 {
     int members = 0;
     fw_cli cli = {.cmd = "dataset", .accepts = FW_CLI_DSN, .usage = dataset_usage};
+    char cmd[32];
+    if (argc > 1 && (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "show") == 0 ||
+                     strcmp(argv[1], "diff") == 0)) {
+        snprintf(cmd, sizeof cmd, "dataset %s", argv[1]);
+        cli.cmd = cmd;
+    }
     static const struct option opts[] = {
         {"members", no_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
@@ -232,24 +180,43 @@ int fw_cmd_dataset(int argc, char **argv)
         return 2;
     }
     const char *action = args[0];
-    int ok = (strcmp(action, "list") == 0 && nargs == 1) ||
-             (strcmp(action, "show") == 0 && (nargs == 2 || (nargs == 3 && is_int(args[2])))) ||
-             (strcmp(action, "diff") == 0 && nargs == 4 && is_int(args[2]) && is_int(args[3]));
-    if (!ok) {
-        fprintf(stderr, "flywheel dataset: invalid arguments for \"%s\"\n", action);
+    int list = strcmp(action, "list") == 0, show = strcmp(action, "show") == 0,
+        diff = strcmp(action, "diff") == 0;
+    snprintf(cmd, sizeof cmd, "dataset %s", list || show || diff ? action : "");
+    cli.cmd = list || show || diff ? cmd : "dataset";
+    if (!list && !show && !diff) {
+        fw_cli_errorf(&cli, "unknown subcommand \"%s\"", action);
         dataset_usage(stderr);
         return 2;
     }
-    PGconn *conn = fw_cli_connect("dataset", cli.dsn);
+    if ((list && nargs != 1) || (show && (nargs < 2 || nargs > 3)) || (diff && nargs != 4) ||
+        (members && !diff)) {
+        fw_cli_errorf(&cli, "invalid arguments");
+        dataset_usage(stderr);
+        return 2;
+    }
+    int v[2] = {0, 0};
+    for (int i = 2; i < nargs; i++) {
+        v[i - 2] = parse_version(args[i]);
+        if (v[i - 2] == 0) {
+            fw_cli_errorf(&cli,
+                          "invalid version \"%s\"\n"
+                          "hint: Versions are whole numbers from 1; `flywheel dataset list` "
+                          "shows them.",
+                          args[i]);
+            return 2;
+        }
+    }
+    PGconn *conn = fw_cli_connect(cli.cmd, cli.dsn);
     if (!conn)
         return 1;
     int rc;
-    if (strcmp(action, "list") == 0)
+    if (list)
         rc = do_list(conn);
-    else if (strcmp(action, "show") == 0)
-        rc = do_show(conn, args[1], nargs == 3 ? args[2] : NULL);
+    else if (show)
+        rc = do_show(conn, args[1], v[0]);
     else
-        rc = do_diff(conn, args[1], args[2], args[3], members);
+        rc = do_diff(conn, args[1], v[0], v[1], members);
     PQfinish(conn);
     return rc;
 }

@@ -1,27 +1,16 @@
 /*
- * `flywheel dlq`: inspect and replay the collector's dead letters.
+ * `flywheel dlq`: inspect and replay the collector's dead letters, over the
+ * store library (fw_store_dlq_*): argument parsing and rendering only.
  *
  *   flywheel dlq list [--reason R] [--limit N] [--all]
  *   flywheel dlq show ID
  *   flywheel dlq replay (ID... | --reason R | --all) [--max-field-bytes N]
  *                       [--max-message-bytes N] [--again] [--dry-run]
- *
- * Replay writes to PostgreSQL directly; it does not re-produce to Kafka.
- * Each dead letter is re-validated with the collector's decoder (decode.c)
- * and, when it now passes, encoded with the collector's row encoder and
- * inserted with ON CONFLICT DO NOTHING, in one transaction that also sets
- * replayed_at and increments replay_count; the dead letter row is locked
- * (FOR UPDATE) so two operators cannot replay it at once. A message that
- * still fails is reported with its new reason and left as it was.
  */
 #include "cli.h"
-#include "pgutil.h"
+#include "opts.h"
 
-#include "copyenc.h"
-#include "decode.h"
-#include "rows.h"
-#include "fw_buf.h"
-
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,317 +31,289 @@ static void usage(FILE *f)
             "        Kafka): the row and the dead letter's replayed_at/replay_count change in one\n"
             "        transaction. Already replayed dead letters are skipped unless --again.\n"
             "        Limits default to the collector's defaults (1 MiB per field, 4 MiB per\n"
-            "        message); raise them to accept what an `oversize` rejected.\n");
+            "        message); raise them to accept what an `oversize` rejected.\n"
+            "\n"
+            "options:\n"
+            "  --reason R           dead letters with reason R (or R:...)\n"
+            "  --limit N            list: at most N (default 50)\n"
+            "  --all                list: replayed ones too; replay: every dead letter\n"
+            "  --again              replay: also those replayed before\n"
+            "  --dry-run            replay: validate only, write nothing\n"
+            "  --max-field-bytes N, --max-message-bytes N\n"
+            "                       replay: the decoder's limits\n");
 }
 
-static int cmd_list(PGconn *c, int argc, char **argv)
+/* Parses a positive decimal id or count ("12"; not "12x", "-1", "abc").
+ * Returns 0, or -1. */
+static int parse_count(const char *s, long long min, long long *out)
 {
-    const char *reason = NULL, *limit = "50";
-    int all = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
-            reason = argv[++i];
-        else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
-            limit = argv[++i];
-        else if (strcmp(argv[i], "--all") == 0)
-            all = 1;
-        else {
+    char *end;
+    errno = 0;
+    if (!*s || strspn(s, "0123456789") != strlen(s))
+        return -1;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A JSON value as the text PostgreSQL would print: "" for null. */
+static void put_value(const json_t *v)
+{
+    if (json_is_string(v))
+        fputs(json_string_value(v), stdout);
+    else if (json_is_integer(v))
+        printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_true(v))
+        fputs("t", stdout);
+    else if (json_is_false(v))
+        fputs("f", stdout);
+}
+
+static const char *const list_cols[] = {"id",           "received_at", "topic",
+                                        "partition",    "offset",      "reason",
+                                        "replay_count", "event_id",    "detail"};
+static const char *const list_heads[] = {"id",      "received_at", "topic",
+                                         "partition", "offset",    "reason",
+                                         "replays", "event_id",    "detail"};
+static const char *const show_cols[] = {
+    "id",       "received_at", "consumer_group", "topic",         "partition",
+    "offset",   "key",         "message_time",   "reason",        "detail",
+    "event_id", "replayed_at", "replay_count",   "payload_bytes", "payload_hex"};
+
+#define NCOLS(a) (sizeof(a) / sizeof(a)[0])
+
+static int do_list(PGconn *c, const fw_store_dlq_filter *f)
+{
+    fw_store_error err;
+    json_t *rows = fw_store_dlq_list(c, f, &err);
+    if (!rows) {
+        fw_cli_store_error("dlq list", &err);
+        return fw_cli_store_status(&err);
+    }
+    for (size_t j = 0; j < NCOLS(list_heads); j++)
+        printf("%s%s", j ? "\t" : "", list_heads[j]);
+    putchar('\n');
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        for (size_t j = 0; j < NCOLS(list_cols); j++) {
+            if (j)
+                putchar('\t');
+            put_value(json_object_get(row, list_cols[j]));
+        }
+        putchar('\n');
+    }
+    json_decref(rows);
+    return 0;
+}
+
+static int do_show(PGconn *c, long long id)
+{
+    fw_store_error err;
+    json_t *row = fw_store_dlq_show(c, id, &err);
+    if (!row) {
+        fw_cli_store_error("dlq show", &err);
+        return fw_cli_store_status(&err);
+    }
+    for (size_t j = 0; j < NCOLS(show_cols); j++) {
+        printf("%-15s ", show_cols[j]);
+        put_value(json_object_get(row, show_cols[j]));
+        putchar('\n');
+    }
+    json_decref(row);
+    return 0;
+}
+
+/* One line per dead letter: id, outcome, what happened. */
+static void on_replayed(void *ctx, const fw_store_dlq_replayed *r)
+{
+    (void)ctx;
+    switch (r->outcome) {
+    case FW_STORE_DLQ_INSERTED:
+    case FW_STORE_DLQ_PRESENT:
+        printf("%lld\treplayed\t%s into flywheel.%s\n", r->id,
+               r->outcome == FW_STORE_DLQ_INSERTED ? "inserted" : "already present", r->table);
+        break;
+    case FW_STORE_DLQ_VALID:
+        printf("%lld\tvalid\twould insert into flywheel.%s\n", r->id, r->table);
+        break;
+    case FW_STORE_DLQ_SKIPPED:
+        printf("%lld\tskipped\talready replayed (use --again)\n", r->id);
+        break;
+    case FW_STORE_DLQ_INVALID:
+        printf("%lld\tinvalid\t%s: %s\n", r->id, r->reason, r->detail ? r->detail : "");
+        break;
+    case FW_STORE_DLQ_REFUSED:
+        printf("%lld\trefused\t%s\n", r->id, r->reason);
+        break;
+    }
+    fflush(stdout);
+}
+
+static int do_replay(PGconn *c, fw_store_dlq_replay_opts *o)
+{
+    fw_store_error err;
+    fw_store_dlq_counts n;
+    o->fn = on_replayed;
+    int rc = fw_store_dlq_replay(c, o, &n, &err) == 0 ? 0 : fw_cli_store_status(&err);
+    if (rc != 0)
+        fw_cli_store_error("dlq replay", &err);
+    fprintf(stderr, "flywheel dlq replay: %lld replayed%s, %lld not\n", n.replayed,
+            o->dry_run ? " (dry run)" : "", n.not_replayed);
+    return rc != 0 ? rc : n.not_replayed ? 1 : 0;
+}
+
+enum { O_REASON = 1, O_LIMIT, O_ALL, O_AGAIN, O_DRY, O_MAXF, O_MAXM };
+
+int fw_cmd_dlq(int argc, char **argv)
+{
+    static const char *const subs[] = {"list", "show", "replay"};
+    static const char *const cmds[] = {"dlq list", "dlq show", "dlq replay"};
+    int sub = -1;
+    for (int i = 0; argc > 1 && i < 3; i++)
+        if (strcmp(argv[1], subs[i]) == 0)
+            sub = i;
+    fw_cli cli = {.cmd = sub >= 0 ? cmds[sub] : "dlq", .accepts = FW_CLI_DSN, .usage = usage};
+    static const struct option opts[] = {
+        {"reason", required_argument, NULL, O_REASON},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"all", no_argument, NULL, O_ALL},
+        {"again", no_argument, NULL, O_AGAIN},
+        {"dry-run", no_argument, NULL, O_DRY},
+        {"max-field-bytes", required_argument, NULL, O_MAXF},
+        {"max-message-bytes", required_argument, NULL, O_MAXM},
+        {NULL, 0, NULL, 0},
+    };
+    fw_store_dlq_filter f = {.limit = 50};
+    fw_store_dlq_replay_opts ro;
+    fw_store_dlq_replay_opts_init(&ro);
+    int replay_only = 0, list_only = 0, c;
+    long long v;
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        switch (c) {
+        case O_REASON:
+            f.reason = ro.reason = optarg;
+            break;
+        case O_LIMIT:
+            if (parse_count(optarg, 1, &f.limit) != 0) {
+                fw_cli_errorf(&cli, "invalid --limit \"%s\"\nhint: Give a positive whole number.",
+                              optarg);
+                return 2;
+            }
+            list_only = 1;
+            break;
+        case O_ALL:
+            f.all = ro.all = 1;
+            break;
+        case O_AGAIN:
+            ro.again = replay_only = 1;
+            break;
+        case O_DRY:
+            ro.dry_run = replay_only = 1;
+            break;
+        case O_MAXF:
+        case O_MAXM:
+            if (parse_count(optarg, 1, &v) != 0) {
+                fw_cli_errorf(&cli, "invalid %s \"%s\"\nhint: Give a size in bytes, 1 or more.",
+                              c == O_MAXF ? "--max-field-bytes" : "--max-message-bytes", optarg);
+                return 2;
+            }
+            if (c == O_MAXF)
+                ro.max_field_bytes = (size_t)v;
+            else
+                ro.max_message_bytes = (size_t)v;
+            replay_only = 1;
+            break;
+        default:
             usage(stderr);
             return 2;
         }
     }
-    const char *params[3] = {reason, limit, all ? "t" : "f"};
-    PGresult *r =
-        PQexecParams(c,
-                     "SELECT id, received_at, topic, partition, \"offset\", reason, replay_count, "
-                     "coalesce(event_id::text, ''), detail FROM flywheel.dead_letters "
-                     "WHERE ($1::text IS NULL OR reason = $1 OR reason LIKE $1 || ':%') "
-                     "AND ($3::boolean OR replayed_at IS NULL) ORDER BY id DESC LIMIT $2::bigint",
-                     3, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fw_cli_pg_error("dlq", r, c);
-        PQclear(r);
+    if (c != -1)
+        return fw_cli_status(c);
+    int nargs = argc - optind;
+    char **args = argv + optind;
+    if (nargs < 1) {
+        usage(stderr);
+        return 2;
+    }
+    if (sub < 0) {
+        for (int i = 0; i < 3; i++)
+            if (strcmp(args[0], subs[i]) == 0)
+                sub = i;
+        if (sub < 0) {
+            fw_cli_errorf(&cli, "unknown subcommand \"%s\"", args[0]);
+            usage(stderr);
+            return 2;
+        }
+        cli.cmd = cmds[sub];
+    }
+    if ((replay_only && sub != 2) || (list_only && sub != 0) ||
+        (sub == 1 && (f.reason || f.all))) {
+        fw_cli_errorf(&cli, "option not valid for \"%s\"", subs[sub]);
+        usage(stderr);
+        return 2;
+    }
+    if (sub == 0 && nargs != 1) {
+        fw_cli_errorf(&cli, "unexpected argument \"%s\"", args[1]);
+        return 2;
+    }
+    if (sub == 1 && nargs != 2) {
+        fw_cli_errorf(&cli, nargs < 2 ? "missing dead letter id" : "too many arguments");
+        usage(stderr);
+        return 2;
+    }
+    long long *ids = NULL;
+    if (nargs > 1) {
+        ids = calloc((size_t)nargs, sizeof *ids);
+        if (!ids) {
+            fw_cli_errorf(&cli, "out of memory");
+            return 1;
+        }
+        for (int i = 1; i < nargs; i++) {
+            if (parse_count(args[i], 1, &ids[i - 1]) != 0) {
+                fw_cli_errorf(&cli,
+                              "invalid dead letter id \"%s\"\n"
+                              "hint: Ids are the positive numbers in the first column of "
+                              "`flywheel dlq list`.",
+                              args[i]);
+                free(ids);
+                return 2;
+            }
+        }
+    }
+    if (sub == 2) {
+        ro.ids = ids;
+        ro.nids = (size_t)(nargs - 1);
+        if (ro.nids == 0 && !ro.reason && !ro.all) {
+            fw_cli_errorf(&cli, "nothing to replay\n"
+                                "hint: Name dead letters by id, or pass --reason R or --all.");
+            free(ids);
+            return 2;
+        }
+        if (ro.nids > 0 && (ro.reason || ro.all)) {
+            fw_cli_errorf(&cli, "give dead letter ids or --reason/--all, not both");
+            free(ids);
+            return 2;
+        }
+    }
+    PGconn *conn = fw_cli_connect(cli.cmd, cli.dsn);
+    if (!conn) {
+        free(ids);
         return 1;
     }
-    printf("id\treceived_at\ttopic\tpartition\toffset\treason\treplays\tevent_id\tdetail\n");
-    for (int i = 0; i < PQntuples(r); i++) {
-        for (int j = 0; j < PQnfields(r); j++)
-            printf("%s%s", j ? "\t" : "", PQgetvalue(r, i, j));
-        putchar('\n');
-    }
-    PQclear(r);
-    return 0;
-}
-
-static int cmd_show(PGconn *c, const char *id)
-{
-    const char *params[1] = {id};
-    PGresult *r = PQexecParams(
-        c,
-        "SELECT id, received_at, consumer_group, topic, partition, \"offset\", "
-        "coalesce(encode(message_key, 'escape'), ''), message_time, reason, detail, "
-        "coalesce(event_id::text, ''), replayed_at, replay_count, length(payload), "
-        "encode(substr(payload, 1, 512), 'hex') FROM flywheel.dead_letters WHERE id = $1::bigint",
-        1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fw_cli_pg_error("dlq", r, c);
-        PQclear(r);
-        return 1;
-    }
-    if (PQntuples(r) != 1) {
-        fprintf(stderr, "flywheel dlq: dead letter %s does not exist\n", id);
-        PQclear(r);
-        return 1;
-    }
-    const char *names[] = {
-        "id",       "received_at", "consumer_group", "topic",         "partition",
-        "offset",   "key",         "message_time",   "reason",        "detail",
-        "event_id", "replayed_at", "replay_count",   "payload_bytes", "payload_hex"};
-    for (int j = 0; j < PQnfields(r); j++)
-        printf("%-15s %s\n", names[j], PQgetvalue(r, 0, j));
-    PQclear(r);
-    return 0;
-}
-
-/* Replays one dead letter. Returns 1 replayed, 0 still invalid / refused, -1 error. */
-static int replay_one(PGconn *c, const char *id, const fw_limits *lim, int again, int dry_run)
-{
-    int rc = -1;
-    PGresult *r = PQexec(c, "BEGIN");
-    PQclear(r);
-    const char *params[1] = {id};
-    r = PQexecParams(c,
-                     "SELECT payload, topic, partition, \"offset\", replayed_at IS NOT NULL "
-                     "FROM flywheel.dead_letters WHERE id = $1::bigint FOR UPDATE",
-                     1, NULL, params, NULL, NULL, 1);
-    fw_buf line = {0};
-    fw_decoded d;
-    memset(&d, 0, sizeof d);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        fprintf(stderr, "flywheel dlq: dead letter %s does not exist\n", id);
-        goto done;
-    }
-    char topic[256];
-    snprintf(topic, sizeof topic, "%.*s", PQgetlength(r, 0, 1), PQgetvalue(r, 0, 1));
-    /* binary results: int4 and int8 big-endian */
-    const unsigned char *pp = (const unsigned char *)PQgetvalue(r, 0, 2);
-    const unsigned char *po = (const unsigned char *)PQgetvalue(r, 0, 3);
-    int32_t partition =
-        (int32_t)((uint32_t)pp[0] << 24 | (uint32_t)pp[1] << 16 | (uint32_t)pp[2] << 8 | pp[3]);
-    int64_t offset = 0;
-    for (int k = 0; k < 8; k++)
-        offset = (int64_t)((uint64_t)offset << 8 | po[k]);
-    int replayed = PQgetvalue(r, 0, 4)[0] != 0;
-    if (replayed && !again) {
-        printf("%s\tskipped\talready replayed (use --again)\n", id);
-        rc = 0;
-        goto done;
-    }
-    fw_decode((const uint8_t *)PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), lim, &d);
-    if (d.reason != FW_DL_NONE) {
-        printf("%s\tinvalid\t%s: %s\n", id, fw_dl_reason_code(d.reason), d.detail);
-        rc = 0;
-        goto done;
-    }
-    fw_origin o = {topic, partition, offset};
-    int gen = d.event->body_case == FLYWHEEL__V1__EVENT__BODY_GENERATION;
-    if (gen)
-        fw_row_generation(&line, d.event, &o);
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+    int rc;
+    if (sub == 0)
+        rc = do_list(conn, &f);
+    else if (sub == 1)
+        rc = do_show(conn, ids[0]);
     else
-        fw_row_feedback(&line, d.event, &o);
-    if (line.oom)
-        goto done;
-    if (dry_run) {
-        printf("%s\tvalid\twould insert into flywheel.%s\n", id, gen ? "generations" : "feedback");
-        rc = 1;
-        goto done;
-    }
-    char sql[4096];
-    snprintf(sql, sizeof sql,
-             "CREATE TEMP TABLE IF NOT EXISTS fw_replay_%s (LIKE flywheel.%s INCLUDING DEFAULTS) "
-             "ON COMMIT DELETE ROWS",
-             gen ? "generations" : "feedback", gen ? "generations" : "feedback");
-    PQclear(r);
-    r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        goto pgerr;
-    PQclear(r);
-    snprintf(sql, sizeof sql, "COPY fw_replay_%s (%s) FROM STDIN", gen ? "generations" : "feedback",
-             gen ? FW_GEN_COLUMNS : FW_FB_COLUMNS);
-    r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COPY_IN)
-        goto pgerr;
-    PQclear(r);
-    PQputCopyData(c, line.data, (int)line.len);
-    PQputCopyEnd(c, NULL);
-    r = PQgetResult(c);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        goto refused;
-    PQclear(r);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO flywheel.%s (%s) SELECT %s FROM fw_replay_%s ON CONFLICT DO NOTHING",
-             gen ? "generations" : "feedback", gen ? FW_GEN_COLUMNS : FW_FB_COLUMNS,
-             gen ? FW_GEN_COLUMNS : FW_FB_COLUMNS, gen ? "generations" : "feedback");
-    r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        goto refused;
-    int inserted = (int)strtol(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    r = PQexecParams(c,
-                     "UPDATE flywheel.dead_letters SET replayed_at = now(), "
-                     "replay_count = replay_count + 1 WHERE id = $1::bigint",
-                     1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        goto pgerr;
-    PQclear(r);
-    r = PQexec(c, "COMMIT");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        goto pgerr;
-    printf("%s\treplayed\t%s into flywheel.%s\n", id, inserted ? "inserted" : "already present",
-           gen ? "generations" : "feedback");
-    rc = 1;
-    goto done;
-refused : {
-    /* Only the row's own fault (SQLSTATE class 22/23) is a refusal; a lost
-     * connection, a permission or schema error is reported as the error. */
-    if (fw_pg_classify(r, c) != FW_PG_DATA)
-        goto pgerr;
-    const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    printf("%s\trefused\tdata_error:%s\n", id, st ? st : "");
-    rc = 0;
-    goto done;
-}
-pgerr:
-    fw_cli_pg_error("dlq", r, c);
-done:
-    PQclear(r);
-    r = PQexec(c, "ROLLBACK"); /* no-op after COMMIT */
-    PQclear(r);
-    fw_decode_free(&d);
-    fw_buf_free(&line);
-    return rc;
-}
-
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
-static int cmd_replay(PGconn *c, int argc, char **argv)
-{
-    fw_limits lim = {4u << 20, 1u << 20};
-    const char *reason = NULL;
-    int all = 0, again = 0, dry = 0, nids = 0;
-    char **ids = calloc((size_t)argc + 1, sizeof *ids);
-    int rc = 2;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
-            reason = argv[++i];
-        else if (strcmp(argv[i], "--all") == 0)
-            all = 1;
-        else if (strcmp(argv[i], "--again") == 0)
-            again = 1;
-        else if (strcmp(argv[i], "--dry-run") == 0)
-            dry = 1;
-        else if (strcmp(argv[i], "--max-field-bytes") == 0 && i + 1 < argc) {
-            if (parse_size(argv[++i], &lim.max_field_bytes) != 0)
-                goto usage;
-        } else if (strcmp(argv[i], "--max-message-bytes") == 0 && i + 1 < argc) {
-            if (parse_size(argv[++i], &lim.max_message_bytes) != 0)
-                goto usage;
-        } else if (argv[i][0] != '-' && strspn(argv[i], "0123456789") == strlen(argv[i]))
-            ids[nids++] = argv[i];
-        else
-            goto usage;
-    }
-    if (nids == 0 && !reason && !all)
-        goto usage;
-    PGresult *sel = NULL;
-    if (nids == 0) {
-        const char *params[2] = {reason, again ? "t" : "f"};
-        sel = PQexecParams(c,
-                           "SELECT id FROM flywheel.dead_letters WHERE "
-                           "($1::text IS NULL OR reason = $1 OR reason LIKE $1 || ':%') "
-                           "AND ($2::boolean OR replayed_at IS NULL) ORDER BY id",
-                           2, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(sel) != PGRES_TUPLES_OK) {
-            fw_cli_pg_error("dlq", sel, c);
-            PQclear(sel);
-            rc = 1;
-            goto out;
-        }
-    }
-    int n = sel ? PQntuples(sel) : nids, ok = 0, failed = 0;
-    rc = 0;
-    for (int i = 0; i < n; i++) {
-        int r = replay_one(c, sel ? PQgetvalue(sel, i, 0) : ids[i], &lim, again, dry);
-        if (r < 0) {
-            rc = 1;
-            break;
-        }
-        r ? ok++ : failed++;
-    }
-    PQclear(sel);
-    fprintf(stderr, "flywheel dlq: %d replayed%s, %d not\n", ok, dry ? " (dry run)" : "", failed);
-    if (failed && rc == 0)
-        rc = 1;
-    goto out;
-usage:
-    usage(stderr);
-out:
+        rc = do_replay(conn, &ro);
+    PQfinish(conn);
     free(ids);
-    return rc;
-}
-
-int fw_cmd_dlq(int argc, char **argv)
-{
-    const char *dsn = NULL;
-    /* Pull --dsn out wherever it is. */
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--dsn") == 0 && i + 1 < argc)
-            dsn = argv[++i];
-        else if (strncmp(argv[i], "--dsn=", 6) == 0)
-            dsn = argv[i] + 6;
-        else
-            rest[n++] = argv[i];
-    }
-    int rc = 2;
-    if (n == 0 || strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "-h") == 0) {
-        usage(n == 0 ? stderr : stdout);
-        rc = n == 0 ? 2 : 0;
-        goto out;
-    }
-    if (strcmp(rest[0], "list") != 0 && strcmp(rest[0], "show") != 0 &&
-        strcmp(rest[0], "replay") != 0) {
-        fprintf(stderr, "flywheel dlq: unknown subcommand \"%s\"\n", rest[0]);
-        usage(stderr);
-        goto out;
-    }
-    if (strcmp(rest[0], "show") == 0 && n != 2) {
-        usage(stderr);
-        goto out;
-    }
-    PGconn *c = fw_cli_connect("dlq", dsn);
-    if (!c) {
-        rc = 1;
-        goto out;
-    }
-    PQclear(PQexec(c, "SET client_min_messages = warning"));
-    if (strcmp(rest[0], "list") == 0)
-        rc = cmd_list(c, n - 1, rest + 1);
-    else if (strcmp(rest[0], "show") == 0)
-        rc = cmd_show(c, rest[1]);
-    else
-        rc = cmd_replay(c, n - 1, rest + 1);
-    PQfinish(c);
-out:
-    free(rest);
     return rc;
 }

@@ -1,13 +1,13 @@
 /*
  * `flywheel eval run|list|show|compare|agreement`: argument parsing and
- * rendering over the eval library (flywheel/eval.h). The one piece of
- * logic here is the case source: a recorded eval dataset version is
- * re-exported by the export engine into a private temporary directory and
- * its lines handed to the runner, so that the cases are byte for byte the
- * lines `flywheel export --dataset NAME --version N` writes (checked against
- * the version's recorded sha256s).
+ * rendering over the eval library (flywheel/eval.h). The cases of a run
+ * come from the store (fw_store_eval_cases): the recorded eval dataset
+ * version re-exported in memory, byte for byte the lines `flywheel export
+ * --dataset NAME --version N` writes (checked against the version's
+ * recorded sha256s).
  */
 #include "cli.h"
+#include "opts.h"
 #include "flywheel/store.h"
 #include "flywheel/eval.h"
 #include "names.h"
@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #define MAX_GATES 32
 
@@ -94,118 +93,30 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
     return 0;
 }
 
-static int unzstd(char **buf, size_t *len, char *err, size_t errsize)
+/* Hands one case of the store's re-export to the runner. */
+static int add_case(void *ctx, const char *split, const char *line, size_t len,
+                    fw_store_error *err)
 {
-    ZSTD_DStream *ds = ZSTD_createDStream();
-    size_t cap = *len * 4 + 65536, n = 0;
-    char *out = malloc(cap + 1);
-    ZSTD_inBuffer in = {*buf, *len, 0};
-    int rc = -1;
-    if (!ds || !out)
-        goto done;
-    ZSTD_initDStream(ds);
-    while (in.pos < in.size) {
-        if (cap - n < 65536) {
-            char *nb = realloc(out, cap * 2 + 1);
-            if (!nb)
-                goto done;
-            out = nb;
-            cap *= 2;
-        }
-        ZSTD_outBuffer ob = {out + n, cap - n, 0};
-        size_t r = ZSTD_decompressStream(ds, &ob, &in);
-        if (ZSTD_isError(r)) {
-            snprintf(err, errsize, "could not decompress an exported file: %s",
-                     ZSTD_getErrorName(r));
-            goto done;
-        }
-        n += ob.pos;
-    }
-    out[n] = '\0';
-    free(*buf);
-    *buf = out;
-    *len = n;
-    out = NULL;
-    rc = 0;
-done:
-    if (rc && !*err)
-        snprintf(err, errsize, "out of memory");
-    free(out);
-    ZSTD_freeDStream(ds);
-    return rc;
+    char msg[512];
+    if (fw_eval_cases_add(ctx, line, len, split, msg, sizeof msg) == 0)
+        return 0;
+    fw_store_error_clear(err);
+    err->code = FW_STORE_INVALID;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+    return -1;
 }
 
+/* The case source of a run: the store's cases of the recorded version
+ * (fw_store_eval_cases), byte for byte what `flywheel export` writes. */
 static int load_version(void *ctx, PGconn *conn, const char *dataset, int version,
                         fw_eval_cases *out, char *err, size_t errsize)
 {
     (void)ctx;
-    char dir[] = "/tmp/flywheel-eval-XXXXXX";
-    static const char *const splits[] = {"train", "validation", "test"};
-    int rc = -1;
-    err[0] = '\0';
-    if (!mkdtemp(dir)) {
-        snprintf(err, errsize, "could not create a temporary directory: %s", strerror(errno));
-        return -1;
-    }
-    fw_xopts xo;
-    fw_xopts_init(&xo);
-    fw_xrun_target t = {0};
-    fw_xrun_result res;
     fw_store_error serr;
-    t.dataset = dataset;
-    t.version = version;
-    t.manifest = 1;
-    t.writer = fw_store_dir_writer_new(dir, &serr);
-    int xr = t.writer ? fw_xrun(conn, &xo, &t, &res, &serr) : -1;
-    fw_store_dir_writer_free((fw_store_writer *)(uintptr_t)t.writer);
-    if (xr != 0 && serr.code == FW_STORE_MISMATCH)
-        snprintf(err, errsize, "dataset \"%s\" version %d does not re-export identically: %s",
-                 dataset, version, serr.message);
-    else if (xr != 0)
-        snprintf(err, errsize, "%s%s%s", serr.message, serr.hint[0] ? "\nhint: " : "", serr.hint);
-    if (xr == 0) {
-        rc = 0;
-        for (int s = 0; s < 3 && rc == 0; s++) {
-            char path[4200];
-            int zst = 0;
-            snprintf(path, sizeof path, "%s/%s.jsonl", dir, splits[s]);
-            if (access(path, F_OK) != 0) {
-                snprintf(path, sizeof path, "%s/%s.jsonl.zst", dir, splits[s]);
-                zst = 1;
-                if (access(path, F_OK) != 0)
-                    continue;
-            }
-            char *buf = NULL;
-            size_t len = 0;
-            if (read_file(path, &buf, &len, err, errsize) ||
-                (zst && unzstd(&buf, &len, err, errsize))) {
-                free(buf);
-                rc = -1;
-                break;
-            }
-            for (char *p = buf; rc == 0 && p < buf + len;) {
-                char *nl = memchr(p, '\n', (size_t)(buf + len - p));
-                size_t l = nl ? (size_t)(nl - p) : (size_t)(buf + len - p);
-                if (l > 0 && fw_eval_cases_add(out, p, l, splits[s], err, errsize))
-                    rc = -1;
-                p += l + 1;
-            }
-            free(buf);
-        }
-    }
-    /* The directory holds only what the export wrote. */
-    for (int s = 0; s < 3; s++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s.jsonl", dir, splits[s]);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/%s.jsonl.zst", dir, splits[s]);
-        unlink(path);
-    }
-    char mpath[4200];
-    snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
-    unlink(mpath);
-    rmdir(dir);
-    return rc;
+    if (fw_store_eval_cases(conn, dataset, version, add_case, out, &serr) == 0)
+        return 0;
+    snprintf(err, errsize, "%s%s%s", serr.message, serr.hint[0] ? "\nhint: " : "", serr.hint);
+    return -1;
 }
 
 /* ---- run ------------------------------------------------------------------- */
@@ -320,18 +231,15 @@ static int do_run(int argc, char **argv)
                                          {"name", required_argument, 0, 'n'},
                                          {"resume", no_argument, 0, 'z'},
                                          {"no-progress", no_argument, 0, 'N'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"dsn", required_argument, 0, 'D'},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
+    fw_cli cli = {.cmd = "eval run", .accepts = FW_CLI_DSN | FW_CLI_QUIET, .usage = eval_usage};
     fw_eval_run_opts o;
     fw_eval_run_opts_init(&o);
     const char *dsn = NULL, *prompt_file = NULL, *scorers_file = NULL, *key_env = NULL;
     const char *types[16];
     int n_types = 0, no_progress = 0, quiet = 0;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         int bad = 0;
         switch (c) {
         case 'd':
@@ -403,24 +311,19 @@ static int do_run(int argc, char **argv)
         case 'N':
             no_progress = 1;
             break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'D':
-            dsn = optarg;
-            break;
-        case 'h':
-            eval_usage(stdout);
-            return 0;
         default:
             eval_usage(stderr);
             return 2;
         }
         if (bad) {
-            fprintf(stderr, "flywheel eval run: invalid value \"%s\"\n", optarg);
+            fw_cli_errorf(&cli, "invalid value \"%s\"", optarg);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    dsn = cli.dsn;
+    quiet = cli.quiet;
     if (optind != argc) {
         fprintf(stderr, "flywheel eval run: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
@@ -554,28 +457,23 @@ typedef struct {
 
 static int parse_common(int argc, char **argv, const char *cmd, common_opts *co, int want)
 {
-    static const struct option opts[] = {{"dsn", required_argument, 0, 'D'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"cases", no_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"cases", no_argument, 0, 'c'}, {0, 0, 0, 0}};
+    char full[32];
+    snprintf(full, sizeof full, "eval %s", cmd);
+    fw_cli cli = {.cmd = full, .accepts = FW_CLI_DSN | FW_CLI_JSON, .usage = eval_usage};
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'D')
-            co->dsn = optarg;
-        else if (c == 'j')
-            co->json = 1;
-        else if (c == 'c' && strcmp(cmd, "show") == 0)
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        if (c == 'c' && strcmp(cmd, "show") == 0) {
             co->cases = 1;
-        else if (c == 'h') {
-            eval_usage(stdout);
-            return 0;
         } else {
             eval_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    co->dsn = cli.dsn;
+    co->json = cli.json;
     if (argc - optind != want) {
         fprintf(stderr, "flywheel eval %s: expected %d argument%s\n", cmd, want,
                 want == 1 ? "" : "s");
@@ -762,30 +660,22 @@ static void render_compare(const json_t *doc)
 
 static int do_compare(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dsn", required_argument, 0, 'D'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"fail-if-regressed", required_argument, 0, 'g'},
+    static const struct option opts[] = {{"fail-if-regressed", required_argument, 0, 'g'},
                                          {"seed", required_argument, 0, 's'},
                                          {"resamples", required_argument, 0, 'r'},
                                          {"confidence", required_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
+    fw_cli cli = {.cmd = "eval compare", .accepts = FW_CLI_DSN | FW_CLI_JSON,
+                  .usage = eval_usage};
     fw_eval_compare_opts co;
     fw_eval_compare_opts_init(&co);
     const char *dsn = NULL, *gates[MAX_GATES];
     size_t n_gates = 0;
     int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         int bad = 0;
         char *end;
         switch (c) {
-        case 'D':
-            dsn = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
         case 'g':
             bad = n_gates == MAX_GATES;
             if (!bad)
@@ -802,18 +692,19 @@ static int do_compare(int argc, char **argv)
         case 'c':
             bad = parse_double(optarg, &co.confidence) || co.confidence <= 0 || co.confidence >= 1;
             break;
-        case 'h':
-            eval_usage(stdout);
-            return 0;
         default:
             eval_usage(stderr);
             return 2;
         }
         if (bad) {
-            fprintf(stderr, "flywheel eval compare: invalid value \"%s\"\n", optarg);
+            fw_cli_errorf(&cli, "invalid value \"%s\"", optarg);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    dsn = cli.dsn;
+    json = cli.json;
     if (argc - optind != 2) {
         fprintf(stderr, "flywheel eval compare: expected two runs (baseline, candidate)\n");
         return 2;
@@ -846,28 +737,20 @@ static int do_compare(int argc, char **argv)
 
 static int do_agreement(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dsn", required_argument, 0, 'D'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"scorer", required_argument, 0, 's'},
+    static const struct option opts[] = {{"scorer", required_argument, 0, 's'},
                                          {"queue", required_argument, 0, 'Q'},
                                          {"field", required_argument, 0, 'f'},
                                          {"positive", required_argument, 0, 'p'},
                                          {"threshold", required_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
+    fw_cli cli = {.cmd = "eval agreement", .accepts = FW_CLI_DSN | FW_CLI_JSON,
+                  .usage = eval_usage};
     fw_eval_agree_opts ao;
     fw_eval_agree_opts_init(&ao);
     const char *dsn = NULL;
     int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
         switch (c) {
-        case 'D':
-            dsn = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
         case 's':
             ao.scorer = optarg;
             break;
@@ -882,18 +765,19 @@ static int do_agreement(int argc, char **argv)
             break;
         case 't':
             if (parse_double(optarg, &ao.threshold)) {
-                fprintf(stderr, "flywheel eval agreement: invalid threshold \"%s\"\n", optarg);
+                fw_cli_errorf(&cli, "invalid threshold \"%s\"", optarg);
                 return 2;
             }
             break;
-        case 'h':
-            eval_usage(stdout);
-            return 0;
         default:
             eval_usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    dsn = cli.dsn;
+    json = cli.json;
     if (argc - optind != 1 || !ao.scorer || !ao.queue || !ao.field) {
         fprintf(stderr, "flywheel eval agreement: needs RUN, --scorer, --queue and --field\n");
         return 2;

@@ -7,6 +7,7 @@
  * stops accepting the key within its keys.cache_s.
  */
 #include "cli.h"
+#include "opts.h"
 #include "pgutil.h"
 
 #include <getopt.h>
@@ -128,24 +129,28 @@ static int revoke(PGconn *conn, const char *id)
 
 int fw_cmd_keys(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
     }
     const char *sub = argv[1];
-    const char *dsn = NULL, *project = NULL, *name = NULL;
+    char full[48];
+    snprintf(full, sizeof full, "keys %.30s", sub);
+    int known = strcmp(sub, "create") == 0 || strcmp(sub, "list") == 0 ||
+                strcmp(sub, "revoke") == 0;
+    fw_cli cli = {.cmd = known ? full : CMD, .accepts = FW_CLI_DSN, .usage = usage};
+    const char *project = NULL, *name = NULL;
     int all = 0;
-    static const struct option opts[] = {
-        {"dsn", required_argument, NULL, 'd'},  {"project", required_argument, NULL, 'p'},
-        {"name", required_argument, NULL, 'n'}, {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
-    optind = 1;
+    static const struct option opts[] = {{"project", required_argument, NULL, 'p'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"all", no_argument, NULL, 'a'},
+                                         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+    /* The subcommand is argv[1]; its options and operands follow. Options
+     * before any subcommand (--help) are parsed from argv itself. */
+    int shift = sub[0] == '-' ? 0 : 1;
+    while ((c = fw_cli_next(&cli, argc - shift, argv + shift, NULL, opts)) > 0) {
         switch (c) {
-        case 'd':
-            dsn = optarg;
-            break;
         case 'p':
             project = optarg;
             break;
@@ -155,20 +160,24 @@ int fw_cmd_keys(int argc, char **argv)
         case 'a':
             all = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
             usage(stderr);
             return 2;
         }
     }
+    if (c != -1)
+        return fw_cli_status(c);
+    if (!shift) {
+        fw_cli_errorf(&cli, "missing subcommand\nhint: Use create, list or revoke.");
+        return 2;
+    }
+    const char *dsn = cli.dsn;
     int rest = argc - 1 - optind;
     char **args = argv + 1 + optind;
     int rc;
     if (strcmp(sub, "create") == 0) {
         if (!project || !*project || rest != 0) {
-            fw_cli_error(CMD, "keys create needs --project NAME");
+            fw_cli_errorf(&cli, "needs --project NAME");
             return 2;
         }
     } else if (strcmp(sub, "list") == 0) {
@@ -178,17 +187,15 @@ int fw_cmd_keys(int argc, char **argv)
         }
     } else if (strcmp(sub, "revoke") == 0) {
         if (rest != 1) {
-            fw_cli_error(CMD, "keys revoke needs one KEY_ID");
+            fw_cli_errorf(&cli, "needs one KEY_ID");
             return 2;
         }
     } else {
-        char msg[160];
-        snprintf(msg, sizeof msg, "unknown subcommand \"%.60s\"\nhint: Use create, list or revoke.",
-                 sub);
-        fw_cli_error(CMD, msg);
+        fw_cli_errorf(&cli, "unknown subcommand \"%.60s\"\nhint: Use create, list or revoke.",
+                      sub);
         return 2;
     }
-    PGconn *conn = fw_cli_connect(CMD, dsn);
+    PGconn *conn = fw_cli_connect(cli.cmd, dsn);
     if (!conn)
         return 1;
     if (sub[0] == 'c')

@@ -125,10 +125,14 @@ PGresult *fw_review_exec(PGconn *conn, const char *sub, const char *sql, int npa
         char buf[1024];
         fprintf(stderr, "flywheel review %s: %s\n", sub, fw_pg_errstr(buf, sizeof buf, res, conn));
     }
-    if (detail)
-        fprintf(stderr, "DETAIL: %s\n", detail);
-    if (hint)
-        fprintf(stderr, "HINT: %s\n", hint);
+    /* The store's mapping adds what a missing schema means (run `flywheel
+     * migrate`) to the server's detail and hint. */
+    fw_store_error e;
+    fw_store_error_pg(&e, NULL, res, conn);
+    if (detail || e.detail[0])
+        fprintf(stderr, "DETAIL: %s\n", e.detail[0] ? e.detail : detail);
+    if (hint || e.hint[0])
+        fprintf(stderr, "HINT: %s\n", e.hint[0] ? e.hint : hint);
     if (field && fieldsize && column)
         snprintf(field, fieldsize, "%s", column);
     PQclear(res);

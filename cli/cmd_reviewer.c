@@ -21,6 +21,7 @@
  * (format %I), never through string pasting here.
  */
 #include "cli.h"
+#include "opts.h"
 #include "guard.h"
 
 #include <ctype.h>
@@ -290,42 +291,50 @@ static const char *public_url(const char *flag, char *buf, size_t size)
 
 int fw_cmd_reviewer(int argc, char **argv)
 {
-    const char *dsn = NULL, *url = NULL, *role = "reviewer", *sub = NULL, *name = NULL;
+    const char *url = NULL, *role = "reviewer", *sub = NULL, *name = NULL;
     int ttl = 60;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--dsn") == 0 && i + 1 < argc) {
-            dsn = argv[++i];
-        } else if (strcmp(a, "--url") == 0 && i + 1 < argc) {
-            url = argv[++i];
-        } else if (strcmp(a, "--role") == 0 && i + 1 < argc) {
-            role = argv[++i];
-        } else if (strcmp(a, "--ttl") == 0 && i + 1 < argc) {
+    char full[48];
+    fw_cli cli = {.cmd = "reviewer", .accepts = FW_CLI_DSN, .usage = usage};
+    if (argc > 1 && argv[1][0] != '-') {
+        snprintf(full, sizeof full, "reviewer %.30s", argv[1]);
+        cli.cmd = full;
+    }
+    static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"ttl", required_argument, NULL, 't'},
+                                         {NULL, 0, NULL, 0}};
+    int o;
+    while ((o = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        if (o == 'u') {
+            url = optarg;
+        } else if (o == 'r') {
+            role = optarg;
+        } else if (o == 't') {
             char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 60 * 24 * 7) {
-                fprintf(stderr,
-                        "flywheel reviewer: invalid --ttl \"%s\"\n"
-                        "hint: Minutes, from 1 to 10080 (a week).\n",
-                        argv[i]);
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 1 || v > 60 * 24 * 7) {
+                fw_cli_errorf(&cli,
+                              "invalid --ttl \"%s\"\n"
+                              "hint: Minutes, from 1 to 10080 (a week).",
+                              optarg);
                 return 2;
             }
             ttl = (int)v;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "flywheel reviewer: unknown option \"%s\"\n", a);
+        } else {
             usage(stderr);
             return 2;
-        } else if (!sub) {
-            sub = a;
-        } else if (!name) {
-            name = a;
-        } else {
-            fprintf(stderr, "flywheel reviewer: unexpected argument \"%s\"\n", a);
-            return 2;
         }
+    }
+    if (o != -1)
+        return fw_cli_status(o);
+    const char *dsn = cli.dsn;
+    if (optind < argc)
+        sub = argv[optind++];
+    if (optind < argc)
+        name = argv[optind++];
+    if (optind < argc) {
+        fw_cli_errorf(&cli, "unexpected argument \"%s\"", argv[optind]);
+        return 2;
     }
     int needs_name = sub && strcmp(sub, "list") != 0;
     if (!sub ||
@@ -336,21 +345,21 @@ int fw_cmd_reviewer(int argc, char **argv)
         return 2;
     }
     if (name && !valid_name(name)) {
-        fprintf(stderr,
-                "flywheel reviewer: invalid account name \"%s\"\n"
-                "hint: Use up to 63 lower-case letters, digits, \"_\", \".\" or \"-\", "
-                "starting with a letter, not starting with pg_ or flywheel_.\n",
-                name);
+        fw_cli_errorf(&cli,
+                      "invalid account name \"%s\"\n"
+                      "hint: Use up to 63 lower-case letters, digits, \"_\", \".\" or \"-\", "
+                      "starting with a letter, not starting with pg_ or flywheel_.",
+                      name);
         return 2;
     }
     if (strcmp(role, "reviewer") && strcmp(role, "adjudicator") && strcmp(role, "admin")) {
-        fprintf(stderr,
-                "flywheel reviewer: invalid --role \"%s\"\n"
-                "hint: Use reviewer, adjudicator or admin.\n",
-                role);
+        fw_cli_errorf(&cli,
+                      "invalid --role \"%s\"\n"
+                      "hint: Use reviewer, adjudicator or admin.",
+                      role);
         return 2;
     }
-    PGconn *c = fw_cli_connect("reviewer", dsn);
+    PGconn *c = fw_cli_connect(cli.cmd, dsn);
     if (!c)
         return 1;
     char buf[600];

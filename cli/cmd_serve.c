@@ -4,6 +4,7 @@
  * server is the fw_serve library.
  */
 #include "cli.h"
+#include "opts.h"
 #include "log.h"
 #include "serve.h"
 
@@ -23,76 +24,90 @@ static void serve_usage(FILE *f)
     sv_config_print_help(f);
 }
 
+enum { O_LISTEN = 1, O_CONFIG, O_SET, O_PRINT, O_PRINT_REF };
+
 int fw_cmd_serve(int argc, char **argv)
 {
     sv_config cfg;
     char err[1024];
-    if (sv_config_init(&cfg) != 0) {
+    fw_cli cli = {.cmd = "serve", .accepts = FW_CLI_DSN, .usage = serve_usage};
+    static const struct option opts[] = {{"listen", required_argument, NULL, O_LISTEN},
+                                         {"config", required_argument, NULL, O_CONFIG},
+                                         {"set", required_argument, NULL, O_SET},
+                                         {"print-config", no_argument, NULL, O_PRINT},
+                                         {"print-config-reference", no_argument, NULL, O_PRINT_REF},
+                                         {NULL, 0, NULL, 0}};
+    /* The flags are applied after the file and the environment (precedence
+     * default < file < environment < flags), in command-line order. */
+    const char **keys = calloc((size_t)argc + 1, sizeof *keys);
+    const char **vals = calloc((size_t)argc + 1, sizeof *vals);
+    char **owned = calloc((size_t)argc + 1, sizeof *owned);
+    int nflags = 0, nowned = 0;
+    int rc = 1, print = 0, c;
+    const char *file = NULL;
+    if (!keys || !vals || !owned || sv_config_init(&cfg) != 0) {
         fprintf(stderr, "flywheel serve: out of memory\n");
+        free(keys);
+        free(vals);
+        free(owned);
         return 1;
     }
-    int rc = 1, print = 0;
-    const char *file = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            file = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            file = argv[i] + 9;
+    while ((c = fw_cli_next(&cli, argc, argv, NULL, opts)) > 0) {
+        if (c == O_LISTEN) {
+            keys[nflags] = "serve.listen";
+            vals[nflags++] = optarg;
+        } else if (c == O_CONFIG) {
+            file = optarg;
+        } else if (c == O_SET) {
+            char *kv = strdup(optarg);
+            char *eq = kv ? strchr(kv, '=') : NULL;
+            if (!eq) {
+                snprintf(err, sizeof err, "--set needs KEY=VALUE, got \"%s\"", optarg);
+                free(kv);
+                goto usage_err;
+            }
+            *eq = '\0';
+            owned[nowned++] = kv;
+            keys[nflags] = kv;
+            vals[nflags++] = eq + 1;
+        } else if (c == O_PRINT) {
+            print = 1;
+        } else if (c == O_PRINT_REF) {
+            sv_config_print_reference(stdout);
+            rc = 0;
+            goto done;
+        } else {
+            serve_usage(stderr);
+            rc = 2;
+            goto done;
         }
+    }
+    if (c != -1) {
+        rc = fw_cli_status(c);
+        goto done;
+    }
+    if (optind < argc) {
+        snprintf(err, sizeof err, "unexpected argument \"%s\"", argv[optind]);
+        goto usage_err;
     }
     if (file && sv_config_load_file(&cfg, file, err, sizeof err) != 0)
         goto usage_err;
     if (sv_config_load_env(&cfg, err, sizeof err) != 0)
         goto usage_err;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *key = NULL, *val = NULL;
-        char kv[900];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            serve_usage(stdout);
-            sv_config_free(&cfg);
-            return 0;
-        } else if (strcmp(a, "--print-config") == 0) {
-            print = 1;
-            continue;
-        } else if (strcmp(a, "--print-config-reference") == 0) {
-            sv_config_print_reference(stdout);
-            sv_config_free(&cfg);
-            return 0;
-        } else if (strcmp(a, "--config") == 0) {
-            i++;
-            continue;
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            continue;
-        } else if ((strcmp(a, "--listen") == 0 || strcmp(a, "--dsn") == 0) && i + 1 < argc) {
-            key = strcmp(a, "--listen") == 0 ? "serve.listen" : "pg.dsn";
-            val = argv[++i];
-        } else if (strcmp(a, "--set") == 0 && i + 1 < argc) {
-            snprintf(kv, sizeof kv, "%s", argv[++i]);
-            char *eq = strchr(kv, '=');
-            if (!eq) {
-                snprintf(err, sizeof err, "--set needs KEY=VALUE, got \"%s\"", kv);
-                goto usage_err;
-            }
-            *eq = '\0';
-            key = kv;
-            val = eq + 1;
-        } else {
-            snprintf(err, sizeof err, "unknown option \"%s\"", a);
+    if (cli.dsn && sv_config_set(&cfg, "pg.dsn", cli.dsn, SV_SRC_FLAG, err, sizeof err) != 0)
+        goto usage_err;
+    for (int i = 0; i < nflags; i++)
+        if (sv_config_set(&cfg, keys[i], vals[i], SV_SRC_FLAG, err, sizeof err) != 0)
             goto usage_err;
-        }
-        if (sv_config_set(&cfg, key, val, SV_SRC_FLAG, err, sizeof err) != 0)
-            goto usage_err;
-    }
     if (sv_config_finish(&cfg, err, sizeof err) != 0) {
         fw_cli_error("serve", err);
-        sv_config_free(&cfg);
-        return 2;
+        rc = 2;
+        goto done;
     }
     if (print) {
         sv_config_print(&cfg, stdout);
-        sv_config_free(&cfg);
-        return 0;
+        rc = 0;
+        goto done;
     }
     fw_log_set_component("serve");
     fw_log_level lvl;
@@ -119,12 +134,17 @@ int fw_cmd_serve(int argc, char **argv)
     fw_log_info("stopping", "signal=%d", sig);
     sv_server_stop(s);
     rc = 0;
-done:
-    sv_config_free(&cfg);
-    return rc;
+    goto done;
 usage_err:
     fw_cli_error("serve", err);
     serve_usage(stderr);
+    rc = 2;
+done:
     sv_config_free(&cfg);
-    return 2;
+    for (int i = 0; i < nowned; i++)
+        free(owned[i]);
+    free(owned);
+    free(keys);
+    free(vals);
+    return rc;
 }

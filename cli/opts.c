@@ -80,7 +80,9 @@ static int setup(fw_cli *cli, const char *own_short, const struct option *own)
         cli->table[n++] = common[i].opt;
     }
     memset(&cli->table[n], 0, sizeof cli->table[n]);
-    snprintf(cli->shortopts, sizeof cli->shortopts, "%s%s%s", own_short ? own_short : "",
+    /* The leading ':' makes getopt tell a missing value (':') from an
+     * unknown option ('?'). */
+    snprintf(cli->shortopts, sizeof cli->shortopts, ":%s%s%s", own_short ? own_short : "",
              cli->accepts & FW_CLI_QUIET ? "q" : "", "h");
     cli->ready = 1;
     optind = 1;
@@ -126,7 +128,14 @@ int fw_cli_next(fw_cli *cli, int argc, char **argv, const char *own_short, const
             return FW_CLI_HELP;
         case '?':
         case ':': {
-            const char *arg = prev < argc ? argv[prev] : "";
+            /* The offending element: the one getopt just stepped over (it
+             * may have skipped operands before it, which it permutes later). */
+            const char *arg = "";
+            if (optind >= 1 && optind - 1 < argc && optind - 1 >= prev &&
+                argv[optind - 1][0] == '-')
+                arg = argv[optind - 1];
+            else if (optind < argc)
+                arg = argv[optind];
             if (optopt && c == ':')
                 fw_cli_errorf(cli, "option \"%s\" needs a value", arg);
             else if (optopt && optopt < 256 && !strchr(arg, '-'))

@@ -118,6 +118,13 @@ int fw_review_admin_rubric(int argc, char **argv)
         rubric_usage(stderr);
         return 2;
     }
+    if (version && (!*version || strspn(version, "0123456789") != strlen(version) ||
+                    strlen(version) > 9 || strtol(version, NULL, 10) < 1)) {
+        fw_cli_errorf(&cli, "invalid --version \"%s\"\n"
+                            "hint: Rubric versions are whole numbers from 1.",
+                      version);
+        return 2;
+    }
     char *text = NULL;
     json_t *j = NULL;
     PGconn *conn = NULL;

@@ -348,7 +348,9 @@ COMMENT ON VIEW flywheel.review_item_agreement IS
     'Per finished item and field: share of agreeing reviewer pairs (agreement trend)';
 
 -- Label coverage: each generation with whether it was queued for review and
--- whether it has a finished label (labelled or adjudicated). Filter on
+-- whether it is labelled: a non-gold item of it received the labels its
+-- queue asks for (status labelled, disputed or adjudicated — a disputed item
+-- carries its reviewers' labels; docs/dashboards.md). Filter on
 -- event_time as with generation_facts; the two lookups use
 -- review_items_event_idx.
 CREATE OR REPLACE VIEW flywheel.label_coverage_facts AS
@@ -365,11 +367,12 @@ SELECT g.event_id,
                WHERE i.event_id = g.event_id AND NOT i.is_gold) AS queued,
        EXISTS (SELECT 1 FROM flywheel.review_items i
                WHERE i.event_id = g.event_id AND NOT i.is_gold
-                 AND i.status IN ('labelled', 'adjudicated')) AS labelled
+                 AND i.status IN ('labelled', 'disputed', 'adjudicated')) AS labelled
 FROM flywheel.generation_facts g;
 
 COMMENT ON VIEW flywheel.label_coverage_facts IS
-    'One row per generation: its slice, whether it was queued and whether it is labelled';
+    'One row per generation: its slice, whether it was queued and whether it is labelled '
+    '(a non-gold item of it got the labels its queue asks for: labelled, disputed or adjudicated)';
 
 GRANT SELECT ON flywheel.review_item_facts, flywheel.review_label_facts,
                 flywheel.review_item_agreement, flywheel.label_coverage_facts

@@ -19,9 +19,12 @@
  *
  * Speed: the built-in detectors share ONE pass over the text. Every trigger
  * of every detector is at a word start (a letter or digit after a non
- * alphanumeric byte) or at one of '@' '+' '(' '-', so the pass jumps from
- * word to word; at a letter a two-byte table test rejects all but the few
- * words a secret can start with. Candidate spans are collected first and
+ * alphanumeric byte) or at one of '@' '+' '(' '-', so the pass classifies
+ * 64 bytes at a time with vector instructions (AVX2 or SSE2, chosen at run
+ * time; portable code elsewhere) into a bit mask of those positions and
+ * visits only them; a first/second-byte filter in the same step and a
+ * three-byte table test reject all but the few words a secret can start
+ * with. Candidate spans are collected first and
  * the priority rule is applied afterwards by rank, each rank merged in one
  * linear walk. Scratch memory (candidates, chosen spans, PCRE2 match data)
  * belongs to the redactor and is reused, so a warm redactor allocates
@@ -95,6 +98,14 @@ void fwr_render(const fwr_redactor *r, const char *text, size_t len, char *out);
  * memory (*out NULL).
  */
 int fwr_apply(fwr_redactor *r, const char *text, size_t len, char **out, size_t *out_len);
+
+/*
+ * The vector instructions the built-in detectors' pass uses: 2 AVX2, 1 SSE2,
+ * 0 none (portable code). A limit >= 0 caps the level for the whole process
+ * (for tests, which run every level; not thread-safe, call it before any
+ * redactor is in use); -1 changes nothing. Returns the level now in use.
+ */
+int fwr_scan_level(int limit);
 
 /* Luhn check of a string of ASCII digits (exposed for tests). */
 int fwr_luhn_ok(const char *digits, size_t n);

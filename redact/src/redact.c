@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 typedef struct {
     size_t start, end;
@@ -110,7 +113,7 @@ static int is_alnum(int c)
 
 /*
  * Secret prefilter: for each byte a secret can start with, the set of second
- * bytes (case-folded letters, bit 26 = '-') that some secret shape continues
+ * bytes (case-folded letters, bit 26 = '-', as nb[] below) that some secret shape continues
  * with: "-----BEGIN", bearer, eyJ, AKIA/ASIA/AIza, sk-/sk_live_/sk_test_,
  * rk_/pk_live_, gh?_/github_pat_/glpat-, xox?-, hf_, and the key words
  * api_key/apikey/api-key/access_token/secret/password/passwd/token in either
@@ -136,14 +139,6 @@ static const uint32_t sec2[256] = {
     ['T'] = L_('o'),
 };
 #undef L_
-
-static inline unsigned fold2(unsigned c)
-{
-    unsigned l = c | 0x20;
-    if (l - 'a' < 26)
-        return l - 'a';
-    return c == '-' ? 26 : 31;
-}
 
 /* ---- redactor ------------------------------------------------------------ */
 
@@ -639,66 +634,317 @@ static size_t try_secret(fwr_matches *m, const char *s, size_t n, size_t i)
 }
 
 /*
- * The shared pass. Invariant: at the top of the loop, s[i] is not preceded
- * by an alphanumeric byte of the same word, i.e. an alphanumeric s[i] is a
- * word start, because the pass jumps over the rest of every word. next[d]
- * is the first position detector d looks at again. Returns 0 or -1 (out of
- * memory).
+ * The shared pass. A detector can only trigger at a word start (an
+ * alphanumeric byte not preceded by one), at '@', or at '+' '(' '-' not
+ * preceded by an alphanumeric byte; every other byte is inert. So the pass
+ * works on 64-byte blocks: it computes the bit mask of those positions with
+ * vector compares (SSE2 on x86-64, a table loop elsewhere) and visits only
+ * the set bits, in increasing order, with the per-position logic below. At a
+ * letter a two-table test (first byte, folded second byte) rejects all but
+ * the few words a secret can start with, without a branch per test. next[d]
+ * is the first position detector d looks at again, so visiting the same
+ * positions in the same order finds exactly what one scan per detector
+ * would.
  */
-static int scan(fwr_matches *m, unsigned det, const char *s, size_t n)
+typedef struct {
+    size_t sec, card, mail, ip, phone;
+} nexts;
+
+/*
+ * The prefilter as table lookups, without a branch per test. fx[] numbers
+ * the bytes a secret's first three bytes can be (case-folded letters 1-26,
+ * '-' 27, '_' 28; 0 for the rest) and nb[] is the bit of that byte (1 <<
+ * (fx - 1)), so sec2[first] & nb[second] is the two-byte test above, and
+ * sec3[fx[first] * 32 + fx[second]] & nb[third] a third-byte test that
+ * rejects ordinary words such as "total", "sku" and "account". The same
+ * rule: a superset of what try_secret() matches.
+ */
+#define F_(c) [c] = (c) - 'a' + 1, [(c) - 32] = (c) - 'a' + 1
+static const uint8_t fx[256] = {
+    F_('a'), F_('b'), F_('c'), F_('d'), F_('e'), F_('f'), F_('g'), F_('h'), F_('i'),
+    F_('j'), F_('k'), F_('l'), F_('m'), F_('n'), F_('o'), F_('p'), F_('q'), F_('r'),
+    F_('s'), F_('t'), F_('u'), F_('v'), F_('w'), F_('x'), F_('y'), F_('z'), ['-'] = 27,
+    ['_'] = 28,
+};
+#undef F_
+#define F_(c) [c] = 1u << ((c) - 'a'), [(c) - 32] = 1u << ((c) - 'a')
+static const uint32_t nb[256] = {
+    F_('a'), F_('b'), F_('c'), F_('d'), F_('e'), F_('f'), F_('g'), F_('h'), F_('i'),
+    F_('j'), F_('k'), F_('l'), F_('m'), F_('n'), F_('o'), F_('p'), F_('q'), F_('r'),
+    F_('s'), F_('t'), F_('u'), F_('v'), F_('w'), F_('x'), F_('y'), F_('z'), ['-'] = 1u << 26,
+    ['_'] = 1u << 27,
+};
+#undef F_
+#define K_(a, b) [((a) - 'a' + 1) * 32 + (b) - 'a' + 1]
+#define B_(c) (1u << ((c) - 'a'))
+#define DASH_ (1u << 26)
+#define UNDER_ (1u << 27)
+static const uint32_t sec3[28 * 32] = {
+    K_('b', 'e') = B_('a'), /* bearer */
+    K_('e', 'y') = B_('j'), /* eyJ */
+    K_('a', 'k') = B_('i'), /* AKIA */
+    K_('a', 's') = B_('i'), /* ASIA */
+    K_('a', 'i') = B_('z'), /* AIza */
+    K_('a', 'p') = B_('i'), /* api_key, apikey, api-key */
+    K_('a', 'c') = B_('c'), /* access_token */
+    K_('s', 'k') = DASH_ | UNDER_,
+    K_('s', 'e') = B_('c'), /* secret */
+    K_('r', 'k') = UNDER_,
+    K_('p', 'k') = UNDER_,
+    K_('p', 'a') = B_('s'), /* password, passwd */
+    K_('g', 'h') = B_('p') | B_('o') | B_('u') | B_('s') | B_('r'),
+    K_('g', 'i') = B_('t'), /* github_pat_ */
+    K_('g', 'l') = B_('p'), /* glpat- */
+    K_('x', 'o') = B_('x'),
+    K_('h', 'f') = UNDER_,
+    K_('t', 'o') = B_('k'), /* token */
+};
+#undef K_
+#undef B_
+#undef DASH_
+#undef UNDER_
+
+/* The prefilter for a word starting at s[i] with a letter. */
+static inline int may_be_secret(const char *s, size_t n, size_t i)
 {
-    size_t nx_sec = 0, nx_card = 0, nx_mail = 0, nx_ip = 0, nx_phone = 0;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = (unsigned char)s[i];
-        unsigned k = ctab[c];
-        if (!(k & (C_ALNUM | C_TRIG))) {
-            i++; /* blanks and punctuation: the common case */
-            continue;
+    unsigned c1 = (unsigned char)s[i], c2 = (unsigned char)s[i + 1];
+    if (!(sec2[c1] & nb[c2]))
+        return 0;
+    if (i + 2 >= n)
+        return 1; /* too short to look further: try_secret() decides */
+    return (sec3[fx[c1] * 32 + fx[c2]] & nb[(unsigned char)s[i + 2]]) != 0;
+}
+
+/* Visits position i, one of the trigger positions described above. Returns
+ * 0, or -1 when out of memory. */
+static inline __attribute__((always_inline)) int visit(fwr_matches *m, unsigned det, const char *s, size_t n, size_t i, nexts *nx)
+{
+    unsigned c = (unsigned char)s[i];
+    unsigned k = ctab[c];
+    if (k & C_ALPHA) {
+        if (i + 1 >= n || !may_be_secret(s, n, i))
+            return 0; /* the common case: an ordinary word */
+        if ((det & FWR_SECRET) && i >= nx->sec)
+            nx->sec = try_secret(m, s, n, i);
+    } else if (k & C_DIGIT) {
+        int p = i ? (unsigned char)s[i - 1] : 0;
+        if ((det & FWR_CARD) && i >= nx->card && p != '.' && p != '-')
+            nx->card = try_card(m, s, n, i);
+        if ((det & FWR_IPV4) && i >= nx->ip && p != '.')
+            nx->ip = try_ipv4(m, s, n, i);
+        if ((det & FWR_PHONE) && i >= nx->phone && p != '.' && p != '+' && p != '-')
+            nx->phone = try_phone(m, s, n, i);
+    } else if (c == '@') {
+        if ((det & FWR_EMAIL) && i >= nx->mail)
+            nx->mail = try_email(m, s, n, i);
+    } else {
+        int p = i ? (unsigned char)s[i - 1] : 0;
+        if (c == '-') {
+            if ((det & FWR_SECRET) && i >= nx->sec && i + 1 < n && s[i + 1] == '-')
+                nx->sec = try_secret(m, s, n, i);
+        } else if ((det & FWR_PHONE) && i >= nx->phone && p != '.' && p != '+' && p != '-') {
+            nx->phone = try_phone(m, s, n, i);
         }
-        if (k & C_DIGIT) {
-            int p = i ? (unsigned char)s[i - 1] : 0;
-            if ((det & FWR_CARD) && i >= nx_card && p != '.' && p != '-')
-                nx_card = try_card(m, s, n, i);
-            if ((det & FWR_IPV4) && i >= nx_ip && p != '.')
-                nx_ip = try_ipv4(m, s, n, i);
-            if ((det & FWR_PHONE) && i >= nx_phone && p != '.' && p != '+' && p != '-')
-                nx_phone = try_phone(m, s, n, i);
-            if (m->oom)
-                return -1;
-        } else if (k & C_ALPHA) {
-            uint32_t m2 = sec2[c];
-            if (m2 && (det & FWR_SECRET) && i >= nx_sec && i + 1 < n &&
-                (m2 & (1u << fold2((unsigned char)s[i + 1])))) {
-                nx_sec = try_secret(m, s, n, i);
-                if (m->oom)
-                    return -1;
-            }
-        } else {
-            if (c == '@') {
-                if ((det & FWR_EMAIL) && i >= nx_mail)
-                    nx_mail = try_email(m, s, n, i);
-            } else if (i == 0 || !is_alnum(s[i - 1])) {
-                int p = i ? (unsigned char)s[i - 1] : 0;
-                if (c == '-') {
-                    if ((det & FWR_SECRET) && i >= nx_sec && i + 1 < n && s[i + 1] == '-')
-                        nx_sec = try_secret(m, s, n, i);
-                } else if ((det & FWR_PHONE) && i >= nx_phone && p != '.' && p != '+' && p != '-') {
-                    nx_phone = try_phone(m, s, n, i);
-                }
-            }
-            if (m->oom)
-                return -1;
-            i++;
-            continue;
-        }
-        /* Skip the rest of the word: nothing triggers after an alphanumeric. */
-        i++;
-        while (i < n && cls(s, i, C_ALNUM))
-            i++;
     }
+    return m->oom ? -1 : 0;
+}
+
+/* Trigger masks of one block of up to 64 bytes: bit j is about s[j]. */
+typedef struct {
+    uint64_t alnum; /* a letter or digit */
+    uint64_t sel;   /* a word start here is worth a visit (a superset) */
+    uint64_t at;    /* '@' */
+    uint64_t trig;  /* '+' '(' '-' */
+} masks;
+
+static inline void masks_scalar(const char *s, size_t len, masks *k)
+{
+    uint64_t a = 0, t = 0, e = 0;
+    for (size_t j = 0; j < len; j++) {
+        unsigned c = (unsigned char)s[j];
+        a |= (uint64_t)((ctab[c] & C_ALNUM) != 0) << j;
+        e |= (uint64_t)(c == '@') << j;
+        t |= (uint64_t)((ctab[c] & C_TRIG) != 0 && c != '@') << j;
+    }
+    k->alnum = a;
+    k->sel = ~(uint64_t)0;
+    k->at = e;
+    k->trig = t;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FWR_X86 1
+/* SSE2 (every x86-64): sixteen bytes at a time. A byte is in [lo, hi] when
+ * its distance from lo, saturated at hi - lo, equals itself. */
+static inline void masks_sse2(const char *s, masks *k)
+{
+    const __m128i d0 = _mm_set1_epi8('0'), d9 = _mm_set1_epi8(9);
+    const __m128i la = _mm_set1_epi8('a'), l25 = _mm_set1_epi8(25), lc = _mm_set1_epi8(0x20);
+    const __m128i ca = _mm_set1_epi8('@'), cp = _mm_set1_epi8('+'), co = _mm_set1_epi8('('),
+                  cm = _mm_set1_epi8('-');
+    uint64_t a = 0, e = 0, t = 0;
+    for (int b = 0; b < 4; b++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * b));
+        __m128i dd = _mm_sub_epi8(v, d0);
+        __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(dd, d9), dd);
+        __m128i ll = _mm_sub_epi8(_mm_or_si128(v, lc), la);
+        __m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(ll, l25), ll);
+        __m128i tr = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cp), _mm_cmpeq_epi8(v, co)),
+                                  _mm_cmpeq_epi8(v, cm));
+        a |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(isd, isl)) << (16 * b);
+        e |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ca)) << (16 * b);
+        t |= (uint64_t)(uint16_t)_mm_movemask_epi8(tr) << (16 * b);
+    }
+    k->alnum = a;
+    k->sel = ~(uint64_t)0;
+    k->at = e;
+    k->trig = t;
+}
+
+/*
+ * AVX2: 32 bytes at a time, every class by nibble lookup ("shufti"): a byte
+ * is in class b when bit b is set both in LO[its low nibble] and in HI[its
+ * high nibble], which describes each class below exactly:
+ *   D  digits               hi 3,   lo 0-9
+ *   L1 letters A-O, a-o     hi 4/6, lo 1-15
+ *   L2 letters P-Z, p-z     hi 5/7, lo 0-10
+ *   AT '@'                  hi 4,   lo 0
+ *   TR '(' '+' '-'          hi 2,   lo 8, b, d
+ *   F1 first bytes of a secret (sec2) with hi 4/6: lo 1 2 5 7 8  (A B E G H / a b e g h)
+ *   F2 ... with hi 5/7: lo 0 2 3 4 8 (P R S T X / p r s t x)
+ * F1 and F2 admit a few upper-case letters sec2 does not (a superset, as
+ * allowed). A second lookup gives the second-byte set (nb[] bits of sec2):
+ *   G1 hi 4/6: lo 1 3 5 6 8 9 b c f (a c e f h i k l o), G2 hi 5/7: lo 0 3 9
+ *   (p s y), G3 '-'.
+ * A letter word start is visited only when its byte is in F1|F2 and the
+ * next byte in G1|G2|G3; digits always.
+ */
+enum { S_D = 1, S_L1 = 2, S_L2 = 4, S_AT = 8, S_TR = 16, S_F1 = 32, S_F2 = 64 };
+enum { S_G1 = 1, S_G2 = 2, S_G3 = 4 };
+#define X16(...) __VA_ARGS__, __VA_ARGS__
+__attribute__((target("avx2"))) static inline void masks_avx2(const char *s, masks *k)
+{
+    const __m256i lo1 = _mm256_setr_epi8(X16(
+        S_D | S_L2 | S_AT | S_F2, S_D | S_L1 | S_L2 | S_F1, S_D | S_L1 | S_L2 | S_F1 | S_F2,
+        S_D | S_L1 | S_L2 | S_F2, S_D | S_L1 | S_L2 | S_F2, S_D | S_L1 | S_L2 | S_F1,
+        S_D | S_L1 | S_L2, S_D | S_L1 | S_L2 | S_F1, S_D | S_L1 | S_L2 | S_TR | S_F1 | S_F2,
+        S_D | S_L1 | S_L2, S_L1 | S_L2, S_L1 | S_TR, S_L1, S_L1 | S_TR, S_L1, S_L1));
+    const __m256i hi1 = _mm256_setr_epi8(X16(0, 0, S_TR, S_D, S_L1 | S_AT | S_F1, S_L2 | S_F2,
+                                             S_L1 | S_F1, S_L2 | S_F2, 0, 0, 0, 0, 0, 0, 0, 0));
+    const __m256i lo2 = _mm256_setr_epi8(X16(S_G2, S_G1, 0, S_G1 | S_G2, 0, S_G1, S_G1, 0, S_G1,
+                                             S_G1 | S_G2, 0, S_G1, S_G1, S_G3, 0, S_G1));
+    const __m256i hi2 = _mm256_setr_epi8(
+        X16(0, 0, S_G3, 0, S_G1, S_G2, S_G1, S_G2, 0, 0, 0, 0, 0, 0, 0, 0));
+    const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+    const __m256i c_alnum = _mm256_set1_epi8(S_D | S_L1 | S_L2);
+    const __m256i c_first = _mm256_set1_epi8(S_F1 | S_F2);
+    uint64_t a = 0, d = 0, e = 0, t = 0, f = 0, g = 0;
+    for (int b = 0; b < 2; b++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + 32 * b));
+        __m256i lo = _mm256_and_si256(v, nib);
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+        __m256i x = _mm256_and_si256(_mm256_shuffle_epi8(lo1, lo), _mm256_shuffle_epi8(hi1, hi));
+        __m256i y = _mm256_and_si256(_mm256_shuffle_epi8(lo2, lo), _mm256_shuffle_epi8(hi2, hi));
+        int sh = 32 * b;
+        /* Class bit j moved to bit 7 of its byte, where movemask reads it. */
+        a |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(
+                 _mm256_cmpeq_epi8(_mm256_and_si256(x, c_alnum), zero))
+             << sh;
+        d |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(x, 7)) << sh;
+        e |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(x, 4)) << sh;
+        t |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(x, 3)) << sh;
+        f |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(
+                 _mm256_cmpeq_epi8(_mm256_and_si256(x, c_first), zero))
+             << sh;
+        g |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, zero)) << sh;
+    }
+    k->alnum = a;
+    /* The byte after the block is not looked at: its bit counts as set. */
+    k->sel = d | (f & (g >> 1 | (uint64_t)1 << 63));
+    k->at = e;
+    k->trig = t;
+}
+#undef X16
+#endif
+
+/* The pass over s[0, n) with a given block-mask function (inlined into
+ * each instance below, so its constants stay in registers). Returns 0 or -1
+ * (out of memory). */
+#define SCAN_BODY(masks_64)                                                                        \
+    nexts nx = {0, 0, 0, 0, 0};                                                                    \
+    uint64_t carry = 0; /* 1 when the byte before the block is alphanumeric */                     \
+    for (size_t base = 0; base < n; base += 64) {                                                  \
+        masks k;                                                                                   \
+        if (n - base >= 64)                                                                        \
+            masks_64(s + base, &k);                                                                \
+        else                                                                                       \
+            masks_scalar(s + base, n - base, &k);                                                  \
+        uint64_t after_alnum = k.alnum << 1 | carry;                                               \
+        carry = k.alnum >> 63;                                                                     \
+        uint64_t todo = (k.alnum & ~after_alnum & k.sel) | k.at | (k.trig & ~after_alnum);         \
+        while (todo) {                                                                             \
+            size_t i = base + (size_t)__builtin_ctzll(todo);                                       \
+            todo &= todo - 1;                                                                      \
+            if (visit(m, det, s, n, i, &nx) < 0)                                                   \
+                return -1;                                                                         \
+        }                                                                                          \
+    }                                                                                              \
+    return 0
+
+static void masks_any(const char *s, masks *k)
+{
+    masks_scalar(s, 64, k);
+}
+static int scan_scalar(fwr_matches *m, unsigned det, const char *s, size_t n)
+{
+    SCAN_BODY(masks_any);
+}
+
+static int scan_limit = 2; /* fwr_scan_level() */
+
+#ifdef FWR_X86
+static int scan_sse2(fwr_matches *m, unsigned det, const char *s, size_t n)
+{
+    SCAN_BODY(masks_sse2);
+}
+__attribute__((target("avx2"))) static int scan_avx2(fwr_matches *m, unsigned det, const char *s,
+                                                     size_t n)
+{
+    SCAN_BODY(masks_avx2);
+}
+static int cpu_level(void)
+{
+    return __builtin_cpu_supports("avx2") ? 2 : 1;
+}
+#else
+static int cpu_level(void)
+{
     return 0;
 }
+#endif
+
+int fwr_scan_level(int limit)
+{
+    if (limit >= 0)
+        scan_limit = limit;
+    int level = cpu_level();
+    return level < scan_limit ? level : scan_limit;
+}
+
+static int scan(fwr_matches *m, unsigned det, const char *s, size_t n)
+{
+    int level = cpu_level();
+    if (level > scan_limit)
+        level = scan_limit;
+#ifdef FWR_X86
+    if (level == 2)
+        return scan_avx2(m, det, s, n);
+    if (level == 1)
+        return scan_sse2(m, det, s, n);
+#endif
+    return scan_scalar(m, det, s, n);
+}
+#undef SCAN_BODY
 
 static int run_rules(fwr_redactor *r, const char *s, size_t n)
 {

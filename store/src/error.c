@@ -84,16 +84,46 @@ int fw_store_fail(fw_store_error *err, fw_store_code code, const char *fmt, ...)
     return -1;
 }
 
-int fw_store_fail_pg(fw_store_error *err, const char *what, const PGresult *res, const PGconn *conn)
+/* The code of a SQLSTATE: the review functions' FR codes, else a
+ * database error. */
+static fw_store_code code_of(const char *state)
+{
+    if (!state)
+        return FW_STORE_DATABASE;
+    if (strcmp(state, "FR001") == 0 || strcmp(state, "FR002") == 0 ||
+        strcmp(state, "FR004") == 0)
+        return FW_STORE_INVALID;
+    if (strcmp(state, "FR005") == 0)
+        return FW_STORE_NOT_FOUND;
+    if (strcmp(state, "FR003") == 0 || strcmp(state, "FR006") == 0)
+        return FW_STORE_CONFLICT;
+    return FW_STORE_DATABASE;
+}
+
+/* A missing table, schema or function of Flywheel's: the database was not
+ * migrated (or is older than this build). Another missing object — a
+ * typo in a user's --where, a temporary table — is not that. */
+static int missing_schema(const char *state, const char *primary)
+{
+    if (!state || !primary)
+        return 0;
+    if (strcmp(state, "42P01") != 0 && strcmp(state, "3F000") != 0 &&
+        strcmp(state, "42883") != 0)
+        return 0;
+    return strstr(primary, "\"flywheel\"") != NULL || strstr(primary, "flywheel.") != NULL;
+}
+
+int fw_store_error_pg(fw_store_error *err, const char *what, const PGresult *res,
+                      const PGconn *conn)
 {
     if (!err)
         return -1;
     fw_store_error_clear(err);
-    err->code = FW_STORE_DATABASE;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+    err->code = code_of(state);
     char msg[768];
     if (!primary) {
         const char *m = conn ? PQerrorMessage(conn) : NULL;
@@ -108,7 +138,20 @@ int fw_store_fail_pg(fw_store_error *err, const char *what, const PGresult *res,
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
     if (detail)
         copy_trim(err->detail, sizeof err->detail, detail, strlen(detail));
-    if (hint)
+    if (missing_schema(state, primary)) {
+        snprintf(err->detail, sizeof err->detail,
+                 "The database has no Flywheel schema, or an older one than this build "
+                 "needs.");
+        snprintf(err->hint, sizeof err->hint,
+                 "Run `flywheel migrate` against this database (the same --dsn), then "
+                 "try again.");
+    } else if (hint) {
         copy_trim(err->hint, sizeof err->hint, hint, strlen(hint));
+    }
     return -1;
+}
+
+int fw_store_fail_pg(fw_store_error *err, const char *what, const PGresult *res, const PGconn *conn)
+{
+    return fw_store_error_pg(err, what, res, conn);
 }

@@ -1,6 +1,6 @@
 /*
  * What the store's modules share and front ends do not see: building
- * errors (error.c).
+ * errors (error.c), results as JSON (pgjson.c).
  */
 #ifndef FW_STORE_INT_H
 #define FW_STORE_INT_H
@@ -20,5 +20,15 @@ int fw_store_fail(fw_store_error *err, fw_store_code code, const char *fmt, ...)
  * the SQLSTATE, detail and hint. what may be NULL. Returns -1. */
 int fw_store_fail_pg(fw_store_error *err, const char *what, const PGresult *res,
                      const PGconn *conn);
+
+/* A result cell as JSON by its column type: bool, integer (int2/4/8 and
+ * integral numeric), real (float, other numeric; NaN and infinities become
+ * null), else the text; SQL NULL is null. NULL when out of memory. */
+json_t *fw_store_cell_json(const PGresult *res, int row, int col);
+
+/* Row `row` as an object keyed by column name; every row as an array of
+ * such objects. NULL when out of memory. */
+json_t *fw_store_row_json(const PGresult *res, int row);
+json_t *fw_store_rows_json(const PGresult *res);
 
 #endif

@@ -32,6 +32,79 @@ static void cb(void *opaque, const char *text, size_t len, fwr_matches *m)
     FWT_CHECK(fwr_matches_add(m, len, 1, "X") == -1); /* outside the text */
 }
 
+/*
+ * The pass classifies 64-byte blocks: every trigger is tried at every offset
+ * from 0 to 140 (across two block boundaries and in the short tail), after
+ * padding of words, punctuation and non-ASCII bytes, and at the very end of
+ * the text.
+ */
+static const struct {
+    const char *in, *want;
+} shapes[] = {
+    {"sk-proj-abcdefghijklmnopqrstuvwxyz012345", "[SECRET]"},
+    {"sk_live_abcdefghijklmnop12", "[SECRET]"},
+    {"sk_test_abcdefghijklmnop12", "[SECRET]"},
+    {"rk_live_abcdefghijklmnop12", "[SECRET]"},
+    {"pk_live_abcdefghijklmnop12", "[SECRET]"},
+    {"ghp_0123456789abcdefghijklmnopqrstuvwxyz", "[SECRET]"},
+    {"gho_0123456789abcdefghijklmnopqrstuvwxyz", "[SECRET]"},
+    {"github_pat_0123456789abcdefghijklmnopqrstuvwxyz", "[SECRET]"},
+    {"glpat-0123456789abcdefghij", "[SECRET]"},
+    {"xoxb-0123456789ab", "[SECRET]"},
+    {"hf_0123456789abcdefghijklmnopqrstuvwxyz", "[SECRET]"},
+    {"AIza0123456789abcdefghijklmnopqrstuvwxy", "[SECRET]"},
+    {"AKIAIOSFODNN7EXAMPLE", "[SECRET]"},
+    {"ASIAIOSFODNN7EXAMPLE", "[SECRET]"},
+    {"Bearer abcdefghijklmnop1234567890", "Bearer [SECRET]"},
+    {"bearer abcdefghijklmnop1234567890", "bearer [SECRET]"},
+    {"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N", "[SECRET]"},
+    {"API_KEY=abcd1234efgh5678", "API_KEY=[SECRET]"},
+    {"apikey: abcd1234efgh5678", "apikey: [SECRET]"},
+    {"Api-Key=abcd1234efgh5678", "Api-Key=[SECRET]"},
+    {"ACCESS_TOKEN=abcd1234efgh5678", "ACCESS_TOKEN=[SECRET]"},
+    {"Secret=abcd1234efgh5678", "Secret=[SECRET]"},
+    {"PASSWORD=hunter2hunter2", "PASSWORD=[SECRET]"},
+    {"passwd=hunter2hunter2", "passwd=[SECRET]"},
+    {"TOKEN=abcd1234efgh5678", "TOKEN=[SECRET]"},
+    {"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----", "[SECRET]"},
+    {"jane.doe@example.com", "[EMAIL]"},
+    {"4111 1111 1111 1111", "[CARD]"},
+    {"4111-1111-1111-1111", "[CARD]"},
+    {"192.168.1.20", "[IP]"},
+    {"+1 415 555 2671", "[PHONE]"},
+    {"(415) 555-2671", "[PHONE]"},
+    {"415-555-2671", "[PHONE]"},
+    /* Near misses: the prefilter lets them through or not, the result is
+     * the same. */
+    {"total sku account secretary passage tokens", "total sku account secretary passage tokens"},
+    {"sk-short task-list Bearer short eyJ.x", "sk-short task-list Bearer short eyJ.x"},
+};
+
+static void every_offset(void)
+{
+    static const char filler[] = "Tot al, caf\xc3\xa9 (x) 42; a-b ok. ";
+    char in[512], want[512];
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        for (size_t off = 0; off <= 140; off++) {
+            size_t w = 0;
+            for (; w < off; w++)
+                in[w] = filler[w % (sizeof filler - 1)];
+            if (off)
+                in[off - 1] = ' '; /* the shape starts a word */
+            if (off >= 2 && in[off - 2] >= '0' && in[off - 2] <= '9')
+                in[off - 2] = 'x'; /* "4 4111 ..." would be one longer number */
+            memcpy(want, in, off);
+            snprintf(in + off, sizeof in - off, "%s", shapes[k].in);
+            snprintf(want + off, sizeof want - off, "%s", shapes[k].want);
+            expect(in, want); /* at the end of the text */
+            size_t l = strlen(in), lw = strlen(want);
+            snprintf(in + l, sizeof in - l, " and more text after it");
+            snprintf(want + lw, sizeof want - lw, " and more text after it");
+            expect(in, want);
+        }
+    }
+}
+
 int main(void)
 {
     FWT_CHECK(fwr_luhn_ok("4111111111111111", 16));
@@ -87,6 +160,18 @@ int main(void)
     expect("", "");
     expect("plain text, nothing to see", "plain text, nothing to see");
     fwr_free(R);
+
+    /* Every shape at every offset, with each vector level this machine has
+     * (the portable code, SSE2, AVX2). */
+    int top = fwr_scan_level(-1);
+    for (int level = 0; level <= top; level++) {
+        FWT_CHECK_EQ_INT(fwr_scan_level(level), level);
+        R = fwr_new(FWR_ALL);
+        FWT_CHECK(R);
+        every_offset();
+        fwr_free(R);
+    }
+    fwr_scan_level(top);
 
     /* Only some detectors. */
     R = fwr_new(FWR_EMAIL);

@@ -135,6 +135,42 @@ def main():
         if word not in out:
             fail(f"text summary lacks {word!r}:\n{out}")
 
+    # Issue #11 item 17, the definitions of docs/dashboards.md: an adjudicator
+    # who labelled nothing is not a reviewer and adjudications are not labels;
+    # a disputed item is labelled for label coverage.
+    disputed = one(db.dsn, "SELECT min(id), count(*) FROM flywheel.review_items "
+                           "WHERE status = 'disputed'")
+    if int(disputed[1]) < 2:
+        fail(f"the seed left {disputed[1]} disputed items; the check needs two")
+    fwdash.psql(db.dsn, f"SELECT flywheel.review_adjudicate({disputed[0]}, "
+                        "'{\"correct\": true, \"tone\": \"ok\", \"score\": 3}'::jsonb, "
+                        "'settled', 'dave')")
+    if int(one(db.dsn, "SELECT count(*) FROM flywheel.review_items WHERE status = 'disputed'")[0]) == 0:
+        fail("no disputed item left to check label coverage with")
+    doc = json.loads(stats(fw, reader, "--json", "--since", "1d").stdout)
+    rv = doc["review"]
+    want = one(db.dsn, "SELECT count(*) FILTER (WHERE NOT is_adjudication), "
+                       "count(DISTINCT reviewer) FILTER (WHERE NOT is_adjudication), "
+                       "count(*) FILTER (WHERE is_adjudication), "
+                       "count(DISTINCT reviewer) FILTER (WHERE is_adjudication) "
+                       "FROM flywheel.review_labels WHERE created_at > now() - interval '1 day'")
+    close("labels without the adjudication", rv["labels"], want[0])
+    close("reviewers without the adjudicator", rv["reviewers"], want[1])
+    if rv["reviewers"] != 3 or rv["adjudications"] != 1 or rv["adjudicators"] != 1:
+        fail(f"review numbers with one adjudication by dave: {rv}")
+    close("adjudications", rv["adjudications"], want[2])
+    close("adjudicators", rv["adjudicators"], want[3])
+    cov = one(db.dsn, f"""
+        SELECT avg((EXISTS (SELECT 1 FROM flywheel.review_items i
+                            WHERE i.event_id = g.event_id AND NOT i.is_gold
+                              AND i.status IN ('labelled', 'disputed', 'adjudicated')))::int)
+        FROM flywheel.generations g
+        WHERE event_time >= '{doc["window"]["from"]}' AND event_time < '{doc["window"]["to"]}'""")
+    close("label coverage counts disputed items", rv["label_coverage"], cov[0])
+    out = stats(fw, reader, "--since", "1d").stdout
+    if "labels by 3 reviewers, 1 adjudications by 1 adjudicators" not in out:
+        fail(f"text summary of the review numbers:\n{out}")
+
     # A window with no data: zeros and nulls, no error.
     empty = json.loads(stats(fw, reader, "--json", "--since", "1h", "--project", "nope").stdout)
     if empty["traffic"]["generations"] != 0 or empty["latency"]["p50_ms"] is not None:
@@ -150,15 +186,16 @@ def main():
         if word not in out:
             fail(f"text summary lacks {word!r}:\n{out}")
 
-    # Usage errors exit 2; a bad time exits 1 with PostgreSQL's reason.
+    # Usage errors exit 2, and so does a window that is not one (with
+    # PostgreSQL's reason for a time it cannot read).
     stats(fw, reader, "--since", "5x", expect=2)
     stats(fw, reader, "--since", "0h", expect=2)
     stats(fw, reader, "--since", "1h", "--from", frm, expect=2)
     stats(fw, reader, "--to", to, expect=2)
-    p = stats(fw, reader, "--from", "not a time", expect=1)
-    if "invalid time window" not in p.stderr:
+    p = stats(fw, reader, "--from", "not a time", expect=2)
+    if "invalid time window" not in p.stderr or "22007" not in p.stderr:
         fail(f"bad --from: {p.stderr}")
-    p = stats(fw, reader, "--from", to, "--to", frm, expect=1)
+    p = stats(fw, reader, "--from", to, "--to", frm, expect=2)
     if "is not before --to" not in p.stderr:
         fail(f"reversed window: {p.stderr}")
     print(f"stats: {doc['traffic']['generations']} generations in the window checked against "

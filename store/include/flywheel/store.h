@@ -52,7 +52,8 @@ extern "C" {
     X(OUTPUT, "output error")      /* the writer failed */                                         \
     X(NOMEM, "out of memory")                                                                      \
     X(CANCELLED, "cancelled")        /* the caller set the cancel flag */                          \
-    X(MISMATCH, "re-export differs") /* a re-export's bytes differ from the recorded ones */
+    X(MISMATCH, "re-export differs") /* a re-export's bytes differ from the recorded ones */    \
+    X(CONFLICT, "conflict") /* the state changed under the caller: a lost lease, a closed item */
 
 typedef enum {
 #define FW_STORE_X(name, text) FW_STORE_##name,
@@ -73,6 +74,26 @@ const char *fw_store_code_text(fw_store_code code);
 
 /* Clears an error to FW_STORE_OK. */
 void fw_store_error_clear(fw_store_error *err);
+
+/*
+ * Fills err from a failed PostgreSQL result (or, when the result carries no
+ * error, from the connection): "could not <what>: <primary message>" (just
+ * the message when what is NULL), the SQLSTATE, DETAIL and HINT as the
+ * server sent them. The code follows the SQLSTATE, the one mapping every
+ * front end shares:
+ *   FR001 FR002 FR004 (a rubric, label or queue definition refused)
+ *                               FW_STORE_INVALID
+ *   FR005 (no such queue, rubric, item or generation)   FW_STORE_NOT_FOUND
+ *   FR003 FR006 (lease lost, item closed, queue paused) FW_STORE_CONFLICT
+ *   anything else                                       FW_STORE_DATABASE
+ * A missing flywheel object (42P01 undefined table, 3F000 undefined schema,
+ * 42883 undefined function, naming "flywheel") means the database was
+ * never migrated, or is older than this build: the message says which
+ * object, and the hint says to run `flywheel migrate`. Returns -1 (for
+ * `return fw_store_error_pg(...)`); err may be NULL.
+ */
+int fw_store_error_pg(fw_store_error *err, const char *what, const PGresult *res,
+                      const PGconn *conn);
 
 /* ---- output: the writer ---------------------------------------------------- */
 
@@ -122,6 +143,141 @@ typedef struct {
     void *ctx;
     volatile int *cancel;
 } fw_store_progress;
+
+/* ---- statistics --------------------------------------------------------------- */
+
+/* The window of fw_store_stats: the last since_s seconds (since_s > 0), or
+ * [from, to) with any PostgreSQL timestamptz text (to NULL: now). project
+ * NULL: all projects. */
+typedef struct {
+    long long since_s;
+    const char *from, *to;
+    const char *project;
+} fw_store_stats_window;
+
+/* Parses "90s", "15m", "24h", "7d", "2w" (a bare number is hours) into
+ * seconds. Returns 0, or -1 when malformed, zero or above ten years. */
+int fw_store_stats_parse_since(const char *text, long long *seconds);
+
+/*
+ * The statistics document of a window (the one `flywheel stats --json`
+ * prints; its keys are documented in docs/dashboards.md): window, traffic,
+ * latency, usage, feedback, dead_letters, ingest, by_model,
+ * errors_by_type, top_users, queues (null before the review migration) and
+ * review. Every number is read from the dashboard views in one read-only
+ * snapshot, so it works for a member of flywheel_reader. Returns a new
+ * object (the caller json_decref's it), or NULL with err filled:
+ * FW_STORE_INVALID for a window that is not one (a time PostgreSQL cannot
+ * parse, from not before to), FW_STORE_DATABASE, FW_STORE_NOMEM.
+ * Blocking; leaves no transaction open.
+ */
+json_t *fw_store_stats(PGconn *conn, const fw_store_stats_window *w, fw_store_error *err);
+
+/* ---- dead letters ------------------------------------------------------------- */
+
+/* Which dead letters: those whose reason is `reason` or a refinement of it
+ * ("data_error" matches "data_error:22P02"; NULL: any), not yet replayed
+ * unless `all`, newest first, at most `limit` (0: no limit). */
+typedef struct {
+    const char *reason;
+    long long limit;
+    int all;
+} fw_store_dlq_filter;
+
+/* The dead letters as an array of objects {id, received_at, topic,
+ * partition, offset, reason, replay_count, event_id, detail} (event_id
+ * null when it could not be read). NULL with err filled on failure. */
+json_t *fw_store_dlq_list(PGconn *conn, const fw_store_dlq_filter *f, fw_store_error *err);
+
+/* One dead letter: {id, received_at, consumer_group, topic, partition,
+ * offset, key, message_time, reason, detail, event_id, replayed_at,
+ * replay_count, payload_bytes, payload_hex (the first 512 bytes)}. NULL
+ * with err filled: FW_STORE_NOT_FOUND when there is no dead letter `id`. */
+json_t *fw_store_dlq_show(PGconn *conn, long long id, fw_store_error *err);
+
+typedef enum {
+    FW_STORE_DLQ_INSERTED, /* replayed: the row was inserted */
+    FW_STORE_DLQ_PRESENT,  /* replayed: the row was already stored (same event id) */
+    FW_STORE_DLQ_VALID,    /* dry run: it would be inserted */
+    FW_STORE_DLQ_SKIPPED,  /* already replayed and `again` not set */
+    FW_STORE_DLQ_INVALID,  /* still fails validation: reason, detail */
+    FW_STORE_DLQ_REFUSED,  /* PostgreSQL refused the row's data: reason "data_error:SQLSTATE" */
+} fw_store_dlq_outcome;
+
+/* "replayed", "valid", "skipped", "invalid", "refused". */
+const char *fw_store_dlq_outcome_name(fw_store_dlq_outcome outcome);
+
+/* What happened to one dead letter; strings live during the callback. */
+typedef struct {
+    long long id;
+    fw_store_dlq_outcome outcome;
+    const char *table;  /* "generations" or "feedback" (INSERTED, PRESENT, VALID) */
+    const char *reason; /* INVALID, REFUSED */
+    const char *detail; /* INVALID */
+} fw_store_dlq_replayed;
+
+typedef struct {
+    const long long *ids; /* these dead letters, in this order; or, with nids 0: */
+    size_t nids;
+    const char *reason; /* those with this reason (as fw_store_dlq_filter), */
+    int all;            /* or every one */
+    int again;          /* replay what was replayed before too */
+    int dry_run;        /* validate only: nothing is written */
+    size_t max_message_bytes, max_field_bytes; /* the decoder's limits (0: none) */
+    /* Called on the calling thread after each dead letter. */
+    void (*fn)(void *ctx, const fw_store_dlq_replayed *r);
+    void *ctx;
+    volatile int *cancel; /* read before each dead letter */
+} fw_store_dlq_replay_opts;
+
+/* Zeroes o and sets the collector's default limits (4 MiB per message,
+ * 1 MiB per field). */
+void fw_store_dlq_replay_opts_init(fw_store_dlq_replay_opts *o);
+
+typedef struct {
+    long long replayed;     /* INSERTED, PRESENT, VALID */
+    long long not_replayed; /* SKIPPED, INVALID, REFUSED */
+} fw_store_dlq_counts;
+
+/*
+ * Re-validates the selected dead letters with the collector's decoder and
+ * inserts each one that now passes, each in its own transaction with its
+ * replayed_at and replay_count (the dead letter locked FOR UPDATE meanwhile),
+ * with ON CONFLICT DO NOTHING. It writes to PostgreSQL, never to Kafka.
+ * Returns 0 with *counts filled, or -1 with err filled and *counts saying
+ * how far it got (every dead letter before the failing one is done):
+ * FW_STORE_INVALID (nothing selected to replay), FW_STORE_NOT_FOUND (an id
+ * that does not exist), FW_STORE_DATABASE (anything but the row's own data:
+ * a refused row is an outcome, not an error), FW_STORE_NOMEM,
+ * FW_STORE_CANCELLED. Blocking.
+ */
+int fw_store_dlq_replay(PGconn *conn, const fw_store_dlq_replay_opts *o,
+                        fw_store_dlq_counts *counts, fw_store_error *err);
+
+/* ---- recorded dataset versions ------------------------------------------------- */
+
+/* Every recorded version, by dataset and version: an array of {dataset,
+ * version, format, members, train, validation, test (lines per split, null
+ * when not recorded), rejected, created_at ("YYYY-MM-DD HH:MM:SS", UTC),
+ * created_by}. NULL with err filled on failure. */
+json_t *fw_store_dataset_list(PGconn *conn, fw_store_error *err);
+
+/* The manifest recorded with version `version` of `dataset` (0: the
+ * latest). NULL with err filled: FW_STORE_NOT_FOUND when there is none. */
+json_t *fw_store_dataset_manifest(PGconn *conn, const char *dataset, int version,
+                                  fw_store_error *err);
+
+/*
+ * What changed from version `from` to version `to` of `dataset`, in one
+ * snapshot: {dataset, from, to, parameters: [{path, from, to}] (every
+ * recorded parameter that differs; null where absent), lines: {train |
+ * validation | test: {from, to}}, members: {added, removed, relabelled}},
+ * and with `members` set also changes: [{change, event_id, item_id,
+ * old_label_ids, new_label_ids}] (flywheel.dataset_diff). NULL with err
+ * filled: FW_STORE_INVALID (a version below 1), FW_STORE_NOT_FOUND.
+ */
+json_t *fw_store_dataset_diff(PGconn *conn, const char *dataset, int from, int to, int members,
+                              fw_store_error *err);
 
 /* ---- sentence segmentation (review spans and the classifier export) -------- */
 
@@ -285,6 +441,28 @@ typedef struct {
  */
 int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *res,
             fw_store_error *err);
+
+/* Receives one case (an eval-format line, docs/export.md, without its
+ * newline) of split "train", "validation" or "test". Returns 0, or nonzero
+ * to stop (filling err, or leaving it for a generic "refused" error). */
+typedef int (*fw_store_case_fn)(void *ctx, const char *split, const char *line, size_t len,
+                                fw_store_error *err);
+
+/*
+ * The cases of recorded eval dataset version `version` of `dataset`, for an
+ * eval run: the version is re-exported in memory (no file is written) and
+ * checked against its recorded sha256s, then fn is called for every line,
+ * split by split (train, validation, test), in file order — so the cases are
+ * byte for byte the lines `flywheel export --dataset NAME --version N`
+ * writes. Nothing is delivered unless the whole re-export succeeded.
+ * Returns 0, or -1 with err filled: FW_STORE_INVALID (not an eval-format
+ * version, a version below 1, or fn refused a line), FW_STORE_NOT_FOUND,
+ * FW_STORE_MISMATCH (the re-export differs from what was recorded),
+ * FW_STORE_DATABASE, FW_STORE_NOMEM. Holds the version's lines in memory
+ * during the call. Blocking.
+ */
+int fw_store_eval_cases(PGconn *conn, const char *dataset, int version, fw_store_case_fn fn,
+                        void *ctx, fw_store_error *err);
 
 /* The query an export of recorded version `version` of `dataset` streams
  * with COPY (...) TO STDOUT, as a malloc'ed string (NULL when out of
