@@ -266,7 +266,7 @@ test('adjudication by keyboard, quality, history and admin pages', async () => {
   await signin(page, 'adj');
   await page.goto(`${URL}/adjudicate`);
   await shot(page, 'disputes');
-  const first = page.locator('#disputes a').first();
+  const first = page.locator('#disputes tr', { hasText: 'billing-disputes' }).locator('a').first();
   const item = Number((await first.getAttribute('href')).split('/').pop());
   await Promise.all([page.waitForURL(/\/adjudicate\/\d+$/), first.click()]);
   const html = await page.content();
