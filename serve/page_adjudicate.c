@@ -403,7 +403,7 @@ static const quality_table quality_tables[] = {
      "SELECT queue, field, type, items, raters, round(percent_agreement::numeric, 3), "
      "       kappa_kind, round(kappa::numeric, 3), round(alpha_interval::numeric, 3) "
      "FROM flywheel.review_agreement ORDER BY queue, field",
-     {"Queue", "Field", "Type", "Items", "Reviewers", "Agreement", "Kappa", "κ",
+     {"Queue", "Field", "Type", "Items", "Reviewers", "Agreement", "κ kind", "κ",
       "α (interval)"},
      9,
      0x1B8},
