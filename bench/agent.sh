@@ -53,7 +53,20 @@ run "agent_throughput_noredact" --mode agent --threads 1 --events 40000 --throug
     --set redact.phone=false --set redact.card=false --set redact.secret=false \
     --set redact.ipv4=false
 
-python3 - "$tmp/results.jsonl" <<'PY'
+# Instructions per event (callgrind, exact on a noisy machine): the record
+# path on the application thread and the agent thread's encode (decode, every
+# redaction detector, protobuf) of the same generation (bench/icount_agent.c).
+icount() { # function
+    command -v valgrind >/dev/null 2>&1 || { echo null; return; }
+    valgrind --tool=callgrind --toggle-collect="$1" --callgrind-out-file="$tmp/cg.$1" \
+        "$FW_BUILD_DIR/bench/bench_icount_agent" >"$tmp/cg.$1.out" 2>/dev/null || { echo null; return; }
+    python3 -c 'import json,re,sys; ev=json.load(open(sys.argv[1]))["events"]; t=int(re.search(r"^summary: *(\d+)", open(sys.argv[2]).read(), re.M).group(1)); print(t // ev)' \
+        "$tmp/cg.$1.out" "$tmp/cg.$1"
+}
+echo "bench agent: instruction counts (callgrind)" >&2
+echo "{\"record\": $(icount icount_record), \"encode\": $(icount icount_encode)}" >"$tmp/icount.json"
+
+python3 - "$tmp/results.jsonl" "$tmp/icount.json" <<'PY'
 import json, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -84,6 +97,9 @@ out["baseline_app_thread_events_per_cpu_s"] = round(1e9 / max(1, base["app_cpu_n
 out["p999_4t_ns"] = rows["agent_up_4t"]["p999_ns"]
 out["floor_p999_4t_ns"] = rows["floor_4t"]["p999_ns"]
 out["wakeups_1t"] = rows["agent_up_1t"].get("wakeups")
+ic = json.load(open(sys.argv[2]))
+out["instructions_per_record"] = ic["record"]
+out["instructions_per_encode"] = ic["encode"]
 out["p99_ratio_vs_baseline"] = round(rows["agent_up_1t"]["p99_ns"] / max(1, rows["baseline_up_1t"]["p99_ns"]), 3)
 out["scenarios"] = {name: {k: r[k] for k in keys + extra if k in r}
                     | ({"delivered": r["delivered"], "spooled": r["spooled"], "dropped": r["dropped"]}

@@ -32,22 +32,27 @@ size_t fw_rt_byte_at(const char *s, size_t idx)
     return fw_utf8_offset(s, strlen(s), idx);
 }
 
-/* Writes one wrapped paragraph (no newlines inside). */
-static int wrap_line(FILE *out, const char *s, size_t len, int width, const char *indent)
+/* Writes one wrapped paragraph (no newlines inside): the first line after
+ * `first`, the others after `rest`, each line at most `width` columns
+ * including its prefix (at least 10 columns for the text). */
+static int wrap_para(FILE *out, const char *s, size_t len, int width, const char *first,
+                     const char *rest)
 {
     int lines = 0;
     size_t i = 0;
-    if (width < 10)
-        width = 10;
+    const char *prefix = first;
     if (len == 0) {
-        fprintf(out, "%s\n", indent);
+        fprintf(out, "%s\n", first);
         return 1;
     }
     while (i < len) {
-        /* Find the longest prefix of at most `width` code points ending at a
-         * space; cut a word that alone exceeds the width. */
+        int room = width - (int)fw_rt_chars(prefix);
+        if (room < 10)
+            room = 10;
+        /* Find the longest prefix of at most `room` code points ending at a
+         * space; cut a word that alone exceeds the room. */
         size_t j = i, last_space = 0, cols = 0;
-        while (j < len && cols < (size_t)width) {
+        while (j < len && cols < (size_t)room) {
             if (s[j] == ' ')
                 last_space = j;
             j = u8next(s, len, j);
@@ -58,8 +63,12 @@ static int wrap_line(FILE *out, const char *s, size_t len, int width, const char
         size_t end = j;
         if (j < len && s[j] != ' ' && last_space > i)
             end = last_space;
-        fprintf(out, "%s%.*s\n", indent, (int)(end - i), s + i);
+        size_t shown = end;
+        while (shown > i && s[shown - 1] == ' ')
+            shown--;
+        fprintf(out, "%s%.*s\n", prefix, (int)(shown - i), s + i);
         lines++;
+        prefix = rest;
         i = end;
         while (i < len && s[i] == ' ')
             i++;
@@ -67,17 +76,55 @@ static int wrap_line(FILE *out, const char *s, size_t len, int width, const char
     return lines;
 }
 
-int fw_rt_wrap(FILE *out, const char *text, int width, const char *indent)
+int fw_rt_wrap_hanging(FILE *out, const char *text, int width, const char *first, const char *rest)
 {
     int lines = 0;
-    const char *p = text;
+    const char *p = text, *prefix = first;
     for (;;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        lines += wrap_line(out, p, len, width, indent);
+        lines += wrap_para(out, p, len, width, prefix, rest);
+        prefix = rest;
         if (!nl)
             break;
         p = nl + 1;
+    }
+    return lines;
+}
+
+int fw_rt_wrap(FILE *out, const char *text, int width, const char *indent)
+{
+    return fw_rt_wrap_hanging(out, text, width + (int)fw_rt_chars(indent), indent, indent);
+}
+
+int fw_rt_join_wrap(FILE *out, const char *const *items, size_t n, int width, const char *sep)
+{
+    int lines = 0;
+    size_t col = 0, seplen = fw_rt_chars(sep);
+    for (size_t k = 0; k < n; k++) {
+        size_t len = fw_rt_chars(items[k]);
+        if (col > 0 && col + seplen + len <= (size_t)width) {
+            fprintf(out, "%s%s", sep, items[k]);
+            col += seplen + len;
+            continue;
+        }
+        if (col > 0) {
+            fputc('\n', out);
+            lines++;
+            col = 0;
+        }
+        if (len <= (size_t)width) {
+            fputs(items[k], out);
+            col = len;
+        } else {
+            /* An item wider than the line: wrapped on its own lines at word
+             * boundaries, its continuation indented. */
+            lines += fw_rt_wrap_hanging(out, items[k], width, "", "  ");
+        }
+    }
+    if (col > 0) {
+        fputc('\n', out);
+        lines++;
     }
     return lines;
 }
@@ -125,17 +172,21 @@ static void render_part(FILE *out, const json_t *part, int width, int number_sen
             for (size_t k = 0; k < n; k++) {
                 size_t b0 = fw_rt_byte_at(content, sp[k].start);
                 size_t b1 = fw_rt_byte_at(content, sp[k].end);
-                char head[64];
-                snprintf(head, sizeof head, "    s%d [%zu,%zu) ", ++*sentence_no, sp[k].start,
-                         sp[k].end);
+                char head[64], hang[64];
+                int hl = snprintf(head, sizeof head, "    s%d [%zu,%zu) ", ++*sentence_no,
+                                  sp[k].start, sp[k].end);
+                if (hl < 0 || hl >= (int)sizeof hang)
+                    hl = (int)sizeof hang - 1;
+                memset(hang, ' ', (size_t)hl);
+                hang[hl] = '\0';
                 char *one = strndup(content + b0, b1 - b0);
                 if (one) {
                     for (char *c = one; *c; c++)
                         if (*c == '\n')
                             *c = ' ';
-                    fputs(head, out);
-                    /* First line after the head, the rest indented under it. */
-                    fw_rt_wrap(out, one, width - (int)strlen(head), "");
+                    /* The first line after the head, the rest under the
+                     * sentence's first word. */
+                    fw_rt_wrap_hanging(out, one, width, head, hang);
                     free(one);
                 }
             }

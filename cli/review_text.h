@@ -27,6 +27,22 @@ size_t fw_rt_byte_at(const char *s, size_t idx);
  */
 int fw_rt_wrap(FILE *out, const char *text, int width, const char *indent);
 
+/*
+ * Like fw_rt_wrap with a hanging indent: the first line starts with `first`,
+ * every later one (and every later paragraph) with `rest`, and `width`
+ * counts the whole line, prefix included. Trailing spaces of a line are
+ * dropped. Returns lines written.
+ */
+int fw_rt_wrap_hanging(FILE *out, const char *text, int width, const char *first, const char *rest);
+
+/*
+ * Writes `items` joined by `sep` (" · "), as many to a line as fit in
+ * `width` columns; a line breaks only between items, never inside one,
+ * unless an item alone is wider than the line (then it is wrapped at word
+ * boundaries). Returns lines written.
+ */
+int fw_rt_join_wrap(FILE *out, const char *const *items, size_t n, int width, const char *sep);
+
 typedef struct {
     size_t start; /* code point offsets, [start, end) */
     size_t end;

@@ -49,13 +49,19 @@ typedef struct {
     sentence_ref *sent; /* sentences of the output, numbered from 1 */
     size_t nsent;
     char *screen; /* the rendered conversation */
+    char *intro;  /* the queue, its description and instructions, the commands */
 } tui;
+
+/* Terminal rows written since the reviewer last typed a line: the pager
+ * stops before anything not yet seen would scroll off the screen. */
+static int g_rows_shown;
 
 /* Reads one line from stdin without its newline. Returns 0, or -1 at end of
  * input (treated as :quit). */
 static int read_line(char *buf, size_t size)
 {
     fflush(stdout);
+    g_rows_shown = 0;
     if (!fgets(buf, (int)size, stdin))
         return -1;
     size_t n = strlen(buf);
@@ -80,34 +86,66 @@ static ask_result command_of(const char *line)
     return ASK_OK;
 }
 
-/* Prints text a screen at a time: after rows-1 lines, waits for Enter
- * (next page) or "q" (stop paging). Input that ends stops paging. */
+/* Rows a line of `cols` code points takes on a terminal `width` wide. */
+static int rows_of(size_t cols, int width)
+{
+    return cols == 0 ? 1 : (int)((cols + (size_t)width - 1) / (size_t)width);
+}
+
+/* Prints text, pausing ("-- more --") before a line that would push rows
+ * not yet seen off the top of the screen: at most rows-1 rows between two
+ * inputs, the last row being the prompt's. Enter shows the next page, "q"
+ * (or the end of input) skips the rest of this text. */
 static void page(tui *t, const char *text)
 {
-    int shown = 0;
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-        fwrite(p, 1, len, stdout);
-        p += len;
-        if (++shown >= t->rows - 1 && *p) {
-            char line[64];
+        char *line = strndup(p, nl ? len - 1 : len);
+        int need = rows_of(line ? fw_rt_chars(line) : len, t->width);
+        free(line);
+        if (g_rows_shown > 0 && g_rows_shown + need > t->rows - 1) {
+            char answer[64];
             printf("-- more -- (Enter: next page, q: go to the questions) ");
-            if (read_line(line, sizeof line) < 0 || line[0] == 'q') {
-                printf("\n");
+            if (read_line(answer, sizeof answer) < 0 || answer[0] == 'q')
                 return;
-            }
-            shown = 0;
         }
+        fwrite(p, 1, len, stdout);
+        g_rows_shown += need;
+        p += len;
     }
 }
 
+/* page() for text written to a memory stream by `fill`. */
+typedef void (*fill_fn)(tui *t, FILE *m, const void *arg);
+static void page_with(tui *t, fill_fn fill, const void *arg)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    if (!m)
+        return;
+    fill(t, m, arg);
+    if (fclose(m) == 0 && buf)
+        page(t, buf);
+    free(buf);
+}
+
+static const char help_text[] =
+    "At any prompt: :skip (asks a reason), :quit (keeps the item; run the same command again "
+    "to resume), :release (gives it back and quits), :show (the conversation again), :help "
+    "(this and the queue's instructions). Empty input leaves an optional field empty.";
+
 static void print_help(void)
 {
-    printf("At any prompt: :skip (asks a reason), :quit (keeps the item; run the same\n"
-           "command again to resume), :release (gives it back and quits), :show (the\n"
-           "conversation again), :help. Empty input leaves an optional field empty.\n");
+    fw_rt_wrap(stdout, help_text, 78, "");
+}
+
+/* :help at a prompt: the queue's instructions and the commands. */
+static void prompt_help(tui *t)
+{
+    page(t, t->intro ? t->intro : help_text);
 }
 
 /* Collects the sentences of the text parts of the output, in the order
@@ -154,6 +192,67 @@ static int rubric_has_type(const json_t *fields, const char *type)
     return 0;
 }
 
+/* A string member of the generation, or "-". */
+static const char *gstr(const json_t *g, const char *key)
+{
+    const char *v = json_string_value(json_object_get(g, key));
+    return v && *v ? v : "-";
+}
+
+/* The item's header: a rule with the item and queue, then the metadata as
+ * "key value" items joined by " · ", broken between items only (a line
+ * never ends inside a field, whatever the width). */
+static void render_header(tui *t, FILE *m, const json_t *g)
+{
+    char title[512], model[256], env[256], rel[256], prompt[512], status[256];
+    char *tags = NULL;
+    size_t tsize = 0;
+    snprintf(title, sizeof title, "════ item %lld · queue %s",
+             (long long)json_integer_value(json_object_get(t->item, "item_id")), t->queue);
+    size_t cols = fw_rt_chars(title);
+    if (cols + 2 > (size_t)t->width) {
+        fw_rt_wrap_hanging(m, title, t->width, "", "  ");
+    } else {
+        /* The rule runs to the last column. */
+        fputs(title, m);
+        fputc(' ', m);
+        for (cols++; cols < (size_t)t->width; cols++)
+            fputs("═", m);
+        fputc('\n', m);
+    }
+    snprintf(model, sizeof model, "model %s", gstr(g, "request_model"));
+    snprintf(env, sizeof env, "environment %s", gstr(g, "environment"));
+    snprintf(rel, sizeof rel, "release %s", gstr(g, "release"));
+    /* Versions are free text: "7" shows as v7, "v7" stays v7 (not vv7). */
+    const char *pv = json_string_value(json_object_get(g, "prompt_version"));
+    if (json_is_string(json_object_get(g, "prompt_template")))
+        snprintf(prompt, sizeof prompt, "prompt %s%s%s", gstr(g, "prompt_template"),
+                 pv && *pv ? (pv[0] >= '0' && pv[0] <= '9' ? " v" : " ") : "", pv ? pv : "");
+    else
+        snprintf(prompt, sizeof prompt, "prompt -");
+    snprintf(status, sizeof status, "status %s%s%s", gstr(g, "status"),
+             json_is_string(json_object_get(g, "error_type")) ? " " : "",
+             json_is_string(json_object_get(g, "error_type")) ? gstr(g, "error_type") : "");
+    FILE *tm = open_memstream(&tags, &tsize);
+    if (tm) {
+        size_t i;
+        const json_t *tag;
+        fputs("tags ", tm);
+        if (json_array_size(json_object_get(g, "tags")) == 0)
+            fputs("-", tm);
+        json_array_foreach(json_object_get(g, "tags"), i, tag)
+            fprintf(tm, "%s%s", i ? ", " : "", json_is_string(tag) ? json_string_value(tag) : "?");
+        if (fclose(tm) != 0) {
+            free(tags);
+            tags = NULL;
+        }
+    }
+    const char *items[] = {model,  gstr(g, "event_time"), env, rel, prompt,
+                           status, tags ? tags : "tags ?"};
+    fw_rt_join_wrap(m, items, sizeof items / sizeof items[0], t->width, " · ");
+    free(tags);
+}
+
 /* Renders the claimed item into t->screen. */
 static void render(tui *t)
 {
@@ -167,27 +266,7 @@ static void render(tui *t)
     const json_t *def = json_object_get(json_object_get(t->item, "rubric"), "definition");
     const json_t *fields = json_object_get(def, "fields");
     int spans = rubric_has_type(fields, "span");
-    char *tags = json_dumps(json_object_get(g, "tags"), JSON_COMPACT | JSON_ENCODE_ANY);
-    fprintf(m, "════ item %lld · queue %s · %s · %s ════\n",
-            (long long)json_integer_value(json_object_get(t->item, "item_id")), t->queue,
-            json_string_value(json_object_get(g, "request_model")),
-            json_string_value(json_object_get(g, "event_time")));
-    fprintf(m, "environment %s · release %s · prompt %s v%s · status %s%s%s · tags %s\n",
-            json_string_value(json_object_get(g, "environment")),
-            json_string_value(json_object_get(g, "release")),
-            json_is_string(json_object_get(g, "prompt_template"))
-                ? json_string_value(json_object_get(g, "prompt_template"))
-                : "-",
-            json_is_string(json_object_get(g, "prompt_version"))
-                ? json_string_value(json_object_get(g, "prompt_version"))
-                : "-",
-            json_string_value(json_object_get(g, "status")),
-            json_is_string(json_object_get(g, "error_type")) ? " " : "",
-            json_is_string(json_object_get(g, "error_type"))
-                ? json_string_value(json_object_get(g, "error_type"))
-                : "",
-            tags ? tags : "[]");
-    free(tags);
+    render_header(t, m, g);
     const char *sys = json_string_value(json_object_get(g, "system_instructions"));
     if (sys) {
         fprintf(m, "── system instructions ──\n");
@@ -202,7 +281,6 @@ static void render(tui *t)
         fprintf(m, "\n▶ OUTPUT B (%s)\n", json_string_value(json_object_get(gb, "request_model")));
         fw_rt_render_messages(m, json_object_get(gb, "output_messages"), t->width, 0, NULL);
     }
-    fprintf(m, "\n");
     fclose(m);
     free(t->screen);
     t->screen = buf;
@@ -311,11 +389,6 @@ static ask_result ask_spans(tui *t, const json_t *f, json_t **out)
     char line[512];
     size_t i;
     const json_t *c;
-    printf("  categories:");
-    json_array_foreach(cats, i, c) printf(" %zu) %s", i + 1, json_string_value(c));
-    printf("\n  mark a sentence: s<N> <category>   a range: r <start> <end> <category> "
-           "[m<msg>] [p<part>]\n  'undo' drops the last span; an empty line or 'done' "
-           "finishes.\n");
     for (;;) {
         printf("  span> ");
         if (read_line(line, sizeof line) < 0) {
@@ -324,7 +397,7 @@ static ask_result ask_spans(tui *t, const json_t *f, json_t **out)
         }
         ask_result cmd = command_of(line);
         if (cmd == ASK_HELP) {
-            print_help();
+            prompt_help(t);
             continue;
         }
         if (cmd != ASK_OK) {
@@ -411,6 +484,23 @@ static ask_result ask_spans(tui *t, const json_t *f, json_t **out)
             printf("  unknown category \"%s\"\n", cat);
             continue;
         }
+        /* The same range with the same category twice is one mark. */
+        const json_t *prev;
+        size_t dup = 0;
+        json_array_foreach(arr, i, prev)
+        {
+            if ((size_t)json_integer_value(json_object_get(prev, "message")) == msg &&
+                (size_t)json_integer_value(json_object_get(prev, "part")) == part &&
+                (size_t)json_integer_value(json_object_get(prev, "start")) == start &&
+                (size_t)json_integer_value(json_object_get(prev, "end")) == end &&
+                strcmp(json_string_value(json_object_get(prev, "category")), catname) == 0)
+                dup = i + 1;
+        }
+        if (dup) {
+            printf("  [%zu,%zu) of message %zu part %zu is already marked as \"%s\" (span %zu)\n",
+                   start, end, msg, part, catname, dup);
+            continue;
+        }
         json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:s}", "message", (json_int_t)msg,
                                              "part", (json_int_t)part, "start", (json_int_t)start,
                                              "end", (json_int_t)end, "category", catname));
@@ -425,6 +515,64 @@ static ask_result ask_spans(tui *t, const json_t *f, json_t **out)
     return ASK_OK;
 }
 
+typedef struct {
+    const json_t *f;
+    size_t idx, n;
+    const char *label, *type;
+    int required;
+    const char *instr;
+} question;
+
+/* The text of a question: "[k/n] label (type, required): instructions",
+ * wrapped under its first word, then the choices of a category field or
+ * the categories and syntax of a span field. */
+static void question_text(tui *t, FILE *m, const void *arg)
+{
+    const question *q = arg;
+    char head[64], hang[64], *text = NULL;
+    int hl = snprintf(head, sizeof head, "[%zu/%zu] ", q->idx, q->n);
+    if (hl < 0 || hl >= (int)sizeof hang)
+        hl = (int)sizeof hang - 1;
+    memset(hang, ' ', (size_t)hl);
+    hang[hl] = '\0';
+    if (asprintf(&text, "%s (%s%s)%s%s", q->label, q->type,
+                 q->required ? ", required" : ", optional", q->instr ? ": " : "",
+                 q->instr ? q->instr : "") < 0)
+        text = NULL;
+    fputc('\n', m);
+    fw_rt_wrap_hanging(m, text ? text : q->label, t->width, head, hang);
+    free(text);
+    size_t i;
+    const json_t *v;
+    if (strcmp(q->type, "category") == 0) {
+        json_array_foreach(json_object_get(q->f, "values"), i, v)
+        {
+            char num[32];
+            snprintf(num, sizeof num, "  %zu) ", i + 1);
+            fw_rt_wrap_hanging(m, json_is_string(v) ? json_string_value(v) : "?", t->width, num,
+                               "     ");
+        }
+    } else if (strcmp(q->type, "span") == 0) {
+        char *cats = NULL;
+        size_t csize = 0;
+        FILE *cm = open_memstream(&cats, &csize);
+        if (cm) {
+            fputs("categories:", cm);
+            json_array_foreach(json_object_get(q->f, "categories"), i, v)
+                fprintf(cm, "%s %zu) %s", i ? "," : "", i + 1,
+                        json_is_string(v) ? json_string_value(v) : "?");
+            if (fclose(cm) == 0 && cats)
+                fw_rt_wrap_hanging(m, cats, t->width, "  ", "    ");
+            free(cats);
+        }
+        fw_rt_wrap_hanging(m,
+                           "mark a sentence: s<N> <category>; a character range: r <start> <end> "
+                           "<category> [m<message>] [p<part>]; 'undo' drops the last span; an "
+                           "empty line or 'done' finishes.",
+                           t->width, "  ", "    ");
+    }
+}
+
 /* Asks for one field until the answer is valid locally. On ASK_OK *out is
  * the value (NULL for an empty optional answer). */
 static ask_result ask_field(tui *t, const json_t *f, size_t idx, size_t n, json_t **out)
@@ -436,18 +584,14 @@ static ask_result ask_field(tui *t, const json_t *f, size_t idx, size_t n, json_
     int required = json_is_true(json_object_get(f, "required"));
     char line[4096];
     *out = NULL;
-    printf("\n[%zu/%zu] %s (%s%s)%s%s\n", idx, n, label ? label : name, type,
-           required ? ", required" : ", optional", instr ? ": " : "", instr ? instr : "");
+    question q = {f, idx, n, label ? label : name, type, required, instr};
+    page_with(t, question_text, &q);
     if (strcmp(type, "span") == 0)
         return ask_spans(t, f, out);
     for (;;) {
         if (strcmp(type, "boolean") == 0) {
             printf("  yes or no? ");
         } else if (strcmp(type, "category") == 0) {
-            size_t i;
-            const json_t *v;
-            json_array_foreach(json_object_get(f, "values"), i, v)
-                printf("  %zu) %s\n", i + 1, json_string_value(v));
             printf("  choice? ");
         } else if (strcmp(type, "number") == 0) {
             printf("  number");
@@ -469,7 +613,7 @@ static ask_result ask_field(tui *t, const json_t *f, size_t idx, size_t n, json_
             return ASK_QUIT;
         ask_result cmd = command_of(line);
         if (cmd == ASK_HELP) {
-            print_help();
+            prompt_help(t);
             continue;
         }
         if (cmd != ASK_OK)
@@ -605,16 +749,77 @@ static ask_result do_skip(tui *t)
     return ASK_OK;
 }
 
+/* The label before it is submitted: one field a line, in the rubric's
+ * order, each value wrapped under itself (never cut inside a word unless a
+ * word is wider than the line); spans and corrections summarised. */
+static void label_preview(tui *t, FILE *m, const void *arg)
+{
+    const json_t *label = arg;
+    const json_t *fields = json_object_get(
+        json_object_get(json_object_get(t->item, "rubric"), "definition"), "fields");
+    size_t i, w = 0;
+    const json_t *f;
+    json_array_foreach(fields, i, f)
+    {
+        size_t l = fw_rt_chars(json_string_value(json_object_get(f, "name")));
+        if (l > w)
+            w = l;
+    }
+    if (w > 24)
+        w = 24;
+    fprintf(m, "\nlabel:\n");
+    json_array_foreach(fields, i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const json_t *v = json_object_get(label, name);
+        char head[128], hang[128], *text = NULL;
+        size_t pad = fw_rt_chars(name) < w ? w - fw_rt_chars(name) : 0;
+        int hl = snprintf(head, sizeof head, "  %s%*s  ", name, (int)pad, "");
+        size_t hcols = fw_rt_chars(head);
+        if (hl < 0 || hcols >= sizeof hang)
+            hcols = sizeof hang - 1;
+        memset(hang, ' ', hcols);
+        hang[hcols] = '\0';
+        const char *type = field_type(f);
+        if (!v) {
+            text = strdup("(empty)");
+        } else if (strcmp(type, "span") == 0) {
+            size_t k;
+            const json_t *sp;
+            FILE *sm = open_memstream(&text, &(size_t){0});
+            if (sm) {
+                json_array_foreach(v, k, sp)
+                    fprintf(sm, "%s[%lld,%lld) of message %lld part %lld: %s", k ? "; " : "",
+                            (long long)json_integer_value(json_object_get(sp, "start")),
+                            (long long)json_integer_value(json_object_get(sp, "end")),
+                            (long long)json_integer_value(json_object_get(sp, "message")),
+                            (long long)json_integer_value(json_object_get(sp, "part")),
+                            json_string_value(json_object_get(sp, "category")));
+                if (fclose(sm) != 0) {
+                    free(text);
+                    text = NULL;
+                }
+            }
+        } else if (strcmp(type, "correction") == 0) {
+            const char *c = json_string_value(json_object_get(
+                json_array_get(json_object_get(json_array_get(v, 0), "parts"), 0), "content"));
+            if (asprintf(&text, "a corrected output (%zu characters)", c ? fw_rt_chars(c) : 0) < 0)
+                text = NULL;
+        } else {
+            text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        }
+        fw_rt_wrap_hanging(m, text ? text : "?", t->width, head, hang);
+        free(text);
+    }
+}
+
 /* Shows the label and asks whether to submit it: ASK_OK for yes, ASK_EMPTY
  * for no (answer again), or the command typed (:skip, :release, :show,
  * :quit; :help is answered here). */
 static ask_result ask_submit(tui *t, const json_t *label)
 {
     char line[64];
-    char *s = json_dumps(label, JSON_COMPACT | JSON_SORT_KEYS);
-    printf("\nlabel: %s\n", s ? s : "?");
-    free(s);
-    (void)t;
+    page_with(t, label_preview, label);
     for (;;) {
         printf("submit? (y/n) ");
         if (read_line(line, sizeof line) < 0)
@@ -625,7 +830,7 @@ static ask_result ask_submit(tui *t, const json_t *label)
             return ASK_EMPTY;
         ask_result cmd = command_of(line);
         if (cmd == ASK_HELP) {
-            print_help();
+            prompt_help(t);
             continue;
         }
         if (cmd != ASK_OK)
@@ -814,14 +1019,33 @@ int fw_review_start(int argc, char **argv)
         PQclear(res);
         goto out;
     }
-    if (*PQgetvalue(res, 0, 0))
-        printf("queue %s: %s\n", t.queue, PQgetvalue(res, 0, 0));
-    else
-        printf("queue %s\n", t.queue);
-    if (!PQgetisnull(res, 0, 1))
-        fw_rt_wrap(stdout, PQgetvalue(res, 0, 1), t.width, "");
-    PQclear(res);
-    print_help();
+    {
+        /* The queue, its instructions and the commands: paged with the
+         * first item, so that they stay on the screen until the reviewer
+         * has read them (and shown again by :help). */
+        char *buf = NULL, *head = NULL;
+        size_t size = 0;
+        FILE *m = open_memstream(&buf, &size);
+        if (!m) {
+            PQclear(res);
+            goto out;
+        }
+        if (asprintf(&head, "queue %s%s%s", t.queue, *PQgetvalue(res, 0, 0) ? ": " : "",
+                     PQgetvalue(res, 0, 0)) < 0)
+            head = NULL;
+        fw_rt_wrap_hanging(m, head ? head : t.queue, t.width, "", "  ");
+        free(head);
+        if (!PQgetisnull(res, 0, 1) && *PQgetvalue(res, 0, 1))
+            fw_rt_wrap_hanging(m, PQgetvalue(res, 0, 1), t.width, "instructions: ", "  ");
+        fw_rt_wrap_hanging(m, help_text, t.width, "", "");
+        PQclear(res);
+        if (fclose(m) != 0 || !buf) {
+            free(buf);
+            goto out;
+        }
+        t.intro = buf;
+        page(&t, t.intro);
+    }
     int done = 0;
     for (;;) {
         const char *p[2] = {t.queue, t.as};
@@ -852,6 +1076,7 @@ out:
     json_decref(t.item);
     free(t.sent);
     free(t.screen);
+    free(t.intro);
     PQfinish(t.conn);
     return rc;
 }

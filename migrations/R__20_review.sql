@@ -217,6 +217,7 @@ DECLARE
     m       jsonb;
     p       jsonb;
     n       integer;
+    dup     integer;
     content text;
 BEGIN
     IF label IS NULL OR jsonb_typeof(label) <> 'object' THEN
@@ -359,6 +360,19 @@ BEGIN
                        OR (e->>'end')::numeric <> trunc((e->>'end')::numeric) THEN
                         problem := format('span %s range [%s, %s) is not within the %s characters of the text',
                                           n, e->>'start', e->>'end', length(content));
+                        EXIT;
+                    END IF;
+                    -- The same range with the same category twice is one mark
+                    -- given twice (another category on the same range is not).
+                    SELECT min(x.ord) - 1 INTO dup FROM jsonb_array_elements(v) WITH ORDINALITY AS x(sp, ord)
+                    WHERE x.ord <= n
+                      AND (x.sp->>'message')::numeric = (e->>'message')::numeric
+                      AND coalesce((x.sp->>'part')::numeric, 0) = coalesce((e->>'part')::numeric, 0)
+                      AND (x.sp->>'start')::numeric = (e->>'start')::numeric
+                      AND (x.sp->>'end')::numeric = (e->>'end')::numeric
+                      AND x.sp->>'category' = e->>'category';
+                    IF dup IS NOT NULL THEN
+                        problem := format('span %s repeats span %s (the same range and category)', n, dup);
                         EXIT;
                     END IF;
                     n := n + 1;

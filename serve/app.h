@@ -55,7 +55,6 @@ typedef struct {
     const char *ctype;
     char location[1024];
     char cookie[256];
-    char disposition[128]; /* Content-Disposition, when set */
     int retry_after;
     int cache_static; /* long-lived cache headers (static files) */
 } sv_req;
@@ -70,12 +69,13 @@ sv_db *sv_req_db(sv_req *r);
  * to wait. */
 int sv_signin_rate_take(sv_req *r);
 
-/* A query-string argument, percent-decoded ('+' a space) into out; NULL
- * when absent, not valid UTF-8, with a control character, or too long. */
-const char *sv_query(sv_req *r, const char *key, char *out, size_t size);
-
 /* Seconds since the epoch. */
 double sv_wall_now(void);
+
+/* A query-string argument of the request, percent-decoded ('+' is a
+ * space) into out: 1 found, 0 absent (out is ""), -1 when it does not fit,
+ * has a bad escape or is not UTF-8 without NUL (the caller answers 400). */
+int sv_query(sv_req *r, const char *name, char *out, size_t size);
 
 /* Responses */
 void sv_redirect(sv_req *r, const char *location); /* 303 See Other */
@@ -117,15 +117,15 @@ int sv_page_quality(sv_req *r);
 int sv_page_history(sv_req *r);
 int sv_page_history_item_get(sv_req *r);
 int sv_page_history_item_post(sv_req *r);
-/* page_dash.c */
-int sv_page_dash_overview(sv_req *r);
-int sv_page_dash_overview_csv(sv_req *r);
 /* page_admin.c */
 int sv_page_admin_reviewers(sv_req *r);
 int sv_page_admin_queues(sv_req *r);
 int sv_page_admin_queues_post(sv_req *r);
 int sv_page_admin_rubrics(sv_req *r);
 int sv_page_admin_rubrics_post(sv_req *r);
+
+/* page_dash*.c: dashboards (see docs/dashboards.md) */
+int sv_page_dash_overview(sv_req *r);
 
 /* Static files (static.c, generated from serve/static/) */
 int sv_static_find(const char *name, const char **data, size_t *len, const char **ctype);

@@ -1,61 +1,60 @@
 /*
- * A growable byte buffer for building pages and SQL parameters in the web
- * server. Appends never fail visibly: on allocation failure `oom` is set and
- * later appends are ignored, so page renderers append freely and the caller
- * checks the flag once before sending (and answers 500 instead).
- * `p` is not NUL-terminated unless sv_buf_cstr() is called.
+ * The web server's names for the one growable buffer of common/base
+ * (fw_buf.h): page regions append with sv_put/sv_puts/sv_printf, and the
+ * buffer's sticky oom flag lets a renderer append freely and the caller
+ * check once before sending (answering 500 instead). These are aliases,
+ * not a second buffer: sv_buf is fw_buf.
  */
 #ifndef FW_SERVE_BUF_H
 #define FW_SERVE_BUF_H
 
-#include <stddef.h>
-#include <string.h>
+#include "fw_buf.h"
 
-typedef struct {
-    char *p;
-    size_t len;
-    size_t cap;
-    int oom;
-} sv_buf;
+typedef fw_buf sv_buf;
 
-/* Makes room for `extra` more bytes. Returns 0, or -1 and sets oom. */
-int sv_buf_reserve(sv_buf *b, size_t extra);
+static inline int sv_buf_reserve(sv_buf *b, size_t extra)
+{
+    return fw_buf_reserve(b, extra);
+}
 
 static inline void sv_put(sv_buf *b, const void *s, size_t n)
 {
-    if (b->cap - b->len < n && sv_buf_reserve(b, n) != 0)
-        return;
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
+    fw_buf_add(b, s, n);
 }
 
 static inline void sv_putc(sv_buf *b, char c)
 {
-    if (b->cap == b->len && sv_buf_reserve(b, 1) != 0)
-        return;
-    b->p[b->len++] = c;
+    fw_buf_addc(b, c);
 }
 
 static inline void sv_puts(sv_buf *b, const char *s)
 {
-    sv_put(b, s, strlen(s));
+    fw_buf_adds(b, s);
 }
 
 /* printf-style append. Never pass untrusted text through %s here: use
  * sv_esc() (html.h) for anything that is not a literal or a number. */
-void sv_printf(sv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define sv_printf fw_buf_printf
 
-/* NUL-terminates (the NUL is not counted in len) and returns p; "" on oom. */
-const char *sv_buf_cstr(sv_buf *b);
+/* The content as a C string ("" when empty or out of memory). */
+static inline const char *sv_buf_cstr(const sv_buf *b)
+{
+    return fw_buf_cstr(b);
+}
 
-/* Empties the buffer, keeping its memory; clears oom. */
-void sv_buf_reset(sv_buf *b);
+static inline void sv_buf_reset(sv_buf *b)
+{
+    fw_buf_reset(b);
+}
 
-/* Frees the memory; the buffer is zeroed and may be reused. */
-void sv_buf_free(sv_buf *b);
+static inline void sv_buf_free(sv_buf *b)
+{
+    fw_buf_free(b);
+}
 
-/* Hands the memory to the caller (who frees it) and zeroes the buffer. */
-char *sv_buf_take(sv_buf *b, size_t *len);
+static inline char *sv_buf_take(sv_buf *b, size_t *len)
+{
+    return fw_buf_take(b, len);
+}
 
 #endif

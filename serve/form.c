@@ -4,6 +4,7 @@
  * value and a half-read percent escape (0, 1 or 2 hex digits seen), so any
  * split of the body gives the same fields.
  */
+#include "fw_hex.h"
 #include "form.h"
 
 #include "html.h"
@@ -169,17 +170,6 @@ static sv_form_status end_field(sv_form *f)
     return SV_FORM_OK;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 sv_form_status sv_form_feed(sv_form *f, const char *data, size_t n)
 {
     if (f->status != SV_FORM_OK)
@@ -190,7 +180,7 @@ sv_form_status sv_form_feed(sv_form *f, const char *data, size_t n)
     for (size_t i = 0; i < n && f->status == SV_FORM_OK; i++) {
         unsigned char c = (unsigned char)data[i];
         if (f->pct) {
-            int h = hexval(c);
+            int h = fw_hex_val(c);
             if (h < 0) {
                 char k[64];
                 return fail(f, SV_FORM_BAD, "invalid percent escape in field \"%s\"",

@@ -1,4 +1,5 @@
 /* Request guards; see guard.h. */
+#include "fw_hex.h"
 #include "guard.h"
 
 #include <errno.h>
@@ -103,10 +104,5 @@ void sv_token_hash_hex(const char *token, char out[65])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)token, strlen(token), md);
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    fw_hex_encode(out, md, SHA256_DIGEST_LENGTH)[0] = '\0';
 }

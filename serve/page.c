@@ -21,8 +21,10 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                      "<title>");
     sv_esc(&r->out, title);
-    sv_puts(&r->out, " · Flywheel review</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
-                     "<script src=\"/static/app.js\" defer></script></head><body class=\"");
+    sv_puts(&r->out, " · Flywheel review</title><link rel=\"stylesheet\" href=\"/static/app.css\">");
+    if (strcmp(body_class, "dash") == 0)
+        sv_puts(&r->out, "<link rel=\"stylesheet\" href=\"/static/dash.css\">");
+    sv_puts(&r->out, "<script src=\"/static/app.js\" defer></script></head><body class=\"");
     sv_esc(&r->out, body_class);
     sv_puts(&r->out, "\"><header class=\"top\"><a class=\"brand\" href=\"/queues\">Flywheel "
                      "review</a>");
@@ -37,8 +39,9 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
             sv_puts(&r->out, " <a href=\"/adjudicate\">Disputes</a> <a href=\"/quality\">"
                              "Quality</a>");
         if (adm)
-            sv_puts(&r->out, " <a href=\"/dash\">Overview</a> <a href=\"/admin/queues\">Queues</a> <a href=\"/admin/rubrics"
-                             "\">Rubrics</a> <a href=\"/admin/reviewers\">Reviewers</a>");
+            sv_puts(&r->out, " <a href=\"/dash\">Dashboards</a> <a href=\"/admin/queues\">Queues"
+                             "</a> <a href=\"/admin/rubrics\">Rubrics</a> <a href=\"/admin/"
+                             "reviewers\">Reviewers</a>");
         sv_puts(&r->out, " <a href=\"#shortcuts\" class=\"help-link\" data-key=\"?\">Shortcuts "
                          "<kbd>?</kbd></a></nav><span class=\"who\">");
         sv_esc(&r->out, r->account);

@@ -1,434 +1,441 @@
 /*
- * Dashboards: the overview of traffic (generations and errors, latency
- * percentiles and time to first token, tokens, cost over time, and a
- * breakdown by model, provider, environment, release or project).
+ * Dashboards: the shared parts (dash.h) and the Overview page.
  *
- * Server-rendered: one SQL query over flywheel.generation_facts with the
- * time filter on event_time (so PostgreSQL prunes the daily partitions
- * outside the window), buckets made by generate_series so an empty bucket
- * is a zero (the window starts at the start of the bucket that holds
- * "now minus the window", so the first bucket is whole), charts as inline SVG (svg.c), and under each chart a table of
- * the same numbers and a CSV link. The time window and the filters are in
- * the URL (a GET form), so a view can be shared. Times are UTC, said so.
- *
- * Access is the database's: generation_facts is granted to flywheel_reader
- * and flywheel_admin, so an admin account sees the page, and a reviewer
- * only when its role is granted flywheel_reader; anyone else gets 403. The
- * view holds no message content.
+ * The Overview reads flywheel.generation_facts with a time filter on
+ * event_time written as a stable expression of the parameters, so the
+ * planner prunes the daily partitions outside the window at executor start.
+ * Buckets are date_bin() in UTC, and the empty buckets of the window are
+ * generated so a quiet hour shows as zero, not as a missing point.
  */
-#include "app.h"
-#include "svg.h"
+#include "dash.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    const char *name, *interval, *bucket, *label_fmt, *title;
-} window_def;
+const char *const dash_filter_names[DASH_NF] = {"model", "provider", "environment", "release",
+                                                 "project"};
 
-static const window_def windows[] = {
-    {"1h", "1 hour", "5 minutes", "HH24:MI", "last hour"},
-    {"24h", "24 hours", "1 hour", "HH24:MI", "last 24 hours"},
-    {"7d", "7 days", "6 hours", "MM-DD HH24h", "last 7 days"},
-    {"30d", "30 days", "1 day", "MM-DD", "last 30 days"},
+static const struct {
+    const char *name, *interval, *bucket, *bucket_name;
+} windows[] = {
+    {"1h", "1 hour", "5 minutes", "5 minutes (UTC)"},
+    {"6h", "6 hours", "15 minutes", "15 minutes (UTC)"},
+    {"24h", "24 hours", "1 hour", "hour (UTC)"},
+    {"7d", "7 days", "6 hours", "6 hours (UTC)"},
+    {"30d", "30 days", "1 day", "day (UTC)"},
 };
+#define N_WINDOWS ((int)(sizeof windows / sizeof windows[0]))
 
-static const char *const groupings[] = {"model", "provider_name", "environment", "release",
-                                        "project"};
-static const char *const grouping_names[] = {"model", "provider", "environment", "release",
-                                             "project"};
-
-#define N_FILTERS 4
-static const char *const filter_keys[N_FILTERS] = {"model", "environment", "project", "release"};
-
-typedef struct {
-    const window_def *w;
-    int by; /* index into groupings */
-    char filter[N_FILTERS][201];
-} dash_query;
-
-/* Reads the URL's window, grouping and filters; unknown or malformed
- * values fall back to the defaults (24h, by model, no filter). */
-static void read_query(sv_req *r, dash_query *q)
-{
-    char v[201];
-    q->w = &windows[1];
-    q->by = 0;
-    const char *s = sv_query(r, "window", v, sizeof v);
-    for (size_t i = 0; s && i < sizeof windows / sizeof windows[0]; i++)
-        if (strcmp(s, windows[i].name) == 0)
-            q->w = &windows[i];
-    s = sv_query(r, "by", v, sizeof v);
-    for (size_t i = 0; s && i < sizeof grouping_names / sizeof grouping_names[0]; i++)
-        if (strcmp(s, grouping_names[i]) == 0)
-            q->by = (int)i;
-    for (int i = 0; i < N_FILTERS; i++) {
-        s = sv_query(r, filter_keys[i], q->filter[i], sizeof q->filter[i]);
-        if (!s)
-            q->filter[i][0] = '\0';
-    }
-}
-
-/* The query string of q (for links), with `extra` appended when set. */
-static void query_string(sv_buf *b, const dash_query *q, const char *extra)
-{
-    sv_puts(b, "?window=");
-    sv_puts(b, q->w->name);
-    sv_puts(b, "&by=");
-    sv_puts(b, grouping_names[q->by]);
-    for (int i = 0; i < N_FILTERS; i++) {
-        if (!q->filter[i][0])
-            continue;
-        sv_printf(b, "&%s=", filter_keys[i]);
-        sv_urlenc(b, q->filter[i]);
-    }
-    if (extra)
-        sv_puts(b, extra);
-}
-
-/* The series query: one row per bucket of the window, oldest first. */
-static const char series_sql[] =
-    "WITH b AS (SELECT generate_series(date_bin($2::interval, now() - $1::interval, "
-    "                  timestamptz '2000-01-01 00:00+00'), now(), $2::interval) AS t), "
-    "f AS (SELECT date_bin($2::interval, event_time, timestamptz '2000-01-01 00:00+00') AS t, "
-    "             is_error, duration_ms, ttft_ms, input_tokens, output_tokens, cost_usd "
-    "      FROM flywheel.generation_facts "
-    "      WHERE event_time >= date_bin($2::interval, now() - $1::interval, "
-    "                                   timestamptz '2000-01-01 00:00+00') "
-    "        AND event_time <= now() "
-    "        AND ($4 = '' OR model = $4) AND ($5 = '' OR environment = $5) "
-    "        AND ($6 = '' OR project = $6) AND ($7 = '' OR release = $7)) "
-    "SELECT to_char(b.t AT TIME ZONE 'UTC', $3), "
-    "       to_char(b.t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI\"Z\"'), "
-    "       count(f.t), count(f.t) FILTER (WHERE f.is_error), "
-    "       percentile_cont(0.5) WITHIN GROUP (ORDER BY f.duration_ms), "
-    "       percentile_cont(0.95) WITHIN GROUP (ORDER BY f.duration_ms), "
-    "       percentile_cont(0.99) WITHIN GROUP (ORDER BY f.duration_ms), "
-    "       percentile_cont(0.5) WITHIN GROUP (ORDER BY f.ttft_ms), "
-    "       coalesce(sum(f.input_tokens), 0), coalesce(sum(f.output_tokens), 0), "
-    "       round(coalesce(sum(f.cost_usd), 0)::numeric, 6) "
-    "FROM b LEFT JOIN f ON f.t = b.t GROUP BY b.t ORDER BY b.t";
-
-/* The breakdown: one row per value of the grouping column (%s, from the
- * fixed list), most generations first. */
-static const char breakdown_sql[] =
-    "SELECT coalesce(%s, '(none)'), count(*), count(*) FILTER (WHERE is_error), "
-    "       round((100.0 * count(*) FILTER (WHERE is_error) / count(*))::numeric, 1), "
-    "       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::numeric, 0), "
-    "       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::numeric, 0), "
-    "       coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), "
-    "       round(coalesce(sum(cost_usd), 0)::numeric, 4) "
-    "FROM flywheel.generation_facts "
-    "WHERE event_time >= date_bin($6::interval, now() - $1::interval, "
-    "                             timestamptz '2000-01-01 00:00+00') AND event_time <= now() "
-    "  AND ($2 = '' OR model = $2) AND ($3 = '' OR environment = $3) "
-    "  AND ($4 = '' OR project = $4) AND ($5 = '' OR release = $5) "
-    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50";
-
-static PGresult *run_series(sv_req *r, const dash_query *q)
-{
-    sv_db *d = sv_req_db(r);
-    if (!d)
-        return NULL;
-    const char *p[7] = {q->w->interval, q->w->bucket, q->w->label_fmt, q->filter[0],
-                        q->filter[1],   q->filter[2], q->filter[3]};
-    return sv_db_exec(d, series_sql, 7, p);
-}
-
-static PGresult *run_breakdown(sv_req *r, const dash_query *q)
-{
-    sv_db *d = sv_req_db(r);
-    if (!d)
-        return NULL;
-    char sql[sizeof breakdown_sql + 32];
-    snprintf(sql, sizeof sql, breakdown_sql, groupings[q->by]);
-    const char *p[6] = {q->w->interval, q->filter[0], q->filter[1],
-                        q->filter[2],   q->filter[3], q->w->bucket};
-    return sv_db_exec(d, sql, 6, p);
-}
-
-/* A chart's columns of the series result. */
-typedef struct {
-    const char *id, *title, *unit;
-    sv_chart_kind kind;
-    int cols[4];
-    const char *names[4];
-    int n;
-} chart_def;
-
-enum { C_COUNT = 2, C_ERRORS, C_P50, C_P95, C_P99, C_TTFT, C_IN, C_OUT, C_COST, C_OK = 100 };
-
-static const chart_def charts[] = {
-    {"volume", "Generations and errors", "generations", SV_CHART_STACKED,
-     {C_OK, C_ERRORS}, {"ok", "error"}, 2},
-    {"latency", "Latency percentiles and time to first token", "ms", SV_CHART_LINES,
-     {C_P50, C_P95, C_P99, C_TTFT}, {"p50", "p95", "p99", "TTFT p50"}, 4},
-    {"tokens", "Tokens", "tokens", SV_CHART_STACKED, {C_IN, C_OUT}, {"input", "output"}, 2},
-    {"cost", "Cost", "USD", SV_CHART_BARS, {C_COST}, {"cost"}, 1},
+/* The breakdown choices: URL value, column of generation_facts, label. */
+static const struct {
+    const char *name, *column, *label;
+} bys[] = {
+    {"model", "model", "model"},
+    {"provider", "provider_name", "provider"},
+    {"environment", "environment", "environment"},
+    {"release", "release", "release"},
+    {"project", "project", "project"},
 };
-#define N_CHARTS (sizeof charts / sizeof charts[0])
+#define N_BYS ((int)(sizeof bys / sizeof bys[0]))
 
-/* The value of column col of row i (C_OK is count - errors); NAN for
- * SQL NULL (a percentile of an empty bucket). */
-static double cell(PGresult *res, int i, int col)
+static int bad_request(sv_req *r, const char *text)
 {
-    if (col == C_OK)
-        return atof(PQgetvalue(res, i, C_COUNT)) - atof(PQgetvalue(res, i, C_ERRORS));
-    if (PQgetisnull(res, i, col))
-        return NAN;
-    return atof(PQgetvalue(res, i, col));
+    sv_error_page(r, 400, "Bad request", text);
+    return -1;
 }
 
-static void cell_text(sv_buf *b, PGresult *res, int i, int col)
+/* An end time: digits, '-', ':', 'T', 'Z', '+', '.', ' ' only (PostgreSQL
+ * parses it; this keeps odd text out of error messages). */
+static int end_shape(const char *s)
 {
-    if (col == C_OK) {
-        sv_printf(b, "%.0f", cell(res, i, col));
-    } else if (PQgetisnull(res, i, col)) {
-        sv_puts(b, "");
-    } else if (col >= C_P50 && col <= C_TTFT) {
-        sv_printf(b, "%.0f", atof(PQgetvalue(res, i, col)));
-    } else {
-        sv_esc(b, PQgetvalue(res, i, col));
-    }
+    size_t n = strlen(s);
+    if (n > 40)
+        return 0;
+    return s[strspn(s, "0123456789-:TZ+. ")] == '\0';
 }
 
-static void render_chart(sv_req *r, const dash_query *q, PGresult *res, const chart_def *cd)
+int dash_filter_read(sv_req *r, dash_filter *f)
 {
-    sv_buf *b = &r->out;
-    int n = PQntuples(res);
-    double *vals = calloc((size_t)(n ? n : 1) * (size_t)cd->n, sizeof(double));
-    const char **labels = calloc((size_t)(n ? n : 1), sizeof(char *));
-    if (!vals || !labels) {
-        free(vals);
-        free(labels);
-        sv_puts(b, "<p class=\"msg err\">out of memory</p>");
-        return;
+    memset(f, 0, sizeof *f);
+    char w[16], by[16];
+    int rc = sv_query(r, "window", w, sizeof w);
+    int wi = 2;
+    if (rc < 0)
+        return bad_request(r, "window must be one of 1h, 6h, 24h, 7d, 30d.");
+    if (w[0]) {
+        for (wi = 0; wi < N_WINDOWS && strcmp(windows[wi].name, w) != 0; wi++)
+            ;
+        if (wi == N_WINDOWS)
+            return bad_request(r, "window must be one of 1h, 6h, 24h, 7d, 30d.");
     }
-    sv_series series[4];
-    for (int s = 0; s < cd->n; s++) {
-        for (int i = 0; i < n; i++)
-            vals[s * n + i] = cell(res, i, cd->cols[s]);
-        series[s].name = cd->names[s];
-        series[s].values = vals + s * n;
+    f->window = windows[wi].name;
+    f->interval = windows[wi].interval;
+    f->bucket = windows[wi].bucket;
+    f->bucket_name = windows[wi].bucket_name;
+    if (sv_query(r, "end", f->end, sizeof f->end) < 0 || !end_shape(f->end))
+        return bad_request(r, "end must be a timestamp such as 2026-12-07T18:00Z.");
+    for (int i = 0; i < DASH_NF; i++) {
+        if (sv_query(r, dash_filter_names[i], f->f[i], sizeof f->f[i]) < 0)
+            return bad_request(r, "A filter value is too long, badly encoded or not UTF-8.");
     }
-    for (int i = 0; i < n; i++)
-        labels[i] = PQgetvalue(res, i, 0);
-    sv_chart c = {cd->kind, cd->title, cd->unit, labels, (size_t)n, series, (size_t)cd->n};
-    sv_printf(b, "<figure class=\"chart\" id=\"chart-%s\" aria-labelledby=\"cap-%s\">"
-                 "<figcaption id=\"cap-%s\">",
-              cd->id, cd->id, cd->id);
-    sv_esc(b, cd->title);
-    sv_puts(b, " <span class=\"hint\">(");
-    sv_esc(b, cd->unit);
-    sv_printf(b, " per %s, UTC)</span> <a class=\"csv\" href=\"/dash/overview.csv", q->w->bucket);
-    char extra[32];
-    snprintf(extra, sizeof extra, "&chart=%s", cd->id);
-    query_string(b, q, extra);
-    sv_puts(b, "\" download>CSV</a></figcaption>");
-    sv_chart_svg(b, &c);
-    sv_puts(b, "<details><summary>The numbers</summary><table class=\"grid\"><caption>");
-    sv_esc(b, cd->title);
-    sv_puts(b, "</caption><thead><tr><th>Bucket start (UTC)</th>");
-    for (int s = 0; s < cd->n; s++) {
-        sv_puts(b, "<th class=\"num\">");
-        sv_esc(b, cd->names[s]);
-        sv_puts(b, "</th>");
+    f->by = bys[0].name;
+    if (sv_query(r, "by", by, sizeof by) < 0)
+        return bad_request(r, "by must be one of model, provider, environment, release, project.");
+    if (by[0]) {
+        int i;
+        for (i = 0; i < N_BYS && strcmp(bys[i].name, by) != 0; i++)
+            ;
+        if (i == N_BYS)
+            return bad_request(r, "by must be one of model, provider, environment, release, "
+                                  "project.");
+        f->by = bys[i].name;
     }
-    sv_puts(b, "</tr></thead><tbody>");
-    for (int i = 0; i < n; i++) {
-        sv_puts(b, "<tr><td>");
-        sv_esc(b, PQgetvalue(res, i, 1));
-        sv_puts(b, "</td>");
-        for (int s = 0; s < cd->n; s++) {
-            sv_puts(b, "<td class=\"num\">");
-            cell_text(b, res, i, cd->cols[s]);
-            sv_puts(b, "</td>");
-        }
-        sv_puts(b, "</tr>");
-    }
-    sv_puts(b, "</tbody></table></details></figure>");
-    free(vals);
-    free(labels);
-}
-
-static void filter_form(sv_req *r, const dash_query *q)
-{
-    sv_buf *b = &r->out;
-    sv_puts(b, "<form method=\"get\" action=\"/dash\" class=\"filters\" role=\"search\">"
-               "<label>Window <select name=\"window\">");
-    for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
-        sv_printf(b, "<option value=\"%s\"%s>", windows[i].name,
-                  q->w == &windows[i] ? " selected" : "");
-        sv_esc(b, windows[i].title);
-        sv_puts(b, "</option>");
-    }
-    sv_puts(b, "</select></label>");
-    for (int i = 0; i < N_FILTERS; i++) {
-        sv_printf(b, "<label>%c%s <input type=\"text\" name=\"%s\" maxlength=\"200\" "
-                     "placeholder=\"all\" value=\"",
-                  filter_keys[i][0] - 32, filter_keys[i] + 1, filter_keys[i]);
-        sv_esc(b, q->filter[i]);
-        sv_puts(b, "\"></label>");
-    }
-    sv_puts(b, "<label>Break down by <select name=\"by\">");
-    for (size_t i = 0; i < sizeof grouping_names / sizeof grouping_names[0]; i++)
-        sv_printf(b, "<option value=\"%s\"%s>%s</option>", grouping_names[i],
-                  q->by == (int)i ? " selected" : "", grouping_names[i]);
-    sv_puts(b, "</select></label><button type=\"submit\">Apply</button></form>");
-}
-
-static const char *const breakdown_heads[] = {"Generations", "Errors", "Error %", "p50 ms",
-                                              "p95 ms", "Input tokens", "Output tokens",
-                                              "Cost USD"};
-
-int sv_page_dash_overview(sv_req *r)
-{
-    dash_query q;
-    read_query(r, &q);
-    PGresult *series = run_series(r, &q);
-    if (!series)
-        return sv_unavailable(r);
-    if (PQresultStatus(series) != PGRES_TUPLES_OK) {
-        int rc = sv_db_error_page(r, series);
-        PQclear(series);
-        return rc;
-    }
-    PGresult *bd = run_breakdown(r, &q);
-    if (!bd || PQresultStatus(bd) != PGRES_TUPLES_OK) {
-        int rc = bd ? sv_db_error_page(r, bd) : sv_unavailable(r);
-        PQclear(bd);
-        PQclear(series);
-        return rc;
-    }
-    sv_page_begin(r, "Overview", "dash");
-    sv_buf *b = &r->out;
-    double total = 0, errors = 0, cost = 0;
-    for (int i = 0; i < PQntuples(series); i++) {
-        total += atof(PQgetvalue(series, i, C_COUNT));
-        errors += atof(PQgetvalue(series, i, C_ERRORS));
-        cost += atof(PQgetvalue(series, i, C_COST));
-    }
-    sv_puts(b, "<main class=\"wide\"><h1>Overview</h1>");
-    filter_form(r, &q);
-    sv_printf(b, "<p class=\"summary\" id=\"summary\"><strong>%.0f</strong> generations, "
-                 "<strong>%.0f</strong> errors (%.1f %%), <strong>%.2f</strong> USD in the ",
-              total, errors, total > 0 ? 100 * errors / total : 0.0, cost);
-    sv_esc(b, q.w->title);
-    sv_puts(b, " (buckets of ");
-    sv_esc(b, q.w->bucket);
-    sv_puts(b, ", times in UTC).</p><div class=\"charts\">");
-    for (size_t k = 0; k < N_CHARTS; k++)
-        render_chart(r, &q, series, &charts[k]);
-    sv_puts(b, "</div><h2>By ");
-    sv_esc(b, grouping_names[q.by]);
-    sv_puts(b, " <a class=\"csv\" href=\"/dash/overview.csv");
-    query_string(b, &q, "&chart=breakdown");
-    sv_puts(b, "\" download>CSV</a></h2><table class=\"grid\" id=\"breakdown\"><caption>");
-    sv_esc(b, q.w->title);
-    sv_puts(b, " by ");
-    sv_esc(b, grouping_names[q.by]);
-    sv_puts(b, "</caption><thead><tr><th>");
-    sv_esc(b, grouping_names[q.by]);
-    sv_puts(b, "</th>");
-    for (size_t c = 0; c < 8; c++) {
-        sv_puts(b, "<th class=\"num\">");
-        sv_esc(b, breakdown_heads[c]);
-        sv_puts(b, "</th>");
-    }
-    sv_puts(b, "</tr></thead><tbody>");
-    for (int i = 0; i < PQntuples(bd); i++) {
-        sv_puts(b, "<tr>");
-        for (int c = 0; c < 9; c++) {
-            sv_puts(b, c ? "<td class=\"num\">" : "<td>");
-            sv_esc(b, PQgetvalue(bd, i, c));
-            sv_puts(b, "</td>");
-        }
-        sv_puts(b, "</tr>");
-    }
-    if (PQntuples(bd) == 0)
-        sv_puts(b, "<tr><td colspan=\"9\" class=\"hint\">No generations in this window.</td>"
-                   "</tr>");
-    sv_puts(b, "</tbody></table></main>");
-    PQclear(bd);
-    PQclear(series);
-    sv_page_end(r);
     return 0;
 }
 
-/* CSV: RFC 4180 quoting of one field. */
-static void csv_field(sv_buf *b, const char *s)
+static void qparam(sv_buf *b, int *first, const char *k, const char *v)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        sv_puts(b, s);
-        return;
-    }
-    sv_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            sv_putc(b, '"');
-        sv_putc(b, *s);
-    }
-    sv_putc(b, '"');
+    sv_putc(b, *first ? '?' : '&');
+    *first = 0;
+    sv_puts(b, k);
+    sv_putc(b, '=');
+    sv_urlenc(b, v);
 }
 
-int sv_page_dash_overview_csv(sv_req *r)
+void dash_filter_query(sv_buf *b, const dash_filter *f, const char *extra)
 {
-    dash_query q;
-    read_query(r, &q);
-    char which[32];
-    const char *chart = sv_query(r, "chart", which, sizeof which);
-    const chart_def *cd = NULL;
-    for (size_t k = 0; chart && k < N_CHARTS; k++)
-        if (strcmp(chart, charts[k].id) == 0)
-            cd = &charts[k];
-    int breakdown = chart && strcmp(chart, "breakdown") == 0;
-    if (!cd && !breakdown)
-        return sv_error_page(r, 404, "Not found", "There is no such chart.");
-    PGresult *res = breakdown ? run_breakdown(r, &q) : run_series(r, &q);
-    if (!res)
-        return sv_unavailable(r);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        int rc = sv_db_error_page(r, res);
-        PQclear(res);
-        return rc;
+    int first = 1;
+    if (extra) {
+        sv_putc(b, '?');
+        sv_puts(b, extra); /* a literal of the page, e.g. "csv=traffic" */
+        first = 0;
     }
+    qparam(b, &first, "window", f->window);
+    if (f->end[0])
+        qparam(b, &first, "end", f->end);
+    for (int i = 0; i < DASH_NF; i++)
+        if (f->f[i][0])
+            qparam(b, &first, dash_filter_names[i], f->f[i]);
+    if (strcmp(f->by, bys[0].name) != 0)
+        qparam(b, &first, "by", f->by);
+}
+
+void dash_filter_form(sv_req *r, const dash_filter *f, const char *action, int with_by)
+{
     sv_buf *b = &r->out;
+    sv_puts(b, "<form class=\"filters\" method=\"get\" action=\"");
+    sv_esc(b, action);
+    sv_puts(b, "\"><div><label for=\"f-window\">Window</label><select id=\"f-window\" "
+               "name=\"window\">");
+    for (int i = 0; i < N_WINDOWS; i++) {
+        sv_printf(b, "<option value=\"%s\"%s>last %s</option>", windows[i].name,
+                  strcmp(windows[i].name, f->window) == 0 ? " selected" : "", windows[i].name);
+    }
+    sv_puts(b, "</select></div><div><label for=\"f-end\">Ending at (UTC)</label>"
+               "<input type=\"text\" id=\"f-end\" name=\"end\" placeholder=\"now\" value=\"");
+    sv_esc(b, f->end);
+    sv_puts(b, "\"></div>");
+    for (int i = 0; i < DASH_NF; i++) {
+        sv_printf(b, "<div><label for=\"f-%s\">%c%s</label><input type=\"text\" id=\"f-%s\" "
+                     "name=\"%s\" placeholder=\"any\" value=\"",
+                  dash_filter_names[i], dash_filter_names[i][0] - 32, dash_filter_names[i] + 1,
+                  dash_filter_names[i], dash_filter_names[i]);
+        sv_esc(b, f->f[i]);
+        sv_puts(b, "\"></div>");
+    }
+    if (with_by) {
+        sv_puts(b, "<div><label for=\"f-by\">Break down by</label><select id=\"f-by\" "
+                   "name=\"by\">");
+        for (int i = 0; i < N_BYS; i++)
+            sv_printf(b, "<option value=\"%s\"%s>%s</option>", bys[i].name,
+                      strcmp(bys[i].name, f->by) == 0 ? " selected" : "", bys[i].label);
+        sv_puts(b, "</select></div>");
+    }
+    sv_puts(b, "<div><button type=\"submit\" class=\"primary\">Apply</button></div></form>");
+}
+
+int dash_chart_from(dash_chart *dc, PGresult *res, int x_col, const int *cols, int ncols)
+{
+    int n = PQntuples(res);
+    dc->x = calloc(n ? (size_t)n : 1, sizeof *dc->x);
+    dc->v = calloc((size_t)(n ? n : 1) * (size_t)ncols, sizeof *dc->v);
+    if (!dc->x || !dc->v) {
+        dash_chart_free(dc);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        dc->x[i] = PQgetvalue(res, i, x_col);
+        for (int s = 0; s < ncols; s++) {
+            dc->v[(size_t)s * (size_t)n + (size_t)i] =
+                PQgetisnull(res, i, cols[s]) ? NAN : strtod(PQgetvalue(res, i, cols[s]), NULL);
+        }
+    }
+    dc->c.n = n;
+    dc->c.x_labels = dc->x;
+    dc->c.values = dc->v;
+    dc->c.nseries = ncols;
+    return 0;
+}
+
+void dash_chart_free(dash_chart *dc)
+{
+    free(dc->x);
+    free(dc->v);
+    dc->x = NULL;
+    dc->v = NULL;
+}
+
+void dash_csv_answer(sv_req *r, const sv_chart *c)
+{
+    sv_buf_reset(&r->out);
     r->ctype = "text/csv; charset=utf-8";
-    snprintf(r->disposition, sizeof r->disposition,
-             "attachment; filename=\"flywheel-overview-%s-%s.csv\"", which, q.w->name);
-    if (breakdown) {
-        sv_puts(b, grouping_names[q.by]);
-        for (size_t c = 0; c < 8; c++) {
-            sv_putc(b, ',');
-            csv_field(b, breakdown_heads[c]);
-        }
-        sv_puts(b, "\r\n");
-        for (int i = 0; i < PQntuples(res); i++) {
-            for (int c = 0; c < 9; c++) {
-                if (c)
-                    sv_putc(b, ',');
-                csv_field(b, PQgetvalue(res, i, c));
-            }
-            sv_puts(b, "\r\n");
-        }
+    sv_chart_csv(&r->out, c);
+}
+
+PGresult *dash_exec(sv_req *r, const char *sql, int n, const char *const *params)
+{
+    sv_db *d = sv_req_db(r);
+    if (!d) {
+        sv_unavailable(r);
+        return NULL;
+    }
+    PGresult *res = sv_db_exec(d, sql, n, params);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        return res;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state && strncmp(state, "22", 2) == 0) {
+        /* a malformed end time or filter value: the caller's input */
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        sv_error_page(r, 400, "Bad request", msg ? msg : "Invalid value in the URL.");
     } else {
-        sv_puts(b, "bucket_start_utc");
-        for (int s = 0; s < cd->n; s++) {
-            sv_putc(b, ',');
-            csv_field(b, cd->names[s]);
-        }
-        sv_puts(b, "\r\n");
-        for (int i = 0; i < PQntuples(res); i++) {
-            sv_puts(b, PQgetvalue(res, i, 1));
-            for (int s = 0; s < cd->n; s++) {
-                sv_putc(b, ',');
-                cell_text(b, res, i, cd->cols[s]);
-            }
-            sv_puts(b, "\r\n");
-        }
+        sv_db_error_page(r, res);
     }
     PQclear(res);
+    return NULL;
+}
+
+void dash_page_begin(sv_req *r, const char *title, const char *current)
+{
+    static const struct {
+        const char *path, *name;
+    } pages[] = {
+        {"/dash", "Overview"},
+    };
+    sv_page_begin(r, title, "dash");
+    sv_puts(&r->out, "<nav class=\"dashnav\" aria-label=\"Dashboards\">");
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        int cur = strcmp(pages[i].path, current) == 0;
+        sv_printf(&r->out, "<a href=\"%s\"%s>%s</a>", pages[i].path,
+                  cur ? " aria-current=\"page\"" : "", pages[i].name);
+    }
+    sv_puts(&r->out, "</nav>");
+}
+
+/* ---- Overview ----------------------------------------------------------- */
+
+/* $1 window, $2 end ('' = now), $3..$7 the filters; $8 the bucket (series only) */
+#define DASH_END "coalesce(nullif($2, '')::timestamptz, now())"
+#define DASH_WHERE                                                                                 \
+    " f.event_time >= " DASH_END " - $1::interval AND f.event_time < " DASH_END                    \
+    " AND ($3 = '' OR f.model = $3) AND ($4 = '' OR f.provider_name = $4)"                         \
+    " AND ($5 = '' OR f.environment = $5) AND ($6 = '' OR f.release = $6)"                         \
+    " AND ($7 = '' OR f.project = $7)"
+
+static const char overview_series_sql[] =
+    "WITH b AS (SELECT generate_series(date_bin($8::interval, " DASH_END " - $1::interval,"
+    "                  timestamptz '2000-01-01 00:00:00+00'), " DASH_END
+    " - interval '1 microsecond', $8::interval) AS t),"
+    " g AS (SELECT date_bin($8::interval, f.event_time, timestamptz '2000-01-01 00:00:00+00') AS t,"
+    "   count(*) AS n, count(*) FILTER (WHERE f.is_error) AS e,"
+    "   round(percentile_cont(0.5) WITHIN GROUP (ORDER BY f.duration_ms)::numeric, 1) AS p50,"
+    "   round(percentile_cont(0.95) WITHIN GROUP (ORDER BY f.duration_ms)::numeric, 1) AS p95,"
+    "   round(percentile_cont(0.99) WITHIN GROUP (ORDER BY f.duration_ms)::numeric, 1) AS p99,"
+    "   round(percentile_cont(0.5) WITHIN GROUP (ORDER BY f.ttft_ms)::numeric, 1) AS t50,"
+    "   round(percentile_cont(0.95) WITHIN GROUP (ORDER BY f.ttft_ms)::numeric, 1) AS t95,"
+    "   round(percentile_cont(0.99) WITHIN GROUP (ORDER BY f.ttft_ms)::numeric, 1) AS t99,"
+    "   coalesce(sum(f.input_tokens), 0) AS tin, coalesce(sum(f.output_tokens), 0) AS tout,"
+    "   round(coalesce(sum(f.cost_micro_usd), 0) / 1e6, 4) AS cost"
+    "  FROM flywheel.generation_facts f WHERE" DASH_WHERE " GROUP BY 1)"
+    " SELECT to_char(b.t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+    "        coalesce(g.n - g.e, 0), coalesce(g.e, 0), g.p50, g.p95, g.p99, g.t50, g.t95, g.t99,"
+    "        coalesce(g.tin, 0), coalesce(g.tout, 0), coalesce(g.cost, 0)"
+    " FROM b LEFT JOIN g USING (t) ORDER BY b.t";
+
+/* The breakdown: %s is a column name from the fixed list `bys`. */
+static const char overview_by_sql[] =
+    "SELECT coalesce(nullif(f.%s, ''), '(none)') AS k,"
+    "  count(*) - count(*) FILTER (WHERE f.is_error), count(*) FILTER (WHERE f.is_error),"
+    "  round(percentile_cont(0.95) WITHIN GROUP (ORDER BY f.duration_ms)::numeric, 1),"
+    "  round(coalesce(sum(f.cost_micro_usd), 0) / 1e6, 4)"
+    " FROM flywheel.generation_facts f WHERE" DASH_WHERE
+    " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 20";
+
+typedef struct {
+    const char *id, *title, *unit;
+    sv_chart_kind kind;
+    int decimals;
+    int by; /* from the breakdown query */
+    int cols[3];
+    int ncols;
+    const char *names[3];
+} overview_chart;
+
+static const overview_chart ov_charts[] = {
+    {"traffic", "Generations and errors", "generations", SV_CHART_STACKED, 0, 0, {1, 2}, 2,
+     {"ok", "error"}},
+    {"latency", "Latency percentiles", "ms", SV_CHART_LINE, 1, 0, {3, 4, 5}, 3,
+     {"p50", "p95", "p99"}},
+    {"ttft", "Time to first token", "ms", SV_CHART_LINE, 1, 0, {6, 7, 8}, 3,
+     {"p50", "p95", "p99"}},
+    {"tokens", "Tokens", "tokens", SV_CHART_STACKED, 0, 0, {9, 10}, 2, {"input", "output"}},
+    {"cost", "Cost", "USD", SV_CHART_BAR, 4, 0, {11}, 1, {"cost"}},
+    {"by", "Generations by ", "generations", SV_CHART_STACKED, 0, 1, {1, 2}, 2,
+     {"ok", "error"}},
+    {"bycost", "Cost by ", "USD", SV_CHART_BAR, 4, 1, {4}, 1, {"cost"}},
+    {"byp95", "p95 latency by ", "ms", SV_CHART_BAR, 1, 1, {3}, 1, {"p95"}},
+};
+#define N_OV ((int)(sizeof ov_charts / sizeof ov_charts[0]))
+
+static const char *by_column(const char *by, const char **label)
+{
+    for (int i = 0; i < N_BYS; i++) {
+        if (strcmp(bys[i].name, by) == 0) {
+            *label = bys[i].label;
+            return bys[i].column;
+        }
+    }
+    *label = bys[0].label;
+    return bys[0].column;
+}
+
+/* Fills *dc for chart k from res; the title (in title_buf) names the
+ * breakdown and the window. */
+static int ov_chart(const dash_filter *f, int k, PGresult *res, dash_chart *dc, char *title_buf,
+                    size_t title_size, sv_buf *href)
+{
+    const overview_chart *o = &ov_charts[k];
+    const char *label;
+    by_column(f->by, &label);
+    memset(dc, 0, sizeof *dc);
+    if (dash_chart_from(dc, res, 0, o->cols, o->ncols) != 0)
+        return -1;
+    if (o->by)
+        snprintf(title_buf, title_size, "%s%s, last %s", o->title, label, f->window);
+    else
+        snprintf(title_buf, title_size, "%s, last %s", o->title, f->window);
+    dc->c.kind = o->kind;
+    dc->c.id = o->id;
+    dc->c.title = title_buf;
+    dc->c.x_title = o->by ? label : f->bucket_name;
+    dc->c.unit = o->unit;
+    dc->c.decimals = o->decimals;
+    dc->c.series_names = o->names;
+    char extra[32];
+    snprintf(extra, sizeof extra, "csv=%s", o->id);
+    sv_buf_reset(href);
+    sv_puts(href, "/dash");
+    dash_filter_query(href, f, extra);
+    dc->c.csv_href = sv_buf_cstr(href);
+    return 0;
+}
+
+int sv_page_dash_overview(sv_req *r)
+{
+    dash_filter f;
+    if (dash_filter_read(r, &f) != 0)
+        return 0;
+    char csv[16];
+    int csv_k = -1;
+    if (sv_query(r, "csv", csv, sizeof csv) != 0) {
+        for (csv_k = 0; csv_k < N_OV && strcmp(ov_charts[csv_k].id, csv) != 0; csv_k++)
+            ;
+        if (csv_k == N_OV)
+            return sv_error_page(r, 404, "Not found", "There is no such chart on this page.");
+    }
+    const char *params[8] = {f.interval, f.end};
+    for (int i = 0; i < DASH_NF; i++)
+        params[2 + i] = f.f[i];
+    params[7] = f.bucket;
+    PGresult *series = NULL, *by = NULL;
+    if (csv_k < 0 || !ov_charts[csv_k].by) {
+        series = dash_exec(r, overview_series_sql, 8, params);
+        if (!series)
+            return 0;
+    }
+    if (csv_k < 0 || ov_charts[csv_k].by) {
+        const char *label;
+        char sql[sizeof overview_by_sql + 32];
+        snprintf(sql, sizeof sql, overview_by_sql, by_column(f.by, &label));
+        by = dash_exec(r, sql, 7, params);
+        if (!by) {
+            PQclear(series);
+            return 0;
+        }
+    }
+    sv_buf href = {0};
+    char title[128];
+    dash_chart dc;
+    if (csv_k >= 0) {
+        if (ov_chart(&f, csv_k, ov_charts[csv_k].by ? by : series, &dc, title, sizeof title,
+                     &href) == 0) {
+            dash_csv_answer(r, &dc.c);
+            dash_chart_free(&dc);
+        } else {
+            r->out.oom = 1;
+        }
+        sv_buf_free(&href);
+        PQclear(series);
+        PQclear(by);
+        return 0;
+    }
+
+    /* totals of the window, from the buckets */
+    double gen = 0, err = 0, tin = 0, tout = 0, cost = 0;
+    for (int i = 0; i < PQntuples(series); i++) {
+        gen += strtod(PQgetvalue(series, i, 1), NULL) + strtod(PQgetvalue(series, i, 2), NULL);
+        err += strtod(PQgetvalue(series, i, 2), NULL);
+        tin += strtod(PQgetvalue(series, i, 9), NULL);
+        tout += strtod(PQgetvalue(series, i, 10), NULL);
+        cost += strtod(PQgetvalue(series, i, 11), NULL);
+    }
+    dash_page_begin(r, "Overview", "/dash");
+    sv_buf *b = &r->out;
+    sv_puts(b, "<main class=\"dash\"><h1>Overview</h1>");
+    dash_filter_form(r, &f, "/dash", 1);
+    sv_puts(b, "<p class=\"window\">Last ");
+    sv_esc(b, f.window);
+    sv_puts(b, " ending ");
+    sv_esc(b, f.end[0] ? f.end : "now");
+    sv_puts(b, "; times are UTC. <a href=\"/dash");
+    {
+        sv_buf q = {0};
+        dash_filter_query(&q, &f, NULL);
+        sv_esc(b, sv_buf_cstr(&q));
+        sv_buf_free(&q);
+    }
+    sv_puts(b, "\">Link to this view</a></p><dl class=\"tiles\">");
+    sv_printf(b, "<div><dt>Generations</dt><dd id=\"tile-generations\">%.0f</dd></div>", gen);
+    sv_printf(b, "<div><dt>Errors</dt><dd id=\"tile-errors\">%.0f (%.1f%%)</dd></div>", err,
+              gen > 0 ? 100.0 * err / gen : 0.0);
+    sv_printf(b, "<div><dt>Tokens</dt><dd id=\"tile-tokens\">%.0f in, %.0f out</dd></div>", tin,
+              tout);
+    sv_printf(b, "<div><dt>Cost</dt><dd id=\"tile-cost\">%.4f USD</dd></div></dl>", cost);
+    sv_puts(b, "<div class=\"charts\">");
+    for (int k = 0; k < N_OV; k++) {
+        if (ov_charts[k].by && k > 0 && !ov_charts[k - 1].by)
+            sv_puts(b, "</div><h2>Breakdown</h2><div class=\"charts\">");
+        if (ov_chart(&f, k, ov_charts[k].by ? by : series, &dc, title, sizeof title, &href) != 0) {
+            r->out.oom = 1;
+            break;
+        }
+        sv_chart_figure(b, &dc.c);
+        dash_chart_free(&dc);
+    }
+    sv_puts(b, "</div></main>");
+    sv_buf_free(&href);
+    PQclear(series);
+    PQclear(by);
+    sv_page_end(r);
     return 0;
 }

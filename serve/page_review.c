@@ -493,7 +493,7 @@ static void render_text_part(sv_item_ctx *c, const char *text, int output, size_
         sv_esc_n(b, text + s[i].bstart, s[i].bend - s[i].bstart);
         sv_puts(b, "</span><span class=\"spantag\"></span>");
         if (c->others)
-            sv_put(b, others.p, others.len);
+            sv_put(b, others.data, others.len);
         sv_buf_free(&others);
         span_selects(c, msg, part, &s[i]);
         sv_puts(b, "</li>");

@@ -14,6 +14,7 @@
  * leaves it alone) so that an escaped "/" inside a queue name cannot change
  * the route; the one free-text segment is decoded here after matching.
  */
+#include "fw_hex.h"
 #include "serve.h"
 
 #include "app.h"
@@ -76,13 +77,12 @@ static const route routes[] = {
     {"GET", "/adjudicate/#", "adjudicate", sv_page_adjudicate_get, ACCOUNT},
     {"POST", "/adjudicate/#", "adjudicate_post", sv_page_adjudicate_post, ACCOUNT},
     {"GET", "/quality", "quality", sv_page_quality, ACCOUNT},
-    {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
-    {"GET", "/dash/overview.csv", "dash_overview_csv", sv_page_dash_overview_csv, ACCOUNT},
     {"GET", "/admin/reviewers", "admin_reviewers", sv_page_admin_reviewers, ACCOUNT},
     {"GET", "/admin/queues", "admin_queues", sv_page_admin_queues, ACCOUNT},
     {"POST", "/admin/queues", "admin_queues_post", sv_page_admin_queues_post, ACCOUNT},
     {"GET", "/admin/rubrics", "admin_rubrics", sv_page_admin_rubrics, ACCOUNT},
     {"POST", "/admin/rubrics", "admin_rubrics_post", sv_page_admin_rubrics_post, ACCOUNT},
+    {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 
@@ -100,17 +100,6 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes a path segment into out; -1 on a bad escape, invalid
  * UTF-8 or overflow. */
 static int decode_segment(const char *s, size_t n, char *out, size_t size)
@@ -121,7 +110,7 @@ static int decode_segment(const char *s, size_t n, char *out, size_t size)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int h = hexv(s[i + 1]), l = hexv(s[i + 2]);
+            int h = fw_hex_val((unsigned char)s[i + 1]), l = fw_hex_val((unsigned char)s[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = (char)(h << 4 | l);
@@ -220,8 +209,6 @@ static enum MHD_Result send_response(sv_req *r)
                             r->cache_static ? "public, max-age=300" : "no-store");
     if (r->location[0])
         MHD_add_response_header(resp, "Location", r->location);
-    if (r->disposition[0])
-        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
     if (r->cookie[0])
         MHD_add_response_header(resp, "Set-Cookie", r->cookie);
     if (r->retry_after > 0) {
@@ -287,32 +274,32 @@ int sv_db_error_page(sv_req *r, PGresult *res)
     return sv_error_page(r, 500, "Internal error", "The request failed; it has been logged.");
 }
 
-/* A query-string argument, percent-decoded ('+' is a space) into out.
- * Returns out, or NULL when absent, not valid UTF-8, containing NUL or
- * controls, or longer than size - 1. */
-const char *sv_query(sv_req *r, const char *key, char *out, size_t size)
+int sv_query(sv_req *r, const char *name, char *out, size_t size)
 {
-    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (size)
+        out[0] = '\0';
     if (!v)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; v[i]; i++) {
+        return 0;
+    size_t o = 0, n = strlen(v);
+    for (size_t i = 0; i < n; i++) {
         char c = v[i];
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int h = hexv(v[i + 1]), l = h < 0 ? -1 : hexv(v[i + 2]);
+            int h = i + 2 < n ? fw_hex_val((unsigned char)v[i + 1]) : -1,
+                l = i + 2 < n ? fw_hex_val((unsigned char)v[i + 2]) : -1;
             if (h < 0 || l < 0)
-                return NULL;
+                return -1;
             c = (char)(h << 4 | l);
             i += 2;
         }
-        if ((unsigned char)c < 0x20 || o + 1 >= size)
-            return NULL;
+        if (o + 1 >= size)
+            return -1;
         out[o++] = c;
     }
     out[o] = '\0';
-    return sv_utf8_valid(out, o) ? out : NULL;
+    return sv_utf8_valid(out, o) ? 1 : -1;
 }
 
 /* ---- session ------------------------------------------------------------ */

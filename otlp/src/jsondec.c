@@ -12,6 +12,7 @@
  * size, and a body that is a logs or metrics export. jansson already
  * refuses invalid UTF-8 and \u0000, as the model requires.
  */
+#include "fw_hex.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -196,17 +197,6 @@ static int base64_of(dec *d, const char *s, size_t n, fw_otlp_value *v)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A hex id of exactly `size` bytes; an empty or absent one when allowed. */
 static int hex_id(dec *d, json_t *span, const char *key, uint8_t *out, size_t size, size_t *len,
                   int may_be_empty)
@@ -226,7 +216,7 @@ static int hex_id(dec *d, json_t *span, const char *key, uint8_t *out, size_t si
         return fw_otlp_fail(d->err, d->errsize, "span.%s has %zu hex digits, expected %zu", key, n,
                             2 * size);
     for (size_t i = 0; i < size; i++) {
-        int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+        int hi = fw_hex_val((unsigned char)s[2 * i]), lo = fw_hex_val((unsigned char)s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return fw_otlp_fail(d->err, d->errsize, "span.%s is not hex", key);
         out[i] = (uint8_t)(hi << 4 | lo);

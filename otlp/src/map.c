@@ -1428,9 +1428,6 @@ int fw_otlp_is_llm_span(const fw_otlp_span *span)
     return llm_operation(span) != NULL;
 }
 
-void fw_otlp_event_id(const uint8_t trace_id[16], const uint8_t span_id[8], uint64_t time_unix_nano,
-                      uint8_t out[16]);
-
 static int reject(fw_otlp_map_stats *st, const char *why)
 {
     if (st->rejected++ == 0)

@@ -875,10 +875,13 @@ __attribute__((target("avx2"))) static inline void masks_avx2(const char *s, mas
     uint64_t carry = 0; /* 1 when the byte before the block is alphanumeric */                     \
     for (size_t base = 0; base < n; base += 64) {                                                  \
         masks k;                                                                                   \
-        if (n - base >= 64)                                                                        \
+        if (n - base >= 64) {                                                                      \
             masks_64(s + base, &k);                                                                \
-        else                                                                                       \
-            masks_scalar(s + base, n - base, &k);                                                  \
+        } else { /* the tail, padded with NULs: they trigger nothing */                            \
+            char pad[64] = {0};                                                                    \
+            memcpy(pad, s + base, n - base);                                                       \
+            masks_64(pad, &k);                                                                     \
+        }                                                                                          \
         uint64_t after_alnum = k.alnum << 1 | carry;                                               \
         carry = k.alnum >> 63;                                                                     \
         uint64_t todo = (k.alnum & ~after_alnum & k.sel) | k.at | (k.trig & ~after_alnum);         \

@@ -122,6 +122,9 @@ expect_err FR002 'field "errors": span 0 has category "rude"' "$(sub '{"correct"
 expect_err FR002 'field "errors": span 0 points at message 3' "$(sub '{"correct":true,"errors":[{"message":3,"start":0,"end":3,"category":"style"}]}')"
 expect_err FR002 'field "errors": span 0 points at a part without text' "$(sub '{"correct":true,"errors":[{"message":0,"part":1,"start":0,"end":3,"category":"style"}]}')"
 expect_err FR002 'field "errors": span 1 is malformed' "$(sub '{"correct":true,"errors":[{"message":0,"start":0,"end":3,"category":"style"},{"message":0}]}')"
+# Issue 11 item 9: the same range with the same category twice is refused; another category
+# on the same range is a second mark.
+expect_err FR002 'field "errors": span 2 repeats span 0 \(the same range and category\)' "$(sub '{"correct":true,"errors":[{"message":0,"start":0,"end":3,"category":"style"},{"message":0,"part":0,"start":0,"end":3,"category":"factual error"},{"message":0,"part":0,"start":0,"end":3,"category":"style"}]}')"
 
 echo "-- submit, blind overlap, disputes, revise, adjudicate"
 L1="$(q "$(sub '{"correct":false,"score":2,"fixed":[{"role":"assistant","parts":[{"type":"text","content":"The sky is blue."}]}],"errors":[{"message":0,"part":0,"start":0,"end":17,"category":"factual error"}]}')")"

@@ -38,6 +38,27 @@ int main(void)
     FWT_CHECK_EQ_STR(w, "> one\n> \n> two\n");
     free(w);
 
+    /* A hanging indent; the width counts the prefixes (issue 11 item 9). */
+    {
+        char *b = NULL;
+        size_t sz = 0;
+        FILE *hm = open_memstream(&b, &sz);
+        FWT_CHECK(hm);
+        fw_rt_wrap_hanging(hm, "aaa bbb ccc ddd eee fff", 14, "> ", "    ");
+        fclose(hm);
+        FWT_CHECK_EQ_STR(b, "> aaa bbb ccc\n    ddd eee\n    fff\n");
+        free(b);
+        /* Items joined, broken only between them: "]" never alone. */
+        const char *items[] = {"env production", "release 1.2", "tags [\"a\", \"b\"]"};
+        b = NULL;
+        hm = open_memstream(&b, &sz);
+        FWT_CHECK(hm);
+        fw_rt_join_wrap(hm, items, 3, 30, " · ");
+        fclose(hm);
+        FWT_CHECK_EQ_STR(b, "env production · release 1.2\ntags [\"a\", \"b\"]\n");
+        free(b);
+    }
+
     fw_rt_span sp[8];
     size_t n = fw_rt_sentences("The sky is green. Water is wet.", sp, 8);
     FWT_CHECK_EQ_INT(n, 2);
@@ -80,6 +101,22 @@ int main(void)
     FWT_CHECK(strstr(buf, "s2 [3,5) B.") != NULL);
     FWT_CHECK(strstr(buf, "tool call get({\"x\":1}) [id c1]") != NULL);
     FWT_CHECK_EQ_INT(no, 2);
+    free(buf);
+    json_decref(msgs);
+
+    /* A sentence longer than the line continues under its first word. */
+    msgs = json_loads("[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":"
+                      "\"One two three four five six seven eight nine ten.\"}]}]",
+                      0, &err);
+    FWT_CHECK(msgs);
+    buf = NULL;
+    m = open_memstream(&buf, &size);
+    no = 0;
+    fw_rt_render_messages(m, msgs, 40, 1, &no);
+    fclose(m);
+    FWT_CHECK_MSG(strstr(buf, "    s1 [0,49) One two three four five\n"
+                              "              six seven eight nine ten.\n") != NULL,
+                  "%s", buf);
     free(buf);
     json_decref(msgs);
     printf("ok\n");

@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: {
         sv_buf b = {0};
         sv_esc_n(&b, (const char *)d, n);
-        check_escaped(b.p ? b.p : "", b.len, 0);
+        check_escaped(b.data ? b.data : "", b.len, 0);
         sv_buf_free(&b);
         break;
     }
@@ -145,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             die("out of memory");
         sv_buf b = {0};
         if (sv_word_diff(&b, a, c) >= 0)
-            check_escaped(b.p ? b.p : "", b.len, 1);
+            check_escaped(b.data ? b.data : "", b.len, 1);
         sv_buf_free(&b);
         free(a);
         free(c);

@@ -23,24 +23,6 @@ def main():
         fail(f"{chromium} not found: scripts/bootstrap installs Debian's chromium")
     env = Env("serve_browser")
     psql(env.dsn, f"\\set n 40\n\\i {HERE}/seed.sql\n")
-    # a day of traffic for the dashboard (no queue takes it: another prompt)
-    psql(env.dsn, """
-SELECT flywheel.maintain_partitions(2, 2);
-INSERT INTO flywheel.generations (event_id, event_time, schema_version, environment, project,
-    release, request_model, provider_name, trace_id, status, error_type, prompt_template,
-    input_messages, output_messages, input_tokens, output_tokens, duration_ms, ttft_ms,
-    cost_micro_usd)
-SELECT md5('dash' || i)::uuid, now() - (i * 43) * interval '1 second', 1,
-       CASE WHEN i % 5 = 0 THEN 'staging' ELSE 'prod' END, 'support-bot', 'v' || (1 + i % 3),
-       (ARRAY['gpt-4o-mini', 'gpt-4o', 'claude-3-5-haiku'])[1 + i % 3],
-       CASE WHEN i % 3 = 2 THEN 'anthropic' ELSE 'openai' END, md5('dt' || i),
-       CASE WHEN i % 37 = 0 OR (i BETWEEN 700 AND 760 AND i % 4 = 0) THEN 'error' ELSE 'ok' END,
-       CASE WHEN i % 37 = 0 THEN 'rate_limit' WHEN i BETWEEN 700 AND 760 THEN 'timeout' END,
-       'checkout-help', '[]'::jsonb, '[]'::jsonb, 400 + (i * 7919) % 900, 60 + (i * 104729) % 400,
-       600 + (i * 7919) % 1400 + CASE WHEN (i / 60) % 8 = 3 THEN 900 ELSE 0 END,
-       150 + (i * 31) % 250, (400 + (i * 7919) % 900) * 3 + (60 + (i * 104729) % 400) * 12
-FROM generate_series(1, 2000) i;
-""")
     # the XSS fixture first, so that the first reviewer sees it at once
     psql(env.dsn, "UPDATE flywheel.review_items SET priority = 100 "
                   "WHERE event_id = md5('web1')::uuid")

@@ -1,150 +1,179 @@
-"""HTTP tests of the overview dashboard of `flywheel serve` against the real
-server and PostgreSQL: on seeded generations, the page's numbers (summary,
-every chart's table, the breakdown) equal the same queries run directly in
-PostgreSQL; a filter and a window change them as the SQL says; the CSV of
-each chart holds the table's numbers; values are escaped; access follows the
-database's grants (an admin sees it, a reviewer gets 403 until its role is
-granted flywheel_reader)."""
-import csv
+"""HTTP tests of the dashboards (issue 15): the Overview's numbers (in the
+CSV and in the HTML table of every chart) equal SQL run directly on the
+table flywheel.generations for seeded data; filters, the time window and
+the breakdown change them as the SQL says; the access rules come from
+PostgreSQL (a reviewer's role is refused with 42501 → 403 until it is
+granted flywheel_reader); bad URL values answer 400/404."""
 import html
-import io
+import os
 import re
 
-from fwserve import Client, Env, check, eq, one, psql, run_main
+from fwserve import Client, Env, check, eq, fail, one, psql, run_main
 
-SEED = r"""
-SELECT flywheel.maintain_partitions(2, 2);
-INSERT INTO flywheel.generations (event_id, event_time, schema_version, environment, project,
-    release, request_model, provider_name, trace_id, status, error_type, input_messages,
-    output_messages, input_tokens, output_tokens, duration_ms, ttft_ms, cost_micro_usd)
-SELECT md5('d' || i)::uuid,
-       now() - (i * 7) * interval '1 minute',
-       1, CASE WHEN i % 3 = 0 THEN 'staging' ELSE 'prod' END, 'shop', 'r' || (i % 2),
-       CASE WHEN i % 4 = 0 THEN '<script>m</script>' WHEN i % 2 = 0 THEN 'model-a'
-            ELSE 'model-b' END,
-       'openai', md5('t' || i), CASE WHEN i % 10 = 0 THEN 'error' ELSE 'ok' END,
-       CASE WHEN i % 10 = 0 THEN 'timeout' END,
-       '[]'::jsonb, '[]'::jsonb, 100 + i, 20 + i, 300 + 13 * i, 80 + i, 1000 * i
-FROM generate_series(1, 300) i;
-"""
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def table_rows(page, table_id):
-    m = re.search(rf'<table class="grid" id="{table_id}">(.*?)</table>', page, re.S)
-    check(m, f"no table {table_id}")
-    rows = re.findall(r"<tr>(.*?)</tr>", m.group(1).split("<tbody>")[1], re.S)
-    return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
-            for r in rows]
+def csv_rows(text):
+    import csv
+    import io
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:]
 
 
-def chart_rows(page, chart):
-    m = re.search(rf'<figure class="chart" id="chart-{chart}".*?<tbody>(.*?)</tbody>', page, re.S)
-    check(m, f"no chart {chart}")
-    return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
-            for r in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)]
+def table_rows(page, chart_id):
+    m = re.search(r'<table class="grid nums" id="%s-data">(.*?)</table>' % re.escape(chart_id),
+                  page, re.S)
+    check(m, f"no table for chart {chart_id}")
+    rows = []
+    for tr in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', m.group(1), re.S):
+        cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", tr[1])]
+        rows.append([html.unescape(tr[0])] + ["" if c == "–" else c for c in cells])
+    return rows
 
 
-def summary(page):
-    m = re.search(r'id="summary"><strong>(\d+)</strong> generations, <strong>(\d+)</strong> '
-                  r'errors .*?<strong>([\d.]+)</strong> USD', page)
-    check(m, "no summary")
-    return int(m.group(1)), int(m.group(2)), m.group(3)
+def series_sql(end, window, bucket, where="true"):
+    """Per-bucket numbers straight from flywheel.generations (not the views);
+    buckets are aligned in UTC (6-hour buckets start at 00, 06, 12, 18)."""
+    return f"""
+WITH b AS (SELECT h FROM generate_series(
+                 date_bin(interval '{bucket}', timestamptz '{end}' - interval '{window}',
+                          timestamptz '2000-01-01 00:00Z'),
+                 timestamptz '{end}' - interval '1 microsecond', interval '{bucket}') h),
+g AS (SELECT * FROM flywheel.generations
+      WHERE event_time >= timestamptz '{end}' - interval '{window}'
+        AND event_time < timestamptz '{end}' AND {where})
+SELECT to_char(h AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+  (SELECT count(*) FROM g WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'
+     AND g.status <> 'error'),
+  (SELECT count(*) FROM g WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'
+     AND g.status = 'error'),
+  (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::numeric, 1) FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'),
+  (SELECT round(percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::numeric, 1) FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'),
+  (SELECT round(percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms)::numeric, 1) FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'),
+  (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ttft_ms)::numeric, 1) FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'),
+  (SELECT round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ttft_ms)::numeric, 1) FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'),
+  (SELECT round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ttft_ms)::numeric, 1) FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'),
+  (SELECT coalesce(sum(input_tokens), 0) FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'),
+  (SELECT coalesce(sum(output_tokens), 0) FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}'),
+  (SELECT to_char(coalesce(sum(cost_micro_usd), 0) / 1e6, 'FM999990.0000') FROM g
+     WHERE g.event_time >= h AND g.event_time < h + interval '{bucket}')
+FROM b ORDER BY h"""
+
+
+CHART_COLS = {"traffic": [1, 2], "latency": [3, 4, 5], "ttft": [6, 7, 8], "tokens": [9, 10],
+              "cost": [11]}
 
 
 def main():
     env = Env("serve_dash")
-    psql(env.dsn, SEED)
-    ops, ops_tok = env.account("ops", role="admin")
-    maria, maria_tok = env.account("maria")
-    srv = env.serve()
-    o, m = Client(srv), Client(srv)
-    o.signin(ops_tok)
-    m.signin(maria_tok)
+    end = one(env.dsn, "SELECT to_char(date_trunc('hour', now() AT TIME ZONE 'UTC'), "
+                       "'YYYY-MM-DD\"T\"HH24:00\"Z\"')")
+    psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_seed.sql\n")
+    _, admin_tok = env.account("admin", role="admin")
+    _, adj_tok = env.account("adj", role="adjudicator")
+    rev, rev_tok = env.account("rev")
+    srv = env.serve("rate.signin_per_minute=100000")
 
-    # access: the database's grants
-    eq(m.get("/dash").status, 403, "a reviewer is refused the dashboard")
-    eq(m.get("/dash/overview.csv?chart=volume").status, 403, "and its CSV")
-    check('href="/dash"' not in m.get("/queues").text, "no dashboard link for a reviewer")
+    a = Client(srv)
+    a.signin(admin_tok)
+    q = a.get("/queues")
+    check('href="/dash"' in q.text, "the admin's navigation has no Dashboards link")
 
-    # 24 hours (the default): the summary and the breakdown equal the SQL
-    r = o.get("/dash")
-    eq(r.status, 200, "overview")
-    page = r.text
-    check("<script>m</script>" not in page and "&lt;script&gt;m&lt;/script&gt;" in page,
-          "a model name is escaped")
-    for cap in ["Generations and errors", "Latency percentiles", "Tokens", "Cost"]:
-        check(re.search(rf'<svg class="chart"[^>]*role="img" aria-label="{cap}', page),
-              f"chart {cap!r} is an image with its name")
-    where = ("event_time >= date_bin('1 hour', now() - interval '24 hours', "
-             "timestamptz '2000-01-01 00:00+00') AND event_time <= now()")
-    want = psql(env.dsn, f"SELECT count(*), count(*) FILTER (WHERE is_error), "
-                         f"round(sum(cost_usd)::numeric, 2) FROM flywheel.generation_facts "
-                         f"WHERE {where}")[0]
-    n, errors, usd = summary(page)
-    eq([str(n), str(errors), usd], want, "summary equals the SQL")
-    bd = table_rows(page, "breakdown")
-    sql = psql(env.dsn, f"SELECT model, count(*), count(*) FILTER (WHERE is_error), "
-                        f"round(sum(cost_usd)::numeric, 4) FROM flywheel.generation_facts "
-                        f"WHERE {where} GROUP BY 1 ORDER BY 2 DESC, 1")
-    eq([[row[0], row[1], row[2], row[8]] for row in bd], sql, "the breakdown by model")
+    # the whole page, default breakdown (model)
+    page = a.get(f"/dash?window=24h&end={end}")
+    eq(page.status, 200, f"GET /dash as admin ({page.text[:300]})")
+    for cid, title in [("traffic", "Generations and errors, last 24h"),
+                       ("latency", "Latency percentiles, last 24h"),
+                       ("ttft", "Time to first token, last 24h"), ("tokens", "Tokens, last 24h"),
+                       ("cost", "Cost, last 24h"), ("by", "Generations by model, last 24h")]:
+        check(f'role="img" aria-labelledby="{cid}-t"' in page.text, f"chart {cid} has no role=img")
+        check(f'<title id="{cid}-t">{title}</title>' in page.text, f"chart {cid} title")
+        check(f'href="/dash?csv={cid}&amp;window=24h&amp;end=' in page.text, f"csv link of {cid}")
+    check("style=" not in page.text, "inline style on the dashboard")
+    check("hour (UTC)" in page.text, "the time axis does not say UTC")
 
-    # every bucket of the volume chart: ok + errors per hour as the SQL says
-    vol = chart_rows(page, "volume")
-    eq(sum(int(a) + int(b) for _, a, b in vol), n, "the volume chart adds up to the total")
-    eq(len(vol), int(one(env.dsn, "SELECT count(*) FROM generate_series(date_bin('1 hour', "
-                                  "now() - interval '24 hours', timestamptz '2000-01-01 00:00+00'), "
-                                  "now(), '1 hour')")), "one row per hour of the window")
-    sql_hours = {r[0]: r[1:] for r in psql(env.dsn, (
-        "SELECT to_char(date_bin('1 hour', event_time, timestamptz '2000-01-01 00:00+00') "
-        "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI\"Z\"'), count(*) FILTER (WHERE NOT is_error), "
-        "count(*) FILTER (WHERE is_error), round(percentile_cont(0.95) WITHIN GROUP "
-        f"(ORDER BY duration_ms)::numeric, 0) FROM flywheel.generation_facts WHERE {where} "
-        "AND event_time >= date_bin('1 hour', now() - interval '24 hours', "
-        "timestamptz '2000-01-01 00:00+00') GROUP BY 1"))}
-    lat = {row[0]: row for row in chart_rows(page, "latency")}
-    for t, ok, err in vol:
-        got = sql_hours.get(t, ["0", "0", None])
-        eq([ok, err], got[:2], f"volume at {t}")
-        if got[2] is not None:
-            eq(lat[t][2], got[2], f"p95 latency at {t}")
-        else:
-            eq(lat[t][2], "", f"no p95 latency at {t} (empty bucket)")
+    want = psql(env.dsn, series_sql(end, "24 hours", "1 hour"))
+    eq(len(want), 24, "buckets in 24 hours")
+    check(sum(int(r[1]) + int(r[2]) for r in want) > 150, "seed has data in the window")
+    for cid, cols in CHART_COLS.items():
+        exp = [[r[0]] + [r[c] for c in cols] for r in want]
+        r = a.get(f"/dash?csv={cid}&window=24h&end={end}")
+        eq(r.status, 200, f"csv {cid}")
+        eq(r.header("Content-Type"), "text/csv; charset=utf-8", "csv content type")
+        head, rows = csv_rows(r.text)
+        eq(head[0], "hour (UTC)", f"csv {cid} header")
+        eq(rows, exp, f"csv {cid} numbers vs SQL on flywheel.generations")
+        eq(table_rows(page.text, cid), exp, f"table of chart {cid} vs SQL")
+    total = sum(int(r[1]) + int(r[2]) for r in want)
+    check(f'<dd id="tile-generations">{total}</dd>' in page.text, "the generations tile")
 
-    # a filter and a window change the numbers as the SQL says
-    r = o.get("/dash?window=1h&model=model-b&by=environment")
-    eq(r.status, 200, "filtered overview")
-    n1, e1, _ = summary(r.text)
-    want = psql(env.dsn, "SELECT count(*), count(*) FILTER (WHERE is_error) FROM "
-                         "flywheel.generation_facts WHERE event_time >= date_bin('5 minutes', "
-                         "now() - interval '1 hour', timestamptz '2000-01-01 00:00+00') "
-                         "AND event_time <= now() AND model = 'model-b'")[0]
-    eq([str(n1), str(e1)], want, "model filter and 1-hour window")
-    check(n1 < n, "the filter narrows the numbers")
-    check('value="model-b"' in r.text and '<option value="1h" selected>' in r.text,
-          "the filters are kept in the form (and the URL)")
-    envs = [row[0] for row in table_rows(r.text, "breakdown")]
-    eq(sorted(envs), sorted(set(envs)), "the breakdown by environment")
-    check(set(envs) <= {"prod", "staging"}, f"environments {envs}")
-    r = o.get("/dash?window=bogus")
-    eq(summary(r.text)[0], n, "an unknown window falls back to 24 hours")
+    # a filter and another window change the numbers as the SQL says
+    want7 = psql(env.dsn, series_sql(end, "7 days", "6 hours",
+                                     "request_model = 'mini' AND environment = 'prod'"))
+    r = a.get(f"/dash?csv=traffic&window=7d&end={end}&model=mini&environment=prod")
+    eq(r.status, 200, "filtered csv")
+    head, rows = csv_rows(r.text)
+    eq(head[0], "6 hours (UTC)", "7d bucket")
+    eq(rows, [[w[0], w[1], w[2]] for w in want7], "filtered traffic vs SQL")
+    check(rows != [[w[0], w[1], w[2]] for w in psql(env.dsn, series_sql(end, "7 days", "6 hours"))],
+          "the filter changed nothing")
 
-    # CSV: the chart's numbers, as an attachment
-    r = o.get("/dash/overview.csv?window=24h&chart=volume")
-    eq(r.status, 200, "CSV")
-    check(r.header("Content-Type").startswith("text/csv"), "CSV content type")
-    check("attachment" in r.header("Content-Disposition"), "CSV is a download")
-    rows = list(csv.reader(io.StringIO(r.text)))
-    eq(rows[0], ["bucket_start_utc", "ok", "error"], "CSV header")
-    eq(rows[1:], vol, "the CSV holds the chart's table")
-    r = o.get("/dash/overview.csv?chart=breakdown")
-    rows = list(csv.reader(io.StringIO(r.text)))
-    eq([x[0] for x in rows[1:]], [x[0] for x in bd], "the breakdown CSV (a name with < and "
-                                                        "quotes is a plain CSV field)")
-    eq(o.get("/dash/overview.csv?chart=nope").status, 404, "an unknown chart")
+    # the breakdown by provider, with a filter
+    byp = psql(env.dsn, f"""
+        SELECT provider_name, count(*) FILTER (WHERE status <> 'error'),
+               count(*) FILTER (WHERE status = 'error'),
+               round(percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::numeric, 1),
+               to_char(sum(cost_micro_usd) / 1e6, 'FM999990.0000')
+        FROM flywheel.generations
+        WHERE event_time >= timestamptz '{end}' - interval '24 hours'
+          AND event_time < timestamptz '{end}' AND release = 'r1'
+        GROUP BY 1 ORDER BY count(*) DESC, 1""")
+    page2 = a.get(f"/dash?window=24h&end={end}&release=r1&by=provider")
+    eq(page2.status, 200, "breakdown page")
+    eq(table_rows(page2.text, "by"), [[b[0], b[1], b[2]] for b in byp], "by provider vs SQL")
+    eq(table_rows(page2.text, "bycost"), [[b[0], b[4]] for b in byp], "cost by provider vs SQL")
+    eq(table_rows(page2.text, "byp95"), [[b[0], b[3]] for b in byp], "p95 by provider vs SQL")
+    check('<option value="provider" selected>' in page2.text, "the breakdown choice is kept")
+    check('name="release" placeholder="any" value="r1"' in page2.text, "the filter is kept")
 
-    # a reviewer allowed to read the views sees the page
-    psql(env.admin, f'GRANT flywheel_reader TO "{maria}"')
-    eq(m.get("/dash").status, 200, "a reviewer granted flywheel_reader")
+    # an empty window: every chart says so, the page still answers
+    r = a.get("/dash?window=1h&end=2001-01-01T00:00Z")
+    eq(r.status, 200, "empty window")
+    check("No data in this window" in r.text, "empty by-chart says no data")
+
+    # bad values
+    eq(a.get("/dash?window=2h").status, 400, "unknown window")
+    eq(a.get("/dash?end=yesterday").status, 400, "end that is not a timestamp (shape)")
+    eq(a.get("/dash?end=2026-13-45").status, 400, "end PostgreSQL refuses")
+    eq(a.get("/dash?by=prompt").status, 400, "unknown breakdown")
+    eq(a.get("/dash?csv=nope").status, 404, "unknown chart")
+    eq(a.get("/dash?model=%ff").status, 400, "filter that is not UTF-8")
+
+    # access: decided by PostgreSQL, not by the server
+    for who, tok in [("reviewer", rev_tok), ("adjudicator", adj_tok)]:
+        c = Client(srv)
+        c.signin(tok)
+        check('href="/dash"' not in c.get("/queues").text, f"{who} sees a Dashboards link")
+        r = c.get("/dash")
+        eq(r.status, 403, f"{who} on /dash")
+        check("not allowed" in r.text, f"{who} 403 page")
+        eq(c.get("/dash?csv=traffic").status, 403, f"{who} on a CSV")
+    c = Client(srv)
+    c.signin(env.link(rev))
+    psql(env.dsn, f'GRANT flywheel_reader TO "{rev}"')
+    r = c.get(f"/dash?window=24h&end={end}")
+    eq(r.status, 200, "a reviewer granted flywheel_reader in PostgreSQL sees the overview")
+    eq(table_rows(r.text, "traffic"), [[w[0], w[1], w[2]] for w in want], "reader's numbers")
+    psql(env.dsn, f'REVOKE flywheel_reader FROM "{rev}"')
+    eq(c.get("/dash").status, 403, "refused again after REVOKE")
 
 
 run_main(main)

@@ -43,11 +43,11 @@ int main(void)
     for (int i = 0; i < 10000; i++)
         sv_puts(&in, i % 7 ? "text " : "<a href='x'>\"&\"</a>\xFF");
     sv_buf out = {0};
-    sv_esc_n(&out, in.p, in.len);
+    sv_esc_n(&out, in.data, in.len);
     FWT_CHECK(!out.oom);
     for (size_t i = 0; i < out.len; i++)
-        FWT_CHECK(out.p[i] != '<' && out.p[i] != '>' && out.p[i] != '"' && out.p[i] != '\'');
-    FWT_CHECK(sv_utf8_valid(out.p, out.len));
+        FWT_CHECK(out.data[i] != '<' && out.data[i] != '>' && out.data[i] != '"' && out.data[i] != '\'');
+    FWT_CHECK(sv_utf8_valid(out.data, out.len));
     sv_buf_free(&in);
     sv_buf_free(&out);
     /* sv_esc(NULL) appends nothing */

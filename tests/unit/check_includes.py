@@ -42,7 +42,7 @@ ALLOWED = {
     "common/tsan": [],
     "redact": [],
     "codec": [BASE],
-    "otlp": [],
+    "otlp": [BASE],
     "eval": [PG],
     "serve": [STORE, PG, BASE],
     "store": [BASE, REDACT, CODEC],
@@ -52,7 +52,8 @@ ALLOWED = {
     "cli": [STORE, PG, BASE, REDACT, EVAL, "serve"],
     "devbroker": [],
     "examples": [AGENT],
-    "bench": [AGENT, STORE, REDACT, "tests/collector"],
+    # bench/icount_agent.c counts the agent thread's encode (agent/src) like tests/agent.
+    "bench": [AGENT, STORE, REDACT, "tests/collector", "agent/src", BASE],
     "tests/support": [PG],
     "tests/unit": [SUPPORT, PG, BASE],
     "tests/integration": [SUPPORT, PG],

@@ -77,4 +77,9 @@ void fw_buf_reset(fw_buf *b);
 /* Frees the memory; the buffer may be reused after (it is zeroed). */
 void fw_buf_free(fw_buf *b);
 
+/* Hands the memory to the caller, who frees it (NULL when nothing was ever
+ * appended), with the length in *len when len is not NULL; the buffer is
+ * zeroed and may be reused. */
+char *fw_buf_take(fw_buf *b, size_t *len);
+
 #endif

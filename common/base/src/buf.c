@@ -77,3 +77,14 @@ void fw_buf_free(fw_buf *b)
     b->len = b->cap = 0;
     b->oom = 0;
 }
+
+char *fw_buf_take(fw_buf *b, size_t *len)
+{
+    char *p = b->data;
+    if (len)
+        *len = b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+    return p;
+}

@@ -1,0 +1,42 @@
+"""Browser tests of the dashboards (issue 15): seeds dash_seed.sql, makes an
+admin account and a server, then runs browser/dash.test.mjs in Debian's
+Chromium through playwright-core. Screenshots go to
+$FW_BUILD_DIR/serve-screenshots (kept as test artifacts)."""
+import json
+import os
+import subprocess
+
+from fwserve import Env, fail, one, psql, run_main
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main():
+    build = os.environ["FW_BUILD_DIR"]
+    modules = os.path.join(build, "serve-node", "node_modules")
+    if not os.path.isdir(os.path.join(modules, "playwright-core")):
+        fail(f"playwright-core is not installed in {modules}: run scripts/test, or "
+             f"(cd {build}/serve-node && cp {HERE}/browser/package*.json . && npm ci)")
+    chromium = os.environ.get("FWT_CHROMIUM", "/usr/bin/chromium")
+    if not os.access(chromium, os.X_OK):
+        fail(f"{chromium} not found: scripts/bootstrap installs Debian's chromium")
+    env = Env("serve_dash_browser")
+    end = one(env.dsn, "SELECT to_char(date_trunc('hour', now() AT TIME ZONE 'UTC'), "
+                       "'YYYY-MM-DD\"T\"HH24:00\"Z\"')")
+    psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_seed.sql\n")
+    name, tok = env.account("admin", role="admin")
+    accounts = {"admin": {"name": name, "token": tok}}
+    srv = env.serve("rate.signin_per_minute=100000")
+    shots = os.path.join(build, "serve-screenshots")
+    os.makedirs(shots, exist_ok=True)
+    penv = dict(os.environ, FWT_URL=srv.origin, FWT_DSN=env.dsn, FWT_ACCOUNTS=json.dumps(accounts),
+                FWT_NODE_MODULES=modules, FWT_FLYWHEEL=env.fw, FWT_CHROMIUM=chromium,
+                FWT_SHOTS=shots, FWT_END=end)
+    p = subprocess.run(["node", "--test", "--test-concurrency=1",
+                        os.path.join(HERE, "browser", "dash.test.mjs")], env=penv)
+    if p.returncode != 0:
+        print(srv.logtext()[-4000:])
+        fail(f"dashboard browser tests failed (node exit {p.returncode})")
+
+
+run_main(main)
