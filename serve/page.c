@@ -42,6 +42,8 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
             sv_puts(&r->out, " <a href=\"/dash\">Dashboards</a> <a href=\"/admin/queues\">Queues"
                              "</a> <a href=\"/admin/rubrics\">Rubrics</a> <a href=\"/admin/"
                              "reviewers\">Reviewers</a>");
+        else if (adj)
+            sv_puts(&r->out, " <a href=\"/dash/flywheel\">The flywheel</a>");
         sv_puts(&r->out, " <a href=\"#shortcuts\" class=\"help-link\" data-key=\"?\">Shortcuts "
                          "<kbd>?</kbd></a></nav><span class=\"who\">");
         sv_esc(&r->out, r->account);

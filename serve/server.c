@@ -83,6 +83,7 @@ static const route routes[] = {
     {"GET", "/admin/rubrics", "admin_rubrics", sv_page_admin_rubrics, ACCOUNT},
     {"POST", "/admin/rubrics", "admin_rubrics_post", sv_page_admin_rubrics_post, ACCOUNT},
     {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
+    {"GET", "/dash/flywheel", "dash_flywheel", sv_page_dash_flywheel, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 
