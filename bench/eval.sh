@@ -38,12 +38,13 @@ psql "$FLYWHEEL_PG_ADMIN_DSN" -qc "CREATE DATABASE $DB" >/dev/null
 say "recording an eval set of $CASES cases"
 psql "$DSN" -q -v ON_ERROR_STOP=1 -v cases="$CASES" >/dev/null <<'SQL'
 INSERT INTO flywheel.generations (event_id, event_time, schema_version, conversation_id, project,
-    request_model, input_messages, output_messages)
+    request_model, input_messages, output_messages, id_time)
 SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
        now() - n * interval '1 second', 1, 'conv-' || n, 'bench', 'prod',
        format('[{"role": "system", "parts": [{"type": "text", "content": "You are a helpful assistant for an online shop."}]}, '
               '{"role": "user", "parts": [{"type": "text", "content": "Question %s: where is my order and when will it arrive?"}]}]', n)::jsonb,
-       '[{"role": "assistant", "parts": [{"type": "text", "content": "ok"}]}]'::jsonb
+       '[{"role": "assistant", "parts": [{"type": "text", "content": "ok"}]}]'::jsonb,
+       flywheel.event_id_time(('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid)
 FROM generate_series(1, :cases) n;
 SQL
 "$FW" export --dsn "$DSN" -q --no-progress --format eval --project bench --dataset bench \

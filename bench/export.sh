@@ -51,7 +51,7 @@ DO $$ DECLARE r record; BEGIN
     EXECUTE format('DROP INDEX flywheel.%I', r.indexname);
   END LOOP; END $$;
 INSERT INTO flywheel.generations (event_id, event_time, schema_version, conversation_id, project,
-    request_model, system_instructions, input_messages, output_messages)
+    request_model, system_instructions, input_messages, output_messages, id_time)
 SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
        now() - (n % 86400) * interval '1 second', 1, 'conv-' || (n / 3), 'bench', 'gpt-x',
        'You are a helpful assistant for an online shop. Answer briefly and politely.',
@@ -61,7 +61,8 @@ SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
               '"tool_call_response", "id": "call_%s", "response": {"status": "shipped"}}]}]',
               n, repeat('where is my order and when will it arrive? ', 8), n, n, n)::jsonb,
        format('[{"role": "assistant", "parts": [{"type": "text", "content": "Answer %s: %s"}]}]',
-              n, repeat('your order has shipped and arrives soon. ', 10))::jsonb
+              n, repeat('your order has shipped and arrives soon. ', 10))::jsonb,
+       flywheel.event_id_time(('01900000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid)
 FROM generate_series(1, :rows) n;
 INSERT INTO flywheel.review_items (queue_id, event_id, event_time, overlap, status, n_labels)
 SELECT q.id, g.event_id, g.event_time, 1, 'labelled', 1

@@ -9,12 +9,19 @@
  * database validates again and names the field at fault; that field is
  * asked again.
  *
- * At any prompt: ":skip" (asks a reason), ":quit" (keeps the lease; running
- * the same command again resumes the same item while the lease lasts),
- * ":release" (gives the item back and quits), ":show" (the conversation
- * again), ":help". Corrections are edited in $EDITOR (default vi); spans are
- * chosen by sentence number ("s3 factual") or character range
+ * At any prompt (a field, the span prompt, "submit?"): ":skip" (asks a
+ * reason), ":quit" (keeps the lease; running the same command again resumes
+ * the same item while the lease lasts), ":release" (gives the item back and
+ * quits), ":show" (the conversation again), ":help" (the commands and the
+ * queue's instructions). Corrections are edited in $EDITOR (default vi);
+ * spans are chosen by sentence number ("s3 factual") or character range
  * ("r 10 24 style").
+ *
+ * Layout: everything is wrapped to the width by review_text.c (nothing
+ * relies on the terminal's own wrap, which cuts words and strands closing
+ * brackets), and every text that may be long goes through page(), which
+ * counts the rows written since the reviewer last typed: nothing not yet
+ * seen scrolls off a small terminal, the queue's instructions included.
  */
 #include "cli.h"
 #include "opts.h"

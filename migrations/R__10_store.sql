@@ -8,6 +8,11 @@
 -- Partition maintenance
 -- ---------------------------------------------------------------------------
 
+-- Partitions are by id_time, the time a row's event id carries
+-- (flywheel.event_id_time(), V0038): a day partition holds the rows whose
+-- ids were made that UTC day; rows whose ids are not UUIDv7 are all in
+-- generations_19700101.
+--
 -- Creates the daily partition of flywheel.generations that holds `day`, if
 -- missing, moving any rows of that day out of the default partition first
 -- (PostgreSQL refuses to attach a partition whose range has rows in the
@@ -32,7 +37,7 @@ BEGIN
     LOCK TABLE flywheel.generations_default IN SHARE ROW EXCLUSIVE MODE;
     EXECUTE format('CREATE TABLE flywheel.%I (LIKE flywheel.generations INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMPRESSION INCLUDING STORAGE)', part);
     EXECUTE format('WITH m AS (DELETE FROM flywheel.generations_default
-                               WHERE event_time >= $1 AND event_time < $2 RETURNING *)
+                               WHERE id_time >= $1 AND id_time < $2 RETURNING *)
                     INSERT INTO flywheel.%I SELECT * FROM m', part)
         USING lo, hi;
     GET DIAGNOSTICS moved = ROW_COUNT;
@@ -68,7 +73,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('flywheel.maintain_partitions'));
     FOR d IN SELECT generate_series(today - days_back, today + days_ahead, interval '1 day')::date
              UNION
-             SELECT DISTINCT (event_time AT TIME ZONE 'UTC')::date FROM flywheel.generations_default
+             SELECT DISTINCT (id_time AT TIME ZONE 'UTC')::date FROM flywheel.generations_default
     LOOP
         IF flywheel.ensure_generation_partition(d) THEN
             created := created + 1;

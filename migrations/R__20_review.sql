@@ -772,12 +772,14 @@ DECLARE
     tb  timestamptz;
     iid bigint;
 BEGIN
-    SELECT g.event_time INTO t FROM flywheel.generations g WHERE g.event_id = review_add_item.event_id LIMIT 1;
+    SELECT g.event_time INTO t FROM flywheel.generations g WHERE g.event_id = review_add_item.event_id
+       AND g.id_time = flywheel.event_id_time(review_add_item.event_id) LIMIT 1;
     IF t IS NULL THEN
         RAISE EXCEPTION 'generation % does not exist', event_id USING ERRCODE = 'FR005';
     END IF;
     IF event_id_b IS NOT NULL THEN
-        SELECT g.event_time INTO tb FROM flywheel.generations g WHERE g.event_id = review_add_item.event_id_b LIMIT 1;
+        SELECT g.event_time INTO tb FROM flywheel.generations g WHERE g.event_id = review_add_item.event_id_b
+           AND g.id_time = flywheel.event_id_time(review_add_item.event_id_b) LIMIT 1;
         IF tb IS NULL THEN
             RAISE EXCEPTION 'generation % does not exist', event_id_b USING ERRCODE = 'FR005';
         END IF;
@@ -808,7 +810,8 @@ DECLARE
     iid bigint;
 BEGIN
     SELECT gg.event_time, gg.output_messages INTO g FROM flywheel.generations gg
-     WHERE gg.event_id = review_add_gold.event_id LIMIT 1;
+     WHERE gg.event_id = review_add_gold.event_id
+       AND gg.id_time = flywheel.event_id_time(review_add_gold.event_id) LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'generation % does not exist', event_id USING ERRCODE = 'FR005';
     END IF;
@@ -854,7 +857,7 @@ BEGIN
         'input_tokens', g.input_tokens, 'output_tokens', g.output_tokens,
         'duration_ms', g.duration_ms)
     FROM flywheel.generations g
-    WHERE g.event_id = id AND g.event_time = t);
+    WHERE g.event_id = id AND g.id_time = flywheel.event_id_time(id) AND g.event_time = t);
 END
 $fn$;
 
@@ -1103,7 +1106,8 @@ BEGIN
     PERFORM flywheel.review_validate_label(def, label,
         CASE WHEN (def->'fields') @> '[{"type": "span"}]' THEN
             (SELECT g.output_messages FROM flywheel.generations g
-              WHERE g.event_id = (c.it).event_id AND g.event_time = (c.it).event_time) END,
+              WHERE g.event_id = (c.it).event_id AND g.event_time = (c.it).event_time
+                AND g.id_time = flywheel.event_id_time((c.it).event_id)) END,
         (c.it).event_id_b IS NOT NULL);
     INSERT INTO flywheel.review_labels (item_id, queue_id, reviewer, version, value,
                                         rubric_name, rubric_version)
@@ -1231,7 +1235,8 @@ BEGIN
      WHERE name = prev.rubric_name AND version = prev.rubric_version;
     PERFORM flywheel.review_validate_label(def, label,
         (SELECT g.output_messages FROM flywheel.generations g
-          WHERE g.event_id = it.event_id AND g.event_time = it.event_time),
+          WHERE g.event_id = it.event_id AND g.event_time = it.event_time
+            AND g.id_time = flywheel.event_id_time(it.event_id)),
         it.event_id_b IS NOT NULL);
     PERFORM flywheel.review_agreement_add(item, -1);   -- a no-op unless the item counts
     INSERT INTO flywheel.review_labels (item_id, queue_id, reviewer, version, value, supersedes,
@@ -1281,7 +1286,8 @@ BEGIN
      WHERE name = q.rubric_name AND version = q.rubric_version;
     PERFORM flywheel.review_validate_label(def, label,
         (SELECT g.output_messages FROM flywheel.generations g
-          WHERE g.event_id = it.event_id AND g.event_time = it.event_time),
+          WHERE g.event_id = it.event_id AND g.event_time = it.event_time
+            AND g.id_time = flywheel.event_id_time(it.event_id)),
         it.event_id_b IS NOT NULL);
     SELECT * INTO prev FROM flywheel.review_labels l
      WHERE l.item_id = item AND l.is_adjudication ORDER BY l.version DESC LIMIT 1;

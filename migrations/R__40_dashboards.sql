@@ -7,10 +7,13 @@
 -- pre-aggregated tables. A dashboard panel or `flywheel stats` aggregates
 -- over them with a time filter on event_time; because these views are
 -- simple enough for the planner to pull up into the query, that filter
--- reaches flywheel.generations itself, so the planner prunes the daily
--- partitions outside the window and can use generations_time_idx or
--- generations_project_time_idx. An hourly rollup view would hide the
--- filter behind GROUP BY date_trunc(...) and read every partition.
+-- reaches flywheel.generations itself and uses generations_time_idx or
+-- generations_project_time_idx in each daily partition. (Since V0038 the
+-- partitions are days of id_time, the time the event id carries, so a
+-- window on event_time no longer prunes partitions at plan time: each
+-- partition's time index is probed, which costs one index descent per
+-- partition, not a read of its rows.) An hourly rollup view would hide the
+-- filter behind GROUP BY date_trunc(...) and read every row.
 --
 -- Columns that cost a lookup (has_feedback, the target generation of a
 -- feedback event) are computed only when a query names them: an unreferenced
@@ -89,7 +92,8 @@ COMMENT ON VIEW flywheel.generation_facts IS
 -- generation, so the lookup now tries, in order, each rule within the two
 -- days before the feedback (run-time partition pruning keeps that to two or
 -- three partitions), and only when nothing is found there searches every
--- partition. The Append of a UNION ALL runs its branches in order and LIMIT
+-- partition. A target event id needs no search: the id names its row's
+-- partition (id_time, V0038), so that lookup reads exactly one. The Append of a UNION ALL runs its branches in order and LIMIT
 -- 1 stops at the first row, so the later branches cost nothing when an
 -- earlier one matches. Each branch states which target it applies to (a
 -- constant per feedback row), so PostgreSQL skips the branches of the other
@@ -130,20 +134,14 @@ LEFT JOIN LATERAL (
                  g.user_id, g.response_model, g.request_model
           FROM flywheel.generations g
           WHERE f.target_event_id IS NOT NULL AND g.event_id = f.target_event_id
-            AND g.event_time >= f.event_time - interval '2 days'
-            AND g.event_time <= f.event_time + interval '1 hour'
-          UNION ALL
-          SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
-          FROM flywheel.generations g
-          WHERE f.target_event_id IS NOT NULL AND g.event_id = f.target_event_id
+            AND g.id_time = flywheel.event_id_time(f.target_event_id)
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
                  g.user_id, g.response_model, g.request_model
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND g.response_id = f.target_response_id
-            AND g.event_time >= f.event_time - interval '2 days'
-            AND g.event_time <= f.event_time + interval '1 hour'
+            AND g.id_time >= f.event_time - interval '2 days'
+            AND g.id_time <= f.event_time + interval '1 hour'
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
                  g.user_id, g.response_model, g.request_model
@@ -155,8 +153,8 @@ LEFT JOIN LATERAL (
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
             AND g.trace_id = f.target_trace_id
-            AND g.event_time >= f.event_time - interval '2 days'
-            AND g.event_time <= f.event_time + interval '1 hour'
+            AND g.id_time >= f.event_time - interval '2 days'
+            AND g.id_time <= f.event_time + interval '1 hour'
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
                  g.user_id, g.response_model, g.request_model

@@ -44,6 +44,10 @@ void fw_put_i64(fw_buf *b, int64_t v);
  * "2024-05-01 12:00:00.123456+00" (nanoseconds are truncated). */
 void fw_put_timestamp_ns(fw_buf *b, uint64_t ns);
 
+/* Unix milliseconds as a timestamptz literal, in UTC, for times before
+ * 10000-01-01 (FW_MAX_ID_TIME_MS; callers check): "2024-05-01 12:00:00.123000+00". */
+void fw_put_timestamp_ms(fw_buf *b, uint64_t ms);
+
 /* 16 bytes as a canonical uuid literal. */
 void fw_put_uuid(fw_buf *b, const uint8_t id[16]);
 

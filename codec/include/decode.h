@@ -23,6 +23,8 @@
  *   4. schema_version other than 1                -> unknown_schema_version
  *   5. event_id not 16 bytes, no body, no time, feedback without any target
  *                                                            -> missing_field
+ *      a generation whose event_id is not a UUIDv7, or whose id time is
+ *      not before 10000-01-01 (the id's time places the row)  -> invalid_event_id
  *   6. negative tokens, cost or durations, end before start, NaN or
  *      infinite numbers, unknown enum values                 -> out_of_range
  *
@@ -50,7 +52,8 @@
     X(OVERSIZE, "oversize")                                                                        \
     X(OUT_OF_RANGE, "out_of_range")                                                                \
     X(DATA_ERROR, "data_error")                                                                    \
-    X(EMPTY_MESSAGE, "empty_message")
+    X(EMPTY_MESSAGE, "empty_message")                                                              \
+    X(INVALID_EVENT_ID, "invalid_event_id")
 
 typedef enum {
 #define X(name, code) FW_DL_##name,
@@ -62,6 +65,19 @@ typedef enum {
 /* The stable code of a reason ("undecodable", ...). data_error is stored
  * with its SQLSTATE appended: "data_error:22P02". */
 const char *fw_dl_reason_code(fw_dl_reason r);
+
+/* 10000-01-01 00:00:00 UTC in Unix milliseconds: id times from here on are
+ * refused (a timestamptz literal has four year digits here). */
+#define FW_MAX_ID_TIME_MS 253402300800000ull
+
+/*
+ * The time a generation's event id carries, which places its row
+ * (flywheel.generations.id_time; flywheel.event_id_time() in SQL computes
+ * the same). Returns 1 and sets *ms (Unix milliseconds) when `id` is a
+ * UUIDv7 — version 7, variant 10, the first 48 bits the time — with a time
+ * before FW_MAX_ID_TIME_MS; returns 0 otherwise. Thread-safe.
+ */
+int fw_event_id_time_ms(const uint8_t id[16], uint64_t *ms);
 
 typedef struct {
     size_t max_message_bytes; /* 0 = no limit */

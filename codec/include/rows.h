@@ -7,8 +7,9 @@
  * in COPY and INSERT ... SELECT) and with migrations/V0001__create_store.sql
  * (whose comments define each mapping): ids as uuid, trace and span ids as
  * lower-case hex, messages as OpenTelemetry gen_ai message JSON, durations
- * in milliseconds, empty optional strings as NULL. received_at is left to
- * its default.
+ * in milliseconds, empty optional strings as NULL, a generation's id_time
+ * from its event id (V0038: the row's partition follows from the id alone).
+ * received_at is left to its default.
  *
  * Every function appends exactly one '\n'-terminated line to `b`, or sets
  * b->oom. They never fail otherwise: the event was validated by decode.c.
@@ -29,7 +30,7 @@
     "tool_definitions, finish_reasons, input_tokens, output_tokens, cache_read_input_tokens, "     \
     "cache_creation_input_tokens, reasoning_output_tokens, cost_micro_usd, start_time, end_time, " \
     "duration_ms, ttft_ms, status, error_type, error_message, prompt_template, prompt_version, "   \
-    "prompt_variables, truncated, source_topic, source_partition, source_offset"
+    "prompt_variables, truncated, source_topic, source_partition, source_offset, id_time"
 
 #define FW_FB_COLUMNS                                                                              \
     "event_id, event_time, project, environment, release, sdk_name, sdk_version, "                 \

@@ -146,10 +146,8 @@ static void put_digits(char *p, unsigned v, int width)
     }
 }
 
-void fw_put_timestamp_ns(fw_buf *b, uint64_t ns)
+static void put_timestamp(fw_buf *b, time_t secs, unsigned us)
 {
-    time_t secs = (time_t)(ns / 1000000000u);
-    unsigned us = (unsigned)(ns % 1000000000u / 1000u);
     struct tm tm;
     gmtime_r(&secs, &tm);
     char t[30];
@@ -170,6 +168,16 @@ void fw_put_timestamp_ns(fw_buf *b, uint64_t ns)
     t[27] = '0';
     t[28] = '0';
     fw_buf_add(b, t, 29);
+}
+
+void fw_put_timestamp_ns(fw_buf *b, uint64_t ns)
+{
+    put_timestamp(b, (time_t)(ns / 1000000000u), (unsigned)(ns % 1000000000u / 1000u));
+}
+
+void fw_put_timestamp_ms(fw_buf *b, uint64_t ms)
+{
+    put_timestamp(b, (time_t)(ms / 1000u), (unsigned)(ms % 1000u) * 1000u);
 }
 
 void fw_put_uuid(fw_buf *b, const uint8_t id[16])

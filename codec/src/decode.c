@@ -308,6 +308,38 @@ static int validate_feedback(fw_decoded *out, const Flywheel__V1__Feedback *f)
     return check_messages(out, f->correction, f->n_correction, "feedback.correction");
 }
 
+int fw_event_id_time_ms(const uint8_t id[16], uint64_t *ms)
+{
+    if ((id[6] >> 4) != 7 || (id[8] & 0xC0) != 0x80)
+        return 0;
+    uint64_t t = 0;
+    for (int i = 0; i < 6; i++)
+        t = t << 8 | id[i];
+    if (t >= FW_MAX_ID_TIME_MS)
+        return 0;
+    *ms = t;
+    return 1;
+}
+
+/* A generation's id must carry its row's place (a UUIDv7). Feedback keeps
+ * one row per id whatever its version (its table is not partitioned). */
+static int check_generation_id(fw_decoded *out, const uint8_t id[16])
+{
+    uint64_t ms;
+    if (fw_event_id_time_ms(id, &ms))
+        return 0;
+    out->reason = FW_DL_INVALID_EVENT_ID;
+    if ((id[6] >> 4) != 7 || (id[8] & 0xC0) != 0x80)
+        snprintf(out->detail, sizeof out->detail,
+                 "event_id is not a UUIDv7 (version %d); a generation's id must be one, its "
+                 "time places the row",
+                 id[6] >> 4);
+    else
+        snprintf(out->detail, sizeof out->detail,
+                 "event_id's time is not before 10000-01-01 (the id's time places the row)");
+    return -1;
+}
+
 fw_dl_reason fw_decode(const uint8_t *data, size_t len, const fw_limits *lim, fw_decoded *out)
 {
     /* Not memset: the arena's inline block needs no clearing. */
@@ -372,7 +404,8 @@ fw_dl_reason fw_decode(const uint8_t *data, size_t len, const fw_limits *lim, fw
         goto reject;
     }
     if (ev->body_case == FLYWHEEL__V1__EVENT__BODY_GENERATION) {
-        if (validate_generation(out, ev->generation) != 0)
+        if (check_generation_id(out, ev->event_id.data) != 0 ||
+            validate_generation(out, ev->generation) != 0)
             goto reject;
     } else if (ev->body_case == FLYWHEEL__V1__EVENT__BODY_FEEDBACK) {
         if (validate_feedback(out, ev->feedback) != 0)

@@ -60,7 +60,7 @@ void fw_sink_free(fw_sink *s);
  * leaves it alone, so running collectors need no redeploy; a database newer
  * than this binary's migrations is accepted.
  */
-#define FW_SINK_MIN_SCHEMA_VERSION 1
+#define FW_SINK_MIN_SCHEMA_VERSION 38
 
 /*
  * Connects, checks that the database's applied schema version is at least

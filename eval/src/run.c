@@ -912,7 +912,7 @@ static const char store_sql[] =
     "    provider_name, request_model, response_model, response_id, request_params,"
     "    input_messages, output_messages, tool_definitions, finish_reasons, input_tokens,"
     "    output_tokens, cost_micro_usd, start_time, end_time, duration_ms, status, error_type,"
-    "    error_message)"
+    "    error_message, id_time)"
     "  SELECT (gen->>'event_id')::uuid, (gen->>'event_time')::timestamptz, gen->>'project',"
     "    'eval', gen->>'release', 'flywheel-eval', $3, 1, gen->'attributes',"
     "    ARRAY(SELECT jsonb_array_elements_text(gen->'tags')), 'chat', 'openai',"
@@ -922,7 +922,7 @@ static const char store_sql[] =
     "    (gen->>'input_tokens')::bigint, (gen->>'output_tokens')::bigint,"
     "    (gen->>'cost_micro_usd')::bigint, (gen->>'start_time')::timestamptz,"
     "    (gen->>'end_time')::timestamptz, (gen->>'duration_ms')::float8, gen->>'status',"
-    "    gen->>'error_type', gen->>'error_message'"
+    "    gen->>'error_type', gen->>'error_message', flywheel.event_id_time((gen->>'event_id')::uuid)"
     "  FROM b, jsonb_array_elements(b.gens) AS gen)"
     " SELECT count(*) FROM b";
 

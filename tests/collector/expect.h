@@ -8,7 +8,10 @@
 #define FWC_EXPECT_H
 
 #define FWC_I_OF_EVENT_ID                                                                          \
-    "('x' || substr(replace(event_id::text, '-', ''), 17, 16))::bit(64)::bigint"
+    "('x' || substr(replace(event_id::text, '-', ''), 19, 14))::bit(56)::bigint"
+
+/* A generation's row sits where its id's time says (V0038). */
+#define FWC_ID_TIME_OK "id_time = timestamptz '2024-05-01 12:00:00+00' "
 
 #define FWC_ENVELOPE_OK                                                                            \
     "event_time = timestamptz '2024-05-01 12:00:00+00' + i * interval '1 microsecond' "            \
@@ -20,7 +23,7 @@
 
 #define FWC_GEN_MISMATCHES                                                                         \
     "WITH g AS (SELECT *, " FWC_I_OF_EVENT_ID " AS i FROM flywheel.generations) "                  \
-    "SELECT count(*) FROM g WHERE (" FWC_ENVELOPE_OK                                               \
+    "SELECT count(*) FROM g WHERE (" FWC_ENVELOPE_OK "AND " FWC_ID_TIME_OK                         \
     "AND trace_id = lpad(to_hex(i), 32, '0') AND span_id = lpad(to_hex(i), 16, '0') "              \
     "AND parent_span_id IS NOT DISTINCT FROM (CASE WHEN i % 2 = 1 THEN 'ffffffffffffffff' END) "   \
     "AND conversation_id = 'conv-' || (i % 100) AND session_id IS NULL "                           \
@@ -74,8 +77,8 @@
 #define FWC_FB_MISMATCHES                                                                          \
     "WITH f AS (SELECT *, " FWC_I_OF_EVENT_ID " AS i FROM flywheel.feedback) "                     \
     "SELECT count(*) FROM f WHERE (" FWC_ENVELOPE_OK                                               \
-    "AND target_event_id = ('00000000-0000-0000-' || substr(lpad(to_hex(i - 1), 16, '0'), 1, 4) "  \
-    "  || '-' || substr(lpad(to_hex(i - 1), 16, '0'), 5, 12))::uuid "                              \
+    "AND target_event_id = ('018f3406-9e00-7000-80' || substr(lpad(to_hex(i - 1), 14, '0'), 1, 2) " \
+    "  || '-' || substr(lpad(to_hex(i - 1), 14, '0'), 3, 12))::uuid "                              \
     "AND target_response_id = 'resp-' || (i - 1) AND target_trace_id IS NULL "                     \
     "AND name = 'thumbs' AND value_type = CASE WHEN i % 40 = 39 THEN 'bool' ELSE 'number' END "    \
     "AND bool_value IS NOT DISTINCT FROM (CASE WHEN i % 40 = 39 THEN true END) "                   \

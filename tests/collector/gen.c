@@ -15,7 +15,11 @@ int fwc_gen_is_feedback(uint64_t i)
 void fwc_gen_event_id(uint64_t i, uint8_t out[16])
 {
     memset(out, 0, 16);
-    for (int k = 0; k < 8; k++)
+    for (int k = 0; k < 6; k++)
+        out[5 - k] = (uint8_t)(FWC_ID_MS >> (8 * k));
+    out[6] = 0x70;
+    out[8] = 0x80;
+    for (int k = 0; k < 7; k++)
         out[15 - k] = (uint8_t)(i >> (8 * k));
 }
 

@@ -25,7 +25,13 @@ uint8_t *fwc_gen_event(uint64_t i, size_t pad, uint64_t time_ns, size_t *len);
 /* 1 when event i is a feedback event. */
 int fwc_gen_is_feedback(uint64_t i);
 
-/* The event id of event i: 8 zero bytes then i big-endian. */
+/* The time every generated event id carries: 2024-05-01 12:00:00 UTC in
+ * Unix milliseconds (the ids' rows all sit in that day's partition). */
+#define FWC_ID_MS 1714564800000ull
+
+/* The event id of event i: a UUIDv7 with the time FWC_ID_MS, then byte 8 =
+ * 0x80 (the variant) and the low 56 bits of i big-endian in bytes 9-15:
+ * "018f3406-9e00-7000-80ii-iiiiiiiiiiii". */
 void fwc_gen_event_id(uint64_t i, uint8_t out[16]);
 
 #endif

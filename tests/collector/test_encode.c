@@ -110,10 +110,34 @@ int main(void)
     uint8_t id[16];
     fwc_gen_event_id(0x0102030405060708ull, id);
     fw_put_uuid(&b, id);
+    fw_buf_addc(&b, ' ');
+    fw_put_timestamp_ms(&b, FW_MAX_ID_TIME_MS - 1);
     FWT_CHECK_EQ_STR(fw_buf_cstr(&b), "0.2 0.33333333333333331 -9223372036854775808 "
                                       "2024-05-01 12:00:00.123456+00 "
-                                      "00000000-0000-0000-0102-030405060708");
+                                      "018f3406-9e00-7000-8002-030405060708 "
+                                      "9999-12-31 23:59:59.999000+00");
     fw_buf_free(&b);
+
+    /* The time an event id carries (generations.id_time): UUIDv7 only,
+     * version 7 and variant 10, before 10000-01-01. */
+    {
+        uint64_t ms = 0;
+        FWT_CHECK(fw_event_id_time_ms(id, &ms) && ms == FWC_ID_MS);
+        uint8_t v[16];
+        memcpy(v, id, 16);
+        v[6] = 0x40; /* version 4 */
+        FWT_CHECK(!fw_event_id_time_ms(v, &ms));
+        memcpy(v, id, 16);
+        v[8] = 0xc0; /* variant 110 (Microsoft) */
+        FWT_CHECK(!fw_event_id_time_ms(v, &ms));
+        memcpy(v, id, 16);
+        for (int k = 0; k < 6; k++)
+            v[5 - k] = (uint8_t)(FW_MAX_ID_TIME_MS >> (8 * k));
+        FWT_CHECK(!fw_event_id_time_ms(v, &ms));
+        for (int k = 0; k < 6; k++)
+            v[5 - k] = (uint8_t)((FW_MAX_ID_TIME_MS - 1) >> (8 * k));
+        FWT_CHECK(fw_event_id_time_ms(v, &ms) && ms == FW_MAX_ID_TIME_MS - 1);
+    }
 
     const char *good[] = {"{}",    "[]", " {\"a\": [1, -2.5e3, true, null, \"x\\u00e9\"]} ",
                           "\"s\"", "0",  "{\"a\":{\"b\":\"\\ud83d\\ude80\"}}"};
@@ -218,7 +242,8 @@ int main(void)
                          "malformed protobuf in Generation at byte 21");
     }
 
-    uint8_t eid[16] = {1};
+    uint8_t eid[16];
+    fwc_gen_event_id(1, eid);
     Flywheel__V1__Event ev = FLYWHEEL__V1__EVENT__INIT;
     Flywheel__V1__Generation g = FLYWHEEL__V1__GENERATION__INIT;
     ev.event_id = (ProtobufCBinaryData){16, eid};
@@ -241,6 +266,30 @@ int main(void)
     FWT_CHECK_EQ_INT(reason_of(buf, len, 0), FW_DL_MISSING_FIELD);
     free(buf);
     ev.event_id.len = 16;
+
+    /* A generation whose id is not a UUIDv7 has no place: a dead letter
+     * that says why (regression: issue #11 item 18). */
+    eid[6] = 0x40;
+    buf = pack(&ev, &len);
+    FWT_CHECK_EQ_INT(reason_of(buf, len, 0), FW_DL_INVALID_EVENT_ID);
+    FWT_CHECK_EQ_STR(detail_of(buf, len), "event_id is not a UUIDv7 (version 4); a generation's "
+                                          "id must be one, its time places the row");
+    FWT_CHECK_EQ_STR(fw_dl_reason_code(FW_DL_INVALID_EVENT_ID), "invalid_event_id");
+    free(buf);
+    eid[6] = 0x70;
+    {
+        /* The row ends with id_time, from the id, whatever the event time. */
+        fw_buf row = {0};
+        fw_origin o = {"t", 0, 7};
+        ev.time_unix_nano = FWC_T0_NS + 2 * 86400ull * 1000000000u;
+        fw_row_generation(&row, &ev, &o);
+        const char *r = fw_buf_cstr(&row);
+        const char *tail = "\t7\t2024-05-01 12:00:00.000000+00\n";
+        FWT_CHECK(row.len > strlen(tail) && strcmp(r + row.len - strlen(tail), tail) == 0);
+        FWT_CHECK(strstr(r, "2024-05-03 12:00:00.000000+00") != NULL);
+        fw_buf_free(&row);
+        ev.time_unix_nano = FWC_T0_NS;
+    }
 
     ev.time_unix_nano = 0;
     buf = pack(&ev, &len);

@@ -8,11 +8,15 @@
  * reason, raw bytes and key; every good event is stored, and so is an event
  * whose tool-call arguments hold a number jsonb cannot (1e1000000), with
  * the arguments as a JSON string; the stored offsets cover every message.
+ * A generation whose event id is not a UUIDv7 is a dead letter
+ * (invalid_event_id), and good events sent again with the same id and their
+ * time moved +1 s and -2 days stay one row each, with the first time.
  * Then `flywheel dlq list/show/replay`: after raising the field limit the
  * oversize ones replay into generations (replayed_at and replay_count set),
  * while garbage stays invalid and is left untouched.
  */
 #include "flywheel/v1/flywheel.pb-c.h"
+#include "expect.h"
 #include "gen.h"
 #include "harness.h"
 
@@ -20,11 +24,15 @@
 
 #define N_GOOD 2000
 #define EVERY  50 /* one poison message after every EVERY good ones */
-#define KINDS  9
+#define KINDS  10
+/* Good events sent again, with the same event id and the event time moved
+ * +1 s and -2 days (regression: issue #11 item 18, two rows per id). */
+#define N_RESENT 40
 
 static const char *const reasons[KINDS] = {
-    "undecodable",   "nul_in_text",  "invalid_utf8",     "oversize",     "unknown_schema_version",
-    "missing_field", "out_of_range", "data_error:23514", "empty_message"};
+    "undecodable",   "nul_in_text",  "invalid_utf8",     "oversize",
+    "unknown_schema_version", "missing_field", "out_of_range", "data_error:23514",
+    "empty_message", "invalid_event_id"};
 
 /* The collector's whole-message limit in this test: kind 3 alternates an
  * oversize field in a message under it and a message over it. */
@@ -52,6 +60,8 @@ static uint8_t *minimal(int kind, uint64_t i, size_t *len)
         ev.event_id.len = 0;
     if (kind == 6)
         g.cost_micro_usd = -5;
+    if (kind == 9)
+        id[6] = 0x40; /* a version-4 uuid: no time to place the row by */
     if (kind == 7)
         ev.project = "refused-by-check"; /* see the constraint in main() */
     if (kind == 100) {                   /* not poison: a number jsonb cannot hold */
@@ -137,8 +147,25 @@ int main(void)
         fwc_produce(p, topic, "bignum", b, len);
         free(b);
     }
+    int n_resent = 0;
+    for (uint64_t i = 0; n_resent < 2 * N_RESENT; i++) {
+        if (fwc_gen_is_feedback(i))
+            continue;
+        /* Same key as the first send: same partition, after it. */
+        char key[32];
+        snprintf(key, sizeof key, "trace-%d", (int)(i % 64));
+        const uint64_t t = FWC_T0_NS + i * 1000;
+        const uint64_t moved[2] = {t + UINT64_C(1000000000), t - UINT64_C(2) * 86400 * 1000000000};
+        for (int k = 0; k < 2; k++) {
+            size_t len;
+            uint8_t *b = fwc_gen_event(i, 0, moved[k], &len);
+            fwc_produce(p, topic, key, b, len);
+            free(b);
+            n_resent++;
+        }
+    }
     fwc_producer_done(p);
-    const int total = N_GOOD + 1 + n_poison;
+    const int total = N_GOOD + 1 + n_poison + n_resent;
 
     PGconn *conn = fwt_pg_connect(dsn);
     fwc_proc c;
@@ -159,6 +186,20 @@ int main(void)
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations") +
                          fwt_pg_int(conn, "SELECT count(*) FROM flywheel.feedback"),
                      N_GOOD + 1);
+    /* The re-sent ids are one row each, with the time of the first send,
+     * in the partition their id names. */
+    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations WHERE "
+                                      "event_time <> timestamptz '2024-05-01 12:00:00+00' + "
+                                      FWC_I_OF_EVENT_ID " * interval '1 microsecond' "
+                                      "OR NOT " FWC_ID_TIME_OK),
+                     0);
+    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(DISTINCT event_id) FROM flywheel.generations"),
+                     fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations"));
+    /* A generation whose id is not a UUIDv7 names its id in the dead letter. */
+    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.dead_letters WHERE "
+                                      "reason = 'invalid_event_id' AND event_id IS NOT NULL AND "
+                                      "detail LIKE 'event_id is not a UUIDv7 (version 4)%'"),
+                     per_kind[9]);
     /* Valid JSON jsonb cannot hold is kept as a JSON string, like \u0000. */
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations WHERE "
                                       "output_messages->0->'parts'->0->'arguments' = "

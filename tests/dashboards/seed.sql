@@ -22,8 +22,10 @@ INSERT INTO flywheel.generations (
     input_messages, output_messages, finish_reasons,
     input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens,
     reasoning_output_tokens, cost_micro_usd, start_time, end_time, duration_ms, ttft_ms,
-    status, error_type, error_message, prompt_template, prompt_version)
-SELECT md5('gen' || i)::uuid,
+    status, error_type, error_message, prompt_template, prompt_version, id_time)
+-- Event ids are UUIDv7 carrying the event time, as a producer makes them,
+-- so the rows sit in their days' partitions (V0038).
+SELECT s.id,
        t,
        t + make_interval(secs => 0.05 + (r1 * r1) * 2.0),
        CASE WHEN i % 10 = 0 THEN 'billing-bot' ELSE :'project' END,
@@ -57,17 +59,21 @@ SELECT md5('gen' || i)::uuid,
        CASE WHEN err THEN (ARRAY['RateLimitError', 'Timeout', 'APIConnectionError', '500'])[1 + i % 4] END,
        CASE WHEN err THEN 'provider said no' END,
        (ARRAY['support_answer', 'summarise_ticket', 'route_intent'])[1 + i % 3],
-       CASE WHEN i % 5 = 0 THEN 'v2' ELSE 'v3' END
+       CASE WHEN i % 5 = 0 THEN 'v2' ELSE 'v3' END,
+       flywheel.event_id_time(s.id)
 FROM (
-    SELECT i,
-           now() - make_interval(days => :days) * ((i - 1)::double precision / :n) AS t,
+    SELECT i, t,
+           (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(md5('gen' || i), 1, 3)
+            || '-8' || substr(md5('gen' || i), 4, 3) || '-' || substr(md5('gen' || i), 7, 12))::uuid AS id,
            random() AS r1, random() AS r2,
            (random() < 0.04) AS err,
            (200 + (random() * 3000))::bigint AS in_tok,
            (20 + (random() * 600))::bigint AS out_tok,
            (300 + random() * random() * 8000) AS dur,
            (i % 4) AS mi
-    FROM generate_series(1, :n) AS i
+    FROM generate_series(1, :n) AS i,
+         LATERAL (SELECT now() - make_interval(days => :days) * ((i - 1)::double precision / :n) AS t) tt,
+         LATERAL (SELECT lpad(to_hex(floor(extract(epoch FROM tt.t) * 1000)::bigint), 12, '0') AS h) hh
 ) s
 JOIN (VALUES (0, 'openai', 'gpt-4o-mini', 150, 600),
              (1, 'openai', 'gpt-4o', 2500, 10000),

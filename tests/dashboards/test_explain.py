@@ -4,14 +4,16 @@
 On a database seeded over 10 days (one daily partition each), every panel
 query of the dashboards that reads flywheel.generation_facts or
 flywheel.label_coverage_facts is expanded for a one-hour window and
-EXPLAINed (plan only): it must scan no daily partition of generations
-other than the one or two the window overlaps (plan-time partition
-pruning, which is what keeps the views fast at any table size). For the
-same window, the scan of that partition must go through an index
-(generations_*_event_time_idx or the project/time index), not a sequential
-scan; the generation lookups of flywheel.feedback_facts and of
-has_feedback must be index scans, and executed, feedback_facts must probe
-only the few partitions near each feedback event (V0033), not every day.
+EXPLAINed (plan only): every daily partition of generations it reads must
+be read through an index (generations_*_event_time_idx or the project/time
+index), never a sequential scan of one that holds rows, which is what keeps the views fast at any
+table size. (Partitions are days of id_time, the time the event id carries,
+since V0038: a window on event_time cannot prune them at plan time, so each
+is probed through its time index.) The generation lookups of
+flywheel.feedback_facts and of has_feedback must be index scans, and
+executed, feedback_facts must probe at most a few partitions per feedback
+event (one for an event-id target, V0038; the nearby days for the others,
+V0033), not every day.
 """
 import datetime as dt
 import json
@@ -56,13 +58,16 @@ def main():
     ctx = {"from": day, "to": day + dt.timedelta(hours=1), "interval": 60,
            "vars": {"project": ["'__all'"], "environment": ["'__all'"], "model": ["'__all'"],
                     "queue": ["'__all'"]}}
-    allowed = {f"generations_{day:%Y%m%d}"}
     nparts = int(fwdash.psql(db.dsn, "SELECT count(*) FROM pg_inherits "
                                      "WHERE inhparent = 'flywheel.generations'::regclass",
                              fmt="raw"))
     if nparts < 11:
         fail(f"expected at least 11 partitions of generations, found {nparts}")
 
+    populated = set(fwdash.psql(db.dsn, "SELECT c.relname FROM pg_class c JOIN pg_inherits i "
+                                        "ON i.inhrelid = c.oid WHERE c.reltuples > 0 AND "
+                                        "i.inhparent = 'flywheel.generations'::regclass",
+                                fmt="raw").split())
     dashboards = {}
     for name in test_panels.PINNED:
         dashboards[name] = json.load(open(os.path.join(test_panels.GRAFANA, "dashboards", name)))
@@ -75,16 +80,14 @@ def main():
         scanned = {p for p, _, _ in parts}
         if not scanned:
             fail(f"{key}: the plan reads no partition of generations?\n{sql}")
-        if scanned - allowed:
-            fail(f"{key}: not pruned to {sorted(allowed)}: scans {sorted(scanned)}")
-        seq = [p for p in parts if p[1] == "Seq Scan"]
+        # An empty partition (days ahead, the default) costs nothing to scan.
+        seq = [p for p in parts if p[1] == "Seq Scan" and p[0] in populated]
         if seq:
             fail(f"{key}: sequential scan of {seq} for a one-hour window; expected the time index")
         checked += 1
     if checked < 20:
         fail(f"only {checked} panel queries read generation_facts; the dashboards changed?")
-    print(f"{checked} panel queries: pruned to {sorted(allowed)} of {nparts} partitions, "
-          f"index scans only")
+    print(f"{checked} panel queries over {nparts} partitions: index scans only")
 
     # feedback_facts: each feedback event finds its generation through the
     # event-id index of each partition, never a sequential scan of one
@@ -92,10 +95,6 @@ def main():
     frm, to = ctx["from"].isoformat(), ctx["to"].isoformat()
     nodes = explain(reader, "SELECT model, avg(thumbs_up) FROM flywheel.feedback_facts "
                             f"WHERE event_time BETWEEN '{frm}' AND '{to}' GROUP BY model")
-    populated = set(fwdash.psql(db.dsn, "SELECT c.relname FROM pg_class c JOIN pg_inherits i "
-                                        "ON i.inhrelid = c.oid WHERE c.reltuples > 0 AND "
-                                        "i.inhparent = 'flywheel.generations'::regclass",
-                                fmt="raw").split())
     lookups = [p for p in gen_partitions(nodes) if p[0] in populated]
     if not lookups:
         fail("feedback_facts plan has no generation lookup")

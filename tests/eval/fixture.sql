@@ -5,13 +5,14 @@
 CREATE FUNCTION pg_temp.gen(n int, prompt text, answer jsonb, tools jsonb DEFAULT NULL)
 RETURNS void LANGUAGE sql AS $$
 INSERT INTO flywheel.generations (event_id, event_time, project, environment, schema_version,
-    conversation_id, request_model, input_messages, output_messages, tool_definitions)
+    conversation_id, request_model, input_messages, output_messages, tool_definitions, id_time)
 VALUES (('01900000-0000-7000-8000-' || lpad(n::text, 12, '0'))::uuid,
         '2026-01-05 10:00:00+00'::timestamptz + n * interval '1 minute', 'qa', 'prod', 1,
         'conv-' || n, 'prod-model',
         jsonb_build_array(jsonb_build_object('role', 'user', 'parts',
             jsonb_build_array(jsonb_build_object('type', 'text', 'content', prompt)))),
-        jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts', answer)), tools)
+        jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts', answer)), tools,
+        flywheel.event_id_time(('01900000-0000-7000-8000-' || lpad(n::text, 12, '0'))::uuid))
 $$;
 CREATE FUNCTION pg_temp.txt(s text) RETURNS jsonb LANGUAGE sql AS $$
     SELECT jsonb_build_array(jsonb_build_object('type', 'text', 'content', s))

@@ -2,7 +2,11 @@
 -- unicode, personal data, a whitespace-only duplicate, an empty output, a
 -- malformed tool call and a pairwise comparison, labelled through the real
 -- review functions (claim + submit) on queue "support".
-INSERT INTO flywheel.generations (event_id, event_time, project, environment, release, schema_version,
+-- The rows go through a staging table: flywheel.generations needs id_time,
+-- the time each event id carries (V0038), which the last statement adds.
+CREATE TEMP TABLE fixture_generations (LIKE flywheel.generations INCLUDING DEFAULTS);
+ALTER TABLE fixture_generations ALTER COLUMN id_time DROP NOT NULL;
+INSERT INTO fixture_generations (event_id, event_time, project, environment, release, schema_version,
     tags, trace_id, conversation_id, user_id, operation_name, provider_name, request_model,
     response_model, system_instructions, tool_definitions, input_messages, output_messages,
     prompt_template, prompt_version)
@@ -73,6 +77,8 @@ VALUES
  '[{"role":"user","parts":[{"type":"text","content":"Cancel order 7."}]}]',
  '[{"role":"assistant","parts":[{"type":"tool_call","id":"call_9","name":"cancel_order","arguments":"{order: 7"}],"finish_reason":"tool_calls"}]',
  'orders', 'v3');
+UPDATE fixture_generations SET id_time = flywheel.event_id_time(event_id);
+INSERT INTO flywheel.generations SELECT * FROM fixture_generations;
 
 INSERT INTO flywheel.feedback (event_id, event_time, schema_version, target_event_id, name, value_type, bool_value)
 VALUES ('01900000-0000-7000-8000-0000000000f1', '2026-01-05 10:02:00+00', 1,

@@ -180,10 +180,11 @@ grep -q "applies to --format preference only" "$WORK/err" || fail "--feedback-co
     || fail "version 1 members"
 # New labels arrive: item 6 (the duplicate) is revised, a new generation is labelled.
 sql "INSERT INTO flywheel.generations (event_id, event_time, schema_version, conversation_id,
-       input_messages, output_messages)
+       input_messages, output_messages, id_time)
      VALUES ('01900000-0000-7000-8000-0000000000b1', '2026-01-06 09:00:00+00', 1, 'conv-new',
        '[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Hi there\"}]}]',
-       '[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"Hello!\"}]}]');
+       '[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"Hello!\"}]}]',
+       flywheel.event_id_time('01900000-0000-7000-8000-0000000000b1'));
      INSERT INTO flywheel.review_items (queue_id, event_id, event_time, overlap)
      SELECT id, '01900000-0000-7000-8000-0000000000b1', '2026-01-06 09:00:00+00', 1
      FROM flywheel.review_queues WHERE name = 'support';" >/dev/null
@@ -221,14 +222,15 @@ fi
 # ---- split stability, groups, dedupe across splits ------------------------
 export_to "$WORK/s1" --queue support --format eval --seed 11 --split 50/25/25
 sql "INSERT INTO flywheel.generations (event_id, event_time, schema_version, conversation_id,
-       input_messages, output_messages)
+       input_messages, output_messages, id_time)
      SELECT ('01900000-0000-7000-8001-' || lpad(to_hex(n), 12, '0'))::uuid,
             '2026-01-07 00:00:00+00'::timestamptz + n * interval '1 minute', 1,
             CASE WHEN n % 5 = 0 THEN 'conv-1' ELSE 'conv-s' || (n % 23) END,
             jsonb_build_array(jsonb_build_object('role', 'user', 'parts',
                 jsonb_build_array(jsonb_build_object('type', 'text', 'content', 'question ' || (n % 40))))),
             jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts',
-                jsonb_build_array(jsonb_build_object('type', 'text', 'content', 'answer ' || (n % 40)))))
+                jsonb_build_array(jsonb_build_object('type', 'text', 'content', 'answer ' || (n % 40))))),
+            flywheel.event_id_time(('01900000-0000-7000-8001-' || lpad(to_hex(n), 12, '0'))::uuid)
      FROM generate_series(1, 200) n;
      INSERT INTO flywheel.review_items (queue_id, event_id, event_time, overlap)
      SELECT q.id, g.event_id, g.event_time, 1 FROM flywheel.generations g, flywheel.review_queues q

@@ -50,12 +50,13 @@ relations() {
          review_item_agreement label_coverage_facts
 }
 # snapshot DSN RELATIONS: one line per relation: name, row count, md5 of the
-# sorted rows.
+# sorted rows. generations.id_time (V0038, the time the event id carries)
+# is left out: it is new, and checked on its own.
 snapshot() {
     local dsn="$1" rel
     for rel in $2; do
-        echo "$rel $(q "$dsn" "SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, E'\n' ORDER BY t::text), ''))
-                               FROM flywheel.$rel t")"
+        echo "$rel $(q "$dsn" "SELECT count(*) || ' ' || md5(coalesce(string_agg(r, E'\n' ORDER BY r), ''))
+                               FROM (SELECT (to_jsonb(t) - 'id_time')::text AS r FROM flywheel.$rel t) s")"
     done
 }
 # The schema as pg_dump prints it, without the run-specific lines and
@@ -107,6 +108,18 @@ schema "$OLD" > "$TMP/old.sql" || fail "pg_dump"
 schema "$NEW" > "$TMP/new.sql" || fail "pg_dump"
 diff "$TMP/new.sql" "$TMP/old.sql" > "$TMP/schema.diff" || { head -40 "$TMP/schema.diff"; fail "upgraded schema differs from a new one"; }
 
+echo "-- every generation is placed by its event id (V0038)"
+[ "$(q "$OLD" "SELECT count(*) FROM flywheel.generations WHERE id_time IS DISTINCT FROM flywheel.event_id_time(event_id)")" = 0 ] \
+    || fail "a generation's id_time is not its id's time"
+[ "$(q "$OLD" "SELECT count(*) FROM flywheel.generations g JOIN pg_class p ON p.oid = g.tableoid
+               WHERE p.relname <> 'generations_' || to_char(g.id_time AT TIME ZONE 'UTC', 'YYYYMMDD')")" = 0 ] \
+    || fail "every generation should be in its id's day's partition"
+# md5 ids are not UUIDv7 (but one in 64 looks like one by chance): 1970-01-01.
+[ "$(q "$OLD" "SELECT count(*) FROM flywheel.generations_19700101")" -ge 50 ] \
+    || fail "the legacy rows (md5 ids, not UUIDv7) should be in generations_19700101"
+[ "$(q "$OLD" "SELECT to_regclass('flywheel.generations_v0038_duplicates') IS NULL")" = t ] \
+    || fail "no duplicates, so no duplicates table"
+
 echo "-- a second run does nothing; the functions work"
 out="$("$FW" migrate --dsn "$OLD" 2>&1)" || fail "re-run: $out"
 grep -q "up to date" <<<"$out" || fail "re-run output: $out"
@@ -124,6 +137,52 @@ out="$("$FW" migrate --dsn "$BAND" 2>&1)" || fail "upgrade of the banded databas
 schema "$BAND" > "$TMP/band.sql" || fail "pg_dump"
 diff "$TMP/new.sql" "$TMP/band.sql" > "$TMP/band.diff" || { head -40 "$TMP/band.diff"; fail "banded upgrade differs from a new schema"; }
 "$FW" migrate status --dsn "$BAND" >/dev/null || fail "status after the banded upgrade"
+
+echo "-- rows that repeated an event id (before V0038) become one row per id"
+newdb dups; DUP="$NEWDSN"
+"$FW" migrate -q --dsn "$DUP" --dir "$LEGACY" || fail "legacy migrations (dups)"
+# One UUIDv7 id stored three times (the time moved +1 s and -2 days on
+# re-sends, received in that order), another once; a review item points at
+# the -2 days copy, the pair side of another at the +1 s copy.
+V7A=01900000-0000-7000-8000-00000000000a V7B=01900000-0000-7000-8000-00000000000b
+q "$DUP" "SELECT flywheel.maintain_partitions(3, 3);
+          INSERT INTO flywheel.generations (event_id, event_time, received_at, schema_version, request_model)
+          VALUES ('$V7A', now(), now() - interval '3 minutes', 1, 'm'),
+                 ('$V7A', now() + interval '1 second', now() - interval '2 minutes', 1, 'm'),
+                 ('$V7A', now() - interval '2 days', now() - interval '1 minute', 1, 'm'),
+                 ('$V7B', now(), now(), 1, 'm');
+          SELECT flywheel.review_rubric_create('d', '{\"fields\":[{\"name\":\"ok\",\"type\":\"boolean\"}]}');
+          SELECT flywheel.review_queue_create('{\"name\":\"dq\",\"rubric\":\"d\",\"rubric_version\":1}');
+          INSERT INTO flywheel.review_items (queue_id, event_id, event_time, event_id_b, event_time_b, overlap)
+          SELECT q.id, '$V7A'::uuid, g.event_time, NULL, NULL, 1 FROM flywheel.review_queues q, flywheel.generations g
+          WHERE g.event_id = '$V7A' AND g.event_time < now() - interval '1 day'
+          UNION ALL
+          SELECT q.id, '$V7B'::uuid, now(), '$V7A'::uuid, g.event_time, 1 FROM flywheel.review_queues q, flywheel.generations g
+          WHERE g.event_id = '$V7A' AND g.event_time > now()" >/dev/null || fail "loading the duplicates"
+[ "$(q "$DUP" "SELECT count(*) FROM flywheel.generations")" = 4 ] || fail "the legacy layout should hold 4 rows"
+first_time="$(q "$DUP" "SELECT event_time FROM flywheel.generations WHERE event_id = '$V7A' ORDER BY received_at LIMIT 1")"
+out="$("$FW" migrate --dsn "$DUP" 2>&1)" || fail "upgrade with duplicates: $out"
+[ "$(q "$DUP" "SELECT count(*) || ',' || count(DISTINCT event_id) FROM flywheel.generations")" = "2,2" ] \
+    || fail "one row per event id after the upgrade"
+[ "$(q "$DUP" "SELECT event_time FROM flywheel.generations WHERE event_id = '$V7A'")" = "$first_time" ] \
+    || fail "the first received copy should be kept"
+[ "$(q "$DUP" "SELECT count(*) FROM flywheel.generations_v0038_duplicates WHERE event_id = '$V7A'")" = 2 ] \
+    || fail "the two other copies should be kept aside"
+[ "$(q "$DUP" "SELECT count(*) FROM flywheel.review_items i JOIN flywheel.generations g
+               ON g.event_id = i.event_id AND g.event_time = i.event_time")" = 2 ] \
+    || fail "review items should point at the kept copy"
+[ "$(q "$DUP" "SELECT count(*) FROM flywheel.review_items i JOIN flywheel.generations g
+               ON g.event_id = i.event_id_b AND g.event_time = i.event_time_b")" = 1 ] \
+    || fail "the pair side should point at the kept copy"
+[ "$(q "$DUP" "SELECT count(*) FROM flywheel.generations WHERE id_time = flywheel.event_id_time(event_id)
+               AND id_time = '2024-06-10 02:35:18.4+00'")" = 2 ] || fail "id_time of the v7 rows"
+# And now the same id again, at +1 s and -2 days, stays one row.
+q "$DUP" "INSERT INTO flywheel.generations (event_id, event_time, schema_version, id_time)
+          VALUES ('$V7A', now() + interval '1 second', 1, flywheel.event_id_time('$V7A')),
+                 ('$V7A', now() - interval '2 days', 1, flywheel.event_id_time('$V7A'))
+          ON CONFLICT DO NOTHING" >/dev/null || fail "re-sends after the upgrade"
+[ "$(q "$DUP" "SELECT count(*) FROM flywheel.generations WHERE event_id = '$V7A'")" = 1 ] \
+    || fail "a re-send after the upgrade made a second row"
 
 echo "-- a changed legacy file that is not the legacy one is still refused"
 newdb edited; ED="$NEWDSN"

@@ -4,7 +4,7 @@
 -- first text part is "The sky is green. Water is wet."
 INSERT INTO flywheel.generations (event_id, event_time, schema_version, environment, release,
     request_model, response_model, trace_id, conversation_id, tags, status, error_type,
-    prompt_template, prompt_version, input_messages, output_messages, output_tokens)
+    prompt_template, prompt_version, input_messages, output_messages, output_tokens, id_time)
 SELECT md5('gen' || i)::uuid, now() - (i || ' seconds')::interval, 1,
        CASE WHEN i % 2 = 0 THEN 'prod' ELSE 'staging' END, 'r' || (i % 3),
        CASE WHEN i % 2 = 0 THEN 'model-a' ELSE 'model-b' END, 'model-x',
@@ -18,7 +18,7 @@ SELECT md5('gen' || i)::uuid, now() - (i || ' seconds')::interval, 1,
            jsonb_build_object('type', 'text', 'content', 'The sky is green. Water is wet.'),
            jsonb_build_object('type', 'tool_call', 'id', 'c' || i, 'name', 'lookup',
                               'arguments', jsonb_build_object('q', i))))),
-       i
+       i, flywheel.event_id_time(md5('gen' || i)::uuid)
 FROM generate_series(1, :n) i;
 INSERT INTO flywheel.feedback (event_id, event_time, schema_version, target_event_id, name,
                                value_type, bool_value)

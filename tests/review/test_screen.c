@@ -550,7 +550,7 @@ static void session(const char *dsn, const char *as, int rows, int cols, int sub
     check_on_screen("prompt support-answer v7");
     FWT_CHECK(find_row("vv7", 0) < 0);
     check_no_autowrap();
-    send(":quit");
+    send(":q"); /* the short form of :quit */
     expect("run the same command to resume");
     FWT_CHECK_EQ_INT(finish(), 0);
 }
@@ -572,7 +572,7 @@ int main(void)
         sql, sizeof sql,
         "INSERT INTO flywheel.generations (event_id, event_time, schema_version, environment, "
         "release, request_model, prompt_template, prompt_version, tags, status, input_messages, "
-        "output_messages) VALUES ('00000000-0000-0000-0000-0000000000a1', "
+        "output_messages, id_time) VALUES ('00000000-0000-0000-0000-0000000000a1', "
         "'2026-11-30 09:12:44+00', 1, 'production', '2026.11.3', 'gpt-4o-mini', "
         "'support-answer', 'v7', ARRAY['vip','billing','escalated','enterprise-plan','eu-west'], "
         "'ok', '[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"My invoice shows "
@@ -584,15 +584,17 @@ int main(void)
         "jsonb_build_array(jsonb_build_object('type', 'text', 'content', 'You were charged twice "
         "because you have two accounts. %s Please close one of them in the settings. You can do "
         "this under Account, then Subscriptions, then Cancel. The refund, if any, arrives "
-        "within five to ten business days. Let me know if there is anything else.')))))",
+        "within five to ten business days. Let me know if there is anything else.')))), "
+        "flywheel.event_id_time('00000000-0000-0000-0000-0000000000a1'))",
         long_sentence);
     fwt_pg_exec(c, sql);
     fwt_pg_exec(c, "INSERT INTO flywheel.generations (event_id, event_time, schema_version, "
                    "environment, release, request_model, prompt_template, prompt_version, "
-                   "output_messages) VALUES ('00000000-0000-0000-0000-0000000000a2', "
+                   "output_messages, id_time) VALUES ('00000000-0000-0000-0000-0000000000a2', "
                    "'2026-11-30 09:13:00+00', 1, 'production', '2026.11.3', 'gpt-4o-mini', "
                    "'support-answer', '7', '[{\"role\":\"assistant\",\"parts\":[{\"type\":"
-                   "\"text\",\"content\":\"Short answer.\"}]}]')");
+                   "\"text\",\"content\":\"Short answer.\"}]}]', "
+                   "flywheel.event_id_time('00000000-0000-0000-0000-0000000000a2'))");
     fwt_pg_exec(c, "SELECT flywheel.review_rubric_create('support-quality', '{\"instructions\": "
                    "\"Read the conversation. Judge only the last assistant message.\", "
                    "\"fields\": ["

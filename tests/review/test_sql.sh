@@ -78,8 +78,9 @@ eq "$(q "SELECT count(*) FROM flywheel.generations WHERE (hashtextextended(trace
 echo "-- fill: continuous queues pick up new events through fill_all"
 mkq '{"name":"live","rubric":"quality","rubric_version":1,"continuous":true,"rules":{"models":["model-b"]}}'
 eq "$(q "SELECT added FROM flywheel.review_fill_all() WHERE queue = 'live'")" 20 "first continuous fill"
-q "INSERT INTO flywheel.generations (event_id, event_time, schema_version, request_model, trace_id)
-   VALUES ('00000000-0000-0000-0000-00000000abcd', now(), 1, 'model-b', 'ffff')" >/dev/null
+q "INSERT INTO flywheel.generations (event_id, event_time, schema_version, request_model, trace_id, id_time)
+   VALUES ('00000000-0000-0000-0000-00000000abcd', now(), 1, 'model-b', 'ffff',
+           flywheel.event_id_time('00000000-0000-0000-0000-00000000abcd'))" >/dev/null
 eq "$(q "SELECT added FROM flywheel.review_fill_all() WHERE queue = 'live'")" 1 "new event added"
 eq "$(q "SELECT count(*) FROM flywheel.review_fill_all() WHERE queue = 'a_only'")" 0 "non-continuous queues are not in fill_all"
 q "SELECT flywheel.review_queue_pause('live')" >/dev/null
@@ -183,9 +184,9 @@ echo "-- pairwise items"
 mkq '{"name":"pairs","rubric":"quality","rubric_version":1,"rules":{"pair_by":"conversation_id","models":["model-a","model-b"]}}'
 # conversation conv<k> holds i=2k and i=2k+1: 20 pairs (conv0 has only i=1, conv20 only i=40)
 # plus two generations without a conversation id, which must not be paired
-q "INSERT INTO flywheel.generations (event_id, event_time, schema_version, request_model)
-   VALUES ('00000000-0000-0000-0000-0000000000e1', now(), 1, 'model-a'),
-          ('00000000-0000-0000-0000-0000000000e2', now(), 1, 'model-a')" >/dev/null
+q "INSERT INTO flywheel.generations (event_id, event_time, schema_version, request_model, id_time)
+   VALUES ('00000000-0000-0000-0000-0000000000e1', now(), 1, 'model-a', 'epoch'),
+          ('00000000-0000-0000-0000-0000000000e2', now(), 1, 'model-a', 'epoch')" >/dev/null
 eq "$(q "SELECT flywheel.review_fill('pairs')")" 19 "pairs by conversation"
 P="$(q "SELECT flywheel.review_claim('pairs', 'alice')")"
 [ "$(jq -r '.generation_b.conversation_id' <<<"$P" 2>/dev/null || python3 -c 'import json,sys; print(json.load(sys.stdin)["generation_b"]["conversation_id"])' <<<"$P")" != null ] || fail "no generation_b"

@@ -5,7 +5,11 @@
  * must refuse it), marks spans by sentence and by character range, edits a
  * correction in $EDITOR (a script that fixes the text), quits in the middle
  * of an item and resumes it, skips with a reason, and finishes the queue.
- * Then checks the labels in the database.
+ * Then, where USER is unset and "--as" comes last (the login name reviews),
+ * every command at a field, at the span prompt and at the submit prompt:
+ * :help, :show, undo, done, and :release, which gives the item back (issue
+ * 11 items 6 and 8). Then checks the labels in the database. The screen
+ * layout is review_screen's.
  */
 #include "fwtest.h"
 
@@ -146,7 +150,7 @@ int main(void)
 
     /* A: long output (pages), a tool call in the input; B and C short. */
     fwt_pg_exec(c, "INSERT INTO flywheel.generations (event_id, event_time, schema_version, "
-                   "request_model, input_messages, output_messages) VALUES "
+                   "request_model, input_messages, output_messages, id_time) VALUES "
                    "('00000000-0000-0000-0000-00000000000a', now(), 1, 'model-a', "
                    " '[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"What colour "
                    "is the sky?\"}]},{\"role\":\"assistant\",\"parts\":[{\"type\":\"tool_call\","
@@ -156,14 +160,17 @@ int main(void)
                    " jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts', "
                    "  jsonb_build_array(jsonb_build_object('type', 'text', 'content', "
                    "  'The sky is green. Water is wet. ' || repeat('Lorem ipsum dolor sit amet, "
-                   "consectetur adipiscing elit ', 60))))))");
+                   "consectetur adipiscing elit ', 60))))), "
+                   " flywheel.event_id_time('00000000-0000-0000-0000-00000000000a'))");
     for (int i = 0; i < 2; i++) {
         snprintf(sql, sizeof sql,
                  "INSERT INTO flywheel.generations (event_id, event_time, schema_version, "
-                 "request_model, output_messages) VALUES ('00000000-0000-0000-0000-00000000000%c', "
-                 "now(), 1, 'model-b', '[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\","
-                 "\"content\":\"Short answer %c. Second sentence.\"}]}]')",
-                 'b' + i, 'B' + i);
+                 "request_model, output_messages, id_time) VALUES "
+                 "('00000000-0000-0000-0000-00000000000%c', now(), 1, 'model-b', "
+                 "'[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\","
+                 "\"content\":\"Short answer %c. Second sentence.\"}]}]', "
+                 "flywheel.event_id_time('00000000-0000-0000-0000-00000000000%c'))",
+                 'b' + i, 'B' + i, 'b' + i);
         fwt_pg_exec(c, sql);
     }
     fwt_pg_exec(
@@ -311,7 +318,11 @@ int main(void)
     send(":help");
     expect(":show (the");
     expect("span> ");
-    send("");
+    send("s1 factual error");
+    expect("(1 span(s))");
+    send("undo");
+    expect("  0 span(s)");
+    send("done");
     expect("[5/6]");
     send("n");
     expect("[6/6]");

@@ -5,7 +5,7 @@
 INSERT INTO flywheel.generations (event_id, event_time, schema_version, project, environment,
     provider_name, request_model, response_model, release, status, error_type, duration_ms,
     ttft_ms, input_tokens, output_tokens, cost_micro_usd, prompt_template, prompt_version,
-    conversation_id, input_messages, output_messages)
+    conversation_id, input_messages, output_messages, id_time)
 SELECT md5('dash' || i)::uuid, :'end'::timestamptz - (i * 7 || ' minutes')::interval - interval '30 seconds', 1,
        CASE WHEN i % 5 = 0 THEN 'billing' ELSE 'shop' END,
        CASE WHEN i % 3 = 0 THEN 'staging' ELSE 'prod' END,
@@ -21,5 +21,6 @@ SELECT md5('dash' || i)::uuid, :'end'::timestamptz - (i * 7 || ' minutes')::inte
        jsonb_build_array(jsonb_build_object('role', 'user', 'parts', jsonb_build_array(
            jsonb_build_object('type', 'text', 'content', 'Dash question ' || i || ' <b>bold</b>')))),
        jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts', jsonb_build_array(
-           jsonb_build_object('type', 'text', 'content', 'Dash answer ' || i))))
+           jsonb_build_object('type', 'text', 'content', 'Dash answer ' || i)))),
+       flywheel.event_id_time(md5('dash' || i)::uuid)
 FROM generate_series(0, 299) i;
