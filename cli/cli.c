@@ -79,6 +79,8 @@ int fw_cli_store_status(const fw_store_error *err)
         return 2;
     case FW_STORE_MISMATCH:
         return 3;
+    case FW_STORE_EMPTY:
+        return 4;
     case FW_STORE_CANCELLED:
         return 130;
     default:
@@ -104,14 +106,17 @@ static int out_open(void *ctx, const char *name, void **stream, fw_store_error *
         return -1;
     }
     if (strcmp(name, "manifest.json") == 0 && o->manifest_path) {
-        s->fd = open(o->manifest_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        s->path = o->manifest_path;
+        /* Written beside FILE, renamed into place by out_finish only when
+         * the whole export succeeded. */
+        snprintf(o->manifest_tmp, sizeof o->manifest_tmp, "%s.tmp", o->manifest_path);
+        s->fd = open(o->manifest_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        s->path = o->manifest_tmp;
         s->own = 1;
         if (s->fd < 0) {
             fw_store_error_clear(err);
             err->code = FW_STORE_OUTPUT;
-            snprintf(err->message, sizeof err->message, "could not open file \"%s\": %s",
-                     o->manifest_path, strerror(errno));
+            snprintf(err->message, sizeof err->message, "could not open file \"%.900s\": %s",
+                     o->manifest_tmp, strerror(errno));
             free(s);
             return -1;
         }
@@ -147,18 +152,53 @@ static int out_write(void *ctx, void *stream, const void *data, size_t len, fw_s
 
 static int out_close(void *ctx, void *stream, int ok, fw_store_error *err)
 {
-    (void)ctx;
+    fw_cli_out *o = ctx;
     out_stream *s = stream;
     int rc = 0;
-    if (s->own && close(s->fd) != 0 && ok) {
+    if (s->own && ok && fsync(s->fd) != 0) {
+        fw_store_error_clear(err);
+        err->code = FW_STORE_OUTPUT;
+        snprintf(err->message, sizeof err->message, "could not fsync file \"%s\": %s", s->path,
+                 strerror(errno));
+        rc = -1;
+    }
+    if (s->own && close(s->fd) != 0 && ok && rc == 0) {
         fw_store_error_clear(err);
         err->code = FW_STORE_OUTPUT;
         snprintf(err->message, sizeof err->message, "could not close file \"%s\": %s", s->path,
                  strerror(errno));
         rc = -1;
     }
+    if (s->own) {
+        if (ok && rc == 0)
+            o->manifest_staged = 1;
+        else
+            unlink(s->path);
+    }
     free(s);
     return rc;
+}
+
+static int out_finish(void *ctx, int ok, fw_store_error *err)
+{
+    fw_cli_out *o = ctx;
+    if (!o->manifest_staged)
+        return 0;
+    o->manifest_staged = 0;
+    if (!ok) {
+        unlink(o->manifest_tmp);
+        return 0;
+    }
+    if (rename(o->manifest_tmp, o->manifest_path) != 0) {
+        fw_store_error_clear(err);
+        err->code = FW_STORE_OUTPUT;
+        snprintf(err->message, sizeof err->message,
+                 "could not rename file \"%.450s\" to \"%.450s\": %s", o->manifest_tmp,
+                 o->manifest_path, strerror(errno));
+        unlink(o->manifest_tmp);
+        return -1;
+    }
+    return 0;
 }
 
 void fw_cli_out_init(fw_cli_out *o, const char *manifest_path)
@@ -168,5 +208,6 @@ void fw_cli_out_init(fw_cli_out *o, const char *manifest_path)
     o->w.open = out_open;
     o->w.write = out_write;
     o->w.close = out_close;
+    o->w.finish = out_finish;
     o->w.ctx = o;
 }

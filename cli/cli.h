@@ -37,14 +37,18 @@ void fw_cli_pg_error(const char *cmd, const PGresult *res, const PGconn *conn);
 void fw_cli_store_error(const char *cmd, const fw_store_error *err);
 
 /* The exit status of a store error: 0 ok, 2 invalid request, 3 re-export
- * mismatch, 130 cancelled, 1 otherwise. */
+ * mismatch, 4 nothing selected, 130 cancelled, 1 otherwise. */
 int fw_cli_store_status(const fw_store_error *err);
 
 /* A store writer for standard output: every stream goes to stdout, except
- * "manifest.json", which goes to manifest_path when one is given. */
+ * "manifest.json", which goes to manifest_path when one is given — written
+ * as manifest_path.tmp and renamed into place by finish(ok = 1), so the
+ * manifest exists only for a complete export. */
 typedef struct {
     fw_store_writer w;
     const char *manifest_path;
+    char manifest_tmp[4096];
+    int manifest_staged;
 } fw_cli_out;
 
 void fw_cli_out_init(fw_cli_out *o, const char *manifest_path);

@@ -54,15 +54,17 @@ static void export_usage(FILE *f)
         "  --feedback-corrections  preference: also pair each output with the latest correction\n"
         "                       users sent as feedback (without --queue: generations that have "
         "one)\n"
-        "  --weights            weight 0 on history assistant turns, 1 on the target "
-        "(openai-chat)\n"
+        "  --all-turns          openai-chat: train on every assistant turn (default: only the\n"
+        "                       reviewed output; earlier assistant turns get weight 0)\n"
         "  --score-field F      rubric field for reward scores (default: first number, else "
         "boolean)\n"
         "  --negative-label L   classifier label of unannotated sentences (default none)\n"
         "  --max-tokens N       reject lines whose estimated tokens (text bytes / 4) exceed N\n"
         "\n"
         "splits, dedupe, redaction:\n"
-        "  --split R            train/validation/test ratios (default 80/10/10)\n"
+        "  --split R            train/validation/test percentages adding up to 100 (default "
+        "80/10/10),\n"
+        "                       or fractions adding up to 1\n"
         "  --seed S             split seed (default 0)\n"
         "  --group-by G         conversation (default), user or trace: a group never straddles "
         "splits\n"
@@ -79,6 +81,7 @@ static void export_usage(FILE *f)
         "                       `-` writes lines to stdout\n"
         "  --zstd[=LEVEL]       compress files with zstd (default level 3): .jsonl.zst\n"
         "  --only-split S       with -o -: write only split S\n"
+        "  --allow-empty        write (and record) an export whose selection matched nothing\n"
         "  --manifest FILE      with -o -: write the manifest to FILE\n"
         "  --dataset NAME       record this export as the next version of dataset NAME\n"
         "  --description TEXT   description of a new dataset\n"
@@ -122,7 +125,9 @@ enum {
     O_VERSION,
     O_PROGRESS,
     O_NOPROGRESS,
-    O_FBCORR
+    O_FBCORR,
+    O_ALLTURNS,
+    O_ALLOWEMPTY
 };
 
 /* Set by SIGINT and SIGTERM; the export reads it before every row. */
@@ -223,6 +228,8 @@ int fw_cmd_export(int argc, char **argv)
         {"tag", required_argument, NULL, O_TAG},
         {"limit", required_argument, NULL, O_LIMIT},
         {"weights", no_argument, NULL, O_WEIGHTS},
+        {"all-turns", no_argument, NULL, O_ALLTURNS},
+        {"allow-empty", no_argument, NULL, O_ALLOWEMPTY},
         {"score-field", required_argument, NULL, O_SCORE},
         {"negative-label", required_argument, NULL, O_NEGATIVE},
         {"max-tokens", required_argument, NULL, O_MAXTOK},
@@ -311,8 +318,14 @@ int fw_cmd_export(int argc, char **argv)
             }
             o.limit = v;
             break;
-        case O_WEIGHTS:
+        case O_WEIGHTS: /* the default since weights protect from unreviewed turns */
             o.weights = 1;
+            break;
+        case O_ALLTURNS:
+            o.weights = 0;
+            break;
+        case O_ALLOWEMPTY:
+            t.allow_empty = 1;
             break;
         case O_SCORE:
             o.score_field = optarg;
@@ -330,8 +343,9 @@ int fw_cmd_export(int argc, char **argv)
         case O_SPLIT:
             if (fw_xsplit_parse_ratios(optarg, o.ratios)) {
                 fprintf(stderr,
-                        "flywheel export: invalid split \"%s\"\nhint: Give three ratios, e.g. "
-                        "80/10/10 or 0.9,0.1,0.\n",
+                        "flywheel export: invalid split \"%s\"\ndetail: A split is three "
+                        "percentages that add up to 100 or three fractions that add up to 1; it "
+                        "is never rescaled.\nhint: Write, e.g., 80/10/10 or 0.9,0.1,0.\n",
                         optarg);
                 return 2;
             }
@@ -433,6 +447,16 @@ int fw_cmd_export(int argc, char **argv)
                 "flywheel export: no output given\nhint: Pass -o DIR, or -o - for stdout.\n");
         return 2;
     }
+    if (strcmp(out_dir, "-") != 0 && (t.only_split || manifest_path)) {
+        fprintf(stderr,
+                "flywheel export: %s applies to -o - only\ndetail: With -o DIR all three "
+                "splits and manifest.json are written into DIR.\nhint: Use -o - %s, or drop "
+                "the option.\n",
+                t.only_split ? "--only-split" : "--manifest",
+                t.only_split ? "--only-split S to write one split to standard output"
+                             : "--manifest FILE to write the manifest beside standard output");
+        return 2;
+    }
     if (t.version > 0) {
         if (!t.dataset) {
             fprintf(stderr, "flywheel export: --version needs --dataset\n");
@@ -493,11 +517,15 @@ int fw_cmd_export(int argc, char **argv)
                 "flywheel export: %s%s%s%s%s%lld members, lines train=%llu validation=%llu "
                 "test=%llu, rejected %lld\n",
                 t.dataset ? "dataset \"" : "", t.dataset ? t.dataset : "",
-                t.dataset ? "\" version " : "", ver, t.dataset ? ", " : "", res.members, (unsigned long long)res.lines[0],
-                (unsigned long long)res.lines[1], (unsigned long long)res.lines[2], res.rejected);
+                t.dataset ? "\" version " : "", ver, t.dataset ? ", " : "", res.members,
+                (unsigned long long)res.lines[0], (unsigned long long)res.lines[1],
+                (unsigned long long)res.lines[2], res.rejected);
     }
     if (rc)
         fw_cli_store_error("export", &err);
+    if ((rc == 1 || rc == 130) && t.one_stream && !cli.quiet)
+        fprintf(stderr, "flywheel export: the lines written to standard output are incomplete: "
+                        "discard them\n");
     fw_store_dir_writer_free(dir);
     PQfinish(conn);
     return rc;

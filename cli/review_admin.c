@@ -399,6 +399,35 @@ static void stats_usage(FILE *f)
                "accuracy on gold items.\n");
 }
 
+/* A queue name that matches nothing is a typo to report (exit status 2,
+ * naming the queues that exist), not empty tables. Returns 0 when the
+ * queue exists, 2 when it does not, 1 on a database error. */
+static int stats_queue_exists(PGconn *conn, const char *queue)
+{
+    const char *p[1] = {queue};
+    PGresult *r = PQexecParams(conn,
+                               "SELECT EXISTS (SELECT 1 FROM flywheel.review_progress WHERE queue "
+                               "= $1), (SELECT string_agg(queue, ', ' ORDER BY queue) FROM "
+                               "flywheel.review_progress)",
+                               1, NULL, p, NULL, NULL, 0);
+    int rc = 1;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fw_cli_pg_error("review stats", r, conn);
+    } else if (strcmp(PQgetvalue(r, 0, 0), "t") == 0) {
+        rc = 0;
+    } else {
+        fprintf(stderr, "flywheel review stats: queue \"%s\" does not exist\n", queue);
+        if (PQgetisnull(r, 0, 1))
+            fprintf(stderr, "detail: There are no queues yet.\n");
+        else
+            fprintf(stderr, "detail: The queues are: %s.\n", PQgetvalue(r, 0, 1));
+        fprintf(stderr, "hint: Run `flywheel review queue list`.\n");
+        rc = 2;
+    }
+    PQclear(r);
+    return rc;
+}
+
 int fw_review_admin_stats(int argc, char **argv)
 {
     int c, rc = 1;
@@ -420,6 +449,9 @@ int fw_review_admin_stats(int argc, char **argv)
     if (!conn)
         return 1;
     const char *p[1] = {queue};
+    if (queue && (rc = stats_queue_exists(conn, queue)) != 0)
+        goto out;
+    rc = 1;
     if (cli.json) {
         rc = show(
             conn, "stats",

@@ -68,7 +68,7 @@ $fn$;
 --   {"instructions": "...", "fields": [{"name": "...", "type": "...",
 --     "required": bool, "label": "...", "instructions": "...", ...type keys}]}
 -- Types and their keys: boolean; category {values}; number {min, max, step};
--- text {max_length}; correction; pairwise; span {categories}.
+-- text {max_length}; correction; pairwise; span {categories, unmarked}.
 CREATE OR REPLACE FUNCTION flywheel.review_validate_rubric(def jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -120,7 +120,7 @@ BEGIN
         WHEN 'category' THEN allowed := allowed || ARRAY['values'];
         WHEN 'number' THEN allowed := allowed || ARRAY['min', 'max', 'step'];
         WHEN 'text' THEN allowed := allowed || ARRAY['max_length'];
-        WHEN 'span' THEN allowed := allowed || ARRAY['categories'];
+        WHEN 'span' THEN allowed := allowed || ARRAY['categories', 'unmarked'];
         ELSE
             RAISE EXCEPTION 'invalid rubric: field "%" has unknown type %', fname, coalesce(f->'type', 'null')
                 USING ERRCODE = 'FR001', COLUMN = fname,
@@ -148,6 +148,9 @@ BEGIN
               OR jsonb_array_length(f->'categories') = 0
               OR EXISTS (SELECT 1 FROM jsonb_array_elements(f->'categories') v WHERE jsonb_typeof(v) <> 'string')) THEN
             problem := '"categories" must be a non-empty array of strings';
+        ELSIF ftype = 'span' AND f ? 'unmarked' AND (f->>'unmarked') IS DISTINCT FROM 'negative'
+              AND (f->>'unmarked') IS DISTINCT FROM 'unknown' THEN
+            problem := '"unmarked" must be "negative" (an output without spans has no bad sentence) or "unknown"';
         ELSIF ftype = 'number' AND ((f ? 'min' AND jsonb_typeof(f->'min') <> 'number')
               OR (f ? 'max' AND jsonb_typeof(f->'max') <> 'number')
               OR (f ? 'step' AND (jsonb_typeof(f->'step') <> 'number' OR (f->>'step')::numeric <= 0))) THEN

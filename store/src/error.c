@@ -125,11 +125,24 @@ int fw_store_error_pg(fw_store_error *err, const char *what, const PGresult *res
     const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
     err->code = code_of(state);
     char msg[768];
-    if (!primary) {
-        const char *m = conn ? PQerrorMessage(conn) : NULL;
-        primary = m && *m ? m : "unknown error";
+    if (primary) {
+        copy_trim(msg, sizeof msg, primary, strlen(primary));
+    } else {
+        /* libpq's own text ("server closed the connection unexpectedly\n\t
+         * This probably means..."), or a server message it kept only as
+         * text: the first line without its severity, one line like every
+         * other message. */
+        const char *m = res ? PQresultErrorMessage(res) : NULL;
+        if (!m || !*m)
+            m = conn ? PQerrorMessage(conn) : NULL;
+        if (!m || !*m)
+            m = "unknown error";
+        static const char *const severities[] = {"FATAL:  ", "ERROR:  ", "PANIC:  "};
+        for (size_t i = 0; i < sizeof severities / sizeof severities[0]; i++)
+            if (strncmp(m, severities[i], strlen(severities[i])) == 0)
+                m += strlen(severities[i]);
+        copy_trim(msg, sizeof msg, m, strcspn(m, "\n"));
     }
-    copy_trim(msg, sizeof msg, primary, strlen(primary));
     if (what)
         snprintf(err->message, sizeof err->message, "could not %.200s: %s", what, msg);
     else

@@ -98,7 +98,7 @@ int fw_store_eval_cases(PGconn *conn, const char *dataset, int version, fw_store
                              version, dataset);
     mem_out out;
     memset(&out, 0, sizeof out);
-    fw_store_writer w = {mem_open, mem_write, mem_close, &out};
+    fw_store_writer w = {mem_open, mem_write, mem_close, &out, NULL};
     fw_xopts xo;
     fw_xopts_init(&xo);
     fw_xrun_target t = {0};

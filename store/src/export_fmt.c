@@ -83,10 +83,12 @@ static json_t *pref_line(const fw_xfmt_opts *o, const fw_xrow *r, const json_t *
         return NULL;
     json_t *prompt = fw_xconv_prompt(r->system_instructions, r->input, FW_XW_NONE);
     if (o->fmt == FW_XFMT_PREFERENCE_TRL) {
-        /* TRL's conversational form has no tools field; tool calls stay in
-         * the messages. */
+        /* The tool schemas go beside the messages, as TRL's tool-calling
+         * datasets and Hugging Face chat templates (apply_chat_template's
+         * `tools`) take them: a list of {"type": "function", "function":
+         * {name, description, parameters}}. */
         if (set_new(line, "prompt", prompt) || set_new(line, "chosen", outputs(good, FW_XW_NONE)) ||
-            set_new(line, "rejected", outputs(bad, FW_XW_NONE)))
+            set_new(line, "rejected", outputs(bad, FW_XW_NONE)) || add_tools(line, r))
             goto fail;
         return line;
     }
@@ -277,7 +279,11 @@ static void on_sentence(void *vctx, const fw_store_sentence *sent)
 static int build_classifier(const fw_xfmt_opts *o, const fw_xrow *r, fw_xemit_fn emit, void *ctx)
 {
     const json_t *spans = label(r, o->span_field);
-    if (!json_is_array(spans))
+    /* No span on a reviewed output: when the rubric's spans mark every bad
+     * sentence ("unmarked": "negative", the default) the reviewer found
+     * none, and all its sentences are negatives; otherwise ("unknown") an
+     * unmarked output says nothing and gives no line. */
+    if (!json_is_array(spans) && !(o->unmarked_negative && o->span_field && r->labels))
         return emit(ctx, r, NULL, NULL, "no_span_annotation");
     json_t *prompt = fw_xconv_prompt(NULL, r->input, FW_XW_NONE);
     if (!prompt)

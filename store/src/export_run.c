@@ -104,12 +104,31 @@ static int pg_ok(PGconn *c, PGresult *r, ExecStatusType want, const char *what, 
     return 0;
 }
 
+/* Runs a command. Not PQexec: when the server sends an error and then
+ * closes the connection (a backend terminated at COMMIT), PQexec hands back
+ * only a synthetic result for the lost connection, without the server's
+ * SQLSTATE and message; the first failed result is the one to report. */
 static int exec_cmd(PGconn *c, const char *sql, const char *what, fw_store_error *err)
 {
-    PGresult *r = PQexec(c, sql);
-    int ok = pg_ok(c, r, PGRES_COMMAND_OK, what, err);
-    PQclear(r);
-    return ok ? 0 : -1;
+    if (!PQsendQuery(c, sql)) {
+        fw_store_fail_pg(err, what, NULL, c);
+        return -1;
+    }
+    PGresult *r, *bad = NULL;
+    int seen = 0;
+    while ((r = PQgetResult(c)) != NULL) {
+        seen = 1;
+        if (!bad && PQresultStatus(r) != PGRES_COMMAND_OK)
+            bad = r;
+        else
+            PQclear(r);
+    }
+    if (bad || !seen) {
+        fw_store_fail_pg(err, what, bad, c);
+        PQclear(bad);
+        return -1;
+    }
+    return 0;
 }
 
 /* Counts a rejected row. No jansson here: rows run in a jansson arena
@@ -322,8 +341,8 @@ static double now_s(void)
 
 /* Picks the rubric's field names by type and builds the list of comparable
  * fields (a PostgreSQL array literal) for the majority rule. */
-static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_buf *comparable,
-                       fw_store_error *err)
+static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, int recorded_rules, json_t **def_out,
+                       fw_buf *comparable, fw_store_error *err)
 {
     PGresult *r;
     char ver[16];
@@ -382,8 +401,14 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
             x->fo.correction_field = name;
         else if (strcmp(type, "pairwise") == 0 && !x->fo.pairwise_field)
             x->fo.pairwise_field = name;
-        else if (strcmp(type, "span") == 0 && !x->fo.span_field)
+        else if (strcmp(type, "span") == 0 && !x->fo.span_field) {
             x->fo.span_field = name;
+            /* The rubric states what an output without spans means; a
+             * recorded version keeps the rule it was made with. */
+            const char *unmarked = json_string_value(json_object_get(f, "unmarked"));
+            if (!recorded_rules)
+                o->unmarked_negative = !unmarked || strcmp(unmarked, "unknown") != 0;
+        }
         if (strcmp(type, "boolean") == 0 || strcmp(type, "category") == 0 ||
             strcmp(type, "number") == 0 || strcmp(type, "pairwise") == 0) {
             if (n++)
@@ -400,6 +425,28 @@ static int load_rubric(PGconn *c, fw_xopts *o, run_ctx *x, json_t **def_out, fw_
             o->score_field = json_string_value(json_object_get(f, "name"));
     }
     fw_buf_addc(comparable, '}');
+    return 0;
+}
+
+/* A typo in a field name or a field of the wrong type is an error naming
+ * the fields that exist, not an empty selection (new exports only: a
+ * recorded version keeps what it recorded). */
+static int check_fields(const fw_xopts *o, const char *score_field, const json_t *rubric,
+                        fw_store_error *err)
+{
+    char errbuf[1536];
+    if (!rubric) {
+        if (score_field)
+            return fw_store_fail(err, FW_STORE_INVALID,
+                                 "--score-field needs a queue\nhint: Add --queue NAME: scores "
+                                 "are fields of its rubric.");
+        return 0;
+    }
+    if (fw_xselect_check_fields(o, score_field, json_object_get(rubric, "definition"),
+                                o->rubric_name, o->rubric_version, errbuf, sizeof errbuf)) {
+        fw_store_error_from_text(err, FW_STORE_INVALID, errbuf);
+        return -1;
+    }
     return 0;
 }
 
@@ -692,6 +739,7 @@ static int stream(PGconn *c, run_ctx *x, const char *sql, long long total,
     char *buf;
     char *f[C_NCOLS];
     size_t lens[C_NCOLS];
+    char last_id[40] = "";
     /* After a failure keep draining so that the connection can roll back. */
     while ((n = PQgetCopyData(c, &buf, 0)) > 0) {
         if (rc == 0 && pr->cancel && *pr->cancel) {
@@ -700,6 +748,8 @@ static int stream(PGconn *c, run_ctx *x, const char *sql, long long total,
             if (fw_xcopy_split(buf, (size_t)n, f, lens, C_NCOLS) != C_NCOLS) {
                 rc = fw_store_fail(err, FW_STORE_DATABASE, "unexpected export row shape");
             } else {
+                if (f[C_EVENT_ID] && lens[C_EVENT_ID] < sizeof last_id)
+                    memcpy(last_id, f[C_EVENT_ID], lens[C_EVENT_ID] + 1);
                 fw_xjson_scope_begin();
                 if (process_row(x, f, lens)) {
                     if (err->code == FW_STORE_OK)
@@ -717,8 +767,19 @@ static int stream(PGconn *c, run_ctx *x, const char *sql, long long total,
         PQfreemem(buf);
     }
     r = PQgetResult(c);
-    if (rc == 0 && (n != -1 || !pg_ok(c, r, PGRES_COMMAND_OK, "read the export rows", err)))
+    if (rc == 0 && (n != -1 || !r || PQresultStatus(r) != PGRES_COMMAND_OK)) {
+        /* The server or the connection ended the stream early (PostgreSQL
+         * stopped, the backend was terminated, the network failed). Say
+         * what, and how far the export got. */
+        fw_store_fail_pg(err, "read the export rows",
+                         r && PQresultStatus(r) != PGRES_COMMAND_OK ? r : NULL, c);
+        snprintf(err->detail, sizeof err->detail,
+                 "The stream of export rows ended after %lld of %lld rows%s%s%s. Nothing was "
+                 "recorded and no output was completed.",
+                 done, total, last_id[0] ? " (the last was generation " : "", last_id,
+                 last_id[0] ? ")" : "");
         rc = -1;
+    }
     PQclear(r);
     while ((r = PQgetResult(c)) != NULL)
         PQclear(r);
@@ -783,7 +844,7 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *
     fw_xsql sel = {0};
     char *qdataset = NULL, *qversion = NULL, *mtext = NULL, *sql = NULL;
     long long members = 0;
-    int version = t->version, rc = -1, in_txn = 0;
+    int version = t->version, rc = -1, in_txn = 0, committed = 0, finished = 0;
     char verstr[16];
 
     fw_store_error_clear(err);
@@ -808,7 +869,11 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *
     x.fo.weights = o->weights;
     x.fo.negative_label = o->negative_label;
     x.fo.sentence_rules = o->sentence_rules;
-    if (load_rubric(conn, o, &x, &rubric, &comparable, err))
+    const char *score_given = o->score_field;
+    if (load_rubric(conn, o, &x, t->version > 0, &rubric, &comparable, err))
+        goto done;
+    x.fo.unmarked_negative = o->unmarked_negative;
+    if (t->version <= 0 && check_fields(o, score_given, rubric, err))
         goto done;
     x.fo.score_field = o->score_field;
     const char *table = t->dataset ? MEMBERS_TABLE : TEMP_TABLE;
@@ -846,6 +911,16 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *
         }
         members = strtoll(PQcmdTuples(r), NULL, 10);
         PQclear(r);
+        if (members == 0 && !t->allow_empty) {
+            fw_store_fail(err, FW_STORE_EMPTY,
+                          "the selection matched no %s\ndetail: Nothing was written%s.\nhint: "
+                          "Check the selection options (--queue, --where, --consensus, filters); "
+                          "pass --allow-empty to write an empty export%s anyway.",
+                          o->queue ? "finished review items" : "generations",
+                          t->dataset ? " and no dataset version was recorded" : "",
+                          t->dataset ? " and record it" : "");
+            goto done;
+        }
     }
     snprintf(verstr, sizeof verstr, "%d", version);
     qdataset =
@@ -876,8 +951,6 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *
         fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
         goto done;
     }
-    if (t->manifest && write_manifest(t->writer, manifest, err))
-        goto done;
     if (t->dataset && t->version <= 0) {
         mtext = json_dumps(manifest, JSON_COMPACT | JSON_PRESERVE_ORDER);
         char mem[32];
@@ -893,14 +966,35 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *
         if (!ok)
             goto done;
     }
-    if (exec_cmd(conn, "COMMIT", "commit", err))
+    /* The version commits before any file is published: a manifest never
+     * names a version the database did not record. */
+    if (exec_cmd(conn, "COMMIT", "commit the export", err)) {
+        in_txn = 0; /* a COMMIT that failed ended the transaction too */
+        if (t->dataset && t->version <= 0 && PQstatus(conn) != CONNECTION_OK)
+            snprintf(err->detail, sizeof err->detail,
+                     "The connection was lost while committing version %d of dataset \"%s\": it "
+                     "may or may not have been recorded (see `flywheel dataset list`). No output "
+                     "was completed.",
+                     version, t->dataset);
+        else if (!err->detail[0])
+            snprintf(err->detail, sizeof err->detail,
+                     "Nothing was recorded and no output was completed.");
         goto done;
+    }
     in_txn = 0;
+    committed = t->dataset && t->version <= 0;
     res->version = t->dataset ? version : 0;
     res->members = members;
     for (int i = 0; i < FW_XSPLIT_COUNT; i++)
         res->lines[i] = x.lines[i];
     res->rejected = (long long)json_integer_value(json_object_get(manifest, "rejected_total"));
+    if (t->manifest && write_manifest(t->writer, manifest, err))
+        goto done;
+    if (t->writer->finish) {
+        finished = 1;
+        if (t->writer->finish(t->writer->ctx, 1, err))
+            goto done;
+    }
     rc = 0;
     if (recorded && !same_files(recorded, files, err))
         rc = -1;
@@ -910,6 +1004,17 @@ done:
     if (in_txn)
         PQclear(PQexec(conn, "ROLLBACK"));
     abort_outputs(&x);
+    if (t->writer && t->writer->finish && !finished) {
+        fw_store_error ignored;
+        t->writer->finish(t->writer->ctx, 0, &ignored);
+    }
+    if (rc != 0 && committed && err->code != FW_STORE_MISMATCH) {
+        /* The version is recorded; only its files are missing. */
+        snprintf(err->hint, sizeof err->hint,
+                 "Version %d of dataset \"%s\" was recorded; write its files again with "
+                 "`flywheel export --dataset %s --version %d -o DIR`.",
+                 version, t->dataset, t->dataset, version);
+    }
     fwr_free(x.redactor);
     fw_xdedupe_free(&x.seen);
     fw_buf_free(&x.line);

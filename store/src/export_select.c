@@ -27,6 +27,8 @@ void fw_xopts_init(fw_xopts *o)
     o->group_by = "conversation";
     o->dedupe = 1;
     o->sentence_rules = FW_STORE_SENTENCES_V2;
+    o->weights = 1;
+    o->unmarked_negative = 1;
 }
 
 static const char *const detector_names[] = {"email", "phone", "card", "secret", "ipv4"};
@@ -74,7 +76,9 @@ json_t *fw_xopts_to_json(const fw_xopts *o)
     } else if (!bad) {
         bad = json_object_set_new(p, "rubric", json_null());
     }
-    bad = bad || json_object_set_new(p, "weights", json_boolean(o->weights));
+    /* Weights mean something for openai-chat only. */
+    bad = bad || json_object_set_new(p, "weights",
+                                     json_boolean(o->weights && o->fmt == FW_XFMT_OPENAI_CHAT));
     bad = bad || add_str(p, "score_field", o->score_field);
     bad = bad || add_str(p, "negative_label", o->negative_label);
     bad = bad || json_object_set_new(p, "max_tokens", json_integer(o->max_tokens));
@@ -82,8 +86,11 @@ json_t *fw_xopts_to_json(const fw_xopts *o)
         bad = bad || json_object_set_new(p, "feedback_corrections", json_true());
     /* Recorded for the classifier only (the one format that cuts sentences),
      * and absent from versions made before it existed: those mean ascii. */
-    if (o->fmt == FW_XFMT_CLASSIFIER)
+    if (o->fmt == FW_XFMT_CLASSIFIER) {
         bad = bad || add_str(p, "sentences", fw_store_sentence_rules_name(o->sentence_rules));
+        /* Absent from versions made before the rule existed: "unknown". */
+        bad = bad || add_str(p, "unmarked_spans", o->unmarked_negative ? "negative" : "unknown");
+    }
     for (int i = 0; !bad && i < FW_XSPLIT_COUNT; i++)
         bad = json_array_append_new(ratios, json_real(o->ratios[i]));
     bad = bad || add_str(split, "seed", o->seed) || json_object_set(split, "ratios", ratios);
@@ -165,6 +172,8 @@ int fw_xopts_from_json(fw_xopts *o, const json_t *p, char *errbuf, size_t errsiz
     o->negative_label = jstr(p, "negative_label") ? jstr(p, "negative_label") : "none";
     o->max_tokens = (long)json_integer_value(json_object_get(p, "max_tokens"));
     o->feedback_corrections = json_is_true(json_object_get(p, "feedback_corrections"));
+    o->unmarked_negative =
+        jstr(p, "unmarked_spans") && strcmp(jstr(p, "unmarked_spans"), "negative") == 0;
     if (fw_store_sentence_rules_parse(jstr(p, "sentences"), &o->sentence_rules) != 0) {
         snprintf(errbuf, errsize, "recorded sentence rules \"%s\" are unknown to this build",
                  jstr(p, "sentences"));
@@ -282,6 +291,129 @@ static int add_where(fw_xsql *q, const char *text, char *name, char *errbuf, siz
         fw_buf_adds(&q->sql, "::text");
     }
     return bad;
+}
+
+/* "quality (number), verdict (category: accept, reject), ..." — the fields
+ * of def whose type passes `want` (NULL: all), for error details. */
+static void list_fields(const json_t *def, const char *const *want, char *out, size_t size)
+{
+    size_t i, used = 0;
+    const json_t *f;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(def, "fields"), i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const char *type = json_string_value(json_object_get(f, "type"));
+        int ok = !want;
+        for (int k = 0; want && want[k]; k++)
+            ok |= type && strcmp(type, want[k]) == 0;
+        if (!name || !type || !ok || used + 1 >= size)
+            continue;
+        int n = snprintf(out + used, size - used, "%s%s (%s", used ? ", " : "", name, type);
+        used = n < 0 ? size : used + (size_t)n;
+        const json_t *vals = json_object_get(f, "values");
+        size_t j;
+        const json_t *v;
+        json_array_foreach(vals, j, v)
+        {
+            if (used + 1 >= size)
+                break;
+            n = snprintf(out + used, size - used, "%s%s", j ? ", " : ": ", json_string_value(v));
+            used = n < 0 ? size : used + (size_t)n;
+        }
+        if (used + 1 < size) {
+            n = snprintf(out + used, size - used, ")");
+            used = n < 0 ? size : used + (size_t)n;
+        }
+    }
+    if (!out[0])
+        snprintf(out, size, "none");
+}
+
+static const json_t *find_field(const json_t *def, const char *name)
+{
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(def, "fields"), i, f)
+    {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        if (n && strcmp(n, name) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+/* Why predicate `op value` cannot apply to field f, or NULL when it can. */
+static const char *pred_mismatch(const json_t *f, const char *op, const char *value)
+{
+    const char *type = json_string_value(json_object_get(f, "type"));
+    if (!type)
+        return "the field has no type";
+    if (op[0] == '<' || op[0] == '>')
+        return strcmp(type, "number") == 0 ? NULL : "only number fields compare with < <= > >=";
+    if (strcmp(type, "number") == 0)
+        return is_number(value) ? NULL : "the field is a number";
+    if (strcmp(type, "boolean") == 0)
+        return strcmp(value, "true") == 0 || strcmp(value, "false") == 0
+                   ? NULL
+                   : "the field is a boolean: compare it with true or false";
+    if (strcmp(type, "category") == 0) {
+        size_t i;
+        const json_t *v;
+        json_array_foreach(json_object_get(f, "values"), i,
+                           v) if (json_is_string(v) &&
+                                  strcmp(json_string_value(v), value) == 0) return NULL;
+        return "the value is not one of the category's values";
+    }
+    if (strcmp(type, "pairwise") == 0)
+        return strcmp(value, "A") == 0 || strcmp(value, "B") == 0 || strcmp(value, "tie") == 0
+                   ? NULL
+                   : "a pairwise field is A, B or tie";
+    if (strcmp(type, "text") == 0)
+        return NULL;
+    return "corrections and spans are not compared in predicates";
+}
+
+int fw_xselect_check_fields(const fw_xopts *o, const char *score_field, const json_t *def,
+                            const char *rubric, int version, char *errbuf, size_t errsize)
+{
+    static const char *const scores[] = {"number", "boolean", NULL};
+    char fields[768], name[64];
+    for (int i = 0; i < o->nwhere; i++) {
+        const char *op, *value;
+        if (parse_pred(o->where[i], name, sizeof name, &op, &value))
+            continue; /* reported with its syntax by fw_xselect_build */
+        const json_t *f = find_field(def, name);
+        const char *why = f ? pred_mismatch(f, op, value) : NULL;
+        if (!f || why) {
+            list_fields(def, NULL, fields, sizeof fields);
+            if (!f)
+                snprintf(errbuf, errsize,
+                         "unknown rubric field \"%s\" in --where \"%s\"\ndetail: Rubric \"%s\" "
+                         "version %d has the fields %s.",
+                         name, o->where[i], rubric, version, fields);
+            else
+                snprintf(errbuf, errsize,
+                         "label predicate \"%s\" does not fit field \"%s\": %s\ndetail: Rubric "
+                         "\"%s\" version %d has the fields %s.",
+                         o->where[i], name, why, rubric, version, fields);
+            return -1;
+        }
+    }
+    if (score_field) {
+        const json_t *f = find_field(def, score_field);
+        const char *type = json_string_value(json_object_get(f, "type"));
+        if (!f || !type || (strcmp(type, "number") != 0 && strcmp(type, "boolean") != 0)) {
+            list_fields(def, scores, fields, sizeof fields);
+            snprintf(errbuf, errsize,
+                     "%s \"%s\" cannot be the score field\ndetail: A score is a number or boolean "
+                     "field; rubric \"%s\" version %d has %s.",
+                     f ? "rubric field" : "unknown rubric field", score_field, rubric, version,
+                     fields);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* A feedback predicate: some feedback row on the generation matches. */

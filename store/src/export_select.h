@@ -55,6 +55,19 @@ typedef struct {
 int fw_xselect_build(const fw_xopts *o, const char *table, const char *comparable, fw_xsql *q,
                      char *errbuf, size_t errsize);
 
+/*
+ * Checks the rubric fields a new export names against rubric `rubric`
+ * version `version`, whose definition is def ({"fields": [...]}), so that a
+ * typo is an error instead of an empty selection: every --where field must
+ * exist; < <= > >= need a number field and a number; = and != need a
+ * boolean (true/false), category (one of its values), number, text or
+ * pairwise field; score_field (NULL: not given) must be a number or boolean
+ * field. Returns 0, or -1 with errbuf filled ("message\ndetail: the fields
+ * that exist").
+ */
+int fw_xselect_check_fields(const fw_xopts *o, const char *score_field, const json_t *def,
+                            const char *rubric, int version, char *errbuf, size_t errsize);
+
 void fw_xsql_free(fw_xsql *q);
 
 /* Like fw_xsql_param, but copies value (at most 63 bytes) into q. */

@@ -48,7 +48,9 @@ int fw_xsplit_parse_ratios(const char *text, double ratios[FW_XSPLIT_COUNT])
             p++;
         }
     }
-    if (*p != '\0' || sum <= 0)
+    /* Percentages or fractions, exactly: a sum of 110 is a typo, not a
+     * request to rescale. */
+    if (*p != '\0' || !(fabs(sum - 100) < 1e-9 || fabs(sum - 1) < 1e-9))
         return -1;
     for (int i = 0; i < FW_XSPLIT_COUNT; i++)
         ratios[i] = r[i] / sum;

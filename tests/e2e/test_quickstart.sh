@@ -59,7 +59,13 @@ for info in m["files"]:
     assert hashlib.sha256(data).hexdigest() == info["sha256"], info["name"]
     assert len(data.splitlines()) == info["lines"], info["name"]
     for line in data.decode().splitlines():
-        json.loads(line)
+        o = json.loads(line)
+        # Issue 11 item 2: in the fine-tuning set only the reviewed output
+        # is a training target; earlier assistant turns carry weight 0.
+        if m["format"] == "openai-chat":
+            asst = [x for x in o["messages"] if x["role"] == "assistant"]
+            assert asst and asst[-1].get("weight") == 1, line
+            assert all(x.get("weight") == 0 for x in asst[:-1]), line
 PY
 done
 eval "$("$FW_SOURCE_DIR/scripts/services" env)"

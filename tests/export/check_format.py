@@ -118,8 +118,10 @@ def check_line(fmt, o):
         need(o["preferred_output"] != o["non_preferred_output"], "identical pair")
         return o
     if fmt == "trl":
-        only_keys(o, ["prompt", "chosen", "rejected"])
+        only_keys(o, ["prompt", "chosen", "rejected", "tools"])
         check_chat(o["prompt"], False)
+        if "tools" in o:
+            check_tools(o["tools"])
         check_outputs(o["chosen"])
         check_outputs(o["rejected"])
         return o

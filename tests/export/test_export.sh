@@ -61,7 +61,7 @@ PY
     done
 }
 golden_case chat openai-chat --format openai-chat
-golden_case chat_weights openai-chat --format openai-chat --weights
+golden_case chat_all_turns openai-chat --format openai-chat --all-turns
 golden_case chat_redacted openai-chat --format openai-chat --redact
 golden_case preference preference --format preference
 golden_case preference_trl trl --format preference --style trl
@@ -281,7 +281,7 @@ export_to "$WORK/c_all" --queue pairq --format eval --consensus all
 [ "$(n "$WORK/c_all")" = 1 ] || fail "consensus all: want only the agreed item"
 export_to "$WORK/c_maj" --queue pairq --format eval --consensus majority
 [ "$(n "$WORK/c_maj")" = 1 ] || fail "consensus majority: 1 of 2 is no majority"
-export_to "$WORK/c_adj" --queue pairq --format eval --consensus adjudicated
+export_to "$WORK/c_adj" --queue pairq --format eval --consensus adjudicated --allow-empty
 [ "$(n "$WORK/c_adj")" = 0 ] || fail "consensus adjudicated before adjudication"
 sql "SELECT flywheel.review_adjudicate(i.id, '{\"quality\": 4}', 'tie-break', 'admin')
      FROM flywheel.review_items i JOIN flywheel.review_queues q ON q.id = i.queue_id

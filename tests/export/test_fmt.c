@@ -141,6 +141,75 @@ int main(void)
     run(&o, &r);
     FWT_CHECK_EQ_STR(reasons[0], "no_score");
 
+    /* Issue 11 item 4: a reviewed output without spans, when the rubric's
+     * spans mark every bad sentence ("unmarked": "negative"), gives all its
+     * sentences as negatives; with "unknown" it gives no line. An output
+     * nobody reviewed (no labels) never gives negatives. */
+    o.fmt = FW_XFMT_CLASSIFIER;
+    o.unmarked_negative = 1;
+    run(&o, &r);
+    FWT_CHECK_EQ_INT(nreasons, 0);
+    FWT_CHECK_EQ_INT(nlines, 3);
+    FWT_CHECK(strstr(lines[0], "{\"text\":\"Open at 9.\",\"label\":\"none\",") == lines[0]);
+    FWT_CHECK(strstr(lines[1], "{\"text\":\"Caf\xc3\xa9 closes at 5!\",\"label\":\"none\",") ==
+              lines[1]);
+    FWT_CHECK(strstr(lines[2], "{\"text\":\"Bring cash.\",\"label\":\"none\",") == lines[2]);
+    o.unmarked_negative = 0;
+    run(&o, &r);
+    FWT_CHECK_EQ_INT(nlines, 0);
+    FWT_CHECK_EQ_STR(reasons[0], "no_span_annotation");
+    json_t *reviewed = r.labels;
+    r.labels = NULL;
+    o.unmarked_negative = 1;
+    run(&o, &r);
+    FWT_CHECK_EQ_INT(nlines, 0);
+    FWT_CHECK_EQ_STR(reasons[0], "no_span_annotation");
+    r.labels = reviewed;
+
+    /* Issue 11 item 2: in a multi-turn conversation only the reviewed
+     * output is a training target: earlier assistant turns carry weight 0,
+     * the output weight 1 (the default, o.weights = 1); without weights
+     * (--all-turns) no message has one. */
+    json_t *single_turn = r.input;
+    r.input = load("[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Hi\"}]},"
+                   "{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":"
+                   "\"We open at 10.\"}]},"
+                   "{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Sure?\"}]}]");
+    o.fmt = FW_XFMT_OPENAI_CHAT;
+    o.weights = 1;
+    run(&o, &r);
+    FWT_CHECK_EQ_INT(nlines, 1);
+    FWT_CHECK_EQ_STR(lines[0], "{\"messages\":[{\"role\":\"system\",\"content\":\"Be kind.\"},"
+                               "{\"role\":\"user\",\"content\":\"Hi\"},"
+                               "{\"role\":\"assistant\",\"content\":\"We open at 10.\","
+                               "\"weight\":0},"
+                               "{\"role\":\"user\",\"content\":\"Sure?\"},"
+                               "{\"role\":\"assistant\",\"content\":\"Open at 9. Caf\xc3\xa9 "
+                               "closes at 5! Bring cash.\",\"weight\":1}]}");
+    o.weights = 0;
+    run(&o, &r);
+    FWT_CHECK(strstr(lines[0], "weight") == NULL);
+    json_decref(r.input);
+    r.input = single_turn;
+
+    /* Issue 11 item 5: TRL preference lines carry the tool schemas beside
+     * prompt/chosen/rejected, as Hugging Face chat templates take them. */
+    json_decref(r.labels);
+    r.labels = load("{\"fix\":[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\","
+                    "\"content\":\"9 to 5.\"}]}]}");
+    r.tools = load("[{\"type\":\"function\",\"name\":\"hours\",\"description\":\"Opening "
+                   "hours\",\"parameters\":{\"type\":\"object\",\"properties\":{}}}]");
+    o.fmt = FW_XFMT_PREFERENCE_TRL;
+    run(&o, &r);
+    FWT_CHECK_EQ_INT(nlines, 1);
+    FWT_CHECK_MSG(strstr(lines[0], "],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+                                   "\"hours\",\"description\":\"Opening hours\",\"parameters\":"
+                                   "{\"type\":\"object\",\"properties\":{}}}}]}") != NULL,
+                  "%s", lines[0]);
+    FWT_CHECK(strstr(lines[0], "{\"prompt\":") == lines[0]);
+    json_decref(r.tools);
+    r.tools = NULL;
+
     json_decref(r.input);
     json_decref(r.output);
     json_decref(r.output_b);

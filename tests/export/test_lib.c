@@ -160,6 +160,29 @@ static void test_sentences(void)
     json_object_del(p, "sentences");
     FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0);
     FWT_CHECK_EQ_INT(back.sentence_rules, FW_STORE_SENTENCES_ASCII);
+
+    /* Issue 11 item 4: new classifier exports record what an output without
+     * spans means; a version recorded before (no "unmarked_spans") keeps
+     * the old rule (no line), so its re-export stays byte-identical. */
+    FWT_CHECK_EQ_STR(json_string_value(json_object_get(p, "unmarked_spans")), "negative");
+    FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0 && back.unmarked_negative == 1);
+    json_object_set_new(p, "unmarked_spans", json_string("unknown"));
+    FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0 && back.unmarked_negative == 0);
+    json_object_del(p, "unmarked_spans");
+    back.unmarked_negative = 1;
+    FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0 && back.unmarked_negative == 0);
+    json_decref(p);
+
+    /* Issue 11 item 2: by default only the reviewed output is a training
+     * target (weights on); a recorded openai-chat version says so, and one
+     * recorded without weights keeps none. */
+    fw_xopts_init(&o);
+    FWT_CHECK_EQ_INT(o.weights, 1);
+    o.fmt = FW_XFMT_OPENAI_CHAT;
+    p = fw_xopts_to_json(&o);
+    FWT_CHECK(json_is_true(json_object_get(p, "weights")));
+    json_object_set_new(p, "weights", json_false());
+    FWT_CHECK(fw_xopts_from_json(&back, p, err, sizeof err) == 0 && back.weights == 0);
     json_decref(p);
 }
 
@@ -168,7 +191,14 @@ static void test_split(void)
     double r[3];
     FWT_CHECK(fw_xsplit_parse_ratios("80/10/10", r) == 0);
     FWT_CHECK(fabs(r[0] - 0.8) < 1e-12 && fabs(r[2] - 0.1) < 1e-12);
-    FWT_CHECK(fw_xsplit_parse_ratios("8:1:1", r) == 0 && fabs(r[1] - 0.1) < 1e-12);
+    FWT_CHECK(fw_xsplit_parse_ratios("0.8:0.1:0.1", r) == 0 && fabs(r[1] - 0.1) < 1e-12);
+    FWT_CHECK(fw_xsplit_parse_ratios("33.4/33.3/33.3", r) == 0);
+    /* Issue 11 item 12: ratios that do not add up to 100 (or 1) are a
+     * mistake to report, never rescaled. */
+    r[0] = -1;
+    FWT_CHECK(fw_xsplit_parse_ratios("80/10/20", r) == -1 && r[0] == -1);
+    FWT_CHECK(fw_xsplit_parse_ratios("8:1:1", r) == -1);
+    FWT_CHECK(fw_xsplit_parse_ratios("0.8,0.1,0.2", r) == -1);
     FWT_CHECK(fw_xsplit_parse_ratios("0.7,0.3,0", r) == 0 && r[2] == 0);
     FWT_CHECK(fw_xsplit_parse_ratios("80/10", r) == -1);
     FWT_CHECK(fw_xsplit_parse_ratios("80/-1/10", r) == -1);
@@ -194,7 +224,7 @@ static void test_split(void)
     FWT_CHECK_MSG(abs(n[0] - 16000) < 400 && abs(n[1] - 2000) < 400 && abs(n[2] - 2000) < 400,
                   "split counts %d/%d/%d", n[0], n[1], n[2]);
     /* A zero test ratio never yields test. */
-    fw_xsplit_parse_ratios("1/1/0", r);
+    FWT_CHECK(fw_xsplit_parse_ratios("50/50/0", r) == 0);
     for (int i = 0; i < 2000; i++) {
         char g[32];
         snprintf(g, sizeof g, "g%d", i);

@@ -7,6 +7,7 @@
 #include "export_sink.h"
 #include "fwtest.h"
 
+#include <dirent.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -62,6 +63,7 @@ static void run(int level)
         }
     }
     FWT_CHECK_MSG(fw_xsink_close(s, hex, &bytes, &lines, &err) == 0, "%s", err.message);
+    FWT_CHECK_MSG(w->finish(w->ctx, 1, &err) == 0, "%s", err.message);
     FWT_CHECK_EQ_INT(lines, 20001);
     size_t flen;
     unsigned char *file = slurp(path, &flen);
@@ -137,7 +139,7 @@ static void stream_endings(void)
     memset(line, 'y', sizeof line);
     /* Complete: closed once with ok = 1. */
     probe p = {0};
-    fw_store_writer w = {p_open, p_write, p_close, &p};
+    fw_store_writer w = {p_open, p_write, p_close, &p, NULL};
     fw_xsink *s = fw_xsink_open(&w, "a.jsonl", 0, &err);
     FWT_CHECK(s && fw_xsink_line(s, "{}", 2, &err) == 0);
     FWT_CHECK(fw_xsink_close(s, hex, &bytes, &lines, &err) == 0);
@@ -163,8 +165,97 @@ static void stream_endings(void)
     FWT_CHECK(p.closed == 1 && p.ok == 0);
 }
 
+/* Writes `text` as stream `name` of w and closes it with ok. */
+static void put(fw_store_writer *w, const char *name, const char *text, int ok)
+{
+    fw_store_error err;
+    void *st = NULL;
+    FWT_CHECK_MSG(w->open(w->ctx, name, &st, &err) == 0, "%s", err.message);
+    FWT_CHECK(w->write(w->ctx, st, text, strlen(text), &err) == 0);
+    FWT_CHECK_MSG(w->close(w->ctx, st, ok, &err) == 0, "%s", err.message);
+}
+
+static int count_entries(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    FWT_CHECK(d != NULL);
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+static void file_is(const char *dir, const char *name, const char *want)
+{
+    char path[256];
+    size_t n;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    unsigned char *got = slurp(path, &n);
+    FWT_CHECK_MSG(n == strlen(want) && memcmp(got, want, n) == 0, "%s: \"%.*s\", want \"%s\"", name,
+                  (int)n, (const char *)got, want);
+    free(got);
+}
+
+/* Issue 11 item 1: the directory writer is all or nothing. Nothing under a
+ * final name changes before finish(ok = 1); a failed export (finish(ok = 0),
+ * or a writer freed without finish) leaves the previous files as they were
+ * and no temporary file behind. */
+static void dir_writer_all_or_nothing(void)
+{
+    char dir[] = "/tmp/fw_export_atomic_XXXXXX";
+    fw_store_error err;
+    FWT_CHECK(mkdtemp(dir) != NULL);
+    fw_store_writer *w = fw_store_dir_writer_new(dir, &err);
+    FWT_CHECK(w != NULL);
+    put(w, "train.jsonl", "old\n", 1);
+    put(w, "manifest.json", "{\"old\": 1}", 1);
+    FWT_CHECK(count_entries(dir) == 2); /* staged under hidden names */
+    FWT_CHECK(w->finish(w->ctx, 1, &err) == 0);
+    file_is(dir, "train.jsonl", "old\n");
+    file_is(dir, "manifest.json", "{\"old\": 1}");
+    fw_store_dir_writer_free(w);
+
+    /* A failed export: one stream complete, one abandoned, then finish(0). */
+    w = fw_store_dir_writer_new(dir, &err);
+    put(w, "train.jsonl", "new, complete\n", 1);
+    put(w, "test.jsonl", "new, cut mid-li", 0);
+    file_is(dir, "train.jsonl", "old\n");
+    FWT_CHECK(w->finish(w->ctx, 0, &err) == 0);
+    file_is(dir, "train.jsonl", "old\n");
+    file_is(dir, "manifest.json", "{\"old\": 1}");
+    FWT_CHECK_EQ_INT(count_entries(dir), 2);
+    fw_store_dir_writer_free(w);
+
+    /* A writer freed without finish (the caller gave up) discards too. */
+    w = fw_store_dir_writer_new(dir, &err);
+    put(w, "train.jsonl", "never\n", 1);
+    fw_store_dir_writer_free(w);
+    file_is(dir, "train.jsonl", "old\n");
+    FWT_CHECK_EQ_INT(count_entries(dir), 2);
+
+    /* A new complete export replaces the files, manifest included. */
+    w = fw_store_dir_writer_new(dir, &err);
+    put(w, "train.jsonl", "new\n", 1);
+    put(w, "manifest.json", "{\"new\": 1}", 1);
+    FWT_CHECK(w->finish(w->ctx, 1, &err) == 0);
+    file_is(dir, "train.jsonl", "new\n");
+    file_is(dir, "manifest.json", "{\"new\": 1}");
+    FWT_CHECK_EQ_INT(count_entries(dir), 2);
+    fw_store_dir_writer_free(w);
+
+    char path[256];
+    snprintf(path, sizeof path, "%s/train.jsonl", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    unlink(path);
+    FWT_CHECK(rmdir(dir) == 0);
+}
+
 int main(void)
 {
+    dir_writer_all_or_nothing();
     run(0);
     run(3);
     stream_endings();

@@ -53,7 +53,8 @@ extern "C" {
     X(NOMEM, "out of memory")                                                                      \
     X(CANCELLED, "cancelled")        /* the caller set the cancel flag */                          \
     X(MISMATCH, "re-export differs") /* a re-export's bytes differ from the recorded ones */    \
-    X(CONFLICT, "conflict") /* the state changed under the caller: a lost lease, a closed item */
+    X(CONFLICT, "conflict") /* the state changed under the caller: a lost lease, a closed item */ \
+    X(EMPTY, "nothing selected") /* an export's selection matched no member */
 
 typedef enum {
 #define FW_STORE_X(name, text) FW_STORE_##name,
@@ -111,19 +112,32 @@ int fw_store_error_pg(fw_store_error *err, const char *what, const PGresult *res
  * Each callback returns 0, or -1 with err filled (code FW_STORE_OUTPUT);
  * after a failed write only close(ok = 0) follows. Callbacks run on the
  * calling thread.
+ *
+ * finish (optional, NULL: none) makes an operation of several streams all
+ * or nothing: it is called exactly once, after every stream was closed,
+ * with ok = 1 when the whole operation succeeded (for an export: after its
+ * dataset version committed) — publish every stream closed with ok = 1,
+ * "manifest.json" last — or ok = 0 when it failed: discard them. A writer
+ * with finish keeps streams closed with ok = 1 unpublished until then.
  */
 typedef struct {
     int (*open)(void *ctx, const char *name, void **stream, fw_store_error *err);
     int (*write)(void *ctx, void *stream, const void *data, size_t len, fw_store_error *err);
     int (*close)(void *ctx, void *stream, int ok, fw_store_error *err);
     void *ctx;
+    int (*finish)(void *ctx, int ok, fw_store_error *err);
 } fw_store_writer;
 
 /*
  * A writer of files in directory `dir` (created with its parents when
- * missing): stream "x" is the file dir/x, created or truncated with mode
- * 0644 and fsync'ed on close(ok = 1). Returns NULL and fills err on
- * failure. fw_store_dir_writer_free accepts NULL.
+ * missing), all or nothing: stream "x" is written to a hidden temporary
+ * file dir/.x.XXXXXX (mode 0644), fsync'ed on close(ok = 1) and removed on
+ * close(ok = 0); finish(ok = 1) removes the old dir/manifest.json, renames
+ * the files into place, manifest.json last, and fsyncs the directory;
+ * finish(ok = 0) and fw_store_dir_writer_free remove what is still staged.
+ * A failed operation leaves the directory's previous files untouched.
+ * Returns NULL and fills err on failure. fw_store_dir_writer_free accepts
+ * NULL.
  */
 fw_store_writer *fw_store_dir_writer_new(const char *dir, fw_store_error *err);
 void fw_store_dir_writer_free(fw_store_writer *w);
@@ -351,9 +365,11 @@ typedef enum { FW_XSPLIT_TRAIN = 0, FW_XSPLIT_VALIDATION = 1, FW_XSPLIT_TEST = 2
 /* "train", "validation", "test". */
 const char *fw_xsplit_name(fw_xsplit s);
 
-/* Parses "80/10/10", "0.8,0.1,0.1" or "8:1:1" into ratios summing to 1.
- * Returns 0, or -1 when the text is not three non-negative numbers with a
- * positive sum (ratios untouched). */
+/* Parses three percentages that add up to 100 ("80/10/10") or three
+ * fractions that add up to 1 ("0.8,0.1,0.1"; separators / , or :) into
+ * ratios. Returns 0, or -1 when the text is not three non-negative numbers
+ * adding up to 100 or 1 (ratios untouched): "80/10/20" is refused, never
+ * rescaled. */
 int fw_xsplit_parse_ratios(const char *text, double ratios[FW_XSPLIT_COUNT]);
 
 #define FW_XMAX_LIST 32
@@ -375,7 +391,7 @@ typedef struct {
 
     /* shape of the lines (recorded; both steps) */
     fw_xfmt fmt;
-    int weights;
+    int weights; /* openai-chat: weight 0 on earlier assistant turns, 1 on the output */
     const char *score_field;
     const char *negative_label;
     long max_tokens;
@@ -393,10 +409,18 @@ typedef struct {
     const char *redact_rules[FW_XMAX_LIST]; /* "LABEL=REGEX" */
     int nredact_rules;
     int zstd_level; /* 0: plain */
+
+    /* classifier (recorded): a reviewed output without span annotations
+     * gives its sentences as negatives (1) or no line (0). A new export
+     * takes it from the rubric's span field ("unmarked": "negative", the
+     * default, or "unknown"); a version recorded before it existed: 0. */
+    int unmarked_negative;
 } fw_xopts;
 
 /* Defaults: consensus all, seed "0", 80/10/10, group by conversation, dedupe
- * on, negative label "none", no redaction, plain files, sentences V2. */
+ * on, negative label "none", no redaction, plain files, sentences V2;
+ * weights on (openai-chat: earlier assistant turns weight 0, only the
+ * reviewed output is a training target), unmarked outputs negative. */
 void fw_xopts_init(fw_xopts *o);
 
 /* Where an export goes and what it records. */
@@ -416,6 +440,10 @@ typedef struct {
     const char *only_split; /* with one_stream: "train", "validation" or "test" */
     int manifest;
     fw_store_progress progress;
+    /* A new export whose selection matches no member fails with
+     * FW_STORE_EMPTY (nothing written, no version recorded) unless this is
+     * set. */
+    int allow_empty;
 } fw_xrun_target;
 
 /* What an export did (filled on success, and for FW_STORE_MISMATCH). */
@@ -432,12 +460,24 @@ typedef struct {
  * validate, dedupe and split each line, write through t->writer, and, for a
  * dataset, record the version and its manifest in the same transaction. `o`
  * holds the options of a new export; for a re-export its recorded fields are
- * replaced by the version's parameters. Returns 0 with *res filled, or -1
- * with err filled: FW_STORE_INVALID (a malformed --where, redaction rule...),
- * FW_STORE_NOT_FOUND, FW_STORE_DATABASE, FW_STORE_OUTPUT, FW_STORE_NOMEM,
- * FW_STORE_CANCELLED (nothing recorded), or FW_STORE_MISMATCH when a
- * re-export's files differ from the recorded sha256s (files written, *res
- * filled, err names the file). Blocking; the connection must be idle.
+ * replaced by the version's parameters.
+ *
+ * All or nothing: the outputs are closed, the manifest recorded and the
+ * transaction committed before the writer's finish(ok = 1) publishes the
+ * files, manifest last; on any failure the streams are closed with ok = 0
+ * and finish(ok = 0) follows, so a manifest never names a version the
+ * database did not commit. A writer without finish (standard output) sees
+ * its bytes as they come: there the caller must treat the stream as
+ * truncated unless fw_xrun returned 0.
+ *
+ * Returns 0 with *res filled, or -1 with err filled: FW_STORE_INVALID (a
+ * malformed --where, an unknown rubric field, a redaction rule...),
+ * FW_STORE_NOT_FOUND, FW_STORE_EMPTY (see allow_empty), FW_STORE_DATABASE
+ * (the server's message and SQLSTATE, prefixed by what was being done),
+ * FW_STORE_OUTPUT, FW_STORE_NOMEM, FW_STORE_CANCELLED (nothing recorded), or
+ * FW_STORE_MISMATCH when a re-export's files differ from the recorded
+ * sha256s (files written, *res filled, err names the file). Blocking; the
+ * connection must be idle.
  */
 int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *res,
             fw_store_error *err);
