@@ -375,3 +375,13 @@ COMMENT ON VIEW flywheel.label_coverage_facts IS
 GRANT SELECT ON flywheel.review_item_facts, flywheel.review_label_facts,
                 flywheel.review_item_agreement, flywheel.label_coverage_facts
     TO flywheel_reader, flywheel_admin;
+
+-- The web dashboards (`flywheel serve`, /dash/flywheel): adjudicators see
+-- the review queue's vital signs (backlog, throughput per reviewer,
+-- agreement, gold accuracy) -- counts, names and times, never label values
+-- or content -- but not traffic, label coverage or datasets, which stay
+-- with flywheel_admin and flywheel_reader. Reviewers get none of these.
+GRANT SELECT ON flywheel.review_item_facts, flywheel.review_label_facts,
+                flywheel.review_item_agreement, flywheel.review_progress,
+                flywheel.review_gold_accuracy
+    TO flywheel_adjudicator;

@@ -114,6 +114,7 @@ int sv_page_admin_reviewers(sv_req *r);
 
 /* page_dash*.c: dashboards (see docs/dashboards.md) */
 int sv_page_dash_overview(sv_req *r);
+int sv_page_dash_flywheel(sv_req *r);
 
 /* Static files (static.c, generated from serve/static/) */
 int sv_static_find(const char *name, const char **data, size_t *len, const char **ctype);

@@ -20,6 +20,7 @@ enum { DASH_F_MODEL, DASH_F_PROVIDER, DASH_F_ENV, DASH_F_RELEASE, DASH_F_PROJECT
 
 typedef struct {
     const char *window;   /* "1h" "6h" "24h" "7d" "30d" */
+    const char *default_window; /* the page's default (left out of links) */
     const char *interval; /* the window as a PostgreSQL interval */
     const char *bucket;   /* the bucket width as a PostgreSQL interval */
     const char *bucket_name; /* "5 minutes (UTC)" ... for the x axis */
@@ -30,16 +31,18 @@ typedef struct {
 
 extern const char *const dash_filter_names[DASH_NF];
 
-/* Reads and validates the window, end, filters and `by`. On an invalid
- * value answers 400 and returns -1. */
-int dash_filter_read(sv_req *r, dash_filter *f);
+/* Reads and validates the window (default_window when absent), end,
+ * filters and `by`. On an invalid value answers 400 and returns -1. */
+int dash_filter_read(sv_req *r, dash_filter *f, const char *default_window);
 
 /* Appends "window=..&end=..&model=.." (only the non-default values),
  * percent-encoded, to b; `extra` ("csv=traffic" or NULL) first. */
 void dash_filter_query(sv_buf *b, const dash_filter *f, const char *extra);
 
-/* The filter form (GET, to `action`), with the window choices. */
-void dash_filter_form(sv_req *r, const dash_filter *f, const char *action, int with_by);
+/* The filter form (GET, to `action`): window and end, plus the filters
+ * and the breakdown choice when flags say so. */
+enum { DASH_FORM_FILTERS = 1, DASH_FORM_BY = 2 };
+void dash_filter_form(sv_req *r, const dash_filter *f, const char *action, int flags);
 
 /* A chart whose labels and values come from a query result: column
  * x_col gives the x labels, cols[k] series k (NULL → NaN). The labels point
@@ -59,6 +62,16 @@ void dash_csv_answer(sv_req *r, const sv_chart *c);
 /* Runs a dashboard query; on failure answers (403 for 42501, 400 for an
  * invalid timestamp, else 500) and returns NULL. */
 PGresult *dash_exec(sv_req *r, const char *sql, int n, const char *const *params);
+
+/* Runs one section's query. Returns the result; NULL with *denied set when
+ * PostgreSQL refused the account (42501: the section says so, the rest of
+ * the page still shows); NULL with *denied clear after answering the
+ * request for any other failure (the caller returns). */
+PGresult *dash_section_exec(sv_req *r, const char *sql, int n, const char *const *params,
+                            int *denied);
+
+/* The note shown instead of a section the account may not read. */
+void dash_denied_note(sv_req *r, const char *what);
 
 /* The page frame with the dashboards' sub-navigation; `current` is the
  * path of this page. */

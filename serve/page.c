@@ -36,6 +36,8 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
          * database decides, this only hides a link that would answer 403. */
         if (strcmp(r->kind, "admin") == 0)
             sv_puts(&r->out, " <a href=\"/dash\">Dashboards</a>");
+        else if (strcmp(r->kind, "adjudicator") == 0)
+            sv_puts(&r->out, " <a href=\"/dash/flywheel\">The flywheel</a>");
         sv_puts(&r->out, " <a href=\"#shortcuts\" class=\"help-link\" data-key=\"?\">Shortcuts "
                          "<kbd>?</kbd></a></nav><span class=\"who\">");
         sv_esc(&r->out, r->account);

@@ -2,8 +2,9 @@
  * Dashboards: the shared parts (dash.h) and the Overview page.
  *
  * The Overview reads flywheel.generation_facts with a time filter on
- * event_time written as a stable expression of the parameters, so the
- * planner prunes the daily partitions outside the window at executor start.
+ * event_time written as a stable expression of the parameters, which each
+ * partition's time index answers (partitions are days of id_time since
+ * V0038, so an event_time window does not prune them).
  * Buckets are date_bin() in UTC, and the empty buckets of the window are
  * generated so a quiet hour shows as zero, not as a missing point.
  */
@@ -55,12 +56,15 @@ static int end_shape(const char *s)
     return s[strspn(s, "0123456789-:TZ+. ")] == '\0';
 }
 
-int dash_filter_read(sv_req *r, dash_filter *f)
+int dash_filter_read(sv_req *r, dash_filter *f, const char *default_window)
 {
     memset(f, 0, sizeof *f);
     char w[16], by[16];
     int rc = sv_query(r, "window", w, sizeof w);
-    int wi = 2;
+    int wi = 0;
+    while (wi < N_WINDOWS - 1 && strcmp(windows[wi].name, default_window) != 0)
+        wi++;
+    f->default_window = windows[wi].name;
     if (rc < 0)
         return bad_request(r, "window must be one of 1h, 6h, 24h, 7d, 30d.");
     if (w[0]) {
@@ -121,7 +125,7 @@ void dash_filter_query(sv_buf *b, const dash_filter *f, const char *extra)
         qparam(b, &first, "by", f->by);
 }
 
-void dash_filter_form(sv_req *r, const dash_filter *f, const char *action, int with_by)
+void dash_filter_form(sv_req *r, const dash_filter *f, const char *action, int flags)
 {
     sv_buf *b = &r->out;
     sv_puts(b, "<form class=\"filters\" method=\"get\" action=\"");
@@ -136,7 +140,7 @@ void dash_filter_form(sv_req *r, const dash_filter *f, const char *action, int w
                "<input type=\"text\" id=\"f-end\" name=\"end\" placeholder=\"now\" value=\"");
     sv_esc(b, f->end);
     sv_puts(b, "\"></div>");
-    for (int i = 0; i < DASH_NF; i++) {
+    for (int i = 0; i < DASH_NF && (flags & DASH_FORM_FILTERS); i++) {
         sv_printf(b, "<div><label for=\"f-%s\">%c%s</label><input type=\"text\" id=\"f-%s\" "
                      "name=\"%s\" placeholder=\"any\" value=\"",
                   dash_filter_names[i], dash_filter_names[i][0] - 32, dash_filter_names[i] + 1,
@@ -144,7 +148,7 @@ void dash_filter_form(sv_req *r, const dash_filter *f, const char *action, int w
         sv_esc(b, f->f[i]);
         sv_puts(b, "\"></div>");
     }
-    if (with_by) {
+    if (flags & DASH_FORM_BY) {
         sv_puts(b, "<div><label for=\"f-by\">Break down by</label><select id=\"f-by\" "
                    "name=\"by\">");
         for (int i = 0; i < N_BYS; i++)
@@ -221,6 +225,7 @@ void dash_page_begin(sv_req *r, const char *title, const char *current)
         const char *path, *name;
     } pages[] = {
         {"/dash", "Overview"},
+        {"/dash/flywheel", "The flywheel"},
     };
     sv_page_begin(r, title, "dash");
     sv_puts(&r->out, "<nav class=\"dashnav\" aria-label=\"Dashboards\">");
@@ -343,7 +348,7 @@ static int ov_chart(const dash_filter *f, int k, PGresult *res, dash_chart *dc, 
 int sv_page_dash_overview(sv_req *r)
 {
     dash_filter f;
-    if (dash_filter_read(r, &f) != 0)
+    if (dash_filter_read(r, &f, "24h") != 0)
         return 0;
     char csv[16];
     int csv_k = -1;
@@ -402,7 +407,7 @@ int sv_page_dash_overview(sv_req *r)
     dash_page_begin(r, "Overview", "/dash");
     sv_buf *b = &r->out;
     sv_puts(b, "<main class=\"dash\"><h1>Overview</h1>");
-    dash_filter_form(r, &f, "/dash", 1);
+    dash_filter_form(r, &f, "/dash", DASH_FORM_FILTERS | DASH_FORM_BY);
     sv_puts(b, "<p class=\"window\">Last ");
     sv_esc(b, f.window);
     sv_puts(b, " ending ");
@@ -438,4 +443,37 @@ int sv_page_dash_overview(sv_req *r)
     PQclear(by);
     sv_page_end(r);
     return 0;
+}
+
+PGresult *dash_section_exec(sv_req *r, const char *sql, int n, const char *const *params,
+                            int *denied)
+{
+    *denied = 0;
+    sv_db *d = sv_req_db(r);
+    if (!d) {
+        sv_unavailable(r);
+        return NULL;
+    }
+    PGresult *res = sv_db_exec(d, sql, n, params);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        return res;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "42501") == 0) {
+        *denied = 1;
+    } else if (state && strncmp(state, "22", 2) == 0) {
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        sv_error_page(r, 400, "Bad request", msg ? msg : "Invalid value in the URL.");
+    } else {
+        sv_db_error_page(r, res);
+    }
+    PQclear(res);
+    return NULL;
+}
+
+void dash_denied_note(sv_req *r, const char *what)
+{
+    sv_puts(&r->out, "<p class=\"empty denied\">");
+    sv_esc(&r->out, what);
+    sv_puts(&r->out, ": your account may not read this (PostgreSQL refused; an admin can grant "
+                     "it).</p>");
 }

@@ -72,6 +72,7 @@ static const route routes[] = {
     {"GET", "/q/*/guidelines", "guidelines", sv_page_guidelines, ACCOUNT},
     {"GET", "/admin/reviewers", "admin_reviewers", sv_page_admin_reviewers, ACCOUNT},
     {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
+    {"GET", "/dash/flywheel", "dash_flywheel", sv_page_dash_flywheel, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 

@@ -397,7 +397,9 @@ static void legend(sv_buf *b, const sv_chart *c)
     if (c->nseries < 2 && c->kind != SV_CHART_STACKED)
         return;
     if (c->kind == SV_CHART_HEAT) {
-        sv_puts(b, "<p class=\"legend\">Darker cells agree more; each cell shows its value.</p>");
+        sv_puts(b, "<p class=\"legend\">Darker cells are higher (five steps from 0 to 1); each "
+                   "value is printed in its cell when the cell is wide enough, and always in "
+                   "the Numbers table. Empty cells have no data.</p>");
         return;
     }
     sv_puts(b, "<ul class=\"legend\">");

@@ -72,14 +72,106 @@ CHART_COLS = {"traffic": [1, 2], "latency": [3, 4, 5], "ttft": [6, 7, 8], "token
               "cost": [11]}
 
 
+def label_as(env, reviewer, values):
+    """Claims and submits one label per value in the support queue as `reviewer`."""
+    for v in values:
+        psql(env.dsn, f"""SET ROLE "{reviewer}";
+            SELECT flywheel.review_submit(
+                (flywheel.review_claim('support')->>'item_id')::bigint,
+                '{{"correct": {v}, "helpful": 4, "topic": "billing"}}'::jsonb);""")
+
+
+def flywheel_page(env, srv, a, adj, rev):
+    end = one(env.dsn, "SELECT to_char(date_trunc('day', now() AT TIME ZONE 'UTC') "
+                       "+ interval '1 day', 'YYYY-MM-DD\"T\"HH24:00\"Z\"')")
+    page = a.get(f"/dash/flywheel?end={end}")
+    eq(page.status, 200, f"GET /dash/flywheel as admin ({page.text[:300]})")
+    for cid, title in [("backlog", "Backlog per queue"),
+                       ("age", "Age of the oldest open item per queue"),
+                       ("throughput", "Labels over time, last 30d"),
+                       ("reviewers", "Labels per reviewer, last 30d"),
+                       ("agreement", "Agreement per field, last 30d"),
+                       ("gold", "Gold accuracy per field"),
+                       ("coverage", "Label coverage of generations, last 30d"),
+                       ("datasets", "Dataset versions and their size")]:
+        check(f'<title id="{cid}-t">{title}</title>' in page.text, f"flywheel chart {cid}")
+    # backlog from the review tables
+    want = psql(env.dsn, """
+        SELECT q.name, count(i.id) FILTER (WHERE i.status = 'pending' AND NOT i.is_gold),
+               count(i.id) FILTER (WHERE i.status = 'labelled')
+        FROM flywheel.review_queues q LEFT JOIN flywheel.review_items i ON i.queue_id = q.id
+        GROUP BY q.name ORDER BY q.name""")
+    got = table_rows(page.text, "backlog")
+    eq([[g[0], g[1], g[3]] for g in got], want, "backlog (pending, labelled) vs review tables")
+    check(any(int(w[2]) > 0 for w in want), "some items are labelled")
+    # labels per day and per reviewer from review_labels
+    want = psql(env.dsn, f"""
+        SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+               (SELECT count(*) FROM flywheel.review_labels l WHERE l.created_at >= d
+                  AND l.created_at < d + interval '1 day' AND NOT l.is_adjudication
+                  AND l.version = 1)
+        FROM generate_series(timestamptz '{end}' - interval '30 days',
+                             timestamptz '{end}' - interval '1 day', interval '1 day') d
+        ORDER BY d""")
+    eq([[g[0], g[1]] for g in table_rows(page.text, "throughput")], want, "labels per day")
+    want = psql(env.dsn, """SELECT reviewer, count(*), 0 FROM flywheel.review_labels
+                            WHERE NOT is_adjudication GROUP BY 1 ORDER BY 2 DESC, 1""")
+    eq(table_rows(page.text, "reviewers"), [[w[0], w[1], "0"] for w in want], "per reviewer")
+    # agreement per field: the mean share of agreeing pairs of today's items
+    want = psql(env.dsn, """
+        SELECT a.queue || ' · ' || a.field, round(avg(a.agreement)::numeric, 2)
+        FROM flywheel.review_item_agreement a GROUP BY 1 ORDER BY 1""")
+    check(want, "agreement rows exist")
+    rows = table_rows(page.text, "agreement")
+    eq(len(rows), 30, "one agreement row per day")
+    today = rows[-1]
+    head = re.search(r'<table class="grid nums" id="agreement-data">.*?<thead>(.*?)</thead>',
+                     page.text, re.S).group(1)
+    fields = [html.unescape(h) for h in re.findall(r'<th scope="col">(.*?)(?: \(.*?\))?</th>',
+                                                     head)][1:]
+    eq(list(zip(fields, today[1:])), [(w[0], w[1]) for w in want], "agreement today vs SQL")
+    check("correct" in " ".join(fields), "the boolean field is in the heat")
+    # datasets
+    eq(table_rows(page.text, "datasets"), [["demo v1", "120"], ["demo v2", "180"]],
+       "dataset versions")
+    r = a.get(f"/dash/flywheel?csv=datasets&end={end}")
+    eq(r.text, "dataset version,rows\r\ndemo v1,120\r\ndemo v2,180\r\n", "datasets csv")
+
+    # an adjudicator sees the review sections, not coverage or datasets
+    c = Client(srv)
+    c.signin(env.link(adj))
+    check('href="/dash/flywheel"' in c.get("/queues").text, "adjudicator's link")
+    p = c.get(f"/dash/flywheel?end={end}")
+    eq(p.status, 200, "adjudicator on /dash/flywheel")
+    eq(table_rows(p.text, "backlog"), got, "adjudicator sees the same backlog")
+    check('<title id="coverage-t">' not in p.text and '<title id="datasets-t">' not in p.text,
+          "adjudicator sees coverage or datasets")
+    check("Label coverage: your account may not read this" in p.text, "coverage refusal note")
+    eq(c.get("/dash/flywheel?csv=coverage").status, 403, "adjudicator coverage csv")
+    eq(c.get("/dash/flywheel?csv=backlog").status, 200, "adjudicator backlog csv")
+    # a reviewer: every section refused by PostgreSQL → 403
+    c = Client(srv)
+    c.signin(env.link(rev))
+    eq(c.get("/dash/flywheel").status, 403, "reviewer on /dash/flywheel")
+
+
 def main():
     env = Env("serve_dash")
     end = one(env.dsn, "SELECT to_char(date_trunc('hour', now() AT TIME ZONE 'UTC'), "
                        "'YYYY-MM-DD\"T\"HH24:00\"Z\"')")
+    psql(env.dsn, f"\\set n 6\n\\i {HERE}/seed.sql\n")
     psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_seed.sql\n")
     _, admin_tok = env.account("admin", role="admin")
-    _, adj_tok = env.account("adj", role="adjudicator")
+    adj, adj_tok = env.account("adj", role="adjudicator")
     rev, rev_tok = env.account("rev")
+    rev2, _ = env.account("rev2")
+    label_as(env, rev, ["true"] * 6)
+    label_as(env, rev2, ["true", "false", "true", "true", "false", "true"])
+    psql(env.dsn, """INSERT INTO flywheel.datasets (name) VALUES ('demo');
+        INSERT INTO flywheel.dataset_versions (dataset, version, format, parameters, members,
+                                               created_at)
+        VALUES ('demo', 1, 'jsonl', '{}', 120, now() - interval '2 days'),
+               ('demo', 2, 'jsonl', '{}', 180, now() - interval '1 day');""")
     srv = env.serve("rate.signin_per_minute=100000")
 
     a = Client(srv)
@@ -174,6 +266,8 @@ def main():
     eq(table_rows(r.text, "traffic"), [[w[0], w[1], w[2]] for w in want], "reader's numbers")
     psql(env.dsn, f'REVOKE flywheel_reader FROM "{rev}"')
     eq(c.get("/dash").status, 403, "refused again after REVOKE")
+
+    flywheel_page(env, srv, a, adj, rev)
 
 
 run_main(main)

@@ -23,8 +23,17 @@ def main():
     env = Env("serve_dash_browser")
     end = one(env.dsn, "SELECT to_char(date_trunc('hour', now() AT TIME ZONE 'UTC'), "
                        "'YYYY-MM-DD\"T\"HH24:00\"Z\"')")
+    psql(env.dsn, f"\\set n 6\n\\i {HERE}/seed.sql\n")
     psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_seed.sql\n")
     name, tok = env.account("admin", role="admin")
+    # two reviewers label the support queue, so the flywheel page has data
+    for short, answers in [("rev", ["true"] * 6), ("rev2", ["true", "false"] * 3)]:
+        rev, _ = env.account(short)
+        for v in answers:
+            psql(env.dsn, f"""SET ROLE "{rev}";
+                SELECT flywheel.review_submit(
+                    (flywheel.review_claim('support')->>'item_id')::bigint,
+                    '{{"correct": {v}, "helpful": 4}}'::jsonb);""")
     accounts = {"admin": {"name": name, "token": tok}}
     srv = env.serve("rate.signin_per_minute=100000")
     shots = os.path.join(build, "serve-screenshots")

@@ -159,7 +159,7 @@ int main(void)
     FWT_CHECK(strstr(h, "class=\"heatnum heat-4\"") != NULL && strstr(h, ">1.00</text>"));
     FWT_CHECK(strstr(h, ">0.50</text>") != NULL && strstr(h, ">0.10</text>"));
     FWT_CHECK(strstr(h, "heat heat-none") != NULL);
-    FWT_CHECK(strstr(h, "each cell shows its value") != NULL);
+    FWT_CHECK(strstr(h, "always in the Numbers table") != NULL);
 
     /* an invalid shape is said, not drawn */
     sv_chart bad = c;

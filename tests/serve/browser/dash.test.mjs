@@ -138,3 +138,25 @@ test('overview on a phone-sized screen', async () => {
   await page.screenshot({ path: path.join(SHOTS, 'dash-overview-phone.png'), fullPage: true });
   await page.context().close();
 });
+
+test('the flywheel page: charts by role and name, backlog equals the review tables', async () => {
+  const page = await newPage();
+  await signin(page, 'admin');
+  await page.goto(`${URL}/dash`);
+  await Promise.all([page.waitForURL(/\/dash\/flywheel$/),
+    page.getByRole('link', { name: 'The flywheel' }).click()]);
+  for (const name of ['Backlog per queue', 'Age of the oldest open item per queue',
+    'Labels over time, last 30d', 'Labels per reviewer, last 30d', 'Agreement per field, last 30d',
+    'Gold accuracy per field', 'Label coverage of generations, last 30d',
+    'Dataset versions and their size']) {
+    await page.getByRole('img', { name }).waitFor();
+  }
+  const want = sql(`SELECT q.name, count(i.id) FILTER (WHERE i.status = 'pending' AND NOT i.is_gold),
+      count(i.id) FILTER (WHERE i.status = 'labelled')
+    FROM flywheel.review_queues q LEFT JOIN flywheel.review_items i ON i.queue_id = q.id
+    GROUP BY q.name ORDER BY q.name`);
+  assert.deepEqual((await tableOf(page, 'backlog')).map((r) => [r[0], r[1], r[3]]), want);
+  assert.ok(want.some((r) => Number(r[2]) > 0), 'labelled items exist');
+  await page.screenshot({ path: path.join(SHOTS, 'dash-flywheel.png'), fullPage: true });
+  await page.context().close();
+});
