@@ -100,6 +100,34 @@ PY
 }
 check_signin
 
+# The dashboards: the dashboard URL is printed, and the first sign-in link
+# (the demo admin's) opens the Overview and the Flywheel page with charts.
+check_dash() {
+    local link
+    grep -q 'dashboards .*http://127.0.0.1:[0-9]*/dash' "$ST/qs.log" || fail "no dashboard URL printed"
+    link="$(grep -o 'http://127.0.0.1:[0-9]*/signin?t=[A-Za-z0-9_-]*' "$ST/qs.log" | tail -n 2 | head -n 1)"
+    [ -n "$link" ] || fail "no admin sign-in link printed"
+    python3 - "$link" <<'PY' || fail "the demo admin does not see the dashboards"
+import http.client, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+tok = urllib.parse.parse_qs(u.query)["t"][0]
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+c.request("POST", "/signin", body="token=" + tok, headers={
+    "Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"})
+r = c.getresponse(); r.read()
+assert r.status == 303, r.status
+cookie = r.getheader("Set-Cookie").split(";")[0]
+c.request("GET", "/dash", headers={"Cookie": cookie})
+r = c.getresponse(); body = r.read().decode()
+assert r.status == 200 and 'aria-labelledby="traffic-t"' in body, r.status
+assert '<dd id="tile-generations">0</dd>' not in body, "the overview shows no demo traffic"
+c.request("GET", "/dash/flywheel", headers={"Cookie": cookie})
+r = c.getresponse(); body = r.read().decode()
+assert r.status == 200 and "support-quality" in body, r.status
+PY
+}
+check_dash
+
 # Grafana: the settings file gives every variable the provisioning files
 # expand, its credentials log in and read a view, and the printed commands
 # are the Debian and Docker ones with the right version.
@@ -187,6 +215,7 @@ grep -q "restarting flywheel serve (pid $serve1)" "$ST/qs.log" ||
     fail "the run did not replace the review server that reads the old address"
 kill -0 "$serve1" 2>/dev/null && fail "the stale review server still runs"
 check_signin
+check_dash
 eval "$("$FW_SOURCE_DIR/scripts/services" env)"
 [ "$(cat "$ST/pg.port")" != "$port1" ] || fail "PostgreSQL did not move"
 grep -q "dropped 0" "$ST/qs.log" || fail "the demo dropped events with a 2 MB agent queue"
