@@ -8,6 +8,26 @@
 -- flywheel.review_caller(NULL), and return only the caller's own data:
 -- never another reviewer's label, never end-user feedback.
 
+-- A queue may show reviewers' names to its adjudicators (the adjudication
+-- page shows "Reviewer A/B/C" otherwise). This column belongs in a
+-- versioned migration (web's numbers are V0042-V0043); while V0038-V0041
+-- of the other work in progress are not on main, the numbering check
+-- (no gaps) refuses V0042, so it is added here, only when missing: the
+-- catalog test first, so a re-run takes no lock on review_queues. Move it
+-- to V0042 once the numbers before it exist.
+DO $col$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = 'flywheel.review_queues'::regclass
+                     AND attname = 'show_reviewer_names' AND NOT attisdropped) THEN
+        ALTER TABLE flywheel.review_queues
+            ADD COLUMN show_reviewer_names boolean NOT NULL DEFAULT false;
+        COMMENT ON COLUMN flywheel.review_queues.show_reviewer_names IS
+            'Adjudicators see reviewers'' names instead of "Reviewer A/B/C"';
+    END IF;
+END
+$col$;
+
 -- The caller's active claim on an item as the JSON review_claim returns,
 -- plus `assignment_id` (the version a form must send back), `queue` and the
 -- caller's saved draft (or null); NULL when the caller holds no active
@@ -93,3 +113,218 @@ REVOKE ALL ON FUNCTION flywheel.web_item(text, bigint), flywheel.web_my_queues()
                        flywheel.web_queue_rubric(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flywheel.web_item(text, bigint), flywheel.web_my_queues(),
                           flywheel.web_queue_rubric(text) TO flywheel_reviewer, flywheel_admin;
+
+-- ---------------------------------------------------------------------------
+-- Adjudication, quality and history (adjudicators and admins; history: every
+-- reviewer). The adjudicator's rights are these grants and nothing else: the
+-- server checks no role of its own; a reviewer calling these gets 42501.
+-- ---------------------------------------------------------------------------
+
+-- Disputed items (labels disagree) ordered by lowest agreement first: the
+-- item's worst field agreement (share of agreeing reviewer pairs, as in
+-- flywheel.review_item_agreement) and the fields below 1. Also 'labelled'
+-- and 'adjudicated' items when `include_settled`, for a second look.
+CREATE OR REPLACE FUNCTION flywheel.web_disputes(queue text DEFAULT NULL, lim integer DEFAULT 200)
+RETURNS TABLE (queue text, item_id bigint, status text, labels integer, agreement double precision,
+               fields text[], completed_at timestamptz)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+AS $fn$
+    SELECT q.name, i.id, i.status, i.n_labels, a.agreement, a.fields, i.completed_at
+    FROM flywheel.review_items i
+    JOIN flywheel.review_queues q ON q.id = i.queue_id
+    LEFT JOIN LATERAL (
+        SELECT min(x.agreement) AS agreement,
+               array_agg(x.field ORDER BY x.field) FILTER (WHERE x.agreement < 1) AS fields
+        FROM flywheel.review_item_agreement x WHERE x.item_id = i.id) a ON true
+    WHERE i.status = 'disputed' AND NOT i.is_gold
+      AND (web_disputes.queue IS NULL OR q.name = web_disputes.queue)
+    ORDER BY a.agreement NULLS FIRST, i.completed_at, i.id
+    LIMIT lim
+$fn$;
+
+-- One finished item for adjudication: the item JSON of the review functions
+-- (rubric, generation, generation_b) plus every reviewer's current label as
+-- "Reviewer A", "B", ... in the order they were first submitted, with the
+-- name only when the queue shows names (review_queues.show_reviewer_names),
+-- the latest adjudication (value and note) and `version`, the newest label
+-- id of the item (a form sends it back: a decision made on a page that did
+-- not show every label is refused). NULL for an unknown item, a gold item or
+-- one without labels.
+CREATE OR REPLACE FUNCTION flywheel.web_dispute(item bigint)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+SET plan_cache_mode = force_generic_plan
+AS $fn$
+DECLARE
+    it flywheel.review_items;
+    q  flywheel.review_queues;
+BEGIN
+    SELECT * INTO it FROM flywheel.review_items x WHERE x.id = item;
+    IF NOT FOUND OR it.is_gold OR it.n_labels = 0 THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO q FROM flywheel.review_queues x WHERE x.id = it.queue_id;
+    RETURN flywheel.review_item_json(it, q, NULL::flywheel.review_assignments)
+        || jsonb_build_object(
+            'status', it.status,
+            'show_names', q.show_reviewer_names,
+            'version', (SELECT max(l.id) FROM flywheel.review_labels l WHERE l.item_id = item),
+            'labels', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                               'alias', 'Reviewer ' || chr(64 + n::integer),
+                               'reviewer', CASE WHEN q.show_reviewer_names THEN c.reviewer END,
+                               'value', c.value, 'version', c.version) ORDER BY n), '[]'::jsonb)
+                       FROM (SELECT c.*, row_number() OVER (ORDER BY f.first_at, c.reviewer) AS n
+                             FROM flywheel.review_current_labels c
+                             JOIN (SELECT l.reviewer, min(l.created_at) AS first_at
+                                   FROM flywheel.review_labels l
+                                   WHERE l.item_id = item AND NOT l.is_adjudication
+                                   GROUP BY 1) f ON f.reviewer = c.reviewer
+                             WHERE c.item_id = item) c),
+            'decision', (SELECT jsonb_build_object('value', l.value, 'note', l.note,
+                                                   'by', l.reviewer, 'at', l.created_at)
+                         FROM flywheel.review_labels l
+                         WHERE l.item_id = item AND l.is_adjudication
+                         ORDER BY l.version DESC LIMIT 1));
+END
+$fn$;
+
+-- The caller's labels, newest first, with the item's status: a label can be
+-- edited (flywheel.review_revise) until its item is adjudicated.
+CREATE OR REPLACE FUNCTION flywheel.web_my_history(lim integer DEFAULT 200)
+RETURNS TABLE (queue text, item_id bigint, label_id bigint, version integer, status text,
+               submitted_at timestamptz, editable boolean)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+AS $fn$
+    SELECT q.name, c.item_id, c.label_id, c.version, i.status, c.created_at,
+           i.status <> 'adjudicated'
+    FROM flywheel.review_current_labels c
+    JOIN flywheel.review_items i ON i.id = c.item_id
+    JOIN flywheel.review_queues q ON q.id = c.queue_id
+    WHERE c.reviewer = flywheel.review_caller(NULL)
+    ORDER BY c.created_at DESC, c.item_id DESC
+    LIMIT lim
+$fn$;
+
+-- One of the caller's labelled items, to edit: the item JSON plus the
+-- caller's current label (`label`, `label_id`: the version a form sends
+-- back) and whether it may still be edited. NULL when the caller has no
+-- label on it (another reviewer's item: the page answers 404). No other
+-- reviewer's answer, as on the item page.
+CREATE OR REPLACE FUNCTION flywheel.web_my_label(item bigint)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+SET plan_cache_mode = force_generic_plan
+AS $fn$
+DECLARE
+    r  text := flywheel.review_caller(NULL);
+    c  flywheel.review_current_labels;
+    it flywheel.review_items;
+    q  flywheel.review_queues;
+BEGIN
+    SELECT * INTO c FROM flywheel.review_current_labels x WHERE x.item_id = item AND x.reviewer = r;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO it FROM flywheel.review_items x WHERE x.id = item;
+    SELECT * INTO q FROM flywheel.review_queues x WHERE x.id = it.queue_id;
+    RETURN flywheel.review_item_json(it, q, NULL::flywheel.review_assignments)
+        || jsonb_build_object('label', c.value, 'label_id', c.label_id, 'version', c.version,
+                              'status', it.status, 'editable', it.status <> 'adjudicated',
+                              'submitted_at', c.created_at);
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION flywheel.web_disputes(text, integer), flywheel.web_dispute(bigint),
+                       flywheel.web_my_history(integer), flywheel.web_my_label(bigint)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flywheel.web_my_history(integer), flywheel.web_my_label(bigint)
+    TO flywheel_reviewer, flywheel_admin;
+-- Adjudicators: the disputes, the decision (review_adjudicate takes the
+-- adjudicator from the session's role like every review function) and the
+-- queue statistics of the quality page.
+GRANT EXECUTE ON FUNCTION flywheel.web_disputes(text, integer), flywheel.web_dispute(bigint)
+    TO flywheel_adjudicator, flywheel_admin;
+GRANT EXECUTE ON FUNCTION flywheel.review_adjudicate(bigint, jsonb, text, text)
+    TO flywheel_adjudicator;
+GRANT SELECT ON flywheel.review_progress, flywheel.review_agreement,
+                flywheel.review_gold_accuracy, flywheel.review_throughput,
+                flywheel.review_time_per_item
+    TO flywheel_adjudicator;
+
+-- Changes a queue's settings from the admin page: the keys of
+-- review_queue_create but "name" (description, rubric_version — a newer
+-- version of the same rubric —, overlap, lease, skip_limit, gold_rate, rules,
+-- priority, continuous) plus show_reviewer_names; keys not given keep their
+-- value. SECURITY INVOKER: the UPDATE needs the caller's own privilege on
+-- review_queues (flywheel_admin), so a reviewer gets 42501. Raises FR004 on
+-- an unknown key or a bad value, FR005 for an unknown queue or rubric
+-- version.
+CREATE OR REPLACE FUNCTION flywheel.web_queue_update(queue text, spec jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, flywheel
+AS $fn$
+DECLARE
+    k text;
+    q flywheel.review_queues;
+BEGIN
+    IF jsonb_typeof(spec) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'invalid queue: the settings must be a JSON object' USING ERRCODE = 'FR004';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(spec) LOOP
+        IF k NOT IN ('description', 'rubric_version', 'overlap', 'lease', 'skip_limit', 'gold_rate',
+                     'rules', 'priority', 'continuous', 'show_reviewer_names') THEN
+            RAISE EXCEPTION 'invalid queue: key "%" cannot be changed', k
+                USING ERRCODE = 'FR004',
+                      HINT = 'Keys: description, rubric_version, overlap, lease, skip_limit, gold_rate, rules, priority, continuous, show_reviewer_names.';
+        END IF;
+    END LOOP;
+    SELECT * INTO q FROM flywheel.review_queues x WHERE x.name = queue FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'queue "%" does not exist', queue USING ERRCODE = 'FR005';
+    END IF;
+    IF spec ? 'rubric_version' AND NOT EXISTS (
+        SELECT 1 FROM flywheel.review_rubrics r
+        WHERE r.name = q.rubric_name AND r.version = (spec->>'rubric_version')::integer) THEN
+        RAISE EXCEPTION 'rubric "%" version % does not exist', q.rubric_name, spec->>'rubric_version'
+            USING ERRCODE = 'FR005';
+    END IF;
+    PERFORM flywheel.review_validate_queue_rules(coalesce(spec->'rules', q.rules),
+                                                 coalesce(spec->'priority', q.priority));
+    BEGIN
+        UPDATE flywheel.review_queues x SET
+            description = coalesce(spec->>'description', x.description),
+            rubric_version = coalesce((spec->>'rubric_version')::integer, x.rubric_version),
+            overlap = coalesce((spec->>'overlap')::integer, x.overlap),
+            lease = coalesce((spec->>'lease')::interval, x.lease),
+            skip_limit = coalesce((spec->>'skip_limit')::integer, x.skip_limit),
+            gold_rate = coalesce((spec->>'gold_rate')::double precision, x.gold_rate),
+            rules = coalesce(spec->'rules', x.rules),
+            priority = coalesce(spec->'priority', x.priority),
+            continuous = coalesce((spec->>'continuous')::boolean, x.continuous),
+            show_reviewer_names = coalesce((spec->>'show_reviewer_names')::boolean,
+                                           x.show_reviewer_names)
+        WHERE x.id = q.id;
+    EXCEPTION
+        WHEN check_violation OR invalid_text_representation OR invalid_datetime_format
+             OR datetime_field_overflow OR numeric_value_out_of_range THEN
+            RAISE EXCEPTION 'invalid queue: %', SQLERRM
+                USING ERRCODE = 'FR004',
+                      HINT = 'overlap is 1..50, lease a positive interval, skip_limit >= 1, gold_rate 0..1.';
+    END;
+END
+$fn$;
+REVOKE ALL ON FUNCTION flywheel.web_queue_update(text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flywheel.web_queue_update(text, jsonb) TO flywheel_admin;

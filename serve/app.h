@@ -109,8 +109,20 @@ int sv_page_item_get(sv_req *r);
 int sv_page_item_post(sv_req *r);
 int sv_page_done(sv_req *r);
 int sv_page_guidelines(sv_req *r);
+/* page_adjudicate.c */
+int sv_page_disputes(sv_req *r);
+int sv_page_adjudicate_get(sv_req *r);
+int sv_page_adjudicate_post(sv_req *r);
+int sv_page_quality(sv_req *r);
+int sv_page_history(sv_req *r);
+int sv_page_history_item_get(sv_req *r);
+int sv_page_history_item_post(sv_req *r);
 /* page_admin.c */
 int sv_page_admin_reviewers(sv_req *r);
+int sv_page_admin_queues(sv_req *r);
+int sv_page_admin_queues_post(sv_req *r);
+int sv_page_admin_rubrics(sv_req *r);
+int sv_page_admin_rubrics_post(sv_req *r);
 
 /* page_dash*.c: dashboards (see docs/dashboards.md) */
 int sv_page_dash_overview(sv_req *r);

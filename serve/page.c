@@ -29,14 +29,20 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
     sv_puts(&r->out, "\"><header class=\"top\"><a class=\"brand\" href=\"/queues\">Flywheel "
                      "review</a>");
     if (r->signed_in) {
-        sv_puts(&r->out, "<nav><a href=\"/queues\">My queues</a>");
-        if (r->kind[0] == 'a' && r->kind[1] == 'd' && r->kind[2] == 'm')
-            sv_puts(&r->out, " <a href=\"/admin/reviewers\">Reviewers</a>");
-        /* Dashboards: admins see them (their role reads the views); the
-         * database decides, this only hides a link that would answer 403. */
-        if (strcmp(r->kind, "admin") == 0)
-            sv_puts(&r->out, " <a href=\"/dash\">Dashboards</a>");
-        else if (strcmp(r->kind, "adjudicator") == 0)
+        /* Links only: what a page shows is decided by the database's grants
+         * to the account's role; a link to a page the role may not read would
+         * answer 403, so the links follow the account's kind. */
+        int adm = strcmp(r->kind, "admin") == 0, adj = adm || strcmp(r->kind, "adjudicator") == 0;
+        sv_puts(&r->out, "<nav><a href=\"/queues\">My queues</a> <a href=\"/history\">My "
+                         "history</a>");
+        if (adj)
+            sv_puts(&r->out, " <a href=\"/adjudicate\">Disputes</a> <a href=\"/quality\">"
+                             "Quality</a>");
+        if (adm)
+            sv_puts(&r->out, " <a href=\"/dash\">Dashboards</a> <a href=\"/admin/queues\">Queues"
+                             "</a> <a href=\"/admin/rubrics\">Rubrics</a> <a href=\"/admin/"
+                             "reviewers\">Reviewers</a>");
+        else if (adj)
             sv_puts(&r->out, " <a href=\"/dash/flywheel\">The flywheel</a>");
         sv_puts(&r->out, " <a href=\"#shortcuts\" class=\"help-link\" data-key=\"?\">Shortcuts "
                          "<kbd>?</kbd></a></nav><span class=\"who\">");

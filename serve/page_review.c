@@ -20,9 +20,10 @@
  * stores these fields as they are and restores them into the form.
  */
 #include "app.h"
+#include "review_ui.h"
 
 #include "diff.h"
-#include "fw_utf8.h"
+#include "flywheel/store.h"
 #include "log.h"
 
 #include <jansson.h>
@@ -60,7 +61,7 @@ static void redirect_queue(sv_req *r, const char *queue, const char *rest)
 /* Runs a query returning one json/jsonb value; *out is NULL for SQL NULL.
  * Returns the result on success (caller clears), or answers the request
  * with the database error and returns NULL. */
-static PGresult *json_query(sv_req *r, const char *sql, int n, const char *const *p, json_t **out)
+PGresult *sv_json_query(sv_req *r, const char *sql, int n, const char *const *p, json_t **out)
 {
     *out = NULL;
     sv_db *d = sv_req_db(r);
@@ -87,7 +88,7 @@ static PGresult *json_query(sv_req *r, const char *sql, int n, const char *const
     return res;
 }
 
-static const char *jstr(const json_t *o, const char *key)
+const char *sv_jstr(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
@@ -118,7 +119,7 @@ static void output_text(const json_t *messages, sv_buf *b)
     {
         json_array_foreach(json_object_get(m, "parts"), k, part)
         {
-            const char *t = jstr(part, "type"), *c = jstr(part, "content");
+            const char *t = sv_jstr(part, "type"), *c = sv_jstr(part, "content");
             if (t && strcmp(t, "text") == 0 && c) {
                 if (!first)
                     sv_puts(b, "\n\n");
@@ -129,53 +130,51 @@ static void output_text(const json_t *messages, sv_buf *b)
     }
 }
 
-/* Number of code points in s[0..n). */
-static size_t cp_count(const char *s, size_t n)
-{
-    return fw_utf8_count(s, n);
-}
-
 typedef struct {
     size_t bstart, bend; /* bytes */
     size_t cstart, cend; /* code points */
 } sentence;
 
 /*
- * The units a span label attaches to. Until the store library's one shared
- * sentence segmentation is available here, the unit is the whole text part
- * (trimmed of surrounding white space): one label per part. Returns the
- * count (0 or 1) filled into s.
+ * The units a span label attaches to: the sentences of a text part by the
+ * store's one shared segmentation (fw_store_sentences, rules V2 — the
+ * terminal reviewer's and the classifier export's), so a label given here
+ * means the same sentence there. Offsets in code points as the SQL checks
+ * them, bytes for slicing.
  */
-static size_t segment(const char *text, sentence *s, size_t max)
+typedef struct {
+    sentence *s;
+    size_t n, max;
+} seg_ctx;
+
+static void seg_add(void *ctx, const fw_store_sentence *fs)
 {
-    size_t n = strlen(text), a = 0, z = n;
-    while (a < n && (text[a] == ' ' || text[a] == '\n' || text[a] == '\t' || text[a] == '\r'))
-        a++;
-    while (z > a && (text[z - 1] == ' ' || text[z - 1] == '\n' || text[z - 1] == '\t' ||
-                     text[z - 1] == '\r'))
-        z--;
-    if (z == a || max == 0)
-        return 0;
-    s[0].bstart = a;
-    s[0].bend = z;
-    s[0].cstart = cp_count(text, a);
-    s[0].cend = s[0].cstart + cp_count(text + a, z - a);
-    return 1;
+    seg_ctx *c = ctx;
+    if (c->n < c->max) {
+        c->s[c->n].bstart = fs->byte_start;
+        c->s[c->n].bend = fs->byte_end;
+        c->s[c->n].cstart = fs->start;
+        c->s[c->n].cend = fs->end;
+    }
+    c->n++;
 }
 
-/* Values shown in the form: the posted form when re-rendering after an
- * error or a preview, else the saved draft, else nothing. */
-typedef struct {
-    const sv_form *form;
-    const json_t *draft;
-} values;
+/* Fills up to max sentences of text into s; returns how many there are (may
+ * exceed max). */
+static size_t segment(const char *text, sentence *s, size_t max)
+{
+    seg_ctx c = {s, 0, max};
+    fw_store_sentences(text, strlen(text), FW_STORE_SENTENCES_V2, seg_add, &c);
+    return c.n;
+}
 
-static const char *value_of(const values *v, const char *key)
+
+const char *sv_value_of(const sv_values *v, const char *key)
 {
     if (v->form)
         return sv_form_get(v->form, key);
     if (v->draft)
-        return jstr(v->draft, key);
+        return sv_jstr(v->draft, key);
     return NULL;
 }
 
@@ -254,7 +253,7 @@ static int claim_next(sv_req *r, const char *queue)
 {
     const char *p[1] = {queue};
     json_t *it;
-    PGresult *res = json_query(r, "SELECT flywheel.review_claim($1)::text", 1, p, &it);
+    PGresult *res = sv_json_query(r, "SELECT flywheel.review_claim($1)::text", 1, p, &it);
     if (!res)
         return 0;
     PQclear(res);
@@ -310,7 +309,7 @@ int sv_page_guidelines(sv_req *r)
 {
     const char *p[1] = {r->cap_str};
     json_t *g;
-    PGresult *res = json_query(r, "SELECT flywheel.web_queue_rubric($1)::text", 1, p, &g);
+    PGresult *res = sv_json_query(r, "SELECT flywheel.web_queue_rubric($1)::text", 1, p, &g);
     if (!res)
         return 0;
     PQclear(res);
@@ -321,24 +320,24 @@ int sv_page_guidelines(sv_req *r)
     sv_puts(&r->out, "<main class=\"narrow wide\"><h1>Guidelines: ");
     sv_esc(&r->out, r->cap_str);
     sv_puts(&r->out, "</h1>");
-    if (jstr(g, "description"))
-        paragraphs(&r->out, jstr(g, "description"));
-    if (jstr(rubric, "instructions"))
-        paragraphs(&r->out, jstr(rubric, "instructions"));
+    if (sv_jstr(g, "description"))
+        paragraphs(&r->out, sv_jstr(g, "description"));
+    if (sv_jstr(rubric, "instructions"))
+        paragraphs(&r->out, sv_jstr(rubric, "instructions"));
     sv_puts(&r->out, "<h2>What you answer</h2><dl>");
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(rubric, "fields"), i, f)
     {
         sv_puts(&r->out, "<dt>");
-        sv_esc(&r->out, jstr(f, "label") ? jstr(f, "label") : jstr(f, "name"));
+        sv_esc(&r->out, sv_jstr(f, "label") ? sv_jstr(f, "label") : sv_jstr(f, "name"));
         sv_puts(&r->out, " <span class=\"badge\">");
-        sv_esc(&r->out, jstr(f, "type"));
+        sv_esc(&r->out, sv_jstr(f, "type"));
         if (json_is_true(json_object_get(f, "required")))
             sv_puts(&r->out, ", required");
         sv_puts(&r->out, "</span></dt><dd>");
-        if (jstr(f, "instructions"))
-            paragraphs(&r->out, jstr(f, "instructions"));
+        if (sv_jstr(f, "instructions"))
+            paragraphs(&r->out, sv_jstr(f, "instructions"));
         sv_puts(&r->out, "</dd>");
     }
     sv_puts(&r->out, "</dl><p><a href=\"/queues\">Back to my queues</a></p></main>");
@@ -349,16 +348,6 @@ int sv_page_guidelines(sv_req *r)
 
 /* ---- the item page ------------------------------------------------------------ */
 
-typedef struct {
-    sv_req *r;
-    const json_t *item;
-    const json_t *rubric_fields;
-    const values *vals;
-    const char *error;      /* message shown above the form (422) */
-    const char *error_col;  /* the field it names, if any */
-    const char *diff_field; /* show the diff of this correction field */
-    int sentence_no;
-} page_ctx;
 
 static void render_json_pre(sv_buf *b, const json_t *v)
 {
@@ -372,20 +361,20 @@ static void render_json_pre(sv_buf *b, const json_t *v)
 }
 
 /* The span selects of one sentence (one per span field). */
-static void span_selects(page_ctx *c, size_t msg, size_t part, const sentence *s)
+static void span_selects(sv_item_ctx *c, size_t msg, size_t part, const sentence *s)
 {
     size_t i;
     json_t *f;
     json_array_foreach(c->rubric_fields, i, f)
     {
-        const char *type = jstr(f, "type"), *name = jstr(f, "name");
+        const char *type = sv_jstr(f, "type"), *name = sv_jstr(f, "name");
         if (!type || strcmp(type, "span") != 0 || !name)
             continue;
         char key[256];
         snprintf(key, sizeof key, "s:%s:%zu:%zu:%zu:%zu", name, msg, part, s->cstart, s->cend);
-        const char *cur = value_of(c->vals, key);
+        const char *cur = sv_value_of(c->vals, key);
         sv_puts(&c->r->out, "<span class=\"spanpick\"><label class=\"inline\">");
-        sv_esc(&c->r->out, jstr(f, "label") ? jstr(f, "label") : name);
+        sv_esc(&c->r->out, sv_jstr(f, "label") ? sv_jstr(f, "label") : name);
         sv_puts(&c->r->out, " <select name=\"");
         sv_esc(&c->r->out, key);
         sv_puts(&c->r->out, "\"><option value=\"\">—</option>");
@@ -407,52 +396,120 @@ static void span_selects(page_ctx *c, size_t msg, size_t part, const sentence *s
     }
 }
 
-static int has_span_field(const json_t *fields)
+int sv_has_span_field(const json_t *fields)
 {
     size_t i;
     json_t *f;
     json_array_foreach(fields, i, f)
     {
-        const char *t = jstr(f, "type");
+        const char *t = sv_jstr(f, "type");
         if (t && strcmp(t, "span") == 0)
             return 1;
     }
     return 0;
 }
 
-static void render_text_part(page_ctx *c, const char *text, int output, size_t msg, size_t part)
+/* The category reviewer label `value` gives field `name` on one sentence,
+ * or NULL. */
+static const char *span_category(const json_t *value, const char *name, size_t msg, size_t part,
+                                 const sentence *s)
+{
+    size_t i;
+    json_t *sp;
+    json_array_foreach(json_object_get(value, name), i, sp)
+    {
+        if ((size_t)json_integer_value(json_object_get(sp, "message")) == msg &&
+            (size_t)json_integer_value(json_object_get(sp, "part")) == part &&
+            (size_t)json_integer_value(json_object_get(sp, "start")) == s->cstart &&
+            (size_t)json_integer_value(json_object_get(sp, "end")) == s->cend)
+            return sv_jstr(sp, "category");
+    }
+    return NULL;
+}
+
+/* Adjudication: each reviewer's span categories on one sentence; returns 1
+ * when the reviewers differ on it (a category against another or none). */
+static int others_on_sentence(sv_item_ctx *c, sv_buf *b, size_t msg, size_t part,
+                              const sentence *s)
+{
+    int differ = 0;
+    size_t i, k;
+    json_t *f, *o;
+    sv_puts(b, "<span class=\"others\">");
+    json_array_foreach(c->rubric_fields, i, f)
+    {
+        const char *type = sv_jstr(f, "type"), *name = sv_jstr(f, "name");
+        if (!type || strcmp(type, "span") != 0 || !name)
+            continue;
+        const char *first = NULL;
+        json_array_foreach(c->others, k, o)
+        {
+            const char *cat = span_category(json_object_get(o, "value"), name, msg, part, s);
+            if (k == 0)
+                first = cat;
+            else if ((first == NULL) != (cat == NULL) || (first && strcmp(first, cat) != 0))
+                differ = 1;
+            sv_puts(b, "<span class=\"other\">");
+            sv_esc(b, sv_jstr(o, "alias"));
+            sv_puts(b, ": ");
+            sv_esc(b, cat ? cat : "—");
+            sv_puts(b, "</span>");
+        }
+    }
+    sv_puts(b, "</span>");
+    return differ;
+}
+
+static void render_text_part(sv_item_ctx *c, const char *text, int output, size_t msg, size_t part)
 {
     sv_buf *b = &c->r->out;
-    if (!output || !has_span_field(c->rubric_fields)) {
+    if (!output || !sv_has_span_field(c->rubric_fields)) {
         sv_puts(b, "<div class=\"text\">");
         sv_esc(b, text);
         sv_puts(b, "</div>");
         return;
     }
-    sentence s[1] = {{0, 0, 0, 0}};
-    size_t n = segment(text, s, 1);
+    size_t n = segment(text, NULL, 0);
+    sentence *s = n ? calloc(n, sizeof *s) : NULL;
+    if (n && !s) {
+        /* out of memory: the text without span pickers (nothing is lost but
+         * the pickers; a submit without them is refused if they are required) */
+        sv_puts(b, "<div class=\"text\">");
+        sv_esc(b, text);
+        sv_puts(b, "</div>");
+        return;
+    }
+    segment(text, s, n);
     sv_puts(b, "<ol class=\"sents\">");
     for (size_t i = 0; i < n; i++) {
         c->sentence_no++;
-        sv_printf(b, "<li data-sent=\"%d\" id=\"s%d\" value=\"%d\">", c->sentence_no,
-                  c->sentence_no, c->sentence_no);
+        sv_buf others = {0};
+        int differ = c->others ? others_on_sentence(c, &others, msg, part, &s[i]) : 0;
+        sv_printf(b, "<li data-sent=\"%d\" id=\"s%d\" value=\"%d\"%s>", c->sentence_no,
+                  c->sentence_no, c->sentence_no, differ ? " class=\"dispute\"" : "");
+        if (differ)
+            sv_puts(b, "<span class=\"badge err\">reviewers differ</span> ");
         sv_puts(b, "<span class=\"stext\">");
         sv_esc_n(b, text + s[i].bstart, s[i].bend - s[i].bstart);
         sv_puts(b, "</span><span class=\"spantag\"></span>");
+        if (c->others)
+            sv_put(b, others.data, others.len);
+        sv_buf_free(&others);
         span_selects(c, msg, part, &s[i]);
         sv_puts(b, "</li>");
     }
     sv_puts(b, "</ol>");
+    free(s);
 }
 
-static void render_messages(page_ctx *c, const json_t *messages, int output)
+static void render_messages(sv_item_ctx *c, const json_t *messages, int output)
 {
     sv_buf *b = &c->r->out;
     size_t i, k;
     json_t *m, *part;
     json_array_foreach(messages, i, m)
     {
-        const char *role = jstr(m, "role");
+        const char *role = sv_jstr(m, "role");
         role = role ? role : "message";
         sv_puts(b, "<div class=\"msgblock ");
         sv_esc(b, strcmp(role, "user") == 0 || strcmp(role, "assistant") == 0 ||
@@ -467,22 +524,22 @@ static void render_messages(page_ctx *c, const json_t *messages, int output)
         sv_puts(b, "</div>");
         json_array_foreach(json_object_get(m, "parts"), k, part)
         {
-            const char *t = jstr(part, "type");
+            const char *t = sv_jstr(part, "type");
             t = t ? t : "";
             if (strcmp(t, "text") == 0) {
-                render_text_part(c, jstr(part, "content") ? jstr(part, "content") : "", output, i,
+                render_text_part(c, sv_jstr(part, "content") ? sv_jstr(part, "content") : "", output, i,
                                  k);
             } else if (strcmp(t, "tool_call") == 0) {
                 sv_puts(b, "<details class=\"tool\"><summary>tool call <code>");
-                sv_esc(b, jstr(part, "name"));
+                sv_esc(b, sv_jstr(part, "name"));
                 sv_puts(b, "</code></summary>");
                 render_json_pre(b, json_object_get(part, "arguments"));
                 sv_puts(b, "</details>");
             } else if (strcmp(t, "tool_call_response") == 0) {
                 sv_puts(b, "<details class=\"tool\" open><summary>tool result");
-                if (jstr(part, "id")) {
+                if (sv_jstr(part, "id")) {
                     sv_puts(b, " <code>");
-                    sv_esc(b, jstr(part, "id"));
+                    sv_esc(b, sv_jstr(part, "id"));
                     sv_puts(b, "</code>");
                 }
                 sv_puts(b, "</summary>");
@@ -490,7 +547,7 @@ static void render_messages(page_ctx *c, const json_t *messages, int output)
                 sv_puts(b, "</details>");
             } else if (strcmp(t, "reasoning") == 0) {
                 sv_puts(b, "<details><summary>reasoning</summary><div class=\"text\">");
-                sv_esc(b, jstr(part, "content"));
+                sv_esc(b, sv_jstr(part, "content"));
                 sv_puts(b, "</div></details>");
             } else {
                 sv_puts(b, "<details><summary>");
@@ -504,11 +561,11 @@ static void render_messages(page_ctx *c, const json_t *messages, int output)
     }
 }
 
-static void render_conversation(page_ctx *c, const json_t *gen, int flip, const json_t *gen_b)
+void sv_render_conversation(sv_item_ctx *c, const json_t *gen, int flip, const json_t *gen_b)
 {
     sv_buf *b = &c->r->out;
     sv_puts(b, "<section class=\"conv\" aria-label=\"Conversation\">");
-    const char *sys = jstr(gen, "system_instructions");
+    const char *sys = sv_jstr(gen, "system_instructions");
     if (sys && *sys) {
         sv_puts(b, "<details class=\"msgblock system\"><summary>system prompt</summary>"
                    "<div class=\"text\">");
@@ -530,7 +587,7 @@ static void render_conversation(page_ctx *c, const json_t *gen, int flip, const 
         render_messages(c, json_object_get(right, "output_messages"), 0);
         sv_puts(b, "</div></div>");
     } else {
-        const char *status = jstr(gen, "status");
+        const char *status = sv_jstr(gen, "status");
         if (status && strcmp(status, "error") == 0)
             sv_puts(b, "<p><span class=\"badge err\">the call ended in an error</span></p>");
         render_messages(c, json_object_get(gen, "output_messages"), 1);
@@ -538,7 +595,7 @@ static void render_conversation(page_ctx *c, const json_t *gen, int flip, const 
     sv_puts(b, "</section>");
 }
 
-static void field_head(page_ctx *c, const json_t *f, const char *name, const char *type)
+static void field_head(sv_item_ctx *c, const json_t *f, const char *name, const char *type)
 {
     sv_buf *b = &c->r->out;
     int bad = c->error_col && strcmp(c->error_col, name) == 0;
@@ -547,18 +604,18 @@ static void field_head(page_ctx *c, const json_t *f, const char *name, const cha
     sv_puts(b, "\" data-type=\"");
     sv_esc(b, type);
     sv_puts(b, bad ? "\" class=\"invalid\"><legend>" : "\"><legend>");
-    sv_esc(b, jstr(f, "label") ? jstr(f, "label") : name);
+    sv_esc(b, sv_jstr(f, "label") ? sv_jstr(f, "label") : name);
     if (json_is_true(json_object_get(f, "required")))
         sv_puts(b, " <span class=\"req\" title=\"required\">*</span>");
     sv_puts(b, "</legend>");
-    if (jstr(f, "instructions")) {
+    if (sv_jstr(f, "instructions")) {
         sv_puts(b, "<p class=\"hint\">");
-        sv_esc(b, jstr(f, "instructions"));
+        sv_esc(b, sv_jstr(f, "instructions"));
         sv_puts(b, "</p>");
     }
 }
 
-static void radio(page_ctx *c, const char *key, const char *value, const char *label, int n,
+static void radio(sv_item_ctx *c, const char *key, const char *value, const char *label, int n,
                   const char *side, const char *cur)
 {
     sv_buf *b = &c->r->out;
@@ -582,15 +639,15 @@ static void radio(page_ctx *c, const char *key, const char *value, const char *l
     sv_puts(b, "</label>");
 }
 
-static void render_field(page_ctx *c, const json_t *f, const json_t *gen, int flip)
+void sv_render_field(sv_item_ctx *c, const json_t *f, const json_t *gen, int flip)
 {
     sv_buf *b = &c->r->out;
-    const char *name = jstr(f, "name"), *type = jstr(f, "type");
+    const char *name = sv_jstr(f, "name"), *type = sv_jstr(f, "type");
     if (!name || !type || strcmp(type, "span") == 0)
         return;
     char key[200];
     snprintf(key, sizeof key, "f:%s", name);
-    const char *cur = value_of(c->vals, key);
+    const char *cur = sv_value_of(c->vals, key);
     field_head(c, f, name, type);
     if (strcmp(type, "boolean") == 0) {
         radio(c, key, "true", "Yes", 1, NULL, cur);
@@ -693,7 +750,7 @@ static void render_field(page_ctx *c, const json_t *f, const json_t *gen, int fl
 }
 
 /* Which side each reviewer sees first, fixed per reviewer and item. */
-static int pair_flip(const char *account, long long item)
+int sv_pair_flip(const char *account, long long item)
 {
     uint32_t h = 2166136261u;
     for (const char *p = account; *p; p++)
@@ -704,7 +761,7 @@ static int pair_flip(const char *account, long long item)
 }
 
 static int render_item(sv_req *r, const char *queue, long long item_id, const json_t *item,
-                       const values *vals, unsigned status, const char *error,
+                       const sv_values *vals, unsigned status, const char *error,
                        const char *error_col, const char *diff_field)
 {
     const json_t *rubric = json_object_get(json_object_get(item, "rubric"), "definition");
@@ -712,9 +769,9 @@ static int render_item(sv_req *r, const char *queue, long long item_id, const js
     const json_t *gen_b = json_object_get(item, "generation_b");
     if (json_is_null(gen_b))
         gen_b = NULL;
-    int flip = gen_b ? pair_flip(r->account, item_id) : 0;
-    page_ctx c = {r,          item, json_object_get(rubric, "fields"), vals, error, error_col,
-                  diff_field, 0};
+    int flip = gen_b ? sv_pair_flip(r->account, item_id) : 0;
+    sv_item_ctx c = {r,          item, json_object_get(rubric, "fields"), vals, error, error_col,
+                  diff_field, 0, NULL};
     r->status = status;
     char title[64];
     snprintf(title, sizeof title, "Item %lld", item_id);
@@ -728,7 +785,7 @@ static int render_item(sv_req *r, const char *queue, long long item_id, const js
                    "else may take this item</span>");
     else {
         sv_puts(b, "reserved for you until <time>");
-        const char *lu = jstr(item, "lease_until");
+        const char *lu = sv_jstr(item, "lease_until");
         sv_esc_n(b, lu ? lu : "", lu && strlen(lu) >= 16 ? 16 : 0);
         sv_puts(b, "</time> UTC");
     }
@@ -754,22 +811,22 @@ static int render_item(sv_req *r, const char *queue, long long item_id, const js
     sv_printf(b, "<input type=\"hidden\" name=\"ver\" value=\"%lld\">",
               (long long)json_integer_value(json_object_get(item, "assignment_id")));
     sv_puts(b, "<div class=\"review\">");
-    render_conversation(&c, gen, flip, gen_b);
+    sv_render_conversation(&c, gen, flip, gen_b);
     sv_puts(b, "<aside class=\"rubric\" aria-label=\"Your answer\">");
     if (error && error_col) {
         sv_puts(b, "<p class=\"msg err\" role=\"alert\">");
         sv_esc(b, error);
         sv_puts(b, "</p>");
     }
-    if (jstr(rubric, "instructions")) {
+    if (sv_jstr(rubric, "instructions")) {
         sv_puts(b, "<p class=\"hint\">");
-        sv_esc(b, jstr(rubric, "instructions"));
+        sv_esc(b, sv_jstr(rubric, "instructions"));
         sv_puts(b, "</p>");
     }
     size_t i;
     json_t *f;
-    json_array_foreach(c.rubric_fields, i, f) render_field(&c, f, gen, flip);
-    if (has_span_field(c.rubric_fields))
+    json_array_foreach(c.rubric_fields, i, f) sv_render_field(&c, f, gen, flip);
+    if (sv_has_span_field(c.rubric_fields))
         sv_puts(b, "<p class=\"hint\">Label sentences of the output on the left: <kbd>j</kbd>/"
                    "<kbd>k</kbd> to move, a digit to pick a category, <kbd>0</kbd> to clear.</p>");
     sv_puts(b, "<div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"submit\" "
@@ -802,7 +859,7 @@ static json_t *load_item(sv_req *r)
     snprintf(id, sizeof id, "%lld", r->cap_num[0]);
     const char *p[2] = {r->cap_str, id};
     json_t *it;
-    PGresult *res = json_query(r, "SELECT flywheel.web_item($1, $2)::text", 2, p, &it);
+    PGresult *res = sv_json_query(r, "SELECT flywheel.web_item($1, $2)::text", 2, p, &it);
     if (!res)
         return NULL;
     PQclear(res);
@@ -818,7 +875,7 @@ int sv_page_item_get(sv_req *r)
     json_t *it = load_item(r);
     if (!it)
         return 0;
-    values v = {NULL, json_object_get(it, "draft")};
+    sv_values v = {NULL, json_object_get(it, "draft")};
     if (json_is_null(v.draft))
         v.draft = NULL;
     render_item(r, r->cap_str, r->cap_num[0], it, &v, 200, NULL, NULL, NULL);
@@ -829,7 +886,7 @@ int sv_page_item_get(sv_req *r)
 /* Builds the label from the form. Returns it, or NULL with a message (the
  * field in *col) for what the database would refuse anyway but cannot be
  * sent as JSON (a number that is not one). */
-static json_t *build_label(sv_req *r, const json_t *item, const char **err, const char **col)
+json_t *sv_build_label(sv_req *r, const json_t *item, const char **err, const char **col)
 {
     const json_t *fields =
         json_object_get(json_object_get(json_object_get(item, "rubric"), "definition"), "fields");
@@ -839,7 +896,7 @@ static json_t *build_label(sv_req *r, const json_t *item, const char **err, cons
     json_t *f;
     json_array_foreach(fields, i, f)
     {
-        const char *name = jstr(f, "name"), *type = jstr(f, "type");
+        const char *name = sv_jstr(f, "name"), *type = sv_jstr(f, "type");
         if (!name || !type)
             continue;
         char key[200];
@@ -906,6 +963,53 @@ static json_t *build_label(sv_req *r, const json_t *item, const char **err, cons
         }
     }
     return label;
+}
+
+json_t *sv_label_to_values(const json_t *fields, const json_t *label)
+{
+    json_t *o = json_object();
+    size_t i, k;
+    json_t *f, *sp;
+    json_array_foreach(fields, i, f)
+    {
+        const char *name = sv_jstr(f, "name"), *type = sv_jstr(f, "type");
+        const json_t *v = name ? json_object_get(label, name) : NULL;
+        if (!type || !v || json_is_null(v))
+            continue;
+        char key[256];
+        if (strcmp(type, "span") == 0) {
+            json_array_foreach(v, k, sp)
+            {
+                snprintf(key, sizeof key, "s:%s:%lld:%lld:%lld:%lld", name,
+                         (long long)json_integer_value(json_object_get(sp, "message")),
+                         (long long)json_integer_value(json_object_get(sp, "part")),
+                         (long long)json_integer_value(json_object_get(sp, "start")),
+                         (long long)json_integer_value(json_object_get(sp, "end")));
+                if (sv_jstr(sp, "category"))
+                    json_object_set_new(o, key, json_string(sv_jstr(sp, "category")));
+            }
+            continue;
+        }
+        snprintf(key, sizeof key, "f:%s", name);
+        if (strcmp(type, "correction") == 0) {
+            sv_buf t = {0};
+            output_text(v, &t);
+            json_object_set_new(o, key, json_string(sv_buf_cstr(&t)));
+            sv_buf_free(&t);
+        } else if (json_is_string(v)) {
+            json_object_set_new(o, key, json_string(json_string_value(v)));
+        } else if (json_is_boolean(v)) {
+            json_object_set_new(o, key, json_string(json_is_true(v) ? "true" : "false"));
+        } else if (json_is_number(v)) {
+            char num[64];
+            if (json_is_integer(v))
+                snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+            else
+                snprintf(num, sizeof num, "%.17g", json_real_value(v));
+            json_object_set_new(o, key, json_string(num));
+        }
+    }
+    return o;
 }
 
 /* The posted form fields worth keeping as a draft, as a JSON object. */
@@ -982,7 +1086,7 @@ int sv_page_item_post(sv_req *r)
     }
     char id[32];
     snprintf(id, sizeof id, "%lld", r->cap_num[0]);
-    values vals = {r->form, NULL};
+    sv_values vals = {r->form, NULL};
     sv_db *d = sv_req_db(r);
     int rc = 0;
     if (!d) {
@@ -998,9 +1102,9 @@ int sv_page_item_post(sv_req *r)
             json_object_get(json_object_get(json_object_get(it, "rubric"), "definition"), "fields"),
             i, f)
         {
-            const char *t = jstr(f, "type");
+            const char *t = sv_jstr(f, "type");
             if (!field && t && strcmp(t, "correction") == 0)
-                field = jstr(f, "name");
+                field = sv_jstr(f, "name");
         }
         rc = render_item(r, r->cap_str, r->cap_num[0], it, &vals, 200, NULL, NULL, field);
     } else if (strcmp(action, "draft") == 0) {
@@ -1021,7 +1125,7 @@ int sv_page_item_post(sv_req *r)
         PQclear(res);
     } else if (strcmp(action, "submit") == 0) {
         const char *err = NULL, *col = NULL;
-        json_t *label = build_label(r, it, &err, &col);
+        json_t *label = sv_build_label(r, it, &err, &col);
         if (!label) {
             rc = render_item(r, r->cap_str, r->cap_num[0], it, &vals, 422, err, col, NULL);
         } else {

@@ -146,14 +146,9 @@ json_t *fw_store_dataset_diff(PGconn *conn, const char *dataset, int from, int t
     json_t *doc = NULL, *pa = NULL, *pb = NULL, *ma = NULL, *mb = NULL;
     int ok = 0;
     /* One snapshot for the versions and their members. */
-    PGresult *r = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        fw_store_error_pg(err, "start a transaction", r, conn);
-        PQclear(r);
+    if (fw_store_begin_snapshot(conn, err) != 0)
         return NULL;
-    }
-    PQclear(r);
-    r = query(conn, "read the dataset versions",
+    PGresult *r = query(conn, "read the dataset versions",
               "SELECT version, parameters::text, manifest::text FROM flywheel.dataset_versions "
               "WHERE dataset = $1 AND version IN ($2::integer, $3::integer) "
               "ORDER BY version = $3::integer",

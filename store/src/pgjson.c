@@ -44,6 +44,16 @@ json_t *fw_store_cell_json(const PGresult *res, int row, int col)
     return json_string(v);
 }
 
+int fw_store_begin_snapshot(PGconn *conn, fw_store_error *err)
+{
+    PGresult *r = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fw_store_error_pg(err, "start a transaction", r, conn);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 json_t *fw_store_row_json(const PGresult *res, int row)
 {
     json_t *o = json_object();

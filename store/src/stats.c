@@ -347,13 +347,8 @@ json_t *fw_store_stats(PGconn *conn, const fw_store_stats_window *w, fw_store_er
         return NULL;
     }
     /* One snapshot: every query sees the same data and the same now(). */
-    PGresult *r = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        fw_store_error_pg(err, "start a transaction", r, conn);
-        PQclear(r);
+    if (fw_store_begin_snapshot(conn, err) != 0)
         return NULL;
-    }
-    PQclear(r);
     if (resolve_window(&ctx, w, from, to, sizeof from) != 0)
         goto out;
     ctx.params[0] = from;

@@ -1,6 +1,6 @@
 /*
  * What the store's modules share and front ends do not see: building
- * errors (error.c), results as JSON (pgjson.c).
+ * errors (error.c), results as JSON and read snapshots (pgjson.c).
  */
 #ifndef FW_STORE_INT_H
 #define FW_STORE_INT_H
@@ -20,6 +20,11 @@ int fw_store_fail(fw_store_error *err, fw_store_code code, const char *fmt, ...)
  * the SQLSTATE, detail and hint. what may be NULL. Returns -1. */
 int fw_store_fail_pg(fw_store_error *err, const char *what, const PGresult *res,
                      const PGconn *conn);
+
+/* Starts a REPEATABLE READ READ ONLY transaction: one snapshot for the
+ * queries of a document. Returns 0, or -1 with err filled. The caller ends
+ * it with ROLLBACK (nothing to keep). */
+int fw_store_begin_snapshot(PGconn *conn, fw_store_error *err);
 
 /* A result cell as JSON by its column type: bool, integer (int2/4/8 and
  * integral numeric), real (float, other numeric; NaN and infinities become

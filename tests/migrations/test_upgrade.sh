@@ -52,14 +52,25 @@ relations() {
          feedback_events orphan_feedback dead_letter_facts review_label_facts \
          review_item_agreement
 }
+# columns DSN REL: the relation's columns, comma-separated.
+columns() {
+    q "$1" "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = 'flywheel.$2'::regclass AND attnum > 0 AND NOT attisdropped"
+}
 # snapshot DSN RELATIONS: one line per relation: name, row count, md5 of the
-# sorted rows. generations.id_time (V0038, the time the event id carries)
-# is left out: it is new, and checked on its own.
+# sorted rows, each row restricted to the columns the relation had before
+# the upgrade ($TMP/columns.REL, written by the first snapshot): a column a
+# later migration adds is new data (generations.id_time of V0038 is checked
+# on its own), every value that was there must stay.
 snapshot() {
     local dsn="$1" rel
     for rel in $2; do
+        [ -f "$TMP/columns.$rel" ] || columns "$dsn" "$rel" > "$TMP/columns.$rel"
         echo "$rel $(q "$dsn" "SELECT count(*) || ' ' || md5(coalesce(string_agg(r, E'\n' ORDER BY r), ''))
-                               FROM (SELECT (to_jsonb(t) - 'id_time')::text AS r FROM flywheel.$rel t) s")"
+                               FROM (SELECT (SELECT jsonb_object_agg(e.key, e.value)
+                                             FROM jsonb_each(to_jsonb(t)) e
+                                             WHERE e.key = ANY (string_to_array('$(cat "$TMP/columns.$rel")', ',')))::text AS r
+                                     FROM flywheel.$rel t) x")"
     done
 }
 # The schema as pg_dump prints it, without the run-specific lines and

@@ -98,9 +98,13 @@ class Env:
             if p.returncode != 0:
                 fail(f"seed {seed} failed: {p.stderr.strip()}")
 
-    def account(self, short, role="reviewer"):
-        """Creates an account with `flywheel reviewer add`; returns (name, token)."""
-        name = f"fwt{self.pid}_{short}"
+    def account(self, short, role="reviewer", name=None):
+        """Creates an account with `flywheel reviewer add`; returns (name, token).
+        `name` replaces the unique test name (for screenshots that show it: a
+        role of that name left by an earlier run is dropped first)."""
+        if name:
+            psql(self.admin, f'DROP ROLE IF EXISTS "{name}";')
+        name = name or f"fwt{self.pid}_{short}"
         self.roles.append(name)
         p = subprocess.run([self.fw, "reviewer", "add", name, "--role", role, "--dsn", self.dsn,
                             "--url", "http://example.invalid"], capture_output=True, text=True)

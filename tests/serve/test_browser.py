@@ -27,11 +27,25 @@ def main():
     psql(env.dsn, "UPDATE flywheel.review_items SET priority = 100 "
                   "WHERE event_id = md5('web1')::uuid")
     accounts = {}
-    for short in ["bob", "carol", "nojs", "keys"] + [f"p{i:02d}" for i in range(16)]:
-        name, tok = env.account(short)
+    # Accounts have people's names, as the screenshots show them (a role of
+    # that name left by an earlier run is dropped first).
+    people = {"bob": ("maria.lopez", "reviewer"), "carol": ("james.okafor", "reviewer"),
+              "nojs": ("tom.becker", "reviewer"), "keys": ("priya.shah", "reviewer"),
+              "adj": ("sam.adeyemi", "adjudicator"), "admin": ("olivia.chen", "admin")}
+    crowd = ["ana.silva", "ben.carter", "chloe.martin", "david.kim", "elena.rossi",
+             "farid.haddad", "grace.liu", "hugo.dubois", "ines.moreau", "jonas.weber",
+             "kofi.mensah", "lena.fischer", "mateo.garcia", "nina.petrova", "omar.aziz",
+             "paula.novak"]
+    for i, n in enumerate(crowd):
+        people[f"p{i:02d}"] = (n, "reviewer")
+    for short in people:
+        real, role = people[short]
+        name, tok = env.account(short, role=role, name=real)
         accounts[short] = {"name": name, "token": tok}
+    # 16 browsers from one address (like people behind one proxy), each with
+    # up to six keep-alive connections: no per-address connection cap
     srv = env.serve("rate.posts_per_minute=100000", "rate.signin_per_minute=100000",
-                    "serve.pg_pool_size=12")
+                    "serve.pg_pool_size=12", "serve.per_ip_connection_limit=0")
     shots = os.path.join(build, "serve-screenshots")
     os.makedirs(shots, exist_ok=True)
     penv = dict(os.environ, FWT_URL=srv.origin, FWT_DSN=env.dsn, FWT_ACCOUNTS=json.dumps(accounts),

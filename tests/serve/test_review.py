@@ -99,9 +99,14 @@ def main():
     check("<del>twice</del><ins>once</ins>" in r.text, "word diff shown")
 
     # submit: label stored as the reviewer, span and correction included, next item claimed
-    output = html.unescape(re.search(r'<span class="stext">(.*?)</span>', page).group(1))
-    span_key = re.search(r'name="(s:problems:0:0:0:\d+)"', page).group(1)
-    eq(int(span_key.rsplit(":", 1)[1]), len(output), "the span covers the output in code points")
+    # the output in the store's sentences (fw_store_sentences), offsets in code points
+    sents = [(html.unescape(t), int(a), int(z)) for t, a, z in re.findall(
+        r'<span class="stext">(.*?)</span>.*?name="s:problems:0:0:(\d+):(\d+)"', page, re.S)]
+    check(len(sents) >= 2, f"the output is split into its sentences ({sents})")
+    output = " ".join(t for t, _, _ in sents)
+    for t, a, z in sents:
+        eq(output[a:z], t, "a sentence's offsets are its code points in the output")
+    span_key = f"s:problems:0:0:{sents[1][1]}:{sents[1][2]}"
     r = b.post(f"/q/support/item/{item}", {
         "csrf": csrf, "ver": ver, "action": "submit", "f:correct": "false", "f:helpful": "2",
         "f:topic": "billing", span_key: "factual error",
@@ -110,10 +115,10 @@ def main():
     q2, item2 = item_of(r.header("Location"))
     check(item2 != item, "submit goes to the next item")
     row = psql(env.dsn, f"SELECT reviewer, value->>'correct', value->>'helpful', "
-                        f"value->'problems'->0->>'category', "
+                        f"value->'problems'->0->>'category', value->'problems'->0->>'start', "
                         f"value->'fixed'->0->'parts'->0->>'content', value ? 'notes' "
                         f"FROM flywheel.review_labels WHERE item_id = {item}")
-    eq(row, [[bob, "false", "2", "factual error", "You were charged once.\nSorry.", "f"]],
+    eq(row, [[bob, "false", "2", "factual error", str(sents[1][1]), "You were charged once.\nSorry.", "f"]],
        "the label row")
     eq(one(env.dsn, f"SELECT count(*) FROM flywheel.review_drafts WHERE item_id = {item}"), "0",
        "the draft is gone after submit")

@@ -44,7 +44,7 @@ ALLOWED = {
     "codec": [BASE],
     "otlp": [BASE],
     "eval": [PG],
-    "serve": [PG, BASE],
+    "serve": [STORE, PG, BASE],
     "store": [BASE, REDACT, CODEC],
     "gateway": [OTLP, REDACT, PG],
     "agent": [BASE, REDACT],

@@ -247,6 +247,67 @@ test('16 reviewers in parallel never exceed the overlap', async () => {
   'no reviewer labelled an item twice');
 });
 
+test('adjudication by keyboard, quality, history and admin pages', async () => {
+  // a queue of its own with two reviewers who disagree on three items
+  sql(`SELECT flywheel.review_queue_create('{"name": "billing-disputes", "rubric": "web-quality",
+         "overlap": 2, "rules": {"prompt_template": "support"}}'::jsonb);
+       SELECT flywheel.review_fill('billing-disputes')`);
+  for (const [who, correct, helpful] of [['bob', true, 4], ['carol', false, 2]]) {
+    for (let i = 0; i < 3; i++) {
+      const it = JSON.parse(sql(`SELECT flywheel.review_claim('billing-disputes', '${ACC[who].name}')`));
+      const out = it.generation.output_messages[0].parts[0].content;
+      const spans = who === 'bob'
+        ? [{ message: 0, part: 0, start: 0, end: out.indexOf('. ') + 1, category: 'factual error' }] : [];
+      const label = { correct, helpful, topic: 'billing', problems: spans };
+      sql(`SELECT flywheel.review_submit(${it.item_id}, '${JSON.stringify(label)}'::jsonb, '${ACC[who].name}')`);
+    }
+  }
+  const page = await newPage();
+  await signin(page, 'adj');
+  await page.goto(`${URL}/adjudicate`);
+  await shot(page, 'disputes');
+  const first = page.locator('#disputes tr', { hasText: 'billing-disputes' }).locator('a').first();
+  const item = Number((await first.getAttribute('href')).split('/').pop());
+  await Promise.all([page.waitForURL(/\/adjudicate\/\d+$/), first.click()]);
+  const html = await page.content();
+  for (const who of ['bob', 'carol']) {
+    assert.ok(!html.includes(ACC[who].name), `blind: ${who}'s name is not on the page`);
+  }
+  assert.ok(html.includes('Reviewer A') && html.includes('Reviewer B'));
+  assert.equal(await page.locator('ol.sents li.dispute').count(), 1, 'one sentence in dispute');
+  await shot(page, 'adjudicate');
+  // keyboard: the first field, 2 = false; down, 3 = helpful 3; Ctrl+Enter decides
+  await page.locator('fieldset[data-field="correct"]').focus();
+  await page.keyboard.press('2');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('3');
+  await page.locator('#note').fill('The customer was charged once; the second line is a hold.');
+  await Promise.all([page.waitForURL(/\/adjudicate$/), page.keyboard.press('Control+Enter')]);
+  assert.equal(sql(`SELECT value->>'correct' || '|' || (value->>'helpful') || '|' || reviewer
+                    FROM flywheel.review_labels WHERE item_id = ${item} AND is_adjudication`),
+  `false|3|${ACC.adj.name}`, 'the decision stored as the adjudicator');
+  await page.goto(`${URL}/quality`);
+  assert.ok(await page.getByRole('table', { name: /Agreement per field/ }).isVisible());
+  await shot(page, 'quality');
+  await page.context().close();
+
+  const rev = await newPage();
+  await signin(rev, 'bob');
+  await rev.goto(`${URL}/history`);
+  await shot(rev, 'history');
+  await rev.goto(`${URL}/adjudicate`);
+  assert.ok(/Not allowed/.test(await rev.content()), 'a reviewer is refused the disputes');
+  await rev.context().close();
+
+  const adm = await newPage();
+  await signin(adm, 'admin');
+  for (const p of ['queues', 'rubrics', 'reviewers']) {
+    await adm.goto(`${URL}/admin/${p}`);
+    await shot(adm, `admin-${p}`);
+  }
+  await adm.context().close();
+});
+
 test('no CSP violation, page error or dialog on any page', () => {
   assert.deepEqual(problems, []);
 });
