@@ -87,9 +87,9 @@ __attribute__((noinline)) int icount_record(long i)
 }
 
 __attribute__((noinline)) int icount_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s,
-                                           fwr_redactor *red);
+                                            fwr_redactor *red);
 __attribute__((noinline)) int icount_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s,
-                                           fwr_redactor *red)
+                                            fwr_redactor *red)
 {
     fwe_out o;
     int rc = fwe_encode(c, e, s, red, &o);

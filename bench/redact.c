@@ -29,7 +29,8 @@ static const char *const CHAT[] = {
     "agent. Keep answers under 150 words, use plain language, no marketing tone.\n",
     "Hi, my last invoice looks higher than usual. Can you tell me why the amount went up compared "
     "to the previous month? Account 88231, billing contact jane.doe@example.com.\n",
-    "{\"account\":\"88231\",\"invoices\":[{\"period\":\"2024-05\",\"total\":182.40,\"items\":[{\"sku\":"
+    "{\"account\":\"88231\",\"invoices\":[{\"period\":\"2024-05\",\"total\":182.40,\"items\":[{"
+    "\"sku\":"
     "\"vm-standard\",\"qty\":3},{\"sku\":\"storage-gb\",\"qty\":500}]},{\"period\":\"2024-06\","
     "\"total\":241.10,\"items\":[{\"sku\":\"vm-standard\",\"qty\":4}]}]}\n",
     "Your June invoice is $58.70 higher than May's. Two things changed: - a fourth vm-standard "
@@ -37,7 +38,8 @@ static const char *const CHAT[] = {
     "(+$17.50). The fourth VM, web-3, is still running today. If you no longer need it, stop it "
     "from the console under Compute > Instances; billing stops within the hour.\n",
     "Sure. Here is a short Python function that parses the CSV export and sums the totals per "
-    "month:\n\n    def totals(path):\n        out = {}\n        for row in csv.DictReader(open(path)):\n"
+    "month:\n\n    def totals(path):\n        out = {}\n        for row in "
+    "csv.DictReader(open(path)):\n"
     "            out[row['period']] = out.get(row['period'], 0) + float(row['total'])\n"
     "        return out\n\nIt assumes the header has the columns period and total, as in the "
     "export from 12 March 2024.\n",
@@ -56,8 +58,7 @@ int main(int argc, char **argv)
 {
     size_t want = 2u << 20;
     int rounds = 15;
-    static const struct option opts[] = {
-        {"bytes", 1, 0, 'b'}, {"rounds", 1, 0, 'r'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"bytes", 1, 0, 'b'}, {"rounds", 1, 0, 'r'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         char *end;

@@ -175,9 +175,8 @@ static int header(const http *h, const char *name, char *out, size_t size)
 static int get(http *h, int id, const char *path)
 {
     char req[1024];
-    int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n\r\n", path,
-                     g_cookie[id]);
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n\r\n",
+                     path, g_cookie[id]);
     return http_do(h, req, (size_t)n);
 }
 
@@ -406,8 +405,8 @@ int main(int argc, char **argv)
     if (n > MAX_SAMPLES)
         n = MAX_SAMPLES;
     if (n == 0 || atomic_load(&g_errors) > 0) {
-        fprintf(stderr, "flywheel-bench-serve: %ld errors, %ld requests\n",
-                atomic_load(&g_errors), n);
+        fprintf(stderr, "flywheel-bench-serve: %ld errors, %ld requests\n", atomic_load(&g_errors),
+                n);
         return 1;
     }
     qsort(g_lat, (size_t)n, sizeof(double), cmp_double);

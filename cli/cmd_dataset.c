@@ -101,8 +101,10 @@ static int do_diff(PGconn *c, const char *name, int from, int to, int members)
     json_array_foreach(json_object_get(d, "parameters"), i, x)
     {
         json_t *a = json_object_get(x, "from"), *b = json_object_get(x, "to");
-        char *sa = json_is_null(a) ? NULL : json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-        char *sb = json_is_null(b) ? NULL : json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        char *sa =
+            json_is_null(a) ? NULL : json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        char *sb =
+            json_is_null(b) ? NULL : json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
         printf("  parameter %s: %s -> %s\n", json_string_value(json_object_get(x, "path")),
                sa ? sa : "(absent)", sb ? sb : "(absent)");
         free(sa);
@@ -127,7 +129,8 @@ static int do_diff(PGconn *c, const char *name, int from, int to, int members)
     json_array_foreach(json_object_get(d, "changes"), i, x)
     {
         char b[32];
-        const json_t *o = json_object_get(x, "old_label_ids"), *n = json_object_get(x, "new_label_ids");
+        const json_t *o = json_object_get(x, "old_label_ids"),
+                     *n = json_object_get(x, "new_label_ids");
         printf("%s\t%s\t%s\t%s\t%s\n", json_string_value(json_object_get(x, "change")),
                json_string_value(json_object_get(x, "event_id")),
                val(b, sizeof b, json_object_get(x, "item_id")),

@@ -71,12 +71,10 @@ static void put_value(const json_t *v)
         fputs("f", stdout);
 }
 
-static const char *const list_cols[] = {"id",           "received_at", "topic",
-                                        "partition",    "offset",      "reason",
-                                        "replay_count", "event_id",    "detail"};
-static const char *const list_heads[] = {"id",      "received_at", "topic",
-                                         "partition", "offset",    "reason",
-                                         "replays", "event_id",    "detail"};
+static const char *const list_cols[] = {"id",     "received_at",  "topic",    "partition", "offset",
+                                        "reason", "replay_count", "event_id", "detail"};
+static const char *const list_heads[] = {"id",     "received_at", "topic",    "partition", "offset",
+                                         "reason", "replays",     "event_id", "detail"};
 static const char *const show_cols[] = {
     "id",       "received_at", "consumer_group", "topic",         "partition",
     "offset",   "key",         "message_time",   "reason",        "detail",
@@ -251,8 +249,7 @@ int fw_cmd_dlq(int argc, char **argv)
         }
         cli.cmd = cmds[sub];
     }
-    if ((replay_only && sub != 2) || (list_only && sub != 0) ||
-        (sub == 1 && (f.reason || f.all))) {
+    if ((replay_only && sub != 2) || (list_only && sub != 0) || (sub == 1 && (f.reason || f.all))) {
         fw_cli_errorf(&cli, "option not valid for \"%s\"", subs[sub]);
         usage(stderr);
         return 2;

@@ -94,8 +94,7 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 }
 
 /* Hands one case of the store's re-export to the runner. */
-static int add_case(void *ctx, const char *split, const char *line, size_t len,
-                    fw_store_error *err)
+static int add_case(void *ctx, const char *split, const char *line, size_t len, fw_store_error *err)
 {
     char msg[512];
     if (fw_eval_cases_add(ctx, line, len, split, msg, sizeof msg) == 0)
@@ -212,26 +211,17 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 
 static int do_run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dataset", required_argument, 0, 'd'},
-                                         {"version", required_argument, 0, 'V'},
-                                         {"endpoint", required_argument, 0, 'e'},
-                                         {"model", required_argument, 0, 'm'},
-                                         {"prompt", required_argument, 0, 'p'},
-                                         {"scorers", required_argument, 0, 'S'},
-                                         {"scorer", required_argument, 0, 's'},
-                                         {"concurrency", required_argument, 0, 'c'},
-                                         {"rate", required_argument, 0, 'r'},
-                                         {"timeout", required_argument, 0, 't'},
-                                         {"retries", required_argument, 0, 'R'},
-                                         {"temperature", required_argument, 0, 'T'},
-                                         {"max-tokens", required_argument, 0, 'M'},
-                                         {"price", required_argument, 0, 'P'},
-                                         {"split", required_argument, 0, 'x'},
-                                         {"api-key-env", required_argument, 0, 'k'},
-                                         {"name", required_argument, 0, 'n'},
-                                         {"resume", no_argument, 0, 'z'},
-                                         {"no-progress", no_argument, 0, 'N'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"dataset", required_argument, 0, 'd'},    {"version", required_argument, 0, 'V'},
+        {"endpoint", required_argument, 0, 'e'},   {"model", required_argument, 0, 'm'},
+        {"prompt", required_argument, 0, 'p'},     {"scorers", required_argument, 0, 'S'},
+        {"scorer", required_argument, 0, 's'},     {"concurrency", required_argument, 0, 'c'},
+        {"rate", required_argument, 0, 'r'},       {"timeout", required_argument, 0, 't'},
+        {"retries", required_argument, 0, 'R'},    {"temperature", required_argument, 0, 'T'},
+        {"max-tokens", required_argument, 0, 'M'}, {"price", required_argument, 0, 'P'},
+        {"split", required_argument, 0, 'x'},      {"api-key-env", required_argument, 0, 'k'},
+        {"name", required_argument, 0, 'n'},       {"resume", no_argument, 0, 'z'},
+        {"no-progress", no_argument, 0, 'N'},      {0, 0, 0, 0}};
     fw_cli cli = {.cmd = "eval run", .accepts = FW_CLI_DSN | FW_CLI_QUIET, .usage = eval_usage};
     fw_eval_run_opts o;
     fw_eval_run_opts_init(&o);
@@ -665,8 +655,7 @@ static int do_compare(int argc, char **argv)
                                          {"resamples", required_argument, 0, 'r'},
                                          {"confidence", required_argument, 0, 'c'},
                                          {0, 0, 0, 0}};
-    fw_cli cli = {.cmd = "eval compare", .accepts = FW_CLI_DSN | FW_CLI_JSON,
-                  .usage = eval_usage};
+    fw_cli cli = {.cmd = "eval compare", .accepts = FW_CLI_DSN | FW_CLI_JSON, .usage = eval_usage};
     fw_eval_compare_opts co;
     fw_eval_compare_opts_init(&co);
     const char *dsn = NULL, *gates[MAX_GATES];
@@ -737,14 +726,12 @@ static int do_compare(int argc, char **argv)
 
 static int do_agreement(int argc, char **argv)
 {
-    static const struct option opts[] = {{"scorer", required_argument, 0, 's'},
-                                         {"queue", required_argument, 0, 'Q'},
-                                         {"field", required_argument, 0, 'f'},
-                                         {"positive", required_argument, 0, 'p'},
-                                         {"threshold", required_argument, 0, 't'},
-                                         {0, 0, 0, 0}};
-    fw_cli cli = {.cmd = "eval agreement", .accepts = FW_CLI_DSN | FW_CLI_JSON,
-                  .usage = eval_usage};
+    static const struct option opts[] = {
+        {"scorer", required_argument, 0, 's'},    {"queue", required_argument, 0, 'Q'},
+        {"field", required_argument, 0, 'f'},     {"positive", required_argument, 0, 'p'},
+        {"threshold", required_argument, 0, 't'}, {0, 0, 0, 0}};
+    fw_cli cli = {
+        .cmd = "eval agreement", .accepts = FW_CLI_DSN | FW_CLI_JSON, .usage = eval_usage};
     fw_eval_agree_opts ao;
     fw_eval_agree_opts_init(&ao);
     const char *dsn = NULL;

@@ -136,8 +136,8 @@ int fw_cmd_keys(int argc, char **argv)
     const char *sub = argv[1];
     char full[48];
     snprintf(full, sizeof full, "keys %.30s", sub);
-    int known = strcmp(sub, "create") == 0 || strcmp(sub, "list") == 0 ||
-                strcmp(sub, "revoke") == 0;
+    int known =
+        strcmp(sub, "create") == 0 || strcmp(sub, "list") == 0 || strcmp(sub, "revoke") == 0;
     fw_cli cli = {.cmd = known ? full : CMD, .accepts = FW_CLI_DSN, .usage = usage};
     const char *project = NULL, *name = NULL;
     int all = 0;
@@ -191,8 +191,7 @@ int fw_cmd_keys(int argc, char **argv)
             return 2;
         }
     } else {
-        fw_cli_errorf(&cli, "unknown subcommand \"%.60s\"\nhint: Use create, list or revoke.",
-                      sub);
+        fw_cli_errorf(&cli, "unknown subcommand \"%.60s\"\nhint: Use create, list or revoke.", sub);
         return 2;
     }
     PGconn *conn = fw_cli_connect(cli.cmd, dsn);

@@ -304,8 +304,9 @@ int fw_cmd_stats(int argc, char **argv)
         return 2;
     }
     if (since && fw_store_stats_parse_since(since, &w.since_s) != 0) {
-        fw_cli_errorf(&cli, "invalid duration \"%s\"\n"
-                            "hint: Use a positive number with a unit: 90s, 15m, 24h, 7d, 2w.",
+        fw_cli_errorf(&cli,
+                      "invalid duration \"%s\"\n"
+                      "hint: Use a positive number with a unit: 90s, 15m, 24h, 7d, 2w.",
                       since);
         return 2;
     }

@@ -120,8 +120,9 @@ int fw_review_admin_rubric(int argc, char **argv)
     }
     if (version && (!*version || strspn(version, "0123456789") != strlen(version) ||
                     strlen(version) > 9 || strtol(version, NULL, 10) < 1)) {
-        fw_cli_errorf(&cli, "invalid --version \"%s\"\n"
-                            "hint: Rubric versions are whole numbers from 1.",
+        fw_cli_errorf(&cli,
+                      "invalid --version \"%s\"\n"
+                      "hint: Rubric versions are whole numbers from 1.",
                       version);
         return 2;
     }

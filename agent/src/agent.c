@@ -826,8 +826,8 @@ uint64_t fw_agent_stat(const fw_agent_t *a_, fw_stat_t stat)
  * after. With every move counted in its new place before it leaves the old
  * one, an event counted in RECORDED is found at least once further on. */
 static const fw_stat_t snapshot_order[] = {
-    FW_STAT_RECORDED, FW_STAT_IN_QUEUE, FW_STAT_IN_FLIGHT, FW_STAT_DELIVERED,
-    FW_STAT_SPOOLED,  FW_STAT_SAMPLED_OUT,
+    FW_STAT_RECORDED,  FW_STAT_IN_QUEUE, FW_STAT_IN_FLIGHT,
+    FW_STAT_DELIVERED, FW_STAT_SPOOLED,  FW_STAT_SAMPLED_OUT,
 };
 
 size_t fw_agent_stats(const fw_agent_t *a_, uint64_t *out, size_t n)

@@ -10,9 +10,10 @@
 
 #include "flywheel/flywheel.h"
 
-#define FW_STR_(x)     #x
-#define FW_XSTR_(x)    FW_STR_(x)
-#define FW_VERSION_TEXT FW_XSTR_(FW_VERSION_MAJOR) "." FW_XSTR_(FW_VERSION_MINOR) "." FW_XSTR_(FW_VERSION_PATCH)
+#define FW_STR_(x)  #x
+#define FW_XSTR_(x) FW_STR_(x)
+#define FW_VERSION_TEXT                                                                            \
+    FW_XSTR_(FW_VERSION_MAJOR) "." FW_XSTR_(FW_VERSION_MINOR) "." FW_XSTR_(FW_VERSION_PATCH)
 
 const char *fw_version(void)
 {

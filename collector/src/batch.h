@@ -61,8 +61,8 @@ typedef struct {
  * ownership of msg; returns 0, or -1 when out of memory (msg is then still
  * the caller's).
  */
-int fw_batch_add_otlp(fw_batch *b, rd_kafka_message_t *msg, const char *group,
-                      const fw_limits *lim, const fw_otlp_source *src);
+int fw_batch_add_otlp(fw_batch *b, rd_kafka_message_t *msg, const char *group, const fw_limits *lim,
+                      const fw_otlp_source *src);
 
 /* Appends a dead letter for `msg` with the given reason code and detail,
  * without taking ownership of msg (used for rows PostgreSQL refused). */

@@ -223,52 +223,52 @@ static void render_hist(fw_buf *b, const char *name, const char *help, const his
     fw_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     for (size_t i = 0; i < n; i++)
         fw_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
-                     (unsigned long long)h->buckets[i]);
+                      (unsigned long long)h->buckets[i]);
     fw_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
-                 (unsigned long long)h->count, name, h->sum, name, (unsigned long long)h->count);
+                  (unsigned long long)h->count, name, h->sum, name, (unsigned long long)h->count);
 }
 
 void fw_metrics_render(fw_buf *b)
 {
     pthread_mutex_lock(&M.lock);
     fw_buf_printf(b,
-                 "# HELP flywheel_collector_messages_consumed_total Kafka messages consumed.\n"
-                 "# TYPE flywheel_collector_messages_consumed_total counter\n"
-                 "flywheel_collector_messages_consumed_total %llu\n",
-                 (unsigned long long)M.consumed);
+                  "# HELP flywheel_collector_messages_consumed_total Kafka messages consumed.\n"
+                  "# TYPE flywheel_collector_messages_consumed_total counter\n"
+                  "flywheel_collector_messages_consumed_total %llu\n",
+                  (unsigned long long)M.consumed);
     fw_buf_printf(b,
-                 "# HELP flywheel_collector_otlp_spans_total Spans in messages of OTLP topics, by "
-                 "outcome: generation (mapped), skipped (not an LLM call), rejected (invalid ids "
-                 "or times).\n"
-                 "# TYPE flywheel_collector_otlp_spans_total counter\n"
-                 "flywheel_collector_otlp_spans_total{outcome=\"generation\"} %llu\n"
-                 "flywheel_collector_otlp_spans_total{outcome=\"skipped\"} %llu\n"
-                 "flywheel_collector_otlp_spans_total{outcome=\"rejected\"} %llu\n",
-                 (unsigned long long)M.otlp_generations, (unsigned long long)M.otlp_skipped,
-                 (unsigned long long)M.otlp_rejected);
+                  "# HELP flywheel_collector_otlp_spans_total Spans in messages of OTLP topics, by "
+                  "outcome: generation (mapped), skipped (not an LLM call), rejected (invalid ids "
+                  "or times).\n"
+                  "# TYPE flywheel_collector_otlp_spans_total counter\n"
+                  "flywheel_collector_otlp_spans_total{outcome=\"generation\"} %llu\n"
+                  "flywheel_collector_otlp_spans_total{outcome=\"skipped\"} %llu\n"
+                  "flywheel_collector_otlp_spans_total{outcome=\"rejected\"} %llu\n",
+                  (unsigned long long)M.otlp_generations, (unsigned long long)M.otlp_skipped,
+                  (unsigned long long)M.otlp_rejected);
     fw_buf_adds(b, "# HELP flywheel_collector_rows_inserted_total Rows inserted, by table.\n"
-                  "# TYPE flywheel_collector_rows_inserted_total counter\n");
+                   "# TYPE flywheel_collector_rows_inserted_total counter\n");
     for (int t = 0; t < FW_T_COUNT; t++)
         fw_buf_printf(b, "flywheel_collector_rows_inserted_total{table=\"%s\"} %llu\n",
-                     table_names[t], (unsigned long long)M.inserted[t]);
+                      table_names[t], (unsigned long long)M.inserted[t]);
     fw_buf_adds(b, "# HELP flywheel_collector_duplicates_total Rows already stored (same event "
-                  "id), absorbed by ON CONFLICT DO NOTHING.\n"
-                  "# TYPE flywheel_collector_duplicates_total counter\n");
+                   "id), absorbed by ON CONFLICT DO NOTHING.\n"
+                   "# TYPE flywheel_collector_duplicates_total counter\n");
     for (int t = 0; t < FW_T_COUNT; t++)
         fw_buf_printf(b, "flywheel_collector_duplicates_total{table=\"%s\"} %llu\n", table_names[t],
-                     (unsigned long long)M.duplicates[t]);
+                      (unsigned long long)M.duplicates[t]);
     fw_buf_adds(b, "# HELP flywheel_collector_dead_letters_total Messages dead-lettered, by "
-                  "reason.\n# TYPE flywheel_collector_dead_letters_total counter\n");
+                   "reason.\n# TYPE flywheel_collector_dead_letters_total counter\n");
     for (int r = 1; r < FW_DL_COUNT; r++)
         if (r != FW_DL_DATA_ERROR)
             fw_buf_printf(b, "flywheel_collector_dead_letters_total{reason=\"%s\"} %llu\n",
-                         fw_dl_reason_code((fw_dl_reason)r), (unsigned long long)M.dead[r]);
+                          fw_dl_reason_code((fw_dl_reason)r), (unsigned long long)M.dead[r]);
     /* Rows PostgreSQL refused: one series per SQLSTATE class seen. */
     for (int i = 0; i < M.n_dead_data; i++)
         fw_buf_printf(b,
-                     "flywheel_collector_dead_letters_total{reason=\"data_error\",class=\"%s\"} "
-                     "%llu\n",
-                     M.dead_data[i].cls, (unsigned long long)M.dead_data[i].n);
+                      "flywheel_collector_dead_letters_total{reason=\"data_error\",class=\"%s\"} "
+                      "%llu\n",
+                      M.dead_data[i].cls, (unsigned long long)M.dead_data[i].n);
     render_hist(b, "flywheel_collector_batch_messages", "Messages per committed batch.",
                 &M.batch_size, size_bounds, N_SIZE);
     render_hist(b, "flywheel_collector_batch_seconds",
@@ -277,34 +277,34 @@ void fw_metrics_render(fw_buf *b)
     render_hist(b, "flywheel_collector_commit_seconds",
                 "Seconds a batch's PostgreSQL transaction took.", &M.commit_lat, lat_bounds, N_LAT);
     fw_buf_adds(b, "# HELP flywheel_collector_pg_errors_total PostgreSQL errors by SQLSTATE "
-                  "class (\"--\": connection failure without SQLSTATE).\n"
-                  "# TYPE flywheel_collector_pg_errors_total counter\n");
+                   "class (\"--\": connection failure without SQLSTATE).\n"
+                   "# TYPE flywheel_collector_pg_errors_total counter\n");
     for (int i = 0; i < M.n_pg_err; i++)
         fw_buf_printf(b, "flywheel_collector_pg_errors_total{class=\"%s\"} %llu\n", M.pg_err[i].cls,
-                     (unsigned long long)M.pg_err[i].n);
+                      (unsigned long long)M.pg_err[i].n);
     fw_buf_printf(b,
-                 "# HELP flywheel_collector_rebalances_total Partition assignments and "
-                 "revocations.\n# TYPE flywheel_collector_rebalances_total counter\n"
-                 "flywheel_collector_rebalances_total %llu\n"
-                 "# HELP flywheel_collector_pg_up 1 when PostgreSQL is connected.\n"
-                 "# TYPE flywheel_collector_pg_up gauge\nflywheel_collector_pg_up %d\n"
-                 "# HELP flywheel_collector_paused 1 while partitions are paused "
-                 "(PostgreSQL unavailable).\n"
-                 "# TYPE flywheel_collector_paused gauge\nflywheel_collector_paused %d\n"
-                 "# HELP flywheel_collector_assigned_partitions Partitions assigned to this "
-                 "member.\n# TYPE flywheel_collector_assigned_partitions gauge\n"
-                 "flywheel_collector_assigned_partitions %d\n",
-                 (unsigned long long)M.rebalances, M.pg_up, M.paused, M.assigned);
+                  "# HELP flywheel_collector_rebalances_total Partition assignments and "
+                  "revocations.\n# TYPE flywheel_collector_rebalances_total counter\n"
+                  "flywheel_collector_rebalances_total %llu\n"
+                  "# HELP flywheel_collector_pg_up 1 when PostgreSQL is connected.\n"
+                  "# TYPE flywheel_collector_pg_up gauge\nflywheel_collector_pg_up %d\n"
+                  "# HELP flywheel_collector_paused 1 while partitions are paused "
+                  "(PostgreSQL unavailable).\n"
+                  "# TYPE flywheel_collector_paused gauge\nflywheel_collector_paused %d\n"
+                  "# HELP flywheel_collector_assigned_partitions Partitions assigned to this "
+                  "member.\n# TYPE flywheel_collector_assigned_partitions gauge\n"
+                  "flywheel_collector_assigned_partitions %d\n",
+                  (unsigned long long)M.rebalances, M.pg_up, M.paused, M.assigned);
     fw_buf_adds(b, "# HELP flywheel_collector_consumer_lag Messages behind the partition's high "
-                  "watermark (-1 unknown).\n# TYPE flywheel_collector_consumer_lag gauge\n");
+                   "watermark (-1 unknown).\n# TYPE flywheel_collector_consumer_lag gauge\n");
     for (size_t i = 0; i < M.n_parts; i++)
         fw_buf_printf(b, "flywheel_collector_consumer_lag{topic=\"%s\",partition=\"%d\"} %lld\n",
-                     M.parts[i].topic, (int)M.parts[i].partition, (long long)M.parts[i].lag);
+                      M.parts[i].topic, (int)M.parts[i].partition, (long long)M.parts[i].lag);
     fw_buf_adds(b, "# HELP flywheel_collector_next_offset Next offset to store, per partition.\n"
-                  "# TYPE flywheel_collector_next_offset gauge\n");
+                   "# TYPE flywheel_collector_next_offset gauge\n");
     for (size_t i = 0; i < M.n_parts; i++)
         fw_buf_printf(b, "flywheel_collector_next_offset{topic=\"%s\",partition=\"%d\"} %lld\n",
-                     M.parts[i].topic, (int)M.parts[i].partition,
-                     (long long)M.parts[i].next_offset);
+                      M.parts[i].topic, (int)M.parts[i].partition,
+                      (long long)M.parts[i].next_offset);
     pthread_mutex_unlock(&M.lock);
 }

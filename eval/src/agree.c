@@ -144,8 +144,8 @@ json_t *fw_eval_agreement(PGconn *conn, const fw_eval_agree_opts *o, char *err, 
         if (human[i] != 0 && human[i] != 1)
             binary = 0;
     }
-    doc = json_pack("{s:s,s:s,s:s,s:s,s:I}", "run", o->run, "scorer", o->scorer, "queue",
-                    o->queue, "field", o->field, "n", (json_int_t)n);
+    doc = json_pack("{s:s,s:s,s:s,s:s,s:I}", "run", o->run, "scorer", o->scorer, "queue", o->queue,
+                    "field", o->field, "n", (json_int_t)n);
     if (!doc)
         goto oom;
     double r = n >= 2 ? pearson(judge, human, n) : NAN, rho = NAN;
@@ -167,8 +167,9 @@ json_t *fw_eval_agreement(PGconn *conn, const fw_eval_agree_opts *o, char *err, 
             tn += !jp && !hp;
         }
         double dn = (double)n, po = (double)(tp + tn) / dn;
-        double pe = ((double)(tp + fp) * (double)(tp + fn) + (double)(fn + tn) * (double)(fp + tn)) /
-                    (dn * dn);
+        double pe =
+            ((double)(tp + fp) * (double)(tp + fn) + (double)(fn + tn) * (double)(fp + tn)) /
+            (dn * dn);
         double kappa = pe < 1 ? (po - pe) / (1 - pe) : NAN;
         json_t *k = json_pack("{s:f,s:f,s:o,s:{s:I,s:I,s:I,s:I}}", "threshold", o->threshold,
                               "observed_agreement", po, "kappa", num_or_null(kappa), "table",

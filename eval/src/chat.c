@@ -45,8 +45,7 @@ json_t *fw_chat_request(const json_t *line, const char *model, const char *promp
     const json_t *tools = json_object_get(in, "tools");
     if (json_array_size(tools) > 0 && json_object_set(req, "tools", (json_t *)(uintptr_t)tools))
         goto fail;
-    if (p->temperature >= 0 &&
-        json_object_set_new(req, "temperature", json_real(p->temperature)))
+    if (p->temperature >= 0 && json_object_set_new(req, "temperature", json_real(p->temperature)))
         goto fail;
     if (p->max_tokens > 0 && json_object_set_new(req, "max_tokens", json_integer(p->max_tokens)))
         goto fail;
@@ -132,7 +131,8 @@ int fw_chat_parse(const char *body, size_t len, fw_chat_answer *a, char *err, si
         fw_chat_answer_free(a);
         return -1;
     }
-    if (json_array_size(calls) > 0 && json_object_set(a->message, "tool_calls", (json_t *)(uintptr_t)calls))
+    if (json_array_size(calls) > 0 &&
+        json_object_set(a->message, "tool_calls", (json_t *)(uintptr_t)calls))
         goto oom;
     a->text = json_string_value(json_object_get(a->message, "content"));
     if (!a->text)
@@ -172,9 +172,9 @@ json_t *fw_chat_to_otel(const json_t *messages)
             goto fail;
         if (role && strcmp(role, "tool") == 0) {
             const char *id = json_string_value(json_object_get(m, "tool_call_id"));
-            if (json_array_append_new(parts, json_pack("{s:s,s:s,s:O}", "type",
-                                                       "tool_call_response", "id", id ? id : "",
-                                                       "response", content ? content : json_null())))
+            if (json_array_append_new(
+                    parts, json_pack("{s:s,s:s,s:O}", "type", "tool_call_response", "id",
+                                     id ? id : "", "response", content ? content : json_null())))
                 goto fail;
             continue;
         }
@@ -193,8 +193,10 @@ json_t *fw_chat_to_otel(const json_t *messages)
             const char *id = json_string_value(json_object_get(c, "id"));
             const char *name = json_string_value(json_object_get(fn, "name"));
             json_t *part = json_pack("{s:s,s:s,s:s,s:O}", "type", "tool_call", "id", id ? id : "",
-                                     "name", name ? name : "",
-                                     "arguments", parsed ? parsed : args ? args : json_null());
+                                     "name", name ? name : "", "arguments",
+                                     parsed ? parsed
+                                     : args ? args
+                                            : json_null());
             json_decref(parsed);
             if (!part || json_array_append_new(parts, part))
                 goto fail;

@@ -25,11 +25,11 @@ json_t *fw_chat_request(const json_t *line, const char *model, const char *promp
                         const fw_chat_params *p);
 
 typedef struct {
-    json_t *message;   /* the assistant message {"role", "content", "tool_calls"?} (owned) */
-    const char *text;  /* its content, "" when none (points into message) */
+    json_t *message;  /* the assistant message {"role", "content", "tool_calls"?} (owned) */
+    const char *text; /* its content, "" when none (points into message) */
     const char *finish_reason, *id, *model; /* point into the parsed body (or NULL) */
     long long input_tokens, output_tokens;  /* -1 when not reported */
-    json_t *root;      /* the parsed body (owned) */
+    json_t *root;                           /* the parsed body (owned) */
 } fw_chat_answer;
 
 /*

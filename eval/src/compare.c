@@ -52,14 +52,14 @@ static json_t *pg_json(PGconn *conn, const char *sql, int n, const char *const *
     return v;
 }
 
-#define RUN_FIELDS                                                                                \
-    "r.name, r.dataset, r.dataset_version AS version, r.endpoint, r.model, r.prompt_sha256, "     \
-    "r.scorers_sha256, r.status, r.cases_total, "                                                 \
-    "(SELECT count(*) FROM flywheel.eval_cases c WHERE c.run_id = r.id) AS cases, "               \
-    "(SELECT count(*) FROM flywheel.eval_cases c WHERE c.run_id = r.id AND c.status = 'error') "  \
-    "AS errors, r.created_at, r.finished_at, "                                                    \
-    "(SELECT coalesce(json_object_agg(z.scorer, z.mean ORDER BY z.scorer), '{}') FROM "           \
-    "(SELECT s.scorer, avg(s.score) AS mean FROM flywheel.eval_scores s WHERE s.run_id = r.id "   \
+#define RUN_FIELDS                                                                                 \
+    "r.name, r.dataset, r.dataset_version AS version, r.endpoint, r.model, r.prompt_sha256, "      \
+    "r.scorers_sha256, r.status, r.cases_total, "                                                  \
+    "(SELECT count(*) FROM flywheel.eval_cases c WHERE c.run_id = r.id) AS cases, "                \
+    "(SELECT count(*) FROM flywheel.eval_cases c WHERE c.run_id = r.id AND c.status = 'error') "   \
+    "AS errors, r.created_at, r.finished_at, "                                                     \
+    "(SELECT coalesce(json_object_agg(z.scorer, z.mean ORDER BY z.scorer), '{}') FROM "            \
+    "(SELECT s.scorer, avg(s.score) AS mean FROM flywheel.eval_scores s WHERE s.run_id = r.id "    \
     "GROUP BY s.scorer) z) AS scores"
 
 json_t *fw_eval_list(PGconn *conn, char *err, size_t errsize)
@@ -159,8 +159,8 @@ out:
 static long long run_id(PGconn *conn, const char *name, char *err, size_t errsize)
 {
     const char *p[1] = {name};
-    PGresult *res = PQexecParams(conn, "SELECT id FROM flywheel.eval_runs WHERE name = $1", 1,
-                                 NULL, p, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, "SELECT id FROM flywheel.eval_runs WHERE name = $1", 1, NULL,
+                                 p, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         char msg[1024];
         snprintf(err, errsize, "could not read eval runs: %s",
@@ -229,8 +229,7 @@ fail:
     return NULL;
 }
 
-static json_t *side_stats(PGconn *conn, const char *ida, const char *idb, char *err,
-                          size_t errsize)
+static json_t *side_stats(PGconn *conn, const char *ida, const char *idb, char *err, size_t errsize)
 {
     const char *p[2] = {ida, idb};
     return pg_json(
@@ -272,13 +271,13 @@ json_t *fw_eval_compare(PGconn *conn, const char *a, const char *b, const fw_eva
     snprintf(sa, sizeof sa, "%lld", ia);
     snprintf(sb, sizeof sb, "%lld", ib);
     const char *p[2] = {sa, sb};
-    PGresult *res = PQexecParams(
-        conn,
-        "SELECT x.scorer, x.case_id, x.score, y.score, y.explanation "
-        "FROM flywheel.eval_scores x JOIN flywheel.eval_scores y "
-        "ON y.run_id = $2 AND y.case_id = x.case_id AND y.scorer = x.scorer "
-        "WHERE x.run_id = $1 ORDER BY x.scorer COLLATE \"C\", x.case_id COLLATE \"C\"",
-        2, NULL, p, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(conn,
+                     "SELECT x.scorer, x.case_id, x.score, y.score, y.explanation "
+                     "FROM flywheel.eval_scores x JOIN flywheel.eval_scores y "
+                     "ON y.run_id = $2 AND y.case_id = x.case_id AND y.scorer = x.scorer "
+                     "WHERE x.run_id = $1 ORDER BY x.scorer COLLATE \"C\", x.case_id COLLATE \"C\"",
+                     2, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         char msg[1024];
         snprintf(err, errsize, "could not read eval scores: %s",
@@ -286,9 +285,8 @@ json_t *fw_eval_compare(PGconn *conn, const char *a, const char *b, const fw_eva
         PQclear(res);
         return NULL;
     }
-    json_t *doc = json_pack("{s:s,s:s,s:I,s:i,s:f}", "a", a, "b", b, "seed",
-                            (json_int_t)opt->seed, "resamples", opt->resamples, "confidence",
-                            opt->confidence);
+    json_t *doc = json_pack("{s:s,s:s,s:I,s:i,s:f}", "a", a, "b", b, "seed", (json_int_t)opt->seed,
+                            "resamples", opt->resamples, "confidence", opt->confidence);
     json_t *list = json_array();
     if (!doc || !list || json_object_set_new(doc, "scorers", list))
         goto oom;
@@ -335,8 +333,9 @@ int fw_eval_gate(json_t *cmp, const char *const *gates, size_t n, char *err, siz
         char *end = NULL;
         double delta = colon ? strtod(colon + 1, &end) : NAN;
         if (!colon || colon == gates[g] || !end || *end || end == colon + 1 || !(delta >= 0)) {
-            snprintf(err, errsize, "invalid gate \"%s\"\nhint: Write SCORER:DELTA, e.g. "
-                                   "exact:0.02 (fail when the mean drops by more than 0.02).",
+            snprintf(err, errsize,
+                     "invalid gate \"%s\"\nhint: Write SCORER:DELTA, e.g. "
+                     "exact:0.02 (fail when the mean drops by more than 0.02).",
                      gates[g]);
             return -1;
         }

@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_RESPONSE (16u << 20)
+#define MAX_RESPONSE    (16u << 20)
 #define MAX_RETRY_AFTER 120.0
 
 struct fw_http {
@@ -251,7 +251,8 @@ static int start(fw_http *h, fw_http_req *r, char *err, size_t errsize)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(h->o.timeout_s * 1000));
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->o.timeout_s < 10 ? h->o.timeout_s * 1000 : 10000));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(h->o.timeout_s < 10 ? h->o.timeout_s * 1000 : 10000));
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "flywheel-eval");
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");

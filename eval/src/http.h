@@ -34,15 +34,15 @@ typedef struct fw_http_req {
     void *user;
     int tag; /* the caller's, untouched */
     /* results */
-    long status;     /* HTTP status of the last attempt; 0 when there was none */
-    char *resp;      /* body of the last attempt (NUL-terminated, owned; freed by fw_http_req_reset) */
+    long status; /* HTTP status of the last attempt; 0 when there was none */
+    char *resp;  /* body of the last attempt (NUL-terminated, owned; freed by fw_http_req_reset) */
     size_t resp_len;
     int attempts;
-    int retries; /* attempts - 1 */
-    double latency_ms; /* of the last attempt */
+    int retries;             /* attempts - 1 */
+    double latency_ms;       /* of the last attempt */
     double first_start, end; /* monotonic seconds */
-    int failed;         /* 1: transport error after the last retry */
-    char error[256];    /* when failed, or the status line reason */
+    int failed;              /* 1: transport error after the last retry */
+    char error[256];         /* when failed, or the status line reason */
     /* internal */
     struct fw_http_req *next;
     void *easy;
@@ -54,9 +54,9 @@ typedef struct fw_http_req {
 typedef struct fw_http fw_http;
 
 typedef struct {
-    int concurrency;      /* transfers at once, >= 1 */
-    double timeout_s;     /* per attempt */
-    int max_retries;      /* retries after the first attempt */
+    int concurrency;       /* transfers at once, >= 1 */
+    double timeout_s;      /* per attempt */
+    int max_retries;       /* retries after the first attempt */
     double backoff_base_s; /* first retry waits up to this; doubles each time */
     double backoff_max_s;
 } fw_http_opts;

@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <string.h>
 
-static const char *const annotations[] = {"$schema",  "$id",      "$comment", "title",
-                                          "description", "default", "examples", "deprecated",
-                                          "readOnly", "writeOnly", NULL};
-static const char *const type_names[] = {"null",   "boolean", "object", "array",
+static const char *const annotations[] = {"$schema",     "$id",       "$comment", "title",
+                                          "description", "default",   "examples", "deprecated",
+                                          "readOnly",    "writeOnly", NULL};
+static const char *const type_names[] = {"null",   "boolean", "object",  "array",
                                          "number", "string",  "integer", NULL};
 
 static int in_list(const char *s, const char *const *list)
@@ -30,8 +30,8 @@ static int in_list(const char *s, const char *const *list)
     return 0;
 }
 
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errsize,
-                                                      const char *path, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errsize, const char *path,
+                                                      const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -58,8 +58,8 @@ static int regex_compiles(const char *pat, char *why, size_t whysize)
 {
     int ec;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &off,
-                                   NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &off, NULL);
     if (!re) {
         PCRE2_UCHAR buf[160];
         pcre2_get_error_message(ec, buf, sizeof buf);
@@ -141,8 +141,8 @@ static int check_keyword(const char *k, const json_t *v, char *path, size_t psiz
             return fail(err, errsize, path, "%s must be a number", k);
         return 0;
     }
-    if (strcmp(k, "minLength") == 0 || strcmp(k, "maxLength") == 0 ||
-        strcmp(k, "minItems") == 0 || strcmp(k, "maxItems") == 0) {
+    if (strcmp(k, "minLength") == 0 || strcmp(k, "maxLength") == 0 || strcmp(k, "minItems") == 0 ||
+        strcmp(k, "maxItems") == 0) {
         if (!json_is_integer(v) || json_integer_value(v) < 0)
             return fail(err, errsize, path, "%s must be a non-negative integer", k);
         return 0;

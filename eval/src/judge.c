@@ -180,9 +180,10 @@ int fw_judge_read(const fw_scorer *sc, int order, const char *answer, double *va
         if (w && (strcmp(w, "A") == 0 || strcmp(w, "B") == 0 || strcmp(w, "tie") == 0)) {
             const char *mine = order == 0 ? "A" : "B";
             *value = strcmp(w, "tie") == 0 ? 0.5 : strcmp(w, mine) == 0 ? 1.0 : 0.0;
-            snprintf(why, whysize, "%s%s%.200s", strcmp(w, "tie") == 0 ? "tie"
-                                                 : *value > 0          ? "answer preferred"
-                                                                       : "reference preferred",
+            snprintf(why, whysize, "%s%s%.200s",
+                     strcmp(w, "tie") == 0 ? "tie"
+                     : *value > 0          ? "answer preferred"
+                                           : "reference preferred",
                      reason ? ": " : "", reason ? reason : "");
             ok = 1;
         } else {

@@ -40,15 +40,18 @@ int fw_eval_review_fill(PGconn *conn, const char *queue, const char *run_a, cons
     if (strcmp(PQgetvalue(res, 0, 1), "0") == 0)
         snprintf(err, errsize, "review queue \"%s\" does not exist", queue);
     else if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
-        snprintf(err, errsize, "review queue \"%s\" has no pairwise field\nhint: Fill a queue "
-                               "whose rubric has a field of type \"pairwise\".", queue);
+        snprintf(err, errsize,
+                 "review queue \"%s\" has no pairwise field\nhint: Fill a queue "
+                 "whose rubric has a field of type \"pairwise\".",
+                 queue);
     else if (PQgetisnull(res, 0, 2) || PQgetisnull(res, 0, 3))
         snprintf(err, errsize, "eval run \"%s\" does not exist",
                  PQgetisnull(res, 0, 2) ? run_a : run_b);
     else if (strcmp(PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3)) != 0)
-        snprintf(err, errsize, "eval runs \"%s\" and \"%s\" ran different dataset versions "
-                               "(%s and %s)", run_a, run_b, PQgetvalue(res, 0, 2),
-                 PQgetvalue(res, 0, 3));
+        snprintf(err, errsize,
+                 "eval runs \"%s\" and \"%s\" ran different dataset versions "
+                 "(%s and %s)",
+                 run_a, run_b, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
     else
         rc = 0;
     PQclear(res);

@@ -44,8 +44,8 @@ struct fw_eval_cases {
     size_t n, cap;
 };
 
-int fw_eval_cases_add(fw_eval_cases *c, const char *line, size_t len, const char *split,
-                      char *err, size_t errsize)
+int fw_eval_cases_add(fw_eval_cases *c, const char *line, size_t len, const char *split, char *err,
+                      size_t errsize)
 {
     json_error_t je;
     json_t *v = json_loadb(line, len, 0, &je);
@@ -171,9 +171,10 @@ static int check_endpoint(const char *ep, char *err, size_t errsize)
     }
     const char *host = s + 3, *slash = strchr(host, '/'), *at = strchr(host, '@');
     if (at && (!slash || at < slash)) {
-        snprintf(err, errsize, "endpoint must not contain credentials\n"
-                               "hint: Pass the API key through the environment "
-                               "(FLYWHEEL_EVAL_API_KEY); it is never stored.");
+        snprintf(err, errsize,
+                 "endpoint must not contain credentials\n"
+                 "hint: Pass the API key through the environment "
+                 "(FLYWHEEL_EVAL_API_KEY); it is never stored.");
         return -1;
     }
     return 0;
@@ -199,9 +200,11 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
         return -1;
     }
     if (exists && !o->resume) {
-        snprintf(err, errsize, "eval run \"%s\" already exists\nhint: Pass --resume to continue "
-                               "it with its recorded dataset, endpoint, model, prompt and "
-                               "scorers.", o->name);
+        snprintf(err, errsize,
+                 "eval run \"%s\" already exists\nhint: Pass --resume to continue "
+                 "it with its recorded dataset, endpoint, model, prompt and "
+                 "scorers.",
+                 o->name);
         PQclear(res);
         return -1;
     }
@@ -241,8 +244,9 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
         else if (o->prompt && (!ri->prompt || strcmp(o->prompt, ri->prompt) != 0))
             what = "prompt";
         if (what) {
-            snprintf(err, errsize, "the %s given differs from the one recorded with eval run "
-                                   "\"%s\"\nhint: Resume without it, or start a new run.",
+            snprintf(err, errsize,
+                     "the %s given differs from the one recorded with eval run "
+                     "\"%s\"\nhint: Resume without it, or start a new run.",
                      what, o->name);
             return -1;
         }
@@ -254,8 +258,10 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
             int same = given && strcmp(given->sha256, (*scorers)->sha256) == 0;
             fw_scorers_free(given);
             if (!same) {
-                snprintf(err, errsize, "the scorer configuration given differs from the one "
-                                       "recorded with eval run \"%s\"", o->name);
+                snprintf(err, errsize,
+                         "the scorer configuration given differs from the one "
+                         "recorded with eval run \"%s\"",
+                         o->name);
                 return -1;
             }
         }
@@ -263,7 +269,8 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
     }
     PQclear(res);
     if (!o->dataset || o->version < 1 || !o->endpoint || !o->model) {
-        snprintf(err, errsize, "a new eval run needs a dataset, a version, an endpoint and a model");
+        snprintf(err, errsize,
+                 "a new eval run needs a dataset, a version, an endpoint and a model");
         return -1;
     }
     if (check_endpoint(o->endpoint, err, errsize))
@@ -308,9 +315,9 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
         return -1;
     }
     PQclear(res);
-    json_t *params = json_pack("{s:i,s:f,s:f,s:i,s:f,s:f}", "concurrency", o->concurrency,
-                               "rate", o->rate, "timeout_s", o->timeout_s, "max_retries",
-                               o->max_retries, "price_in", o->price_in, "price_out", o->price_out);
+    json_t *params = json_pack("{s:i,s:f,s:f,s:i,s:f,s:f}", "concurrency", o->concurrency, "rate",
+                               o->rate, "timeout_s", o->timeout_s, "max_retries", o->max_retries,
+                               "price_in", o->price_in, "price_out", o->price_out);
     if (params && o->temperature >= 0)
         json_object_set_new(params, "temperature", json_real(o->temperature));
     if (params && o->max_tokens > 0)
@@ -325,8 +332,15 @@ static int load_run(PGconn *conn, const fw_eval_run_opts *o, run_info *ri, fw_sc
     }
     if (o->prompt)
         sha256_hex(o->prompt, psha);
-    const char *ip[9] = {o->name,   o->dataset, ver, o->endpoint, o->model, o->prompt,
-                         o->prompt ? psha : NULL, ri->scorers, (*scorers)->sha256};
+    const char *ip[9] = {o->name,
+                         o->dataset,
+                         ver,
+                         o->endpoint,
+                         o->model,
+                         o->prompt,
+                         o->prompt ? psha : NULL,
+                         ri->scorers,
+                         (*scorers)->sha256};
     const char *ip2[10];
     memcpy(ip2, ip, sizeof ip);
     ip2[9] = ptext;
@@ -528,8 +542,8 @@ static int score_job(runner *r, job *j, char *err, size_t errsize)
             c->scorer = (int)i;
             c->order = order;
             int skip = 0;
-            json_t *req = fw_judge_request(s, order, j->c->line, j->ans.text, j->ans.message,
-                                           &skip, c->why, sizeof c->why);
+            json_t *req = fw_judge_request(s, order, j->c->line, j->ans.text, j->ans.message, &skip,
+                                           c->why, sizeof c->why);
             if (skip) {
                 c->have = 0;
                 continue;
@@ -749,8 +763,7 @@ static json_t *gen_json(const runner *r, const ecase *c, call_gen *g)
     bad |= json_object_set_new(gen, "project", json_string(project ? project : ""));
     bad |= json_object_set_new(gen, "release", json_string(r->ri->name));
     bad |= json_object_set_new(gen, "request_model", json_string(g->model));
-    bad |= json_object_set_new(gen, "response_model",
-                               json_string(a && a->model ? a->model : ""));
+    bad |= json_object_set_new(gen, "response_model", json_string(a && a->model ? a->model : ""));
     if (a && a->id)
         bad |= json_object_set_new(gen, "response_id", json_string(a->id));
     if (a && a->input_tokens >= 0)
@@ -762,9 +775,9 @@ static json_t *gen_json(const runner *r, const ecase *c, call_gen *g)
         json_t *t = fw_chat_tools_to_otel(tools);
         bad |= !t || json_object_set_new(gen, "tool_definitions", t);
     }
-    bad |= json_object_set_new(gen, "finish_reasons", a && a->finish_reason
-                                                          ? json_pack("[s]", a->finish_reason)
-                                                          : json_array());
+    bad |= json_object_set_new(gen, "finish_reasons",
+                               a && a->finish_reason ? json_pack("[s]", a->finish_reason)
+                                                     : json_array());
     bad |= json_object_set_new(gen, "cost_micro_usd",
                                json_integer(g->cost > 0 ? (json_int_t)llround(g->cost * 1e6) : 0));
     bad |= json_object_set_new(gen, "start_time", iso_time(g->t_start));
@@ -773,8 +786,7 @@ static json_t *gen_json(const runner *r, const ecase *c, call_gen *g)
     bad |= json_object_set_new(gen, "status", json_string(a ? "ok" : "error"));
     if (!a) {
         bad |= json_object_set_new(gen, "error_type", json_string("eval_call_failed"));
-        bad |= json_object_set_new(gen, "error_message",
-                                   json_string(g->errtext ? g->errtext : ""));
+        bad |= json_object_set_new(gen, "error_message", json_string(g->errtext ? g->errtext : ""));
     }
     if (bad) {
         json_decref(gen);
@@ -787,9 +799,9 @@ static json_t *run_attrs(const runner *r, const job *j)
 {
     char ds[128];
     snprintf(ds, sizeof ds, "%s@%d", r->ri->dataset, r->ri->version);
-    return json_pack("{s:s,s:I,s:s,s:s}", "flywheel.eval.run", r->ri->name,
-                     "flywheel.eval.run_id", (json_int_t)r->ri->id, "flywheel.eval.case",
-                     j->c->id, "flywheel.eval.dataset", ds);
+    return json_pack("{s:s,s:I,s:s,s:s}", "flywheel.eval.run", r->ri->name, "flywheel.eval.run_id",
+                     (json_int_t)r->ri->id, "flywheel.eval.case", j->c->id, "flywheel.eval.dataset",
+                     ds);
 }
 
 static json_t *case_json(runner *r, job *j)
@@ -824,7 +836,8 @@ static json_t *case_json(runner *r, job *j)
     if (!j->error && (r->ri->price_in > 0 || r->ri->price_out > 0) && j->ans.input_tokens >= 0 &&
         j->ans.output_tokens >= 0) {
         cost = ((double)j->ans.input_tokens * r->ri->price_in +
-                (double)j->ans.output_tokens * r->ri->price_out) / 1e6;
+                (double)j->ans.output_tokens * r->ri->price_out) /
+               1e6;
         bad |= json_object_set_new(o, "cost_usd", json_real(cost));
     }
     if (j->req.attempts > 0)
@@ -865,13 +878,11 @@ static json_t *case_json(runner *r, job *j)
         json_t *attrs = run_attrs(r, j);
         if (attrs) {
             bad |= json_object_set_new(attrs, "flywheel.eval.judge", json_string(sc->name));
-            bad |= json_object_set_new(attrs, "flywheel.eval.judge_order",
-                                       json_integer(c->order + 1));
-            bad |= json_object_set_new(attrs, "flywheel.eval.judged_event_id",
-                                       json_string(uuid));
+            bad |=
+                json_object_set_new(attrs, "flywheel.eval.judge_order", json_integer(c->order + 1));
+            bad |= json_object_set_new(attrs, "flywheel.eval.judged_event_id", json_string(uuid));
             if (c->have)
-                bad |= json_object_set_new(attrs, "flywheel.eval.judge_value",
-                                           json_real(c->value));
+                bad |= json_object_set_new(attrs, "flywheel.eval.judge_value", json_real(c->value));
         }
         call_gen jg = {.uuid = juuid,
                        .model = sc->j_model ? sc->j_model : "",
@@ -922,7 +933,8 @@ static const char store_sql[] =
     "    (gen->>'input_tokens')::bigint, (gen->>'output_tokens')::bigint,"
     "    (gen->>'cost_micro_usd')::bigint, (gen->>'start_time')::timestamptz,"
     "    (gen->>'end_time')::timestamptz, (gen->>'duration_ms')::float8, gen->>'status',"
-    "    gen->>'error_type', gen->>'error_message', flywheel.event_id_time((gen->>'event_id')::uuid)"
+    "    gen->>'error_type', gen->>'error_message', "
+    "flywheel.event_id_time((gen->>'event_id')::uuid)"
     "  FROM b, jsonb_array_elements(b.gens) AS gen)"
     " SELECT count(*) FROM b";
 
@@ -1053,8 +1065,9 @@ static int lock_run(PGconn *conn, long long id, char *err, size_t errsize)
     int got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
     if (!got) {
-        snprintf(err, errsize, "eval run is being run by another process\n"
-                               "detail: Another session holds the run's advisory lock.");
+        snprintf(err, errsize,
+                 "eval run is being run by another process\n"
+                 "detail: Another session holds the run's advisory lock.");
         return -1;
     }
     return 0;
@@ -1065,12 +1078,12 @@ static int finish_run(runner *r, char *err, size_t errsize)
     char id[24];
     snprintf(id, sizeof id, "%lld", r->ri->id);
     const char *p[1] = {id};
-    PGresult *res = PQexecParams(
-        r->conn,
-        "UPDATE flywheel.eval_runs SET status = 'finished', finished_at = now() "
-        "WHERE id = $1 AND cases_total = (SELECT count(*) FROM flywheel.eval_cases "
-        "WHERE run_id = $1)",
-        1, NULL, p, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(r->conn,
+                     "UPDATE flywheel.eval_runs SET status = 'finished', finished_at = now() "
+                     "WHERE id = $1 AND cases_total = (SELECT count(*) FROM flywheel.eval_cases "
+                     "WHERE run_id = $1)",
+                     1, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return pg_fail(res, r->conn, "could not finish the eval run", err, errsize);
     PQclear(res);
@@ -1083,9 +1096,9 @@ static int set_total(runner *r, long long total, char *err, size_t errsize)
     snprintf(id, sizeof id, "%lld", r->ri->id);
     snprintf(n, sizeof n, "%lld", total);
     const char *p[2] = {id, n};
-    PGresult *res = PQexecParams(r->conn,
-                                 "UPDATE flywheel.eval_runs SET cases_total = $2 WHERE id = $1",
-                                 2, NULL, p, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(r->conn, "UPDATE flywheel.eval_runs SET cases_total = $2 WHERE id = $1", 2,
+                     NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return pg_fail(res, r->conn, "could not update the eval run", err, errsize);
     PQclear(res);
@@ -1196,13 +1209,13 @@ int fw_eval_run(PGconn *conn, const fw_eval_run_opts *o, fw_eval_progress *summa
                      (int)(len - (len > 0 && ep[len - 1] == '/')), ep);
             r.judge_keys[k] = env && o->getenv_fn ? o->getenv_fn(env) : NULL;
             if (env && !r.judge_keys[k]) {
-                snprintf(err, errsize, "judge \"%s\" needs its API key in $%s", sc->v[i].name,
-                         env);
+                snprintf(err, errsize, "judge \"%s\" needs its API key in $%s", sc->v[i].name, env);
                 goto out;
             }
             k++;
         }
-    fw_http_opts ho = {o->concurrency > 0 ? o->concurrency : 1, o->timeout_s > 0 ? o->timeout_s : 60,
+    fw_http_opts ho = {o->concurrency > 0 ? o->concurrency : 1,
+                       o->timeout_s > 0 ? o->timeout_s : 60,
                        o->max_retries >= 0 ? o->max_retries : 0,
                        o->backoff_base_s > 0 ? o->backoff_base_s : 0.5, 30};
     r.h = fw_http_new(&ho, err, errsize);

@@ -24,15 +24,15 @@ typedef struct {
 } sc_kind;
 
 static const char *const o_match[] = {"label", NULL};
-static const char *const o_contains[] = {"value", "values", "any", "case_insensitive", "label",
-                                         NULL};
+static const char *const o_contains[] = {"value", "values", "any", "case_insensitive",
+                                         "label", NULL};
 static const char *const o_regex[] = {"pattern", "case_insensitive", NULL};
 static const char *const o_none[] = {NULL};
 static const char *const o_schema[] = {"schema", NULL};
 static const char *const o_tool[] = {"arguments", NULL};
 static const char *const o_numeric[] = {"tolerance", "relative", "position", "label", NULL};
-static const char *const o_judge[] = {"endpoint", "model", "rubric", "mode", "scale", "api_key_env",
-                                      NULL};
+static const char *const o_judge[] = {"endpoint", "model",       "rubric", "mode",
+                                      "scale",    "api_key_env", NULL};
 
 static const sc_kind kinds[] = {
     {"exact", FW_SC_EXACT, o_match},          {"normalized", FW_SC_NORMALIZED, o_match},
@@ -105,8 +105,10 @@ static int parse_options(fw_scorer *sc, char *err, size_t errsize)
     case FW_SC_CONTAINS: {
         const json_t *one = json_object_get(o, "value"), *many = json_object_get(o, "values");
         if ((one && !json_is_string(one)) || (one && many)) {
-            snprintf(err, errsize, "scorer \"%s\": \"value\" must be a string (and not given "
-                                   "with \"values\")", sc->name);
+            snprintf(err, errsize,
+                     "scorer \"%s\": \"value\" must be a string (and not given "
+                     "with \"values\")",
+                     sc->name);
             return -1;
         }
         if (many) {
@@ -116,8 +118,10 @@ static int parse_options(fw_scorer *sc, char *err, size_t errsize)
                 bad = 1;
             json_array_foreach(many, i, e) if (!json_is_string(e)) bad = 1;
             if (bad) {
-                snprintf(err, errsize, "scorer \"%s\": \"values\" must be a non-empty list of "
-                                       "strings", sc->name);
+                snprintf(err, errsize,
+                         "scorer \"%s\": \"values\" must be a non-empty list of "
+                         "strings",
+                         sc->name);
                 return -1;
             }
             sc->values = many;
@@ -181,8 +185,10 @@ static int parse_options(fw_scorer *sc, char *err, size_t errsize)
         else
             bad = 1;
         if (bad) {
-            snprintf(err, errsize, "scorer \"%s\": \"arguments\" must be \"exact\", \"subset\" "
-                                   "or \"ignore\"", sc->name);
+            snprintf(err, errsize,
+                     "scorer \"%s\": \"arguments\" must be \"exact\", \"subset\" "
+                     "or \"ignore\"",
+                     sc->name);
             return -1;
         }
         return 0;
@@ -192,8 +198,10 @@ static int parse_options(fw_scorer *sc, char *err, size_t errsize)
         const char *pos = opt_str(o, "position", &bad);
         if ((t && (!json_is_number(t) || json_number_value(t) < 0)) ||
             (r && (!json_is_number(r) || json_number_value(r) < 0))) {
-            snprintf(err, errsize, "scorer \"%s\": \"tolerance\" and \"relative\" must be "
-                                   "non-negative numbers", sc->name);
+            snprintf(err, errsize,
+                     "scorer \"%s\": \"tolerance\" and \"relative\" must be "
+                     "non-negative numbers",
+                     sc->name);
             return -1;
         }
         if (bad || (pos && strcmp(pos, "first") != 0 && strcmp(pos, "last") != 0)) {
@@ -213,8 +221,10 @@ static int parse_options(fw_scorer *sc, char *err, size_t errsize)
         sc->j_key_env = opt_str(o, "api_key_env", &bad);
         const char *mode = opt_str(o, "mode", &bad);
         if (bad || !sc->j_endpoint || !sc->j_model || !sc->j_rubric) {
-            snprintf(err, errsize, "scorer \"%s\": a judge needs \"endpoint\", \"model\" and "
-                                   "\"rubric\" (strings)", sc->name);
+            snprintf(err, errsize,
+                     "scorer \"%s\": a judge needs \"endpoint\", \"model\" and "
+                     "\"rubric\" (strings)",
+                     sc->name);
             return -1;
         }
         if (mode && strcmp(mode, "score") != 0 && strcmp(mode, "pairwise") != 0) {
@@ -232,8 +242,10 @@ static int parse_options(fw_scorer *sc, char *err, size_t errsize)
                 !json_is_number(json_array_get(scale, 1)) ||
                 json_number_value(json_array_get(scale, 0)) >=
                     json_number_value(json_array_get(scale, 1))) {
-                snprintf(err, errsize, "scorer \"%s\": \"scale\" must be [min, max] with "
-                                       "min < max", sc->name);
+                snprintf(err, errsize,
+                         "scorer \"%s\": \"scale\" must be [min, max] with "
+                         "min < max",
+                         sc->name);
                 return -1;
             }
             sc->j_min = json_number_value(json_array_get(scale, 0));
@@ -262,9 +274,11 @@ static int parse_one(fw_scorer *sc, json_t *o, char *err, size_t errsize)
         if (strcmp(kinds[i].name, type) == 0)
             k = &kinds[i];
     if (!k) {
-        snprintf(err, errsize, "unknown scorer type \"%s\"\nhint: Use one of exact, normalized, "
-                               "contains, regex, json_valid, json_schema, tool_call, numeric, "
-                               "judge.", type);
+        snprintf(err, errsize,
+                 "unknown scorer type \"%s\"\nhint: Use one of exact, normalized, "
+                 "contains, regex, json_valid, json_schema, tool_call, numeric, "
+                 "judge.",
+                 type);
         return -1;
     }
     if (!json_object_get(o, "name") && json_object_set_new(o, "name", json_string(type))) {
@@ -317,8 +331,9 @@ fw_scorers *fw_scorers_parse(const char *text, char *err, size_t errsize)
     }
     json_t *list = json_object_get(s->config, "scorers");
     if (!json_is_array(list) || json_array_size(list) == 0 || json_object_size(s->config) != 1) {
-        snprintf(err, errsize, "scorer configuration must be {\"scorers\": [...]} with at least "
-                               "one scorer");
+        snprintf(err, errsize,
+                 "scorer configuration must be {\"scorers\": [...]} with at least "
+                 "one scorer");
         goto fail;
     }
     s->n = json_array_size(list);
@@ -659,10 +674,9 @@ static int find_number(const char *s, int last, double *out)
     int found = 0;
     const char *p = s;
     while (*p) {
-        int sign = (*p == '-' || *p == '+') && (isdigit((unsigned char)p[1]) ||
-                                                (p[1] == '.' && isdigit((unsigned char)p[2])));
-        if (isdigit((unsigned char)*p) || sign ||
-            (*p == '.' && isdigit((unsigned char)p[1]))) {
+        int sign = (*p == '-' || *p == '+') &&
+                   (isdigit((unsigned char)p[1]) || (p[1] == '.' && isdigit((unsigned char)p[2])));
+        if (isdigit((unsigned char)*p) || sign || (*p == '.' && isdigit((unsigned char)p[1]))) {
             /* Thousands separators: "1,234.5" reads as 1234.5. */
             char buf[128];
             size_t n = 0;
@@ -674,8 +688,7 @@ static int find_number(const char *s, int last, double *out)
                     continue;
                 }
                 if (!(isdigit((unsigned char)*q) || *q == '.' || *q == 'e' || *q == 'E' ||
-                      ((*q == '-' || *q == '+') &&
-                       (q == p || q[-1] == 'e' || q[-1] == 'E'))))
+                      ((*q == '-' || *q == '+') && (q == p || q[-1] == 'e' || q[-1] == 'E'))))
                     break;
                 buf[n++] = *q++;
             }

@@ -38,16 +38,16 @@ typedef enum { FW_ARGS_EXACT, FW_ARGS_SUBSET, FW_ARGS_IGNORE } fw_sc_args;
 typedef struct {
     const char *name; /* points into cfg */
     fw_sc_type type;
-    const json_t *cfg;      /* this scorer's object in the configuration */
-    const char *label;      /* expected value from this label field instead of "ideal" */
-    const json_t *values;   /* contains: strings (array) */
-    int any;                /* contains: any value suffices (default: all) */
-    int nocase;             /* contains, regex: case-insensitive */
-    void *re;               /* regex: compiled pcre2 code */
-    const json_t *schema;   /* json_schema */
-    fw_sc_args args;        /* tool_call */
-    double tol, rel_tol;    /* numeric */
-    int last;               /* numeric: take the last number of the text */
+    const json_t *cfg;    /* this scorer's object in the configuration */
+    const char *label;    /* expected value from this label field instead of "ideal" */
+    const json_t *values; /* contains: strings (array) */
+    int any;              /* contains: any value suffices (default: all) */
+    int nocase;           /* contains, regex: case-insensitive */
+    void *re;             /* regex: compiled pcre2 code */
+    const json_t *schema; /* json_schema */
+    fw_sc_args args;      /* tool_call */
+    double tol, rel_tol;  /* numeric */
+    int last;             /* numeric: take the last number of the text */
     /* judge */
     const char *j_endpoint, *j_model, *j_rubric, *j_key_env;
     int j_pairwise;

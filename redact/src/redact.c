@@ -659,26 +659,25 @@ typedef struct {
  * rejects ordinary words such as "total", "sku" and "account". The same
  * rule: a superset of what try_secret() matches.
  */
-#define F_(c) [c] = (c) - 'a' + 1, [(c) - 32] = (c) - 'a' + 1
+#define F_(c) [c] = (c) - 'a' + 1, [(c)-32] = (c) - 'a' + 1
 static const uint8_t fx[256] = {
-    F_('a'), F_('b'), F_('c'), F_('d'), F_('e'), F_('f'), F_('g'), F_('h'), F_('i'),
-    F_('j'), F_('k'), F_('l'), F_('m'), F_('n'), F_('o'), F_('p'), F_('q'), F_('r'),
-    F_('s'), F_('t'), F_('u'), F_('v'), F_('w'), F_('x'), F_('y'), F_('z'), ['-'] = 27,
-    ['_'] = 28,
+    F_('a'), F_('b'), F_('c'), F_('d'), F_('e'), F_('f'), F_('g'),    F_('h'),    F_('i'), F_('j'),
+    F_('k'), F_('l'), F_('m'), F_('n'), F_('o'), F_('p'), F_('q'),    F_('r'),    F_('s'), F_('t'),
+    F_('u'), F_('v'), F_('w'), F_('x'), F_('y'), F_('z'), ['-'] = 27, ['_'] = 28,
 };
 #undef F_
-#define F_(c) [c] = 1u << ((c) - 'a'), [(c) - 32] = 1u << ((c) - 'a')
+#define F_(c) [c] = 1u << ((c) - 'a'), [(c)-32] = 1u << ((c) - 'a')
 static const uint32_t nb[256] = {
-    F_('a'), F_('b'), F_('c'), F_('d'), F_('e'), F_('f'), F_('g'), F_('h'), F_('i'),
-    F_('j'), F_('k'), F_('l'), F_('m'), F_('n'), F_('o'), F_('p'), F_('q'), F_('r'),
-    F_('s'), F_('t'), F_('u'), F_('v'), F_('w'), F_('x'), F_('y'), F_('z'), ['-'] = 1u << 26,
-    ['_'] = 1u << 27,
+    F_('a'), F_('b'), F_('c'), F_('d'), F_('e'), F_('f'),          F_('g'),
+    F_('h'), F_('i'), F_('j'), F_('k'), F_('l'), F_('m'),          F_('n'),
+    F_('o'), F_('p'), F_('q'), F_('r'), F_('s'), F_('t'),          F_('u'),
+    F_('v'), F_('w'), F_('x'), F_('y'), F_('z'), ['-'] = 1u << 26, ['_'] = 1u << 27,
 };
 #undef F_
 #define K_(a, b) [((a) - 'a' + 1) * 32 + (b) - 'a' + 1]
-#define B_(c) (1u << ((c) - 'a'))
-#define DASH_ (1u << 26)
-#define UNDER_ (1u << 27)
+#define B_(c)    (1u << ((c) - 'a'))
+#define DASH_    (1u << 26)
+#define UNDER_   (1u << 27)
 static const uint32_t sec3[28 * 32] = {
     K_('b', 'e') = B_('a'), /* bearer */
     K_('e', 'y') = B_('j'), /* eyJ */
@@ -717,7 +716,8 @@ static inline int may_be_secret(const char *s, size_t n, size_t i)
 
 /* Visits position i, one of the trigger positions described above. Returns
  * 0, or -1 when out of memory. */
-static inline __attribute__((always_inline)) int visit(fwr_matches *m, unsigned det, const char *s, size_t n, size_t i, nexts *nx)
+static inline __attribute__((always_inline)) int visit(fwr_matches *m, unsigned det, const char *s,
+                                                       size_t n, size_t i, nexts *nx)
 {
     unsigned c = (unsigned char)s[i];
     unsigned k = ctab[c];
@@ -824,17 +824,17 @@ enum { S_G1 = 1, S_G2 = 2, S_G3 = 4 };
 #define X16(...) __VA_ARGS__, __VA_ARGS__
 __attribute__((target("avx2"))) static inline void masks_avx2(const char *s, masks *k)
 {
-    const __m256i lo1 = _mm256_setr_epi8(X16(
-        S_D | S_L2 | S_AT | S_F2, S_D | S_L1 | S_L2 | S_F1, S_D | S_L1 | S_L2 | S_F1 | S_F2,
-        S_D | S_L1 | S_L2 | S_F2, S_D | S_L1 | S_L2 | S_F2, S_D | S_L1 | S_L2 | S_F1,
-        S_D | S_L1 | S_L2, S_D | S_L1 | S_L2 | S_F1, S_D | S_L1 | S_L2 | S_TR | S_F1 | S_F2,
-        S_D | S_L1 | S_L2, S_L1 | S_L2, S_L1 | S_TR, S_L1, S_L1 | S_TR, S_L1, S_L1));
+    const __m256i lo1 = _mm256_setr_epi8(
+        X16(S_D | S_L2 | S_AT | S_F2, S_D | S_L1 | S_L2 | S_F1, S_D | S_L1 | S_L2 | S_F1 | S_F2,
+            S_D | S_L1 | S_L2 | S_F2, S_D | S_L1 | S_L2 | S_F2, S_D | S_L1 | S_L2 | S_F1,
+            S_D | S_L1 | S_L2, S_D | S_L1 | S_L2 | S_F1, S_D | S_L1 | S_L2 | S_TR | S_F1 | S_F2,
+            S_D | S_L1 | S_L2, S_L1 | S_L2, S_L1 | S_TR, S_L1, S_L1 | S_TR, S_L1, S_L1));
     const __m256i hi1 = _mm256_setr_epi8(X16(0, 0, S_TR, S_D, S_L1 | S_AT | S_F1, S_L2 | S_F2,
                                              S_L1 | S_F1, S_L2 | S_F2, 0, 0, 0, 0, 0, 0, 0, 0));
     const __m256i lo2 = _mm256_setr_epi8(X16(S_G2, S_G1, 0, S_G1 | S_G2, 0, S_G1, S_G1, 0, S_G1,
                                              S_G1 | S_G2, 0, S_G1, S_G1, S_G3, 0, S_G1));
-    const __m256i hi2 = _mm256_setr_epi8(
-        X16(0, 0, S_G3, 0, S_G1, S_G2, S_G1, S_G2, 0, 0, 0, 0, 0, 0, 0, 0));
+    const __m256i hi2 =
+        _mm256_setr_epi8(X16(0, 0, S_G3, 0, S_G1, S_G2, S_G1, S_G2, 0, 0, 0, 0, 0, 0, 0, 0));
     const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
     const __m256i c_alnum = _mm256_set1_epi8(S_D | S_L1 | S_L2);
     const __m256i c_first = _mm256_set1_epi8(S_F1 | S_F2);

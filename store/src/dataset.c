@@ -12,8 +12,8 @@
 #include <string.h>
 
 /* Runs a read-only query; NULL with err filled on failure. */
-static PGresult *query(PGconn *c, const char *what, const char *sql, int n,
-                       const char *const *p, fw_store_error *err)
+static PGresult *query(PGconn *c, const char *what, const char *sql, int n, const char *const *p,
+                       fw_store_error *err)
 {
     PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -148,7 +148,8 @@ json_t *fw_store_dataset_diff(PGconn *conn, const char *dataset, int from, int t
     /* One snapshot for the versions and their members. */
     if (fw_store_begin_snapshot(conn, err) != 0)
         return NULL;
-    PGresult *r = query(conn, "read the dataset versions",
+    PGresult *r =
+        query(conn, "read the dataset versions",
               "SELECT version, parameters::text, manifest::text FROM flywheel.dataset_versions "
               "WHERE dataset = $1 AND version IN ($2::integer, $3::integer) "
               "ORDER BY version = $3::integer",
@@ -184,8 +185,8 @@ json_t *fw_store_dataset_diff(PGconn *conn, const char *dataset, int from, int t
               3, p, err);
     if (!r)
         goto out;
-    json_t *counts = json_pack("{s:I, s:I, s:I}", "added", (json_int_t)0, "removed",
-                               (json_int_t)0, "relabelled", (json_int_t)0);
+    json_t *counts = json_pack("{s:I, s:I, s:I}", "added", (json_int_t)0, "removed", (json_int_t)0,
+                               "relabelled", (json_int_t)0);
     if (!counts || json_object_set_new(doc, "members", counts) != 0)
         goto oom;
     for (int i = 0; i < PQntuples(r); i++)

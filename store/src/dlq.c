@@ -61,15 +61,15 @@ json_t *fw_store_dlq_show(PGconn *conn, long long id, fw_store_error *err)
     char sid[32];
     snprintf(sid, sizeof sid, "%lld", id);
     const char *params[1] = {sid};
-    PGresult *r = PQexecParams(
-        conn,
-        "SELECT id, received_at, consumer_group, topic, partition, \"offset\", "
-        "encode(message_key, 'escape') AS key, message_time, reason, detail, "
-        "event_id::text AS event_id, replayed_at, replay_count, "
-        "length(payload) AS payload_bytes, "
-        "encode(substr(payload, 1, 512), 'hex') AS payload_hex "
-        "FROM flywheel.dead_letters WHERE id = $1::bigint",
-        1, NULL, params, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(conn,
+                     "SELECT id, received_at, consumer_group, topic, partition, \"offset\", "
+                     "encode(message_key, 'escape') AS key, message_time, reason, detail, "
+                     "event_id::text AS event_id, replayed_at, replay_count, "
+                     "length(payload) AS payload_bytes, "
+                     "encode(substr(payload, 1, 512), 'hex') AS payload_hex "
+                     "FROM flywheel.dead_letters WHERE id = $1::bigint",
+                     1, NULL, params, NULL, NULL, 0);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
         fw_store_error_pg(err, "read dead letter", r, conn);
         PQclear(r);

@@ -90,8 +90,7 @@ static fw_store_code code_of(const char *state)
 {
     if (!state)
         return FW_STORE_DATABASE;
-    if (strcmp(state, "FR001") == 0 || strcmp(state, "FR002") == 0 ||
-        strcmp(state, "FR004") == 0)
+    if (strcmp(state, "FR001") == 0 || strcmp(state, "FR002") == 0 || strcmp(state, "FR004") == 0)
         return FW_STORE_INVALID;
     if (strcmp(state, "FR005") == 0)
         return FW_STORE_NOT_FOUND;
@@ -107,8 +106,7 @@ static int missing_schema(const char *state, const char *primary)
 {
     if (!state || !primary)
         return 0;
-    if (strcmp(state, "42P01") != 0 && strcmp(state, "3F000") != 0 &&
-        strcmp(state, "42883") != 0)
+    if (strcmp(state, "42P01") != 0 && strcmp(state, "3F000") != 0 && strcmp(state, "42883") != 0)
         return 0;
     return strstr(primary, "\"flywheel\"") != NULL || strstr(primary, "flywheel.") != NULL;
 }

@@ -94,8 +94,8 @@ int fw_store_eval_cases(PGconn *conn, const char *dataset, int version, fw_store
 {
     fw_store_error_clear(err);
     if (version < 1)
-        return fw_store_fail(err, FW_STORE_INVALID, "invalid version %d of dataset \"%s\"",
-                             version, dataset);
+        return fw_store_fail(err, FW_STORE_INVALID, "invalid version %d of dataset \"%s\"", version,
+                             dataset);
     mem_out out;
     memset(&out, 0, sizeof out);
     fw_store_writer w = {mem_open, mem_write, mem_close, &out, NULL};
@@ -128,8 +128,10 @@ int fw_store_eval_cases(PGconn *conn, const char *dataset, int version, fw_store
             size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
             if (l > 0 && fn(ctx, fw_xsplit_name((fw_xsplit)s), p, l, err) != 0) {
                 if (err->code == FW_STORE_OK)
-                    fw_store_fail(err, FW_STORE_INVALID, "a case of dataset \"%s\" version %d "
-                                  "was refused", dataset, version);
+                    fw_store_fail(err, FW_STORE_INVALID,
+                                  "a case of dataset \"%s\" version %d "
+                                  "was refused",
+                                  dataset, version);
                 rc = -1;
             }
             p += l + 1;

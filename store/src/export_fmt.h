@@ -41,8 +41,8 @@ typedef struct {
     const char *pairwise_field;
     const char *span_field;
     const char *score_field;
-    const char *negative_label;             /* classifier label of unannotated sentences */
-    int unmarked_negative; /* classifier: a reviewed output without spans gives negatives */
+    const char *negative_label; /* classifier label of unannotated sentences */
+    int unmarked_negative;      /* classifier: a reviewed output without spans gives negatives */
     fw_store_sentence_rules sentence_rules; /* classifier sentences */
 } fw_xfmt_opts;
 

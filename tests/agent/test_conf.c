@@ -82,8 +82,8 @@ int main(void)
     snprintf(vbuf, sizeof vbuf, "%d.%d.%d", FW_VERSION_MAJOR, FW_VERSION_MINOR, FW_VERSION_PATCH);
     FWT_CHECK_EQ_STR(fw_version(), vbuf);
     FWT_CHECK_EQ_INT(fw_version_num(), FW_VERSION_NUM);
-    FWT_CHECK_EQ_INT(FW_VERSION_NUM, FW_VERSION_MAJOR * 1000000 + FW_VERSION_MINOR * 1000 +
-                                         FW_VERSION_PATCH);
+    FWT_CHECK_EQ_INT(FW_VERSION_NUM,
+                     FW_VERSION_MAJOR * 1000000 + FW_VERSION_MINOR * 1000 + FW_VERSION_PATCH);
 
     /* Every stat has a lower-case name that is its enumerator's name, and a
      * kind; the drop reasons are exactly the dropped_* stats but DROPPED. */

@@ -48,7 +48,7 @@
     "    jsonb_build_object('type', 'tool_call', 'id', 'call_' || i, 'name', 'lookup', "           \
     "      'arguments', CASE WHEN i % 2 = 0 THEN jsonb_build_object('q', i) "                      \
     "                        ELSE to_jsonb('not json ' || i) END), "                               \
-    "    jsonb_build_object('type', 'tool_call_response', 'id', 'call_' || i, 'response', "      \
+    "    jsonb_build_object('type', 'tool_call_response', 'id', 'call_' || i, 'response', "        \
     "      CASE WHEN i % 2 = 0 THEN jsonb_build_object('temp', i) "                                \
     "           ELSE to_jsonb('sunny ' || i) END), "                                               \
     "    jsonb_build_object('type', 'text', 'content', 'answer ' || i)))) "                        \
@@ -77,7 +77,8 @@
 #define FWC_FB_MISMATCHES                                                                          \
     "WITH f AS (SELECT *, " FWC_I_OF_EVENT_ID " AS i FROM flywheel.feedback) "                     \
     "SELECT count(*) FROM f WHERE (" FWC_ENVELOPE_OK                                               \
-    "AND target_event_id = ('018f3406-9e00-7000-80' || substr(lpad(to_hex(i - 1), 14, '0'), 1, 2) " \
+    "AND target_event_id = ('018f3406-9e00-7000-80' || substr(lpad(to_hex(i - 1), 14, '0'), 1, "   \
+    "2) "                                                                                          \
     "  || '-' || substr(lpad(to_hex(i - 1), 14, '0'), 3, 12))::uuid "                              \
     "AND target_response_id = 'resp-' || (i - 1) AND target_trace_id IS NULL "                     \
     "AND name = 'thumbs' AND value_type = CASE WHEN i % 40 = 39 THEN 'bool' ELSE 'number' END "    \

@@ -30,9 +30,8 @@
 #define N_RESENT 40
 
 static const char *const reasons[KINDS] = {
-    "undecodable",   "nul_in_text",  "invalid_utf8",     "oversize",
-    "unknown_schema_version", "missing_field", "out_of_range", "data_error:23514",
-    "empty_message", "invalid_event_id"};
+    "undecodable",   "nul_in_text",  "invalid_utf8",     "oversize",      "unknown_schema_version",
+    "missing_field", "out_of_range", "data_error:23514", "empty_message", "invalid_event_id"};
 
 /* The collector's whole-message limit in this test: kind 3 alternates an
  * oversize field in a message under it and a message over it. */
@@ -188,11 +187,12 @@ int main(void)
                      N_GOOD + 1);
     /* The re-sent ids are one row each, with the time of the first send,
      * in the partition their id names. */
-    FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations WHERE "
-                                      "event_time <> timestamptz '2024-05-01 12:00:00+00' + "
-                                      FWC_I_OF_EVENT_ID " * interval '1 microsecond' "
-                                      "OR NOT " FWC_ID_TIME_OK),
-                     0);
+    FWT_CHECK_EQ_INT(
+        fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations WHERE "
+                         "event_time <> timestamptz '2024-05-01 12:00:00+00' + " FWC_I_OF_EVENT_ID
+                         " * interval '1 microsecond' "
+                         "OR NOT " FWC_ID_TIME_OK),
+        0);
     FWT_CHECK_EQ_INT(fwt_pg_int(conn, "SELECT count(DISTINCT event_id) FROM flywheel.generations"),
                      fwt_pg_int(conn, "SELECT count(*) FROM flywheel.generations"));
     /* A generation whose id is not a UUIDv7 names its id in the dead letter. */

@@ -48,8 +48,8 @@ static void test_schema(void)
                      "{\"a\": 1, \"b\": 2}"));
     FWT_CHECK(valid("{\"additionalProperties\": {\"type\": \"number\"}}", "{\"b\": 2}"));
     FWT_CHECK(!valid("{\"additionalProperties\": {\"type\": \"number\"}}", "{\"b\": \"2\"}"));
-    FWT_CHECK(valid("{\"items\": {\"type\": \"integer\"}, \"minItems\": 1, \"maxItems\": 2}",
-                    "[1, 2]"));
+    FWT_CHECK(
+        valid("{\"items\": {\"type\": \"integer\"}, \"minItems\": 1, \"maxItems\": 2}", "[1, 2]"));
     FWT_CHECK(!valid("{\"items\": {\"type\": \"integer\"}}", "[1, \"x\"]"));
     FWT_CHECK(!valid("{\"maxItems\": 2}", "[1, 2, 3]"));
     FWT_CHECK(valid("{\"enum\": [1, \"a\", null]}", "1.0"));
@@ -78,11 +78,15 @@ static void test_schema(void)
     json_decref(s);
     json_decref(i);
 
-    const char *unsupported[] = {"{\"$ref\": \"#\"}", "{\"anyOf\": []}",
+    const char *unsupported[] = {"{\"$ref\": \"#\"}",
+                                 "{\"anyOf\": []}",
                                  "{\"properties\": {\"a\": {\"format\": \"email\"}}}",
-                                 "{\"items\": {\"not\": {}}}", "{\"prefixItems\": []}",
-                                 "{\"type\": \"decimal\"}", "{\"pattern\": \"(\"}",
-                                 "{\"minLength\": -1}", "3"};
+                                 "{\"items\": {\"not\": {}}}",
+                                 "{\"prefixItems\": []}",
+                                 "{\"type\": \"decimal\"}",
+                                 "{\"pattern\": \"(\"}",
+                                 "{\"minLength\": -1}",
+                                 "3"};
     for (size_t k = 0; k < sizeof unsupported / sizeof *unsupported; k++) {
         s = J(unsupported[k]);
         FWT_CHECK_MSG(fw_jschema_check(s, err, sizeof err) == -1, "accepted %s", unsupported[k]);
@@ -115,7 +119,8 @@ static double score(const fw_scorer *sc, const char *text, const char *msg, cons
 
 static void test_config(void)
 {
-    const char *bad[] = {"[]", "{\"scorers\": [{\"type\": \"nope\"}]}",
+    const char *bad[] = {"[]",
+                         "{\"scorers\": [{\"type\": \"nope\"}]}",
                          "{\"scorers\": [{\"type\": \"exact\", \"colour\": 1}]}",
                          "{\"scorers\": [{\"type\": \"regex\"}]}",
                          "{\"scorers\": [{\"type\": \"regex\", \"pattern\": \"(\"}]}",
@@ -124,14 +129,16 @@ static void test_config(void)
                          "{\"scorers\": [{\"type\": \"numeric\", \"tolerance\": -1}]}",
                          "{\"scorers\": [{\"type\": \"tool_call\", \"arguments\": \"some\"}]}",
                          "{\"scorers\": [{\"type\": \"exact\", \"name\": \"a b\"}]}",
-                         "{\"scorers\": [], \"x\": 1}", "not json"};
+                         "{\"scorers\": [], \"x\": 1}",
+                         "not json"};
     char err[400];
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         fw_scorers *s = fw_scorers_parse(bad[k], err, sizeof err);
         FWT_CHECK_MSG(s == NULL, "accepted %s", bad[k]);
     }
     /* The canonical form sorts keys, so equal configurations hash equal. */
-    fw_scorers *a = cfg("{\"scorers\": [{\"type\": \"numeric\", \"tolerance\": 1, \"name\": \"n\"}]}");
+    fw_scorers *a =
+        cfg("{\"scorers\": [{\"type\": \"numeric\", \"tolerance\": 1, \"name\": \"n\"}]}");
     fw_scorers *b = cfg("[{\"name\": \"n\", \"tolerance\": 1, \"type\": \"numeric\"}]");
     FWT_CHECK_EQ_STR(a->sha256, b->sha256);
     FWT_CHECK(strlen(a->sha256) == 64);
@@ -141,15 +148,17 @@ static void test_config(void)
 
 static void test_text_scorers(void)
 {
-    fw_scorers *s = cfg("{\"scorers\": ["
-                        "{\"type\": \"exact\"}, {\"type\": \"normalized\"},"
-                        "{\"name\": \"all\", \"type\": \"contains\", \"values\": [\"a\", \"B\"]},"
-                        "{\"name\": \"any\", \"type\": \"contains\", \"values\": [\"zz\", \"B\"], \"any\": true},"
-                        "{\"name\": \"ci\", \"type\": \"contains\", \"value\": \"PARIS\", \"case_insensitive\": true},"
-                        "{\"name\": \"ideal\", \"type\": \"contains\"},"
-                        "{\"name\": \"re\", \"type\": \"regex\", \"pattern\": \"^\\\\d+ (apples|pears)$\"},"
-                        "{\"name\": \"lab\", \"type\": \"exact\", \"label\": \"answer\"}"
-                        "]}");
+    fw_scorers *s = cfg(
+        "{\"scorers\": ["
+        "{\"type\": \"exact\"}, {\"type\": \"normalized\"},"
+        "{\"name\": \"all\", \"type\": \"contains\", \"values\": [\"a\", \"B\"]},"
+        "{\"name\": \"any\", \"type\": \"contains\", \"values\": [\"zz\", \"B\"], \"any\": true},"
+        "{\"name\": \"ci\", \"type\": \"contains\", \"value\": \"PARIS\", \"case_insensitive\": "
+        "true},"
+        "{\"name\": \"ideal\", \"type\": \"contains\"},"
+        "{\"name\": \"re\", \"type\": \"regex\", \"pattern\": \"^\\\\d+ (apples|pears)$\"},"
+        "{\"name\": \"lab\", \"type\": \"exact\", \"label\": \"answer\"}"
+        "]}");
     const char *line = "{\"ideal\": \"Hello, World!\", \"labels\": {\"answer\": \"42\"}}";
     FWT_CHECK(score(&s->v[0], "Hello, World!", NULL, line) == 1);
     FWT_CHECK(score(&s->v[0], "hello world", NULL, line) == 0);
@@ -173,9 +182,10 @@ static void test_text_scorers(void)
 
 static void test_numeric(void)
 {
-    fw_scorers *s = cfg("{\"scorers\": [{\"name\": \"abs\", \"type\": \"numeric\", \"tolerance\": 0.5},"
-                        "{\"name\": \"rel\", \"type\": \"numeric\", \"relative\": 0.01},"
-                        "{\"name\": \"last\", \"type\": \"numeric\", \"position\": \"last\"}]}");
+    fw_scorers *s =
+        cfg("{\"scorers\": [{\"name\": \"abs\", \"type\": \"numeric\", \"tolerance\": 0.5},"
+            "{\"name\": \"rel\", \"type\": \"numeric\", \"relative\": 0.01},"
+            "{\"name\": \"last\", \"type\": \"numeric\", \"position\": \"last\"}]}");
     const char *line = "{\"ideal\": \"It costs 1,234.5 dollars\"}";
     FWT_CHECK(score(&s->v[0], "1234", NULL, line) == 1);
     FWT_CHECK(score(&s->v[0], "1233.9", NULL, line) == 0);
@@ -189,20 +199,24 @@ static void test_numeric(void)
 
 static void test_tools(void)
 {
-    fw_scorers *s = cfg("{\"scorers\": [{\"name\": \"exact\", \"type\": \"tool_call\"},"
-                        "{\"name\": \"subset\", \"type\": \"tool_call\", \"arguments\": \"subset\"},"
-                        "{\"name\": \"names\", \"type\": \"tool_call\", \"arguments\": \"ignore\"}]}");
+    fw_scorers *s =
+        cfg("{\"scorers\": [{\"name\": \"exact\", \"type\": \"tool_call\"},"
+            "{\"name\": \"subset\", \"type\": \"tool_call\", \"arguments\": \"subset\"},"
+            "{\"name\": \"names\", \"type\": \"tool_call\", \"arguments\": \"ignore\"}]}");
     const char *line =
         "{\"expected\": [{\"role\": \"assistant\", \"tool_calls\": ["
-        "{\"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 1}\"}},"
+        "{\"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": \"{\\\"a\\\": "
+        "1}\"}},"
         "{\"type\": \"function\", \"function\": {\"name\": \"g\", \"arguments\": \"{}\"}}]}]}";
     const char *same = "{\"tool_calls\": ["
                        "{\"function\": {\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 1.0}\"}},"
                        "{\"function\": {\"name\": \"g\", \"arguments\": \"{}\"}}]}";
-    const char *extra = "{\"tool_calls\": ["
-                        "{\"function\": {\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 1, \\\"b\\\": 2}\"}},"
-                        "{\"function\": {\"name\": \"g\", \"arguments\": \"{}\"}}]}";
-    const char *one = "{\"tool_calls\": [{\"function\": {\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 9}\"}}]}";
+    const char *extra =
+        "{\"tool_calls\": ["
+        "{\"function\": {\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 1, \\\"b\\\": 2}\"}},"
+        "{\"function\": {\"name\": \"g\", \"arguments\": \"{}\"}}]}";
+    const char *one =
+        "{\"tool_calls\": [{\"function\": {\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 9}\"}}]}";
     FWT_CHECK(score(&s->v[0], "", same, line) == 1);
     FWT_CHECK(score(&s->v[0], "", extra, line) == 0.5);
     FWT_CHECK(score(&s->v[1], "", extra, line) == 1);
@@ -227,13 +241,15 @@ static void test_json_scorers(void)
 
 static void test_judge(void)
 {
-    fw_scorers *s = cfg("{\"scorers\": [{\"name\": \"j\", \"type\": \"judge\", \"endpoint\": \"http://x\","
-                        " \"model\": \"m\", \"rubric\": \"r\", \"scale\": [1, 5]},"
-                        "{\"name\": \"p\", \"type\": \"judge\", \"mode\": \"pairwise\", \"endpoint\": \"http://x\","
-                        " \"model\": \"m\", \"rubric\": \"r\"}]}");
+    fw_scorers *s = cfg(
+        "{\"scorers\": [{\"name\": \"j\", \"type\": \"judge\", \"endpoint\": \"http://x\","
+        " \"model\": \"m\", \"rubric\": \"r\", \"scale\": [1, 5]},"
+        "{\"name\": \"p\", \"type\": \"judge\", \"mode\": \"pairwise\", \"endpoint\": \"http://x\","
+        " \"model\": \"m\", \"rubric\": \"r\"}]}");
     double v;
     char why[300];
-    FWT_CHECK(fw_judge_read(&s->v[0], 0, "Sure: {\"score\": 4, \"reason\": \"ok\"}", &v, why, sizeof why));
+    FWT_CHECK(fw_judge_read(&s->v[0], 0, "Sure: {\"score\": 4, \"reason\": \"ok\"}", &v, why,
+                            sizeof why));
     FWT_CHECK(fabs(v - 0.75) < 1e-12);
     FWT_CHECK(!fw_judge_read(&s->v[0], 0, "{\"score\": 6}", &v, why, sizeof why));
     FWT_CHECK(!fw_judge_read(&s->v[0], 0, "four", &v, why, sizeof why));
@@ -248,14 +264,17 @@ static void test_judge(void)
     int skip;
     json_t *r0 = fw_judge_request(&s->v[1], 0, line, "ANS", NULL, &skip, why, sizeof why);
     json_t *r1 = fw_judge_request(&s->v[1], 1, line, "ANS", NULL, &skip, why, sizeof why);
-    const char *u0 = json_string_value(json_object_get(json_array_get(json_object_get(r0, "messages"), 1), "content"));
-    const char *u1 = json_string_value(json_object_get(json_array_get(json_object_get(r1, "messages"), 1), "content"));
+    const char *u0 = json_string_value(
+        json_object_get(json_array_get(json_object_get(r0, "messages"), 1), "content"));
+    const char *u1 = json_string_value(
+        json_object_get(json_array_get(json_object_get(r1, "messages"), 1), "content"));
     FWT_CHECK(strstr(u0, "Answer A:\nANS\n\nAnswer B:\nREF") != NULL);
     FWT_CHECK(strstr(u1, "Answer A:\nREF\n\nAnswer B:\nANS") != NULL);
     json_decref(r0);
     json_decref(r1);
     json_t *noref = J("{\"input\": {\"messages\": []}}");
-    FWT_CHECK(fw_judge_request(&s->v[1], 0, noref, "ANS", NULL, &skip, why, sizeof why) == NULL && skip);
+    FWT_CHECK(fw_judge_request(&s->v[1], 0, noref, "ANS", NULL, &skip, why, sizeof why) == NULL &&
+              skip);
     json_decref(noref);
     json_decref(line);
     fw_scorers_free(s);

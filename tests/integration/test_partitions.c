@@ -70,9 +70,10 @@ int main(void)
                      1);
 
     /* A duplicate event is absorbed with ON CONFLICT DO NOTHING. */
-    fwt_pg_exec(c, "INSERT INTO flywheel.generations (event_id, event_time, schema_version, id_time) "
-                   "SELECT event_id, event_time, 1, id_time FROM flywheel.generations "
-                   "ON CONFLICT DO NOTHING");
+    fwt_pg_exec(c,
+                "INSERT INTO flywheel.generations (event_id, event_time, schema_version, id_time) "
+                "SELECT event_id, event_time, 1, id_time FROM flywheel.generations "
+                "ON CONFLICT DO NOTHING");
     FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.generations"), 2);
 
     /* Regression (issue #11 item 18): the same event id sent again with its
@@ -86,22 +87,24 @@ int main(void)
     FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.generations"), 2);
     /* An id_time other than the id's is refused, so no writer can place a
      * second copy elsewhere. */
-    expect_error(c,
-                        "INSERT INTO flywheel.generations (event_id, event_time, schema_version, "
-                        "id_time) VALUES (pg_temp.v7(pg_temp.t0(), 1), now(), 1, now() - interval '2 days')",
-                        "23514");
+    expect_error(
+        c,
+        "INSERT INTO flywheel.generations (event_id, event_time, schema_version, "
+        "id_time) VALUES (pg_temp.v7(pg_temp.t0(), 1), now(), 1, now() - interval '2 days')",
+        "23514");
     /* The SQL function and the collector's rule agree on the edges: a
      * non-v7 uuid (and a v7-versioned one with another variant) carries no
      * time and is placed at 1970-01-01; the last millisecond a v7 id can
      * carry is exact. */
-    FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM (VALUES "
-                                   "(flywheel.event_id_time(md5('x')::uuid), timestamptz 'epoch'), "
-                                   "(flywheel.event_id_time('018f3a10-2233-7044-c055-667788990001'), "
-                                   " timestamptz 'epoch'), "
-                                   "(flywheel.event_id_time('ffffffff-ffff-7fff-bfff-ffffffffffff'), "
-                                   " timestamptz '10889-08-02 05:31:50.655+00'), "
-                                   "(flywheel.event_id_time('018f3406-9e00-7000-8000-000000000001'), "
-                                   " timestamptz '2024-05-01 12:00:00+00')) v(a, b) WHERE a = b"),
+    FWT_CHECK_EQ_INT(fwt_pg_int(c,
+                                "SELECT count(*) FROM (VALUES "
+                                "(flywheel.event_id_time(md5('x')::uuid), timestamptz 'epoch'), "
+                                "(flywheel.event_id_time('018f3a10-2233-7044-c055-667788990001'), "
+                                " timestamptz 'epoch'), "
+                                "(flywheel.event_id_time('ffffffff-ffff-7fff-bfff-ffffffffffff'), "
+                                " timestamptz '10889-08-02 05:31:50.655+00'), "
+                                "(flywheel.event_id_time('018f3406-9e00-7000-8000-000000000001'), "
+                                " timestamptz '2024-05-01 12:00:00+00')) v(a, b) WHERE a = b"),
                      4);
     insert_gen(c, "md5('legacy')::uuid", "now()");
     insert_gen(c, "md5('legacy')::uuid", "now() - interval '2 days'");

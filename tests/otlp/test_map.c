@@ -62,50 +62,51 @@ static void map1(const char *attrs, const char *extra, mapped *m)
 static void test_semconv_json_strings(void)
 {
     mapped m;
-    map1(S("gen_ai.operation.name", "chat") "," S("gen_ai.provider.name", "openai") "," S(
-             "gen_ai.request.model",
-             "gpt-4o-mini") "," I("gen_ai.request.max_tokens",
-                                  100) "," D("gen_ai.request.temperature",
-                                             0.2) "," S("gen_ai.response.model",
-                                                        "gpt-4o-mini-2024-07-18") "," S("gen_ai."
-                                                                                        "response."
-                                                                                        "id",
-                                                                                        "chatcmpl-"
-                                                                                        "1") ","
-                                                                                             "{\"ke"
-                                                                                             "y\":"
-                                                                                             "\"gen"
-                                                                                             "_ai."
-                                                                                             "respo"
-                                                                                             "nse."
-                                                                                             "finis"
-                                                                                             "h_"
-                                                                                             "reaso"
-                                                                                             "ns\","
-                                                                                             "\"val"
-                                                                                             "ue\":"
-                                                                                             "{\"ar"
-                                                                                             "rayVa"
-                                                                                             "lue\""
-                                                                                             ":{"
-                                                                                             "\"val"
-                                                                                             "ues\""
-                                                                                             ":[{"
-                                                                                             "\"str"
-                                                                                             "ingVa"
-                                                                                             "lue\""
-                                                                                             ":\"to"
-                                                                                             "ol_"
-                                                                                             "call"
-                                                                                             "\"}]}"
-                                                                                             "}}"
-                                                                                             "," I("gen_ai.usage.input_tokens",
-                                                                                                   20) "," I("gen_ai.usage.output_tokens", 7) "," I("gen_ai.usage.total_tokens",
-                                                                                                                                                    27) "," S("gen_ai.input.messages", "[{\\\"role\\\":\\\"user\\\",\\\"parts\\\":[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"Weather in Paris?\\\"}]}]") "," S("gen_ai.output.messages", "[{\\\"role\\\":\\\"assistant\\\",\\\"parts\\\":[{\\\"type\\\":\\\"tool_call\\\",\\\"id\\\":\\\"call_1\\\",\\\"name\\\":\\\"get_weather\\\",\\\"arguments\\\":{\\\"city\\\":\\\"Paris\\\"}}],\\\"finish_reason\\\":\\\"tool_call\\\"}]") "," S("gen_ai.tool.definitions",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                             "[{\\\"type\\\":\\\"function\\\",\\\"function\\\":{\\\"name\\\":\\\"get_weather\\\"}}]") "," S("gen_ai.system_instructions",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                            "[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"Be terse.\\\"}]") "," S("custom.flag",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                     "on"),
-         "", &m);
+    map1(
+        S("gen_ai.operation.name", "chat") "," S("gen_ai.provider.name", "openai") "," S(
+            "gen_ai.request.model",
+            "gpt-4o-mini") "," I("gen_ai.request.max_tokens",
+                                 100) "," D("gen_ai.request.temperature", 0.2) "," S("gen_ai."
+                                                                                     "response."
+                                                                                     "model",
+                                                                                     "gpt-4o-mini-"
+                                                                                     "2024-07-18") "," S("gen_ai."
+                                                                                                         "response."
+                                                                                                         "id",
+                                                                                                         "chatcmpl-"
+                                                                                                         "1") ","
+                                                                                                              "{\"ke"
+                                                                                                              "y\":"
+                                                                                                              "\"gen"
+                                                                                                              "_ai."
+                                                                                                              "respo"
+                                                                                                              "nse."
+                                                                                                              "finis"
+                                                                                                              "h_"
+                                                                                                              "reaso"
+                                                                                                              "ns\","
+                                                                                                              "\"val"
+                                                                                                              "ue\":"
+                                                                                                              "{\"ar"
+                                                                                                              "rayVa"
+                                                                                                              "lue\""
+                                                                                                              ":{"
+                                                                                                              "\"val"
+                                                                                                              "ues\""
+                                                                                                              ":[{"
+                                                                                                              "\"str"
+                                                                                                              "ingVa"
+                                                                                                              "lue\""
+                                                                                                              ":\"to"
+                                                                                                              "ol_"
+                                                                                                              "call"
+                                                                                                              "\"}]}"
+                                                                                                              "}}"
+                                                                                                              "," I("gen_ai.usage.input_tokens", 20) "," I(
+                                                                                                                  "gen_ai.usage.output_tokens", 7) "," I("gen_ai.usage.total_tokens", 27) "," S("gen_ai.input.messages", "[{\\\"role\\\":\\\"user\\\",\\\"parts\\\":[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"Weather in Paris?\\\"}]}]") "," S("gen_ai.output.messages", "[{\\\"role\\\":\\\"assistant\\\",\\\"parts\\\":[{\\\"type\\\":\\\"tool_call\\\",\\\"id\\\":\\\"call_1\\\",\\\"name\\\":\\\"get_weather\\\",\\\"arguments\\\":{\\\"city\\\":\\\"Paris\\\"}}],\\\"finish_reason\\\":\\\"tool_call\\\"}]") "," S("gen_ai.tool.definitions",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                               "[{\\\"type\\\":\\\"function\\\",\\\"function\\\":{\\\"name\\\":\\\"get_weather\\\"}}]") "," S("gen_ai.system_instructions", "[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"Be terse.\\\"}]") "," S("custom.flag",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                     "on"),
+        "", &m);
     const Flywheel__V1__Event *ev = m.ev[0];
     const Flywheel__V1__Generation *g = ev->generation;
     FWT_CHECK_EQ_STR(ev->project, "demo");
@@ -219,47 +220,48 @@ static void test_events(void)
                "[{\"role\":\"assistant\",\"parts\":[{\"text\":\"hello\"}]}]");
     mapped_free(&m);
 
-    map1(S("gen_ai.system", "openai") "," S("gen_ai.operation.name", "chat"),
-         ",\"events\":["
-         "{\"name\":\"gen_ai.system.message\",\"attributes\":[" S(
-             "content",
-             "Be brief.") "]},"
-                          "{\"name\":\"gen_ai.user.message\",\"attributes\":[" S(
-                              "content",
-                              "Weather?") "]},"
-                                          "{\"name\":\"gen_ai.assistant.message\",\"attributes\":"
-                                          "[" S("tool_calls",
-                                                "[{\\\"id\\\":\\\"c1\\\",\\\"type\\\":"
-                                                "\\\"function\\\",\\\"function\\\":{\\\"name\\\":"
-                                                "\\\"get_weather\\\",\\\"arguments\\\":\\\"{"
-                                                "\\\\\\\"city\\\\\\\":\\\\\\\"Paris\\\\\\\"}\\\"}}"
-                                                "]") "]},"
-                                                     "{\"name\":\"gen_ai.tool.message\","
-                                                     "\"attributes\":[" S("id", "c1") "," S(
-                                                         "content",
-                                                         "18C") "]},"
-                                                                "{\"name\":\"gen_ai.choice\","
-                                                                "\"attributes\":[" I(
-                                                                    "index",
-                                                                    0) "," S("finish_reason",
-                                                                             "stop") ","
-                                                                                     "{\"key\":"
-                                                                                     "\"message\","
-                                                                                     "\"value\":{"
-                                                                                     "\"kvlistValue"
-                                                                                     "\":{"
-                                                                                     "\"values\":"
-                                                                                     "[" S("role", "assistant") "," S(
-                                                                                         "content",
-                                                                                         "Sunny, "
-                                                                                         "18C.") "]"
-                                                                                                 "}"
-                                                                                                 "}"
-                                                                                                 "}"
-                                                                                                 "]"
-                                                                                                 "}"
-                                                                                                 "]",
-         &m);
+    map1(
+        S("gen_ai.system", "openai") "," S("gen_ai.operation.name", "chat"),
+        ",\"events\":["
+        "{\"name\":\"gen_ai.system.message\",\"attributes\":[" S(
+            "content",
+            "Be brief.") "]},"
+                         "{\"name\":\"gen_ai.user.message\",\"attributes\":[" S(
+                             "content",
+                             "Weather?") "]},"
+                                         "{\"name\":\"gen_ai.assistant.message\",\"attributes\":"
+                                         "[" S("tool_calls",
+                                               "[{\\\"id\\\":\\\"c1\\\",\\\"type\\\":"
+                                               "\\\"function\\\",\\\"function\\\":{\\\"name\\\":"
+                                               "\\\"get_weather\\\",\\\"arguments\\\":\\\"{"
+                                               "\\\\\\\"city\\\\\\\":\\\\\\\"Paris\\\\\\\"}\\\"}}"
+                                               "]") "]},"
+                                                    "{\"name\":\"gen_ai.tool.message\","
+                                                    "\"attributes\":[" S("id", "c1") "," S(
+                                                        "content",
+                                                        "18C") "]},"
+                                                               "{\"name\":\"gen_ai.choice\","
+                                                               "\"attributes\":[" I("index", 0) "," S(
+                                                                   "finish_reason",
+                                                                   "stop") ","
+                                                                           "{\"key\":"
+                                                                           "\"message\","
+                                                                           "\"value\":{"
+                                                                           "\"kvlistValue"
+                                                                           "\":{"
+                                                                           "\"values\":"
+                                                                           "[" S("role", "assistan"
+                                                                                         "t") "," S(
+                                                                               "content",
+                                                                               "Sunny, "
+                                                                               "18C.") "]"
+                                                                                       "}"
+                                                                                       "}"
+                                                                                       "}"
+                                                                                       "]"
+                                                                                       "}"
+                                                                                       "]",
+        &m);
     g = m.ev[0]->generation;
     FWT_CHECK_EQ_STR(g->provider_name, "openai");
     check_msgs(g->input_messages, g->n_input_messages,
@@ -354,31 +356,46 @@ static void test_openinference(void)
         S("openinference.span.kind", "LLM") "," S("llm.system", "openai") "," S("llm.model_name", "gpt-4o-mini-2024-07-18") "," S(
             "llm.invocation_parameters",
             "{\\\"model\\\":\\\"gpt-4o-mini\\\",\\\"temperature\\\":0,\\\"tools\\\":[1],"
-            "\\\"stream\\\":false}") "," S("llm.input_messages.0.message.role", "user") "," S("llm."
-                                                                                              "inpu"
-                                                                                              "t_"
-                                                                                              "mess"
-                                                                                              "ages"
-                                                                                              ".0."
-                                                                                              "mess"
-                                                                                              "age."
-                                                                                              "cont"
-                                                                                              "ents"
-                                                                                              ".0."
-                                                                                              "mess"
-                                                                                              "age_"
-                                                                                              "cont"
-                                                                                              "ent."
-                                                                                              "typ"
-                                                                                              "e",
-                                                                                              "tex"
-                                                                                              "t") "," S("llm.input_messages.0.message.contents.0.message_content.text", "What is here?") "," S("llm.input_messages.0.message.contents.1.message_content.type", "image") "," S("llm.input_messages.0.message.contents.1.message_content.image.image.url", "https://x/y.png") "," S("llm.output_messages.0.message.role",
-                                                                                                                                                                                                                                                                                                                                                                                   "assistant") "," S("llm.output_messages.0.message.tool_calls.0.tool_call.id", "call_9") "," S("llm.output_messages.0.message.tool_calls.0.tool_call.function.name",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                 "get_weather") "," S("llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments", "{\\\"city\\\":\\\"Paris\\\"}") "," S("llm.tools.0.tool.json_schema", "{\\\"type\\\":\\\"function\\\",\\\"function\\\":{\\\"name\\\":\\\"get_weather\\\"}}") "," S("llm.finish_reason", "tool_calls") "," I("llm.token_count.prompt", 20) "," I("llm.token_count.completion",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                 7) "," I("llm.token_count.total",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                          27) "," I("llm.token_count.prompt_details.cache_read",
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                    4) "," S("session.id", "s-1") "," S("input.value", "{}") ","
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                             "{\"key\":\"tag.tags\",\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"beta\"}]}}}",
+            "\\\"stream\\\":false}") "," S("llm.input_messages.0.message.role",
+                                           "user") "," S("llm."
+                                                         "inpu"
+                                                         "t_"
+                                                         "mess"
+                                                         "ages"
+                                                         ".0."
+                                                         "mess"
+                                                         "age."
+                                                         "cont"
+                                                         "ents"
+                                                         ".0."
+                                                         "mess"
+                                                         "age_"
+                                                         "cont"
+                                                         "ent."
+                                                         "typ"
+                                                         "e",
+                                                         "tex"
+                                                         "t") "," S("llm.input_messages.0.message."
+                                                                    "contents.0.message_content."
+                                                                    "text",
+                                                                    "What is here?") "," S("llm."
+                                                                                           "input_"
+                                                                                           "message"
+                                                                                           "s.0."
+                                                                                           "message"
+                                                                                           ".conten"
+                                                                                           "ts.1."
+                                                                                           "message"
+                                                                                           "_conten"
+                                                                                           "t.type",
+                                                                                           "image") "," S("llm.input_messages.0.message.contents.1.message_content.image.image.url",
+                                                                                                          "https://x/y.png") "," S("llm.output_messages.0.message.role",
+                                                                                                                                   "assistant") "," S("llm.output_messages.0.message.tool_calls.0.tool_call.id", "call_9") "," S("llm.output_messages.0.message.tool_calls.0.tool_call.function.name", "get_weather") "," S("llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments", "{\\\"city\\\":\\\"Paris\\\"}") "," S("llm.tools.0.tool.json_schema", "{\\\"type\\\":\\\"function\\\",\\\"function\\\":{\\\"name\\\":\\\"get_weather\\\"}}") "," S("llm.finish_reason",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                          "tool_calls") "," I("llm.token_count.prompt", 20) "," I("llm.token_count.completion", 7) "," I("llm.token_count.total",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                         27) "," I("llm.token_count.prompt_details.cache_read", 4) "," S("session.id",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                         "s-1") "," S("input.value",
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                      "{}") ","
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                            "{\"key\":\"tag.tags\",\"value\":{\"arrayValue\":{\"values\":[{\"stringValue\":\"beta\"}]}}}",
         ",\"status\":{\"code\":1}", &m);
     const Flywheel__V1__Event *ev = m.ev[0];
     const Flywheel__V1__Generation *g = ev->generation;
@@ -414,32 +431,33 @@ static void test_openinference(void)
 static void test_precedence_and_errors(void)
 {
     mapped m;
-    map1(S("gen_ai.operation.name", "chat") "," I("llm.token_count.prompt", 99) "," I(
-             "gen_ai.usage.input_tokens",
-             10) "," I("gen_ai.usage.output_tokens",
-                       -3) "," S("gen_ai.provider.name",
-                                 "anthropic") "," S("gen_ai.system",
-                                                    "openai") "," S("llm.input_messages.0.message."
-                                                                    "role",
-                                                                    "user") "," S("llm.input_"
-                                                                                  "messages.0."
-                                                                                  "message.content",
-                                                                                  "OI") "," S("gen_"
-                                                                                              "ai."
-                                                                                              "prom"
-                                                                                              "pt."
-                                                                                              "0."
-                                                                                              "rol"
-                                                                                              "e",
-                                                                                              "use"
-                                                                                              "r") "," S("gen_ai.prompt.0.content",
-                                                                                                         "OLL") "," D("gen_ai.response.time_to_first_chunk",
-                                                                                                                      0.25) "," I("gen_ai.request.seed",
-                                                                                                                                  -7) "," S("error.type",
-                                                                                                                                            "RateLimitError"),
-         ",\"status\":{\"code\":2,\"message\":\"429 from provider\"},"
-         "\"events\":[{\"name\":\"exception\",\"attributes\":[" S("exception.type", "Other") "]}]",
-         &m);
+    map1(
+        S("gen_ai.operation.name", "chat") "," I("llm.token_count.prompt", 99) "," I(
+            "gen_ai.usage.input_tokens",
+            10) "," I("gen_ai.usage.output_tokens",
+                      -3) "," S("gen_ai.provider.name",
+                                "anthropic") "," S("gen_ai.system",
+                                                   "openai") "," S("llm.input_messages.0.message."
+                                                                   "role",
+                                                                   "user") "," S("llm.input_"
+                                                                                 "messages.0."
+                                                                                 "message.content",
+                                                                                 "OI") "," S("gen_"
+                                                                                             "ai."
+                                                                                             "prom"
+                                                                                             "pt."
+                                                                                             "0."
+                                                                                             "rol"
+                                                                                             "e",
+                                                                                             "use"
+                                                                                             "r") "," S("gen_ai.prompt.0.content",
+                                                                                                        "OLL") "," D("gen_ai.response.time_to_first_chunk",
+                                                                                                                     0.25) "," I("gen_ai.request.seed",
+                                                                                                                                 -7) "," S("error.type",
+                                                                                                                                           "RateLimitError"),
+        ",\"status\":{\"code\":2,\"message\":\"429 from provider\"},"
+        "\"events\":[{\"name\":\"exception\",\"attributes\":[" S("exception.type", "Other") "]}]",
+        &m);
     const Flywheel__V1__Generation *g = m.ev[0]->generation;
     FWT_CHECK(g->usage->input_tokens == 10);
     /* A negative count is not a count: absent, and the attribute is kept. */
@@ -462,8 +480,7 @@ static void test_selection(void)
 {
     const char *json =
         "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":["
-        "{\"traceId\":\"" TRACE_HEX
-        "\",\"spanId\":\"0000000000000001\",\"name\":\"GET "
+        "{\"traceId\":\"" TRACE_HEX "\",\"spanId\":\"0000000000000001\",\"name\":\"GET "
         "/\",\"startTimeUnixNano\":\"1\",\"attributes\":[" S(
             "http.method",
             "GET") "]},"

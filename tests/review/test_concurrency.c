@@ -157,13 +157,14 @@ int main(void)
     fwt_pg_migrate(g_dsn);
     PGconn *c = fwt_pg_connect(g_dsn);
     char sql[1024];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO flywheel.generations (event_id, event_time, schema_version, trace_id, "
-             "output_messages, id_time) SELECT md5('g' || i)::uuid, now() - i * interval '1 second', "
-             "1, md5('t' || i), '[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\","
-             "\"content\":\"hi\"}]}]', flywheel.event_id_time(md5('g' || i)::uuid) "
-             "FROM generate_series(1, %d) i",
-             ITEMS);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO flywheel.generations (event_id, event_time, schema_version, trace_id, "
+        "output_messages, id_time) SELECT md5('g' || i)::uuid, now() - i * interval '1 second', "
+        "1, md5('t' || i), '[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\","
+        "\"content\":\"hi\"}]}]', flywheel.event_id_time(md5('g' || i)::uuid) "
+        "FROM generate_series(1, %d) i",
+        ITEMS);
     fwt_pg_exec(c, sql);
     fwt_pg_exec(c, "SELECT flywheel.review_rubric_create('ok', "
                    "'{\"fields\":[{\"name\":\"ok\",\"type\":\"boolean\",\"required\":true}]}')");

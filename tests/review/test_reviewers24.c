@@ -38,8 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REVIEWERS 24
-#define GENS      3000
+#define REVIEWERS  24
+#define GENS       3000
 #define LEDGER_MAX 200000
 
 enum { K_NORMAL, K_LATE, K_INVALID, K_NEVER, K_TWICE_1, K_TWICE_2, K_PAIR };
@@ -308,15 +308,15 @@ static void *monitor(void *unused)
     if (!c)
         return NULL;
     while (!atomic_load(&g_stop)) {
-        PGresult *r = PQexec(
-            c, "SELECT (SELECT count(*) FROM flywheel.review_items i "
-               "        WHERE i.n_labels + (SELECT count(*) FROM unnest(i.lease_until) u "
-               "                            WHERE u > clock_timestamp()) > i.overlap "
-               "           OR cardinality(i.done_by) <> (SELECT count(DISTINCT d) "
-               "                                         FROM unnest(i.done_by) d)) "
-               "     + (SELECT count(*) FROM (SELECT 1 FROM flywheel.review_labels "
-               "        WHERE NOT is_adjudication AND version = 1 "
-               "        GROUP BY item_id, reviewer HAVING count(*) > 1) x)");
+        PGresult *r =
+            PQexec(c, "SELECT (SELECT count(*) FROM flywheel.review_items i "
+                      "        WHERE i.n_labels + (SELECT count(*) FROM unnest(i.lease_until) u "
+                      "                            WHERE u > clock_timestamp()) > i.overlap "
+                      "           OR cardinality(i.done_by) <> (SELECT count(DISTINCT d) "
+                      "                                         FROM unnest(i.done_by) d)) "
+                      "     + (SELECT count(*) FROM (SELECT 1 FROM flywheel.review_labels "
+                      "        WHERE NOT is_adjudication AND version = 1 "
+                      "        GROUP BY item_id, reviewer HAVING count(*) > 1) x)");
         if (PQresultStatus(r) == PGRES_TUPLES_OK) {
             long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
             if (v)
@@ -350,17 +350,17 @@ static void check_agreement(PGconn *c)
 {
     /* One row per current (latest-version) label value of a finished,
      * non-gold item: queue, field, item, value. */
-    PGresult *r = PQexec(
-        c, "SELECT q.name, f.field, l.item_id, l.value->>f.field "
-           "FROM (SELECT DISTINCT ON (item_id, reviewer) item_id, reviewer, value "
-           "      FROM flywheel.review_labels WHERE NOT is_adjudication "
-           "      ORDER BY item_id, reviewer, version DESC) l "
-           "JOIN flywheel.review_items i ON i.id = l.item_id "
-           "JOIN flywheel.review_queues q ON q.id = i.queue_id "
-           "CROSS JOIN (VALUES ('correct'), ('topic')) f(field) "
-           "WHERE i.status IN ('labelled', 'disputed', 'adjudicated') AND NOT i.is_gold "
-           "  AND jsonb_typeof(l.value->f.field) IN ('boolean', 'string') "
-           "ORDER BY 1, 2, 3");
+    PGresult *r =
+        PQexec(c, "SELECT q.name, f.field, l.item_id, l.value->>f.field "
+                  "FROM (SELECT DISTINCT ON (item_id, reviewer) item_id, reviewer, value "
+                  "      FROM flywheel.review_labels WHERE NOT is_adjudication "
+                  "      ORDER BY item_id, reviewer, version DESC) l "
+                  "JOIN flywheel.review_items i ON i.id = l.item_id "
+                  "JOIN flywheel.review_queues q ON q.id = i.queue_id "
+                  "CROSS JOIN (VALUES ('correct'), ('topic')) f(field) "
+                  "WHERE i.status IN ('labelled', 'disputed', 'adjudicated') AND NOT i.is_gold "
+                  "  AND jsonb_typeof(l.value->f.field) IN ('boolean', 'string') "
+                  "ORDER BY 1, 2, 3");
     FWT_CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
     agree ag[8];
     int na = 0;
@@ -471,16 +471,16 @@ static void check_ledger(PGconn *c)
         /* An invalid label is refused: FR002, unless the lease was lost
          * or the item closed before it was checked (FR003, FR006). */
         if (e->kind == K_INVALID)
-            FWT_CHECK_MSG(!e->accepted && (!strcmp(e->sqlstate, "FR002") ||
-                                           !strcmp(e->sqlstate, "FR003") ||
-                                           !strcmp(e->sqlstate, "FR006")),
-                          "invalid label %s: accepted=%d sqlstate=%s", e->label, e->accepted,
-                          e->sqlstate);
+            FWT_CHECK_MSG(
+                !e->accepted && (!strcmp(e->sqlstate, "FR002") || !strcmp(e->sqlstate, "FR003") ||
+                                 !strcmp(e->sqlstate, "FR006")),
+                "invalid label %s: accepted=%d sqlstate=%s", e->label, e->accepted, e->sqlstate);
         if (e->kind == K_INVALID && !strcmp(e->sqlstate, "FR002"))
             invalid_fr002++;
         if (e->kind == K_NEVER || e->kind == K_TWICE_2)
-            FWT_CHECK_MSG(!e->accepted, "a submit on an item never claimed / a second submit "
-                                        "was accepted (item %lld)",
+            FWT_CHECK_MSG(!e->accepted,
+                          "a submit on an item never claimed / a second submit "
+                          "was accepted (item %lld)",
                           e->item);
         if (e->kind == K_PAIR && i + 1 < n && g_ledger[i + 1].pair == e->pair) {
             const entry *f = &g_ledger[i + 1];
@@ -516,11 +516,12 @@ static void check_ledger(PGconn *c)
     FWT_CHECK_EQ_INT(pairs_one + pairs_none, pairs);
     /* Every accepted submit is stored once, exactly as sent, under the id
      * the call returned, by the role that sent it. */
-    FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM ledger l WHERE l.accepted AND NOT EXISTS "
-                                   "(SELECT 1 FROM flywheel.review_labels x WHERE x.id = l.label_id "
-                                   " AND x.item_id = l.item AND x.reviewer = l.reviewer "
-                                   " AND x.value = l.label AND x.version = 1 "
-                                   " AND NOT x.is_adjudication)"),
+    FWT_CHECK_EQ_INT(fwt_pg_int(c,
+                                "SELECT count(*) FROM ledger l WHERE l.accepted AND NOT EXISTS "
+                                "(SELECT 1 FROM flywheel.review_labels x WHERE x.id = l.label_id "
+                                " AND x.item_id = l.item AND x.reviewer = l.reviewer "
+                                " AND x.value = l.label AND x.version = 1 "
+                                " AND NOT x.is_adjudication)"),
                      0);
     /* Nothing else: refused submits left no label. */
     char q[128];
@@ -528,13 +529,15 @@ static void check_ledger(PGconn *c)
     FWT_CHECK_EQ_INT(fwt_pg_int(c, q), accepted);
     FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(DISTINCT label_id) FROM ledger WHERE accepted"),
                      accepted);
-    FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_labels WHERE is_adjudication"),
-                     atomic_load(&g_adjudications));
+    FWT_CHECK_EQ_INT(
+        fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_labels WHERE is_adjudication"),
+        atomic_load(&g_adjudications));
     /* Each item's label count is its labels'. */
-    FWT_CHECK_EQ_INT(fwt_pg_int(c, "SELECT count(*) FROM flywheel.review_items i WHERE i.n_labels <> "
-                                   "(SELECT count(*) FROM flywheel.review_labels l "
-                                   " WHERE l.item_id = i.id AND l.version = 1 "
-                                   " AND NOT l.is_adjudication)"),
+    FWT_CHECK_EQ_INT(fwt_pg_int(c,
+                                "SELECT count(*) FROM flywheel.review_items i WHERE i.n_labels <> "
+                                "(SELECT count(*) FROM flywheel.review_labels l "
+                                " WHERE l.item_id = i.id AND l.version = 1 "
+                                " AND NOT l.is_adjudication)"),
                      0);
 }
 

@@ -124,7 +124,7 @@ FW_API int fw_version_num(void);
     X(IO, 9, "input/output error")                                                                 \
     X(KAFKA, 10, "kafka client error")                                                             \
     X(BUILDER_FAILED, 11, "an earlier call on this builder failed: event dropped and counted")     \
-    X(SAMPLED_OUT, 12, "event not kept by sampling")                                             \
+    X(SAMPLED_OUT, 12, "event not kept by sampling")                                               \
     X(FORKED, 13, "agent created in the parent process: event dropped and counted (see Fork)")
 
 typedef enum {

@@ -31,8 +31,8 @@ typedef int (*fw_eval_load_fn)(void *ctx, PGconn *conn, const char *dataset, int
 
 /* Appends one eval-format line (see docs/export.md) of split `split`.
  * Returns 0, or -1 when it is not an eval line (err says why). */
-int fw_eval_cases_add(fw_eval_cases *c, const char *line, size_t len, const char *split,
-                      char *err, size_t errsize);
+int fw_eval_cases_add(fw_eval_cases *c, const char *line, size_t len, const char *split, char *err,
+                      size_t errsize);
 
 typedef struct {
     long long total, done, errors; /* done includes cases finished before a resume */
@@ -46,25 +46,25 @@ typedef struct {
 typedef int (*fw_eval_progress_fn)(void *ctx, const fw_eval_progress *p);
 
 typedef struct {
-    const char *name;         /* run name, required */
-    int resume;               /* continue an unfinished run of this name */
-    const char *dataset;      /* new runs: the eval dataset and version */
+    const char *name;    /* run name, required */
+    int resume;          /* continue an unfinished run of this name */
+    const char *dataset; /* new runs: the eval dataset and version */
     int version;
-    const char *endpoint;     /* base URL; POST {endpoint}/chat/completions */
+    const char *endpoint; /* base URL; POST {endpoint}/chat/completions */
     const char *model;
-    const char *prompt;       /* system prompt replacing the cases' own; NULL: keep theirs */
-    const char *scorers;      /* scorer configuration (JSON text); NULL: exact + normalized */
-    const char *api_key;      /* never stored; NULL: no Authorization header */
+    const char *prompt;  /* system prompt replacing the cases' own; NULL: keep theirs */
+    const char *scorers; /* scorer configuration (JSON text); NULL: exact + normalized */
+    const char *api_key; /* never stored; NULL: no Authorization header */
     const char *(*getenv_fn)(const char *name); /* for judges' api_key_env; NULL: none */
-    int concurrency;          /* default 4 */
-    double rate;              /* requests/s to the endpoint; 0: unlimited */
-    double timeout_s;         /* per attempt, default 60 */
-    int max_retries;          /* default 5 */
-    double backoff_base_s;    /* default 0.5 */
-    double temperature;       /* < 0: not sent (default -1) */
-    int max_tokens;           /* 0: not sent */
-    double price_in, price_out; /* USD per million tokens, for cost; 0: unknown */
-    const char *split;        /* only cases of this split; NULL: all */
+    int concurrency;                            /* default 4 */
+    double rate;                                /* requests/s to the endpoint; 0: unlimited */
+    double timeout_s;                           /* per attempt, default 60 */
+    int max_retries;                            /* default 5 */
+    double backoff_base_s;                      /* default 0.5 */
+    double temperature;                         /* < 0: not sent (default -1) */
+    int max_tokens;                             /* 0: not sent */
+    double price_in, price_out;                 /* USD per million tokens, for cost; 0: unknown */
+    const char *split;                          /* only cases of this split; NULL: all */
     fw_eval_load_fn load;
     void *load_ctx;
     fw_eval_progress_fn progress;
@@ -123,7 +123,7 @@ json_t *fw_eval_compare(PGconn *conn, const char *a, const char *b, const fw_eva
 int fw_eval_gate(json_t *cmp, const char *const *gates, size_t n, char *err, size_t errsize);
 
 typedef struct {
-    const char *run, *scorer; /* the judge scorer of the run */
+    const char *run, *scorer;  /* the judge scorer of the run */
     const char *queue, *field; /* the review queue and the rubric field humans filled */
     const char *positive;      /* for a category field: the value that means good */
     double threshold;          /* judge score >= threshold counts as good (default 0.5) */

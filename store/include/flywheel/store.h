@@ -52,8 +52,8 @@ extern "C" {
     X(OUTPUT, "output error")      /* the writer failed */                                         \
     X(NOMEM, "out of memory")                                                                      \
     X(CANCELLED, "cancelled")        /* the caller set the cancel flag */                          \
-    X(MISMATCH, "re-export differs") /* a re-export's bytes differ from the recorded ones */    \
-    X(CONFLICT, "conflict") /* the state changed under the caller: a lost lease, a closed item */ \
+    X(MISMATCH, "re-export differs") /* a re-export's bytes differ from the recorded ones */       \
+    X(CONFLICT, "conflict") /* the state changed under the caller: a lost lease, a closed item */  \
     X(EMPTY, "nothing selected") /* an export's selection matched no member */
 
 typedef enum {
