@@ -89,7 +89,7 @@ expect_err FR006 'paused' "SELECT flywheel.review_claim('live', 'alice')"
 q "SELECT flywheel.review_queue_pause('live', false)" >/dev/null
 
 echo "-- priority: errors first, then negative feedback, then recency"
-mkq '{"name":"prio","rubric":"quality","rubric_version":1,"overlap":2,"lease":"2 seconds","rules":{"models":["model-a"]},"priority":[{"term":"error","weight":100},{"term":"negative_feedback","weight":10},{"term":"recency","weight":1,"half_life":"1 hour"}]}'
+mkq '{"name":"prio","rubric":"quality","rubric_version":1,"overlap":2,"lease":"60 seconds","rules":{"models":["model-a"]},"priority":[{"term":"error","weight":100},{"term":"negative_feedback","weight":10},{"term":"recency","weight":1,"half_life":"1 hour"}]}'
 q "SELECT flywheel.review_fill('prio')" >/dev/null
 # model-a = even i; error and thumbs-down: i=30; error: 10,20,40 (i=10 is the newest of them)
 claim_i() { q "SELECT i FROM generate_series(1,40) i WHERE md5('gen'||i)::uuid = (flywheel.review_claim('prio', '$1')->'generation'->>'event_id')::uuid"; }
@@ -146,10 +146,18 @@ q "SELECT flywheel.review_adjudicate($ITEM30, '{\"correct\":true,\"score\":5}', 
 eq "$(q "SELECT status FROM flywheel.review_items WHERE id = $ITEM30")" adjudicated "adjudicated"
 eq "$(q "SELECT value->>'score' FROM flywheel.review_results WHERE item_id = $ITEM30")" 5 "the adjudication is the result"
 
-echo "-- lease expiry and reclaim (lease 2 s)"
+echo "-- lease expiry and reclaim"
 # carol holds a slot of item 10 and never submits; after her lease expires
-# dave and erin take both slots and carol's late submit is refused.
+# dave and erin take both slots and carol's late submit is refused. The
+# queue's lease is 60 s, so that no step above can outlive a lease on a
+# loaded machine; carol's lease is made to end now instead of waiting for it
+# (both places that hold it: the item's lease array and her assignment).
 eq "$(claim_i dave)" 10 "second slot of item 10"
+q "UPDATE flywheel.review_items SET lease_until[array_position(lease_holders, 'carol')] = now() - interval '1 second'
+   WHERE id = $ITEM10 AND 'carol' = ANY (lease_holders)" >/dev/null
+q "UPDATE flywheel.review_assignments SET lease_until = now() - interval '1 second'
+   WHERE item_id = $ITEM10 AND reviewer = 'carol' AND state = 'active'" >/dev/null
+eq "$(q "SELECT count(*) FROM flywheel.review_assignments WHERE item_id = $ITEM10 AND reviewer = 'carol' AND state = 'active' AND lease_until < now()")" 1 "carol's lease has run out"
 deadline=$((SECONDS + 15)); got=""
 while [ $SECONDS -lt $deadline ]; do
     got="$(q "SELECT flywheel.review_claim('prio', 'erin')->>'item_id'")"
