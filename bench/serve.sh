@@ -48,16 +48,24 @@ psql "$FLYWHEEL_PG_ADMIN_DSN" -qAtc "CREATE DATABASE \"$DB\"" >/dev/null
 log "inserting $ITEMS generations and filling the queue"
 psql "$DSN" -qAt -v ON_ERROR_STOP=1 -v n="$ITEMS" >/dev/null <<'SQL'
 SELECT flywheel.maintain_partitions(1, 13);
+-- UUIDv7 ids carrying the event time, as a producer makes them (the row's
+-- partition is the id's day, V0038).
 INSERT INTO flywheel.generations (event_id, event_time, schema_version, environment,
-    request_model, trace_id, status, input_messages, output_messages)
-SELECT md5('b' || i)::uuid, now() - (i % 1000000) * interval '1 second', 1, 'prod', 'model-a',
+    request_model, trace_id, status, input_messages, output_messages, id_time)
+SELECT x.id, x.t, 1, 'prod', 'model-a',
        md5('t' || i), CASE WHEN i % 20 = 0 THEN 'error' ELSE 'ok' END,
        jsonb_build_array(jsonb_build_object('role', 'user', 'parts',
            jsonb_build_array(jsonb_build_object('type', 'text', 'content', 'Question number ' || i)))),
        jsonb_build_array(jsonb_build_object('role', 'assistant', 'parts',
            jsonb_build_array(jsonb_build_object('type', 'text', 'content',
-               'An answer of moderate length to question ' || i || '. It has two sentences.'))))
-FROM generate_series(1, :n) i;
+               'An answer of moderate length to question ' || i || '. It has two sentences.')))),
+       flywheel.event_id_time(x.id)
+FROM generate_series(1, :n) i,
+     LATERAL (SELECT t, (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(m, 1, 3) || '-8'
+                         || substr(m, 4, 3) || '-' || substr(m, 7, 12))::uuid AS id
+              FROM (SELECT now() - (i % 1000000) * interval '1 second' AS t) a,
+                   LATERAL (SELECT lpad(to_hex(floor(extract(epoch FROM a.t) * 1000)::bigint), 12, '0') AS h,
+                                   md5('b' || i) AS m) b) x;
 ANALYZE flywheel.generations;
 SELECT flywheel.review_rubric_create('bench', '{"fields": [
     {"name": "ok", "type": "boolean", "required": true},
