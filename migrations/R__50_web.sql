@@ -8,25 +8,8 @@
 -- flywheel.review_caller(NULL), and return only the caller's own data:
 -- never another reviewer's label, never end-user feedback.
 
--- A queue may show reviewers' names to its adjudicators (the adjudication
--- page shows "Reviewer A/B/C" otherwise). This column belongs in a
--- versioned migration (web's numbers are V0042-V0043); while V0038-V0041
--- of the other work in progress are not on main, the numbering check
--- (no gaps) refuses V0042, so it is added here, only when missing: the
--- catalog test first, so a re-run takes no lock on review_queues. Move it
--- to V0042 once the numbers before it exist.
-DO $col$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_attribute
-                   WHERE attrelid = 'flywheel.review_queues'::regclass
-                     AND attname = 'show_reviewer_names' AND NOT attisdropped) THEN
-        ALTER TABLE flywheel.review_queues
-            ADD COLUMN show_reviewer_names boolean NOT NULL DEFAULT false;
-        COMMENT ON COLUMN flywheel.review_queues.show_reviewer_names IS
-            'Adjudicators see reviewers'' names instead of "Reviewer A/B/C"';
-    END IF;
-END
-$col$;
+-- review_queues.show_reviewer_names (V0039) says whether a queue shows
+-- reviewers' names to its adjudicators.
 
 -- The caller's active claim on an item as the JSON review_claim returns,
 -- plus `assignment_id` (the version a form must send back), `queue` and the

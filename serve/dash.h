@@ -19,14 +19,14 @@
 enum { DASH_F_MODEL, DASH_F_PROVIDER, DASH_F_ENV, DASH_F_RELEASE, DASH_F_PROJECT, DASH_NF };
 
 typedef struct {
-    const char *window;   /* "1h" "6h" "24h" "7d" "30d" */
+    const char *window;         /* "1h" "6h" "24h" "7d" "30d" */
     const char *default_window; /* the page's default (left out of links) */
-    const char *interval; /* the window as a PostgreSQL interval */
-    const char *bucket;   /* the bucket width as a PostgreSQL interval */
-    const char *bucket_name; /* "5 minutes (UTC)" ... for the x axis */
-    char end[48];         /* "" = now, else a timestamp with time zone */
+    const char *interval;       /* the window as a PostgreSQL interval */
+    const char *bucket;         /* the bucket width as a PostgreSQL interval */
+    const char *bucket_name;    /* "5 minutes (UTC)" ... for the x axis */
+    char end[48];               /* "" = now, else a timestamp with time zone */
     char f[DASH_NF][256];
-    const char *by;       /* the breakdown column (a fixed name, never user text) */
+    const char *by; /* the breakdown column (a fixed name, never user text) */
 } dash_filter;
 
 extern const char *const dash_filter_names[DASH_NF];

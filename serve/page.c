@@ -21,7 +21,8 @@ void sv_page_begin(sv_req *r, const char *title, const char *body_class)
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                      "<title>");
     sv_esc(&r->out, title);
-    sv_puts(&r->out, " · Flywheel review</title><link rel=\"stylesheet\" href=\"/static/app.css\">");
+    sv_puts(&r->out,
+            " · Flywheel review</title><link rel=\"stylesheet\" href=\"/static/app.css\">");
     if (strcmp(body_class, "dash") == 0)
         sv_puts(&r->out, "<link rel=\"stylesheet\" href=\"/static/dash.css\">");
     sv_puts(&r->out, "<script src=\"/static/app.js\" defer></script></head><body class=\"");

@@ -110,12 +110,12 @@ int sv_page_disputes(sv_req *r)
     sv_db *d = sv_req_db(r);
     if (!d)
         return sv_unavailable(r);
-    PGresult *res = sv_db_exec(
-        d,
-        "SELECT queue, item_id, labels, round(agreement::numeric, 2), "
-        "       array_to_string(fields, ', '), to_char(completed_at AT TIME ZONE 'UTC', "
-        "       'YYYY-MM-DD HH24:MI') FROM flywheel.web_disputes()",
-        0, NULL);
+    PGresult *res =
+        sv_db_exec(d,
+                   "SELECT queue, item_id, labels, round(agreement::numeric, 2), "
+                   "       array_to_string(fields, ', '), to_char(completed_at AT TIME ZONE 'UTC', "
+                   "       'YYYY-MM-DD HH24:MI') FROM flywheel.web_disputes()",
+                   0, NULL);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         int rc = sv_db_error_page(r, res);
         PQclear(res);
@@ -305,8 +305,7 @@ int sv_page_adjudicate_get(sv_req *r)
     const json_t *decision = json_object_get(it, "decision");
     if (decision && !json_is_null(decision))
         draft = sv_label_to_values(
-            json_object_get(json_object_get(json_object_get(it, "rubric"), "definition"),
-                            "fields"),
+            json_object_get(json_object_get(json_object_get(it, "rubric"), "definition"), "fields"),
             json_object_get(decision, "value"));
     sv_values v = {NULL, draft};
     int rc = render_dispute(r, it, &v, 200, NULL, NULL);
@@ -327,7 +326,8 @@ int sv_page_adjudicate_post(sv_req *r)
     sv_values vals = {r->form, NULL};
     int rc;
     char cur[32];
-    snprintf(cur, sizeof cur, "%lld", (long long)json_integer_value(json_object_get(it, "version")));
+    snprintf(cur, sizeof cur, "%lld",
+             (long long)json_integer_value(json_object_get(it, "version")));
     if (strcmp(action, "submit") != 0) {
         /* Enter in a one-line box or Ctrl+S: show the page again, values kept */
         rc = render_dispute(r, it, &vals, 200, NULL, NULL);
@@ -349,8 +349,9 @@ int sv_page_adjudicate_post(sv_req *r)
             const char *p[3] = {id, lj ? lj : "{}", note ? note : ""};
             sv_db *d = sv_req_db(r);
             PGresult *res =
-                d ? sv_db_exec(d, "SELECT flywheel.review_adjudicate($1::bigint, $2::jsonb, "
-                                  "nullif($3, ''))",
+                d ? sv_db_exec(d,
+                               "SELECT flywheel.review_adjudicate($1::bigint, $2::jsonb, "
+                               "nullif($3, ''))",
                                3, p)
                   : NULL;
             free(lj);
@@ -403,8 +404,7 @@ static const quality_table quality_tables[] = {
      "SELECT queue, field, type, items, raters, round(percent_agreement::numeric, 3), "
      "       kappa_kind, round(kappa::numeric, 3), round(alpha_interval::numeric, 3) "
      "FROM flywheel.review_agreement ORDER BY queue, field",
-     {"Queue", "Field", "Type", "Items", "Reviewers", "Agreement", "κ kind", "κ",
-      "α (interval)"},
+     {"Queue", "Field", "Type", "Items", "Reviewers", "Agreement", "κ kind", "κ", "α (interval)"},
      9,
      0x1B8},
     {"Gold-item accuracy per reviewer",

@@ -348,8 +348,9 @@ int sv_page_admin_rubrics_post(sv_req *r)
         /* the name's CHECK */
         if (state && strcmp(state, "23514") == 0) {
             PQclear(res);
-            return rubrics_page(r, 422, "A rubric name is letters, digits and . _ - (up to 63), "
-                                        "starting with a letter or digit.");
+            return rubrics_page(r, 422,
+                                "A rubric name is letters, digits and . _ - (up to 63), "
+                                "starting with a letter or digit.");
         }
         rc = admin_refused(r, res, rubrics_page);
     } else {

@@ -15,7 +15,7 @@
 #include <string.h>
 
 const char *const dash_filter_names[DASH_NF] = {"model", "provider", "environment", "release",
-                                                 "project"};
+                                                "project"};
 
 static const struct {
     const char *name, *interval, *bucket, *bucket_name;
@@ -141,8 +141,9 @@ void dash_filter_form(sv_req *r, const dash_filter *f, const char *action, int f
     sv_esc(b, f->end);
     sv_puts(b, "\"></div>");
     for (int i = 0; i < DASH_NF && (flags & DASH_FORM_FILTERS); i++) {
-        sv_printf(b, "<div><label for=\"f-%s\">%c%s</label><input type=\"text\" id=\"f-%s\" "
-                     "name=\"%s\" placeholder=\"any\" value=\"",
+        sv_printf(b,
+                  "<div><label for=\"f-%s\">%c%s</label><input type=\"text\" id=\"f-%s\" "
+                  "name=\"%s\" placeholder=\"any\" value=\"",
                   dash_filter_names[i], dash_filter_names[i][0] - 32, dash_filter_names[i] + 1,
                   dash_filter_names[i], dash_filter_names[i]);
         sv_esc(b, f->f[i]);
@@ -287,16 +288,28 @@ typedef struct {
 } overview_chart;
 
 static const overview_chart ov_charts[] = {
-    {"traffic", "Generations and errors", "generations", SV_CHART_STACKED, 0, 0, {1, 2}, 2,
+    {"traffic",
+     "Generations and errors",
+     "generations",
+     SV_CHART_STACKED,
+     0,
+     0,
+     {1, 2},
+     2,
      {"ok", "error"}},
-    {"latency", "Latency percentiles", "ms", SV_CHART_LINE, 1, 0, {3, 4, 5}, 3,
+    {"latency",
+     "Latency percentiles",
+     "ms",
+     SV_CHART_LINE,
+     1,
+     0,
+     {3, 4, 5},
+     3,
      {"p50", "p95", "p99"}},
-    {"ttft", "Time to first token", "ms", SV_CHART_LINE, 1, 0, {6, 7, 8}, 3,
-     {"p50", "p95", "p99"}},
+    {"ttft", "Time to first token", "ms", SV_CHART_LINE, 1, 0, {6, 7, 8}, 3, {"p50", "p95", "p99"}},
     {"tokens", "Tokens", "tokens", SV_CHART_STACKED, 0, 0, {9, 10}, 2, {"input", "output"}},
     {"cost", "Cost", "USD", SV_CHART_BAR, 4, 0, {11}, 1, {"cost"}},
-    {"by", "Generations by ", "generations", SV_CHART_STACKED, 0, 1, {1, 2}, 2,
-     {"ok", "error"}},
+    {"by", "Generations by ", "generations", SV_CHART_STACKED, 0, 1, {1, 2}, 2, {"ok", "error"}},
     {"bycost", "Cost by ", "USD", SV_CHART_BAR, 4, 1, {4}, 1, {"cost"}},
     {"byp95", "p95 latency by ", "ms", SV_CHART_BAR, 1, 1, {3}, 1, {"p95"}},
 };

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FW_END "coalesce(nullif($2, '')::timestamptz, now())"
+#define FW_END    "coalesce(nullif($2, '')::timestamptz, now())"
 #define FW_ORIGIN "timestamptz '2000-01-01 00:00:00+00'"
 #define FW_BUCKETS                                                                                 \
-    "WITH b AS (SELECT generate_series(date_bin($3::interval, " FW_END " - $1::interval, "        \
-    FW_ORIGIN "), " FW_END " - interval '1 microsecond', $3::interval) AS t)"
+    "WITH b AS (SELECT generate_series(date_bin($3::interval, " FW_END                             \
+    " - $1::interval, " FW_ORIGIN "), " FW_END " - interval '1 microsecond', $3::interval) AS t)"
 
 static const char backlog_sql[] =
     "SELECT queue, pending, in_review, labelled, disputed, adjudicated,"
@@ -27,8 +27,8 @@ static const char backlog_sql[] =
     " FROM flywheel.review_progress ORDER BY queue";
 
 /* $1 window, $2 end, $3 bucket */
-static const char throughput_sql[] =
-    FW_BUCKETS ", l AS (SELECT date_bin($3::interval, f.created_at, " FW_ORIGIN ") AS t,"
+static const char throughput_sql[] = FW_BUCKETS
+    ", l AS (SELECT date_bin($3::interval, f.created_at, " FW_ORIGIN ") AS t,"
     "   count(*) FILTER (WHERE NOT f.is_adjudication AND NOT f.is_revision) AS labels,"
     "   count(*) FILTER (WHERE NOT f.is_adjudication AND f.is_revision) AS revisions,"
     "   count(*) FILTER (WHERE f.is_adjudication) AS adjudications"
@@ -62,8 +62,8 @@ static const char gold_sql[] =
     " FROM flywheel.review_gold_accuracy GROUP BY 1 ORDER BY 1 LIMIT 30";
 
 /* $1 window, $2 end, $3 bucket */
-static const char coverage_sql[] =
-    FW_BUCKETS ", c AS (SELECT date_bin($3::interval, f.event_time, " FW_ORIGIN ") AS t,"
+static const char coverage_sql[] = FW_BUCKETS
+    ", c AS (SELECT date_bin($3::interval, f.event_time, " FW_ORIGIN ") AS t,"
     "   round(avg(f.queued::int)::numeric, 3) AS queued,"
     "   round(avg(f.labelled::int)::numeric, 3) AS labelled"
     "  FROM flywheel.label_coverage_facts f"
@@ -90,9 +90,8 @@ typedef struct {
     sv_buf href;
 } fw_ctx;
 
-static void figure(fw_ctx *x, dash_chart *dc, const char *id, const char *title,
-                   sv_chart_kind kind, const char *x_title, const char *unit, int decimals,
-                   const char *const *names)
+static void figure(fw_ctx *x, dash_chart *dc, const char *id, const char *title, sv_chart_kind kind,
+                   const char *x_title, const char *unit, int decimals, const char *const *names)
 {
     dc->c.kind = kind;
     dc->c.id = id;
@@ -159,7 +158,7 @@ int sv_page_dash_flywheel(sv_req *r)
     if (dash_filter_read(r, &f, "30d") != 0)
         return 0;
     static const char *const csv_ids[] = {"backlog", "throughput", "reviewers", "agreement",
-                                          "gold", "coverage", "datasets"};
+                                          "gold",    "coverage",   "datasets"};
     char csv[16];
     int csv_k = -1;
     if (sv_query(r, "csv", csv, sizeof csv) != 0) {
@@ -171,8 +170,8 @@ int sv_page_dash_flywheel(sv_req *r)
             return sv_error_page(r, 404, "Not found", "There is no such chart on this page.");
     }
     const char *p3[3] = {f.interval, f.end, f.bucket};
-    static const char *const sqls[N_S] = {backlog_sql, throughput_sql, reviewers_sql,
-                                          agreement_sql, gold_sql, coverage_sql, datasets_sql};
+    static const char *const sqls[N_S] = {backlog_sql, throughput_sql, reviewers_sql, agreement_sql,
+                                          gold_sql,    coverage_sql,   datasets_sql};
     static const int nparams[N_S] = {0, 3, 2, 3, 0, 3, 0};
     PGresult *res[N_S] = {0};
     int denied[N_S] = {0}, all_denied = 1;
@@ -209,8 +208,8 @@ int sv_page_dash_flywheel(sv_req *r)
         ok &= dash_chart_from(&dc[N_S], res[S_BACKLOG], 0, c_age, 1) == 0;
         snprintf(titles[S_BACKLOG], sizeof titles[0], "Backlog per queue");
         snprintf(titles[N_S], sizeof titles[0], "Age of the oldest open item per queue");
-        figure(&x, &dc[S_BACKLOG], "backlog", titles[S_BACKLOG], SV_CHART_STACKED, "queue",
-               "items", 0, backlog_names);
+        figure(&x, &dc[S_BACKLOG], "backlog", titles[S_BACKLOG], SV_CHART_STACKED, "queue", "items",
+               0, backlog_names);
         figure(&x, &dc[N_S], "age", titles[N_S], SV_CHART_BAR, "queue", "hours", 2, age_names);
     }
     if (res[S_THROUGHPUT]) {
@@ -222,17 +221,16 @@ int sv_page_dash_flywheel(sv_req *r)
     if (res[S_REVIEWERS]) {
         ok &= dash_chart_from(&dc[S_REVIEWERS], res[S_REVIEWERS], 0, c_rev, 2) == 0;
         snprintf(titles[S_REVIEWERS], sizeof titles[0], "Labels per reviewer, last %s", f.window);
-        figure(&x, &dc[S_REVIEWERS], "reviewers", titles[S_REVIEWERS], SV_CHART_STACKED,
-               "reviewer", "labels", 0, reviewer_names);
+        figure(&x, &dc[S_REVIEWERS], "reviewers", titles[S_REVIEWERS], SV_CHART_STACKED, "reviewer",
+               "labels", 0, reviewer_names);
     }
     if (res[S_AGREEMENT] && res[S_THROUGHPUT]) {
         ok &= heat_from(&heat, res[S_AGREEMENT], res[S_THROUGHPUT]) == 0;
         dc[S_AGREEMENT].c = heat.c;
         dc[S_AGREEMENT].c.x_labels = dc[S_THROUGHPUT].c.x_labels;
-        snprintf(titles[S_AGREEMENT], sizeof titles[0], "Agreement per field, last %s",
-                 f.window);
-        figure(&x, &dc[S_AGREEMENT], "agreement", titles[S_AGREEMENT], SV_CHART_HEAT,
-               f.bucket_name, "share of agreeing pairs", 2, dc[S_AGREEMENT].c.series_names);
+        snprintf(titles[S_AGREEMENT], sizeof titles[0], "Agreement per field, last %s", f.window);
+        figure(&x, &dc[S_AGREEMENT], "agreement", titles[S_AGREEMENT], SV_CHART_HEAT, f.bucket_name,
+               "share of agreeing pairs", 2, dc[S_AGREEMENT].c.series_names);
     }
     if (res[S_GOLD]) {
         ok &= dash_chart_from(&dc[S_GOLD], res[S_GOLD], 0, c_gold, 1) == 0;
@@ -250,8 +248,8 @@ int sv_page_dash_flywheel(sv_req *r)
     if (res[S_DATASETS]) {
         ok &= dash_chart_from(&dc[S_DATASETS], res[S_DATASETS], 0, c_ds, 1) == 0;
         snprintf(titles[S_DATASETS], sizeof titles[0], "Dataset versions and their size");
-        figure(&x, &dc[S_DATASETS], "datasets", titles[S_DATASETS], SV_CHART_BAR,
-               "dataset version", "rows", 0, dataset_names);
+        figure(&x, &dc[S_DATASETS], "datasets", titles[S_DATASETS], SV_CHART_BAR, "dataset version",
+               "rows", 0, dataset_names);
     }
     if (!ok) {
         r->out.oom = 1;
@@ -274,14 +272,10 @@ int sv_page_dash_flywheel(sv_req *r)
         static const struct {
             int k;
             const char *what;
-        } order[] = {{S_BACKLOG, "Backlog per queue"},
-                     {N_S, NULL},
-                     {S_THROUGHPUT, "Reviewer throughput"},
-                     {S_REVIEWERS, NULL},
-                     {S_AGREEMENT, "Agreement per field"},
-                     {S_GOLD, "Gold accuracy"},
-                     {S_COVERAGE, "Label coverage"},
-                     {S_DATASETS, "Dataset versions"}};
+        } order[] = {{S_BACKLOG, "Backlog per queue"},      {N_S, NULL},
+                     {S_THROUGHPUT, "Reviewer throughput"}, {S_REVIEWERS, NULL},
+                     {S_AGREEMENT, "Agreement per field"},  {S_GOLD, "Gold accuracy"},
+                     {S_COVERAGE, "Label coverage"},        {S_DATASETS, "Dataset versions"}};
         sv_puts(b, "<div class=\"charts\">");
         for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
             int k = order[i].k, src = k == N_S ? S_BACKLOG : k;

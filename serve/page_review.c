@@ -168,7 +168,6 @@ static size_t segment(const char *text, sentence *s, size_t max)
     return c.n;
 }
 
-
 const char *sv_value_of(const sv_values *v, const char *key)
 {
     if (v->form)
@@ -348,7 +347,6 @@ int sv_page_guidelines(sv_req *r)
 
 /* ---- the item page ------------------------------------------------------------ */
 
-
 static void render_json_pre(sv_buf *b, const json_t *v)
 {
     if (!v)
@@ -429,8 +427,7 @@ static const char *span_category(const json_t *value, const char *name, size_t m
 
 /* Adjudication: each reviewer's span categories on one sentence; returns 1
  * when the reviewers differ on it (a category against another or none). */
-static int others_on_sentence(sv_item_ctx *c, sv_buf *b, size_t msg, size_t part,
-                              const sentence *s)
+static int others_on_sentence(sv_item_ctx *c, sv_buf *b, size_t msg, size_t part, const sentence *s)
 {
     int differ = 0;
     size_t i, k;
@@ -527,8 +524,8 @@ static void render_messages(sv_item_ctx *c, const json_t *messages, int output)
             const char *t = sv_jstr(part, "type");
             t = t ? t : "";
             if (strcmp(t, "text") == 0) {
-                render_text_part(c, sv_jstr(part, "content") ? sv_jstr(part, "content") : "", output, i,
-                                 k);
+                render_text_part(c, sv_jstr(part, "content") ? sv_jstr(part, "content") : "",
+                                 output, i, k);
             } else if (strcmp(t, "tool_call") == 0) {
                 sv_puts(b, "<details class=\"tool\"><summary>tool call <code>");
                 sv_esc(b, sv_jstr(part, "name"));
@@ -770,8 +767,8 @@ static int render_item(sv_req *r, const char *queue, long long item_id, const js
     if (json_is_null(gen_b))
         gen_b = NULL;
     int flip = gen_b ? sv_pair_flip(r->account, item_id) : 0;
-    sv_item_ctx c = {r,          item, json_object_get(rubric, "fields"), vals, error, error_col,
-                  diff_field, 0, NULL};
+    sv_item_ctx c = {r, item, json_object_get(rubric, "fields"), vals, error, error_col, diff_field,
+                     0, NULL};
     r->status = status;
     char title[64];
     snprintf(title, sizeof title, "Item %lld", item_id);

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define W 640.0
-#define H 260.0
+#define W  640.0
+#define H  260.0
 #define PL 64.0 /* plot area: left, right, top, bottom margins */
 #define PR 16.0
 #define PT 14.0
@@ -124,8 +124,9 @@ static int x_label_step(int n)
 
 static void title_and_defs(sv_buf *b, const sv_chart *c, double h)
 {
-    sv_printf(b, "<svg class=\"chart chart-%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-                 "aria-labelledby=\"%s-t\" preserveAspectRatio=\"xMinYMin meet\">",
+    sv_printf(b,
+              "<svg class=\"chart chart-%s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+              "aria-labelledby=\"%s-t\" preserveAspectRatio=\"xMinYMin meet\">",
               c->kind == SV_CHART_LINE      ? "line"
               : c->kind == SV_CHART_BAR     ? "bar"
               : c->kind == SV_CHART_STACKED ? "stacked"
@@ -140,8 +141,9 @@ static void title_and_defs(sv_buf *b, const sv_chart *c, double h)
      * dotted, crossed ...), drawn in the series' colour by class. */
     sv_puts(b, "<defs>");
     for (int s = 0; s < c->nseries; s++) {
-        sv_printf(b, "<pattern id=\"%s-p%d\" class=\"pat s%d\" patternUnits=\"userSpaceOnUse\" "
-                     "width=\"6\" height=\"6\">",
+        sv_printf(b,
+                  "<pattern id=\"%s-p%d\" class=\"pat s%d\" patternUnits=\"userSpaceOnUse\" "
+                  "width=\"6\" height=\"6\">",
                   c->id, s, s);
         sv_puts(b, "<rect class=\"pat-bg\" width=\"6\" height=\"6\"/>");
         switch (s % 4) {
@@ -190,8 +192,8 @@ static void axes(sv_buf *b, const sv_chart *c, double ymax)
     for (int k = 0; k <= ticks; k++) {
         double v = ymax * k / ticks;
         double y = PT + ph - ph * k / ticks;
-        sv_printf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", PL, y,
-                  PL + pw, y);
+        sv_printf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", PL,
+                  y, PL + pw, y);
         sv_printf(b, "<text class=\"ytick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", PL - 6,
                   y + 4);
         tick_label(b, v);
@@ -202,8 +204,9 @@ static void axes(sv_buf *b, const sv_chart *c, double ymax)
     sv_printf(b, "<line class=\"frame\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", PL,
               PT + ph, PL + pw, PT + ph);
     /* unit on the y axis, x title under the labels */
-    sv_printf(b, "<text class=\"unit\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
-                 "transform=\"rotate(-90 %.1f %.1f)\">",
+    sv_printf(b,
+              "<text class=\"unit\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+              "transform=\"rotate(-90 %.1f %.1f)\">",
               12.0, PT, 12.0, PT);
     sv_esc(b, c->unit ? c->unit : "");
     sv_puts(b, "</text>");
@@ -274,7 +277,8 @@ static void plot_lines(sv_buf *b, const sv_chart *c, double ymax)
             double v = val(c, s, i);
             if (isnan(v))
                 continue;
-            int alone = (i == 0 || isnan(val(c, s, i - 1))) && (i == c->n - 1 || isnan(val(c, s, i + 1)));
+            int alone =
+                (i == 0 || isnan(val(c, s, i - 1))) && (i == c->n - 1 || isnan(val(c, s, i + 1)));
             if (i % every == 0 || alone)
                 marker(b, s, PL + slot * (i + 0.5), PT + ph - ph * (v / ymax));
         }
@@ -307,8 +311,9 @@ static void plot_bars(sv_buf *b, const sv_chart *c, double ymax)
                 x = PL + slot * i + gap + w * s;
                 base = PT + ph - h;
             }
-            sv_printf(b, "<rect class=\"bar s%d\" fill=\"url(#%s-p%d)\" x=\"%.1f\" y=\"%.1f\" "
-                         "width=\"%.1f\" height=\"%.1f\"/>",
+            sv_printf(b,
+                      "<rect class=\"bar s%d\" fill=\"url(#%s-p%d)\" x=\"%.1f\" y=\"%.1f\" "
+                      "width=\"%.1f\" height=\"%.1f\"/>",
                       s, c->id, s, x, base, w, h);
         }
     }
@@ -331,8 +336,9 @@ static void heat(sv_buf *b, const sv_chart *c)
             double v = val(c, s, i);
             double x = left + colw * i;
             if (isnan(v)) {
-                sv_printf(b, "<rect class=\"heat heat-none\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                             "height=\"%.1f\"/>",
+                sv_printf(b,
+                          "<rect class=\"heat heat-none\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                          "height=\"%.1f\"/>",
                           x, y, colw, rowh);
                 continue;
             }
@@ -340,12 +346,14 @@ static void heat(sv_buf *b, const sv_chart *c)
             int bucket = v <= 0 ? 0 : v >= 1 ? 4 : (int)(v * 5);
             if (bucket > 4)
                 bucket = 4;
-            sv_printf(b, "<rect class=\"heat heat-%d\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                         "height=\"%.1f\"/>",
+            sv_printf(b,
+                      "<rect class=\"heat heat-%d\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                      "height=\"%.1f\"/>",
                       bucket, x, y, colw, rowh);
             if (colw >= 28) {
-                sv_printf(b, "<text class=\"heatnum heat-%d\" x=\"%.1f\" y=\"%.1f\" "
-                             "text-anchor=\"middle\">",
+                sv_printf(b,
+                          "<text class=\"heatnum heat-%d\" x=\"%.1f\" y=\"%.1f\" "
+                          "text-anchor=\"middle\">",
                           bucket, x + colw / 2, y + rowh / 2 + 4);
                 sv_fmt_num(b, v, c->decimals);
                 sv_puts(b, "</text>");
@@ -357,8 +365,9 @@ static void heat(sv_buf *b, const sv_chart *c)
         for (int i = 0; i < c->n; i += step)
             x_label(b, c, i, step, left + colw * (i + 0.5), top + rowh * c->nseries + 14);
     } else {
-        sv_printf(b, "<text class=\"nodata\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">No data "
-                     "in this window</text>",
+        sv_printf(b,
+                  "<text class=\"nodata\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">No data "
+                  "in this window</text>",
                   left + pw / 2, top + rowh * c->nseries / 2 + 4);
     }
     sv_printf(b, "<text class=\"xtitle\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
@@ -379,8 +388,9 @@ void sv_chart_svg(sv_buf *b, const sv_chart *c)
     double ymax = ymax_of(c);
     axes(b, c, ymax);
     if (c->n == 0) {
-        sv_printf(b, "<text class=\"nodata\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                     "aria-hidden=\"true\">No data in this window</text>",
+        sv_printf(b,
+                  "<text class=\"nodata\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                  "aria-hidden=\"true\">No data in this window</text>",
                   PL + (W - PL - PR) / 2, PT + (H - PT - PB) / 2);
     } else if (c->kind == SV_CHART_LINE) {
         plot_lines(b, c, ymax);
@@ -409,9 +419,10 @@ static void legend(sv_buf *b, const sv_chart *c)
             sv_printf(b, "<path class=\"ln s%d\" d=\"M0,6 H24\"/>", s);
             marker(b, s, 12, 6);
         } else {
-            sv_printf(b, "<defs><pattern id=\"%s-k%d\" class=\"pat s%d\" "
-                         "patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\">"
-                         "<rect class=\"pat-bg\" width=\"6\" height=\"6\"/>",
+            sv_printf(b,
+                      "<defs><pattern id=\"%s-k%d\" class=\"pat s%d\" "
+                      "patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\">"
+                      "<rect class=\"pat-bg\" width=\"6\" height=\"6\"/>",
                       c->id, s, s);
             if (s % 4 == 1)
                 sv_puts(b, "<path class=\"pat-fg\" d=\"M0,6 L6,0\"/>");
@@ -419,8 +430,9 @@ static void legend(sv_buf *b, const sv_chart *c)
                 sv_puts(b, "<circle class=\"pat-dot\" cx=\"3\" cy=\"3\" r=\"1.2\"/>");
             else if (s % 4 == 3)
                 sv_puts(b, "<path class=\"pat-fg\" d=\"M0,3 H6 M3,0 V6\"/>");
-            sv_printf(b, "</pattern></defs><rect class=\"bar s%d\" fill=\"url(#%s-k%d)\" "
-                         "width=\"24\" height=\"12\"/>",
+            sv_printf(b,
+                      "</pattern></defs><rect class=\"bar s%d\" fill=\"url(#%s-k%d)\" "
+                      "width=\"24\" height=\"12\"/>",
                       s, c->id, s);
         }
         sv_puts(b, "</svg> ");

@@ -33,12 +33,12 @@ typedef enum { SV_CHART_LINE, SV_CHART_BAR, SV_CHART_STACKED, SV_CHART_HEAT } sv
 
 typedef struct {
     sv_chart_kind kind;
-    const char *id;      /* unique on the page: [a-z0-9-] (element ids, CSV name) */
-    const char *title;   /* the accessible name, e.g. "Latency percentiles (ms)" */
-    const char *x_title; /* e.g. "hour (UTC)", "model" */
-    const char *unit;    /* y unit: "ms", "USD", "generations", "share" */
-    int decimals;        /* digits after the point in the table and tick labels */
-    int n;               /* points along x */
+    const char *id;                  /* unique on the page: [a-z0-9-] (element ids, CSV name) */
+    const char *title;               /* the accessible name, e.g. "Latency percentiles (ms)" */
+    const char *x_title;             /* e.g. "hour (UTC)", "model" */
+    const char *unit;                /* y unit: "ms", "USD", "generations", "share" */
+    int decimals;                    /* digits after the point in the table and tick labels */
+    int n;                           /* points along x */
     const char *const *x_labels;     /* n labels */
     int nseries;                     /* 1..SV_CHART_MAX_SERIES */
     const char *const *series_names; /* nseries names */

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FIELD 64
+#define MAX_FIELD  64
 #define MAX_FIELDS 16
 
 static void die(const char *what)

@@ -46,7 +46,8 @@ int main(void)
     sv_esc_n(&out, in.data, in.len);
     FWT_CHECK(!out.oom);
     for (size_t i = 0; i < out.len; i++)
-        FWT_CHECK(out.data[i] != '<' && out.data[i] != '>' && out.data[i] != '"' && out.data[i] != '\'');
+        FWT_CHECK(out.data[i] != '<' && out.data[i] != '>' && out.data[i] != '"' &&
+                  out.data[i] != '\'');
     FWT_CHECK(sv_utf8_valid(out.data, out.len));
     sv_buf_free(&in);
     sv_buf_free(&out);

@@ -60,9 +60,17 @@ int main(void)
     const char *x[] = {"2026-12-07 10:00", "2026-12-07 11:00", "2026-12-07 12:00"};
     const char *names[] = {"p50", "p95 <slow>"};
     double v[] = {10, NAN, 30, 40, 50.5, 60};
-    sv_chart c = {.kind = SV_CHART_LINE, .id = "lat", .title = "Latency & more (ms)",
-                  .x_title = "hour (UTC)", .unit = "ms", .decimals = 1, .n = 3, .x_labels = x,
-                  .nseries = 2, .series_names = names, .values = v,
+    sv_chart c = {.kind = SV_CHART_LINE,
+                  .id = "lat",
+                  .title = "Latency & more (ms)",
+                  .x_title = "hour (UTC)",
+                  .unit = "ms",
+                  .decimals = 1,
+                  .n = 3,
+                  .x_labels = x,
+                  .nseries = 2,
+                  .series_names = names,
+                  .values = v,
                   .csv_href = "/dash?csv=lat&window=24h"};
     const char *h = fig(&c);
     FWT_CHECK(strstr(h, "role=\"img\" aria-labelledby=\"lat-t\"") != NULL);
@@ -84,8 +92,7 @@ int main(void)
     /* table: header with unit, a row per point, "–" for the gap */
     const char *t = table_of(h);
     FWT_CHECK(strstr(t, "<th scope=\"col\">p50 (ms)</th>") != NULL);
-    FWT_CHECK(strstr(t, "<th scope=\"row\">2026-12-07 11:00</th><td>–</td><td>50.5</td>") !=
-              NULL);
+    FWT_CHECK(strstr(t, "<th scope=\"row\">2026-12-07 11:00</th><td>–</td><td>50.5</td>") != NULL);
     FWT_CHECK(strstr(t, "<td>10.0</td><td>40.0</td>") != NULL);
     FWT_CHECK(strstr(h, "href=\"/dash?csv=lat&amp;window=24h\" download=\"lat.csv\"") != NULL);
     /* legend names every series with its marker shape */
@@ -102,8 +109,15 @@ int main(void)
                                       "2026-12-07 12:00,30.0,60.0\r\n");
     const char *qx[] = {"a,b", "say \"hi\""};
     double qv[] = {1, 2};
-    sv_chart q = {.kind = SV_CHART_BAR, .id = "q", .title = "q", .x_title = "model",
-                  .unit = "", .n = 2, .x_labels = qx, .nseries = 1, .series_names = names,
+    sv_chart q = {.kind = SV_CHART_BAR,
+                  .id = "q",
+                  .title = "q",
+                  .x_title = "model",
+                  .unit = "",
+                  .n = 2,
+                  .x_labels = qx,
+                  .nseries = 1,
+                  .series_names = names,
                   .values = qv};
     sv_buf_reset(&b);
     sv_chart_csv(&b, &q);
@@ -126,8 +140,15 @@ int main(void)
     const char *x1[] = {"2026-12-07 10:00"};
     double v1[] = {42};
     const char *one_name[] = {"generations"};
-    sv_chart s1 = {.kind = SV_CHART_LINE, .id = "one", .title = "One", .x_title = "hour (UTC)",
-                   .unit = "ms", .n = 1, .x_labels = x1, .nseries = 1, .series_names = one_name,
+    sv_chart s1 = {.kind = SV_CHART_LINE,
+                   .id = "one",
+                   .title = "One",
+                   .x_title = "hour (UTC)",
+                   .unit = "ms",
+                   .n = 1,
+                   .x_labels = x1,
+                   .nseries = 1,
+                   .series_names = one_name,
                    .values = v1};
     h = fig(&s1);
     /* plot spans 64..624: the middle is 344.0; 42 of 50 → y = 14 + 200 - 168 */
@@ -138,9 +159,16 @@ int main(void)
      * each series with its own pattern */
     const char *sn[] = {"ok", "error"};
     double sv[] = {30, 0, 15, 5};
-    sv_chart st = {.kind = SV_CHART_STACKED, .id = "traffic", .title = "Generations",
-                   .x_title = "hour (UTC)", .unit = "generations", .n = 2, .x_labels = x,
-                   .nseries = 2, .series_names = sn, .values = sv};
+    sv_chart st = {.kind = SV_CHART_STACKED,
+                   .id = "traffic",
+                   .title = "Generations",
+                   .x_title = "hour (UTC)",
+                   .unit = "generations",
+                   .n = 2,
+                   .x_labels = x,
+                   .nseries = 2,
+                   .series_names = sn,
+                   .values = sv};
     h = fig(&st);
     /* 35 → 50, in whole-number steps of 10 for a count */
     FWT_CHECK(strstr(h, ">50</text>") != NULL && strstr(h, ">10</text>") && !strstr(h, ">12.5<"));
@@ -152,9 +180,17 @@ int main(void)
     /* heat: every cell with a value shows it; bucket classes; empty cell */
     const char *fields[] = {"correct", "topic"};
     double hv[] = {1.0, 0.5, NAN, 0.1};
-    sv_chart hm = {.kind = SV_CHART_HEAT, .id = "agree", .title = "Agreement per field",
-                   .x_title = "day (UTC)", .unit = "share", .decimals = 2, .n = 2,
-                   .x_labels = x, .nseries = 2, .series_names = fields, .values = hv};
+    sv_chart hm = {.kind = SV_CHART_HEAT,
+                   .id = "agree",
+                   .title = "Agreement per field",
+                   .x_title = "day (UTC)",
+                   .unit = "share",
+                   .decimals = 2,
+                   .n = 2,
+                   .x_labels = x,
+                   .nseries = 2,
+                   .series_names = fields,
+                   .values = hv};
     h = fig(&hm);
     FWT_CHECK(strstr(h, "class=\"heatnum heat-4\"") != NULL && strstr(h, ">1.00</text>"));
     FWT_CHECK(strstr(h, ">0.50</text>") != NULL && strstr(h, ">0.10</text>"));
