@@ -256,8 +256,14 @@ static void expect(const char *pat)
  * reviewer's typing, not the program's output). */
 static const char *g_typed = "";
 
+static void settle(void);
+
+/* Types a line once the program waits at its prompt (quiet for 300 ms):
+ * typed too early, the terminal echoes the line before the prompt is drawn,
+ * and the screen differs from the one a person sees (it did under load). */
 static void send(const char *line)
 {
+    settle();
     if (strlen(line) > 20)
         g_typed = line;
     size_t n = strlen(line);
