@@ -2,7 +2,13 @@
  * The dev broker speaks real Kafka: encoded flywheel.v1 events produced with
  * an idempotent, acks=all, zstd-compressing librdkafka producer are consumed
  * back by two members of one consumer group (rd_kafka_consumer_poll), every
- * event exactly once, decodable, with keys intact.
+ * event decodable, with keys intact. A consumer group delivers at least
+ * once: when the second member joins, a partition the first one read past
+ * its last (auto-)commit is handed out again from the committed offset (to
+ * the new owner, or to the same member when the commit on revocation failed
+ * because the rebalance was in progress: the broker refuses it). So every
+ * event must arrive and both members must get partitions; an event seen
+ * again is a redelivery, counted and printed, not a failure.
  */
 #include "fwtest.h"
 #include "flywheel/v1/flywheel.pb-c.h"
@@ -84,7 +90,7 @@ int main(void)
     rd_kafka_topic_partition_list_destroy(subs);
 
     static unsigned char seen[N_EVENTS];
-    int got = 0, per[2] = {0, 0};
+    int got = 0, again = 0, per[2] = {0, 0};
     int64_t deadline = fwt_now_ms() + 60000;
     while (got < N_EVENTS && fwt_now_ms() < deadline) {
         for (int i = 0; i < 2; i++) {
@@ -103,16 +109,21 @@ int main(void)
             FWT_CHECK(m->key_len > 6 && memcmp(m->key, "trace-", 6) == 0);
             int idx = ev->event_id.data[0] << 8 | ev->event_id.data[1];
             FWT_CHECK(idx >= 0 && idx < N_EVENTS);
-            FWT_CHECK_MSG(!seen[idx], "event %d consumed twice", idx);
+            if (seen[idx])
+                again++; /* redelivered after a rebalance */
+            else
+                got++;
             seen[idx] = 1;
-            got++;
             per[i]++;
             flywheel__v1__event__free_unpacked(ev, NULL);
             rd_kafka_message_destroy(m);
         }
     }
     FWT_CHECK_EQ_INT(got, N_EVENTS);
-    fprintf(stderr, "consumed %d events: %d by member 1, %d by member 2\n", got, per[0], per[1]);
+    fprintf(
+        stderr,
+        "consumed %d events: %d by member 1, %d by member 2, %d redelivered after a rebalance\n",
+        got, per[0], per[1], again);
     /* Both group members got partitions (the topic has 4). */
     FWT_CHECK(per[0] > 0 && per[1] > 0);
     for (int i = 0; i < 2; i++) {
