@@ -139,7 +139,12 @@ static int http_do(http *h, const char *req, size_t reqlen)
                 if (!cl || cl > e)
                     return -1;
                 total = head + strtoul(cl + 17, NULL, 10);
-                h->status = atoi(h->buf + 9);
+                /* "HTTP/1.1 NNN": three digits, anything else is not a status line. */
+                char *end;
+                long st = strtol(h->buf + 9, &end, 10);
+                if (end != h->buf + 12 || st < 100 || st > 599)
+                    return -1;
+                h->status = (int)st;
             }
             if (h->len >= total)
                 break;

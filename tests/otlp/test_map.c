@@ -230,37 +230,39 @@ static void test_events(void)
                              "content",
                              "Weather?") "]},"
                                          "{\"name\":\"gen_ai.assistant.message\",\"attributes\":"
-                                         "[" S("tool_calls",
-                                               "[{\\\"id\\\":\\\"c1\\\",\\\"type\\\":"
-                                               "\\\"function\\\",\\\"function\\\":{\\\"name\\\":"
-                                               "\\\"get_weather\\\",\\\"arguments\\\":\\\"{"
-                                               "\\\\\\\"city\\\\\\\":\\\\\\\"Paris\\\\\\\"}\\\"}}"
-                                               "]") "]},"
-                                                    "{\"name\":\"gen_ai.tool.message\","
-                                                    "\"attributes\":[" S("id", "c1") "," S(
-                                                        "content",
-                                                        "18C") "]},"
-                                                               "{\"name\":\"gen_ai.choice\","
-                                                               "\"attributes\":[" I("index", 0) "," S(
-                                                                   "finish_reason",
-                                                                   "stop") ","
-                                                                           "{\"key\":"
-                                                                           "\"message\","
-                                                                           "\"value\":{"
-                                                                           "\"kvlistValue"
-                                                                           "\":{"
-                                                                           "\"values\":"
-                                                                           "[" S("role", "assistan"
-                                                                                         "t") "," S(
-                                                                               "content",
-                                                                               "Sunny, "
-                                                                               "18C.") "]"
-                                                                                       "}"
-                                                                                       "}"
-                                                                                       "}"
-                                                                                       "]"
-                                                                                       "}"
-                                                                                       "]",
+                                         "[" S(
+                                             "tool_calls",
+                                             "[{\\\"id\\\":\\\"c1\\\",\\\"type\\\":"
+                                             "\\\"function\\\",\\\"function\\\":{\\\"name\\\":"
+                                             "\\\"get_weather\\\",\\\"arguments\\\":\\\"{"
+                                             "\\\\\\\"city\\\\\\\":\\\\\\\"Paris\\\\\\\"}\\\"}}"
+                                             "]") "]},"
+                                                  "{\"name\":\"gen_ai.tool.message\","
+                                                  "\"attributes\":[" S("id", "c1") "," S(
+                                                      "content",
+                                                      "18C") "]},"
+                                                             "{\"name\":\"gen_ai.choice\","
+                                                             "\"attributes\":[" I("index", 0) "," S(
+                                                                 "finish_reason",
+                                                                 "stop") ","
+                                                                         "{\"key\":"
+                                                                         "\"message\","
+                                                                         "\"value\":{"
+                                                                         "\"kvlistValue"
+                                                                         "\":{"
+                                                                         "\"values\":"
+                                                                         "[" S(
+                                                                             "role",
+                                                                             "assistan"
+                                                                             "t") "," S("content",
+                                                                                        "Sunny, "
+                                                                                        "18C.") "]"
+                                                                                                "}"
+                                                                                                "}"
+                                                                                                "}"
+                                                                                                "]"
+                                                                                                "}"
+                                                                                                "]",
         &m);
     g = m.ev[0]->generation;
     FWT_CHECK_EQ_STR(g->provider_name, "openai");
