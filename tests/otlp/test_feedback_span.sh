@@ -33,7 +33,9 @@ S4=00f067aa0ba902ba   # LLM span sent after its feedback
 now=$(date +%s%N)
 # span ID START_NS [llm|http]
 span() {
-    local attrs='{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.request.model","value":{"stringValue":"model-'"$1"'"}}'
+    local msgs='[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"question '"$1"'\"}]}]'
+    local out='[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"answer '"$1"'\"}]}]'
+    local attrs='{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.request.model","value":{"stringValue":"model-'"$1"'"}},{"key":"gen_ai.input.messages","value":{"stringValue":"'"$msgs"'"}},{"key":"gen_ai.output.messages","value":{"stringValue":"'"$out"'"}}'
     [ "$3" = http ] && attrs='{"key":"http.request.method","value":{"stringValue":"POST"}}'
     printf '{"traceId":"%s","spanId":"%s","name":"s","startTimeUnixNano":"%s","endTimeUnixNano":"%s","attributes":[%s]}' \
         "$T" "$1" "$2" "$(( $2 + 5000000 ))" "$attrs"
@@ -93,6 +95,13 @@ if got[0] != gens or abs(got[1] - rate) > 1e-9 or got[2] != events:
 PY
 }
 stats_check 2 0.5 3
+
+# flywheel export --feedback selects by span target too: exactly S1's
+# generation has thumbs=false.
+"$FW_CLI" export --dsn "$DSN" --format eval --project fbspan --feedback thumbs=false -o - \
+    >"$T_DIR/export.jsonl" 2>"$T_DIR/export.err" || fail "export: $(cat "$T_DIR/export.err")"
+[ "$(wc -l <"$T_DIR/export.jsonl")" = 1 ] && grep -q "question $S1" "$T_DIR/export.jsonl" ||
+    fail "export --feedback thumbs=false: $(cat "$T_DIR/export.jsonl" "$T_DIR/export.err")"
 
 # --- the span arrives after its feedback: the feedback attaches to it -----------
 [ "$(post /v1/traces "$(req "$(span $S4 $((now - 1000000000)) llm)")")" = 200 ] || fail "late span: $(cat "$T_DIR/body")"
