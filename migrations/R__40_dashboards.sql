@@ -76,7 +76,11 @@ SELECT g.event_id,
                         WHERE f.target_response_id = g.response_id))
         OR (g.trace_id IS NOT NULL
             AND EXISTS (SELECT 1 FROM flywheel.feedback f
-                        WHERE f.target_trace_id = g.trace_id))) AS has_feedback
+                        WHERE f.target_trace_id = g.trace_id))) AS has_feedback,
+       -- The partition key (the time the event id carries): a lookup by
+       -- event id adds id_time = flywheel.event_id_time(id) and reads one
+       -- partition (the trace view of `flywheel serve`).
+       g.id_time
 FROM flywheel.generations g;
 
 COMMENT ON VIEW flywheel.generation_facts IS
@@ -124,32 +128,33 @@ SELECT f.event_id,
        COALESCE(t.release, f.release) AS release,
        COALESCE(t.prompt_template, '') AS prompt_template,
        COALESCE(t.prompt_version, '') AS prompt_version,
-       t.user_id
+       t.user_id,
+       t.provider_name
 FROM flywheel.feedback f
 LEFT JOIN LATERAL (
     SELECT c.event_id, c.event_time, c.release, c.prompt_template, c.prompt_version,
-           c.user_id,
+           c.user_id, c.provider_name,
            COALESCE(NULLIF(c.request_model, ''), NULLIF(c.response_model, ''), 'unknown') AS model
     FROM (SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NOT NULL AND g.event_id = f.target_event_id
             AND g.id_time = flywheel.event_id_time(f.target_event_id)
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND g.response_id = f.target_response_id
             AND g.id_time >= f.event_time - interval '2 days'
             AND g.id_time <= f.event_time + interval '1 hour'
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND g.response_id = f.target_response_id
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
             AND g.trace_id = f.target_trace_id
@@ -157,7 +162,7 @@ LEFT JOIN LATERAL (
             AND g.id_time <= f.event_time + interval '1 hour'
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
             AND g.trace_id = f.target_trace_id) c

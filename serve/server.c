@@ -84,6 +84,9 @@ static const route routes[] = {
     {"POST", "/admin/rubrics", "admin_rubrics_post", sv_page_admin_rubrics_post, ACCOUNT},
     {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
     {"GET", "/dash/flywheel", "dash_flywheel", sv_page_dash_flywheel, ACCOUNT},
+    /* dash: quality, trace */
+    {"GET", "/dash/quality", "dash_quality", sv_page_dash_quality, ACCOUNT},
+    {"GET", "/dash/trace/*", "dash_trace", sv_page_dash_trace, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 
