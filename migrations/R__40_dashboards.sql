@@ -76,7 +76,9 @@ SELECT g.event_id,
                         WHERE f.target_response_id = g.response_id))
         OR (g.trace_id IS NOT NULL
             AND EXISTS (SELECT 1 FROM flywheel.feedback f
-                        WHERE f.target_trace_id = g.trace_id))) AS has_feedback,
+                        WHERE f.target_trace_id = g.trace_id
+                          AND (f.target_span_id IS NULL OR f.target_span_id = g.span_id))))
+           AS has_feedback,
        -- The partition key (the time the event id carries): a lookup by
        -- event id adds id_time = flywheel.event_id_time(id) and reads one
        -- partition (the trace view of `flywheel serve`).
@@ -102,7 +104,9 @@ COMMENT ON VIEW flywheel.generation_facts IS
 -- earlier one matches. Each branch states which target it applies to (a
 -- constant per feedback row), so PostgreSQL skips the branches of the other
 -- kinds of target without touching an index. Same columns and meaning as
--- before: event id, else response id, else trace id.
+-- before: event id, else response id, else trace id — and with a target span
+-- (V0040) only the generation of that span of the trace: feedback about a
+-- span without a generation has no generation_event_id (unattached).
 CREATE OR REPLACE VIEW flywheel.feedback_facts AS
 SELECT f.event_id,
        f.event_time,
@@ -129,6 +133,7 @@ SELECT f.event_id,
        COALESCE(t.prompt_template, '') AS prompt_template,
        COALESCE(t.prompt_version, '') AS prompt_version,
        t.user_id,
+       f.target_span_id, -- CREATE OR REPLACE VIEW only appends columns
        t.provider_name
 FROM flywheel.feedback f
 LEFT JOIN LATERAL (
@@ -158,6 +163,7 @@ LEFT JOIN LATERAL (
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
             AND g.trace_id = f.target_trace_id
+            AND (f.target_span_id IS NULL OR g.span_id = f.target_span_id)
             AND g.id_time >= f.event_time - interval '2 days'
             AND g.id_time <= f.event_time + interval '1 hour'
           UNION ALL
@@ -165,7 +171,8 @@ LEFT JOIN LATERAL (
                  g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
-            AND g.trace_id = f.target_trace_id) c
+            AND g.trace_id = f.target_trace_id
+            AND (f.target_span_id IS NULL OR g.span_id = f.target_span_id)) c
     LIMIT 1
 ) t ON true;
 
@@ -253,7 +260,8 @@ SELECT f.event_id,
        f.author_id,
        f.target_event_id,
        f.target_response_id,
-       f.target_trace_id
+       f.target_trace_id,
+       f.target_span_id
 FROM flywheel.feedback f;
 
 COMMENT ON VIEW flywheel.feedback_events IS

@@ -172,7 +172,8 @@ def fb_joined(end, window, fwhere="true"):
     WHERE (fb.target_event_id IS NOT NULL AND g.event_id = fb.target_event_id)
        OR (fb.target_event_id IS NULL AND g.response_id = fb.target_response_id)
        OR (fb.target_event_id IS NULL AND fb.target_response_id IS NULL
-           AND g.trace_id = fb.target_trace_id)
+           AND g.trace_id = fb.target_trace_id
+           AND (fb.target_span_id IS NULL OR g.span_id = fb.target_span_id))
     ORDER BY g.event_time LIMIT 1) t ON true
   WHERE fb.event_time >= timestamptz '{end}' - interval '{window}'
     AND fb.event_time < timestamptz '{end}')"""
@@ -182,7 +183,9 @@ def gen_joined(end, window):
     return f"""gj AS (
   SELECT g.*, coalesce(nullif(g.request_model, ''), nullif(g.response_model, ''), 'unknown') AS model,
          EXISTS (SELECT 1 FROM flywheel.feedback fb WHERE fb.target_event_id = g.event_id
-                 OR fb.target_response_id = g.response_id OR fb.target_trace_id = g.trace_id) AS hf
+                 OR fb.target_response_id = g.response_id
+                 OR (fb.target_trace_id = g.trace_id
+                     AND (fb.target_span_id IS NULL OR fb.target_span_id = g.span_id))) AS hf
   FROM flywheel.generations g
   WHERE g.event_time >= timestamptz '{end}' - interval '{window}'
     AND g.event_time < timestamptz '{end}')"""
