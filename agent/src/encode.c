@@ -8,6 +8,7 @@
 #include "encode.h"
 
 #include "fw_utf8.h"
+#include "pack.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct fwe_ctx {
     size_t n_content, cap_content;
     cslot *meta;
     size_t n_meta, cap_meta;
+    fwp_tape tape; /* lengths for pack.c, reused */
 };
 
 fwe_ctx *fwe_new(void)
@@ -52,6 +54,7 @@ void fwe_free(fwe_ctx *c)
     }
     free(c->content);
     free(c->meta);
+    fwp_tape_free(&c->tape);
     free(c);
 }
 
@@ -733,7 +736,9 @@ int fwe_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s, fwr_redactor *red
         }
     }
 
-    size_t size = flywheel__v1__event__get_packed_size(ev);
+    size_t size = fwp_size(ev, &c->tape);
+    if (size == SIZE_MAX)
+        return FWE_NOMEM;
     while (size > s->max_event_bytes) {
         size_t best = SIZE_MAX, best_len = 0;
         for (size_t i = 0; i < c->n_content; i++)
@@ -748,7 +753,9 @@ int fwe_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s, fwr_redactor *red
         size_t keep = cs->len > excess ? cs->len - excess : 0;
         cs->len = cut_utf8(*cs->slot, cs->len, keep);
         trunc |= (unsigned)cs->flag & 0xff;
-        size = flywheel__v1__event__get_packed_size(ev);
+        size = fwp_size(ev, &c->tape);
+        if (size == SIZE_MAX)
+            return FWE_NOMEM;
     }
     if (trunc) {
         out->truncated = 1;
@@ -759,12 +766,14 @@ int fwe_encode(fwe_ctx *c, fw_entry *e, const fwi_settings *s, fwr_redactor *red
             d->tr.system_instructions = (trunc & FWE_TR_SYSINSTR) != 0;
             d->tr.prompt_variables = (trunc & FWE_TR_PVARS) != 0;
             d->g.truncation = &d->tr;
-            size = flywheel__v1__event__get_packed_size(ev);
+            size = fwp_size(ev, &c->tape);
+            if (size == SIZE_MAX)
+                return FWE_NOMEM;
         }
     }
     out->buf = malloc(size ? size : 1);
     if (!out->buf)
         return FWE_NOMEM;
-    out->len = flywheel__v1__event__pack(ev, out->buf);
+    out->len = fwp_write(ev, &c->tape, out->buf);
     return FWE_OK;
 }
