@@ -435,6 +435,7 @@ static void v_feedback(pw *w, const Flywheel__V1__Feedback *f)
         SUB(w, 9, v_message, f->correction[i]);
     enum3(w, 10, (int32_t)f->source);
     str3(w, 11, f->author_id);
+    bytes3(w, 12, &f->target_span_id);
 }
 
 static void v_event(pw *w, const Flywheel__V1__Event *ev)

@@ -366,6 +366,7 @@ static void fixed_events(fwp_tape *tape)
     ev.body_case = FLYWHEEL__V1__EVENT__BODY_FEEDBACK;
     ev.feedback = &fb;
     fb.target_event_id = (ProtobufCBinaryData){16, id};
+    fb.target_span_id = (ProtobufCBinaryData){8, id};
     fb.name = "thumbs";
     fb.value_case = FLYWHEEL__V1__FEEDBACK__VALUE_CATEGORY_VALUE;
     fb.category_value = none;
