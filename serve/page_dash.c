@@ -230,6 +230,7 @@ void dash_page_begin(sv_req *r, const char *title, const char *current)
         {"/dash/quality", "Quality and feedback"},
         {"/dash/ingest", "Collector and ingest"},
         {"/dash/datasets", "Datasets"},
+        {"/dash/evals", "Eval runs"},
     };
     sv_page_begin(r, title, "dash");
     sv_puts(&r->out, "<nav class=\"dashnav\" aria-label=\"Dashboards\">");
