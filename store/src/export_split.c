@@ -7,6 +7,9 @@
  */
 #include "export_split.h"
 
+#include "fw_hex.h"
+#include "fw_utf8.h"
+
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -182,6 +185,162 @@ uint64_t fw_xdedupe_hash(const json_t *content)
 {
     uint64_t h = hash_value(FNV_OFFSET, content);
     return h ? h : 1;
+}
+
+/* ---- the same hash over a line's text --------------------------------------- */
+
+typedef struct {
+    const char *p, *end;
+    uint64_t h;
+} hscan;
+
+/* Feeds the string at s->p (its opening quote) unescaped: through the
+ * white-space normalisation for a value, as it is for a key. */
+static int hscan_string(hscan *s, int normalise)
+{
+    int pending = 0, any = 0;
+    s->p++;
+    while (s->p < s->end) {
+        unsigned char c = (unsigned char)*s->p++, bytes[4];
+        size_t n = 1;
+        if (c == '"')
+            return 0;
+        bytes[0] = c;
+        if (c == '\\') {
+            if (s->p >= s->end)
+                return -1;
+            switch (*s->p++) {
+            case 'b':
+                bytes[0] = '\b';
+                break;
+            case 'f':
+                bytes[0] = '\f';
+                break;
+            case 'n':
+                bytes[0] = '\n';
+                break;
+            case 'r':
+                bytes[0] = '\r';
+                break;
+            case 't':
+                bytes[0] = '\t';
+                break;
+            case '"':
+            case '\\':
+            case '/':
+                bytes[0] = (unsigned char)s->p[-1];
+                break;
+            case 'u': {
+                unsigned cp;
+                if (fw_hex_u16(s->p, s->end, &cp) || cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
+                    return -1; /* the writers never escape these */
+                s->p += 4;
+                n = (size_t)((unsigned char *)fw_utf8_put((char *)bytes, cp) - bytes);
+                break;
+            }
+            default:
+                return -1;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!normalise) {
+                s->h = fnv_byte(s->h, bytes[i]);
+            } else if (is_ws(bytes[i])) {
+                pending = 1;
+            } else {
+                if (pending && any)
+                    s->h = fnv_byte(s->h, ' ');
+                pending = 0;
+                any = 1;
+                s->h = fnv_byte(s->h, bytes[i]);
+            }
+        }
+    }
+    return -1;
+}
+
+static int hscan_value(hscan *s, int depth)
+{
+    if (s->p >= s->end || depth > 4096)
+        return -1;
+    char c = *s->p;
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        s->h = fnv_byte(s->h, (unsigned char)c);
+        s->p++;
+        if (s->p < s->end && *s->p == close) {
+            s->p++;
+            s->h = fnv_byte(s->h, (unsigned char)close);
+            return 0;
+        }
+        for (;;) {
+            if (c == '{') {
+                if (s->p >= s->end || *s->p != '"' || hscan_string(s, 0))
+                    return -1;
+                s->h = fnv_byte(s->h, 0); /* the key's terminating NUL */
+                if (s->p >= s->end || *s->p != ':')
+                    return -1;
+                s->p++;
+            }
+            if (hscan_value(s, depth + 1) || s->p >= s->end)
+                return -1;
+            if (*s->p == close) {
+                s->p++;
+                s->h = fnv_byte(s->h, (unsigned char)close);
+                return 0;
+            }
+            if (*s->p++ != ',')
+                return -1;
+        }
+    }
+    if (c == '"') {
+        s->h = fnv_byte(s->h, '"');
+        if (hscan_string(s, 1))
+            return -1;
+        s->h = fnv_byte(s->h, '"');
+        return 0;
+    }
+    const char *lits[3] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(lits[i]);
+        if ((size_t)(s->end - s->p) >= n && memcmp(s->p, lits[i], n) == 0) {
+            s->p += n;
+            s->h = fnv_byte(s->h, (unsigned char)lits[i][0]);
+            return 0;
+        }
+    }
+    /* A number as the writers write it: an integer in %lld form, or a real. */
+    const char *start = s->p;
+    int real = 0;
+    while (s->p < s->end && (strchr("0123456789+-.eE", *s->p) != NULL && *s->p != '\0')) {
+        real |= *s->p == '.' || *s->p == 'e' || *s->p == 'E';
+        s->p++;
+    }
+    size_t n = (size_t)(s->p - start);
+    char text[64], num[64];
+    if (n == 0 || n >= sizeof text)
+        return -1;
+    if (!real) {
+        s->h = fnv_byte(s->h, 'i');
+        s->h = fnv_bytes(s->h, start, n);
+        return 0;
+    }
+    memcpy(text, start, n);
+    text[n] = '\0';
+    int len = snprintf(num, sizeof num, "r%.17g", strtod(text, NULL));
+    if (len < 0 || (size_t)len >= sizeof num)
+        return -1;
+    s->h = fnv_bytes(s->h, num, (size_t)len);
+    return 0;
+}
+
+int fw_xdedupe_hash_text(const char *line, size_t len, uint64_t *out)
+{
+    hscan s = {line, line + len, FNV_OFFSET};
+    if (hscan_value(&s, 0) || s.p != s.end)
+        return -1;
+    *out = s.h ? s.h : 1;
+    return 0;
 }
 
 static size_t slot_of(uint64_t h, size_t cap)
