@@ -183,11 +183,6 @@ int main(int argc, char **argv)
             if (*cfg.log_file)
                 fw_log_open(cfg.log_file);
         }
-        if (fwg_producer_fatal(prod)) {
-            fw_log_error("exiting after a fatal Kafka producer error", NULL);
-            rc = 1;
-            break;
-        }
     }
     fwg_server_stop(srv);
     fwg_producer_free(prod);
