@@ -10,7 +10,7 @@
  * a row that was already there. Anyone can recompute it (docs/export.md shows
  * it in three lines of Python).
  *
- * Dedupe: a 64-bit FNV-1a hash of the line's content (its JSON values, with
+ * Dedupe: a 64-bit hash of the line's content (its JSON values, with
  * every run of white space inside strings collapsed to one space and leading
  * and trailing white space dropped; keys and structure included). The set
  * remembers the hashes of the lines already written, in the stable export

@@ -273,7 +273,7 @@ static void run(const fw_xopts *o, int fast, const fw_buf *rows, outcome *oc)
 }
 
 /* Both paths over rows; returns the lines the transform wrote. */
-static long long compare(const fw_xopts *o, const fw_buf *rows, const char *what)
+static long long compare(const fw_xopts *o, const fw_buf *rows, const char *what, int must_succeed)
 {
     outcome a, b;
     run(o, 1, rows, &a);
@@ -283,6 +283,7 @@ static long long compare(const fw_xopts *o, const fw_buf *rows, const char *what
                   "%s: transform %s \"%s\", general path %s \"%s\"", what,
                   a.failed ? "failed" : "succeeded", a.error, b.failed ? "failed" : "succeeded",
                   b.error);
+    FWT_CHECK_MSG(!must_succeed || !a.failed, "%s: %s", what, a.error);
     if (!a.failed) {
         FWT_CHECK_MSG(a.out.len == b.out.len &&
                           (a.out.len == 0 || memcmp(a.out.data, b.out.data, a.out.len) == 0),
@@ -304,7 +305,7 @@ static long long compare(const fw_xopts *o, const fw_buf *rows, const char *what
 }
 
 /* Every option combination the transform serves, one row or many. */
-static long long compare_all(const fw_buf *rows, const char *what)
+static long long compare_all(const fw_buf *rows, const char *what, int must_succeed)
 {
     long long fast = 0;
     for (int dedupe = 0; dedupe < 2; dedupe++)
@@ -314,7 +315,7 @@ static long long compare_all(const fw_buf *rows, const char *what)
             FWT_CHECK(fw_xfmt_parse("openai-chat", NULL, &o.fmt) == 0);
             o.dedupe = dedupe;
             o.weights = weights;
-            long long n = compare(&o, rows, what);
+            long long n = compare(&o, rows, what, must_succeed);
             if (dedupe == 0 && weights == 1)
                 fast = n;
         }
@@ -520,7 +521,7 @@ static void test_fixtures(void)
     for (size_t i = 0; i < nfix; i++) {
         fw_buf one = {0};
         fixture_row(&one, &fixtures[i], (int)i, NULL);
-        long long fast = compare_all(&one, fixtures[i].name);
+        long long fast = compare_all(&one, fixtures[i].name, 0);
         FWT_CHECK_MSG(fast == fixtures[i].fast, "%s: the transform wrote %lld lines, expected %d",
                       fixtures[i].name, fast, fixtures[i].fast);
         fw_buf_add(&all, one.data, one.len);
@@ -538,7 +539,7 @@ static void test_fixtures(void)
     big[nbig] = '\0';
     fw_buf one = {0};
     fixture_row(&one, &fixtures[0], 1000, big);
-    FWT_CHECK_EQ_INT(compare_all(&one, "a 1 MB system text"), 1);
+    FWT_CHECK_EQ_INT(compare_all(&one, "a 1 MB system text", 1), 1);
     fw_buf_add(&all, one.data, one.len);
     fw_buf_free(&one);
     free(big);
@@ -561,11 +562,21 @@ static void test_fixtures(void)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = (size_t)(nl - p) + 1;
-        if (!memmem(p, n, "\t7]\t", 4) && !memmem(p, n, "bad \xc3\x28", 5))
+        if (!memmem(p, n, ", 7]\t", 5) && !memmem(p, n, "bad \xc3\x28", 5))
             fw_buf_add(&kept, p, n);
         p += n;
     }
-    compare_all(&kept, "all rows, duplicates and variants");
+    compare_all(&kept, "all rows, duplicates and variants", 1);
+    /* Dedupe did find them: every second copy of a line-giving row, and the
+     * white-space variant. */
+    fw_xopts o;
+    fw_xopts_init(&o);
+    FWT_CHECK(fw_xfmt_parse("openai-chat", NULL, &o.fmt) == 0);
+    outcome oc;
+    run(&o, 1, &kept, &oc);
+    FWT_CHECK_MSG(!oc.failed, "%s", oc.error);
+    FWT_CHECK_MSG(oc.res.duplicates >= 15 + 1, "only %lld duplicates", oc.res.duplicates);
+    fw_buf_free(&oc.out);
     fw_buf_free(&kept);
     fw_buf_free(&all);
 }
@@ -766,7 +777,7 @@ static void test_generated(void)
     /* The generator is meant to give mostly valid conversations. */
     FWT_CHECK_MSG(fast > n / 3, "the transform wrote only %lld of %d generated lines", fast, n);
     printf("generated: %d rows, %lld written by the transform\n", n, fast);
-    compare_all(&all, "all generated rows");
+    compare_all(&all, "all generated rows", 1);
     fw_buf_free(&all);
 }
 
