@@ -115,6 +115,20 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
                 rd_kafka_err2name((rd_kafka_resp_err_t)err), fw_log_quote(q, sizeof q, reason));
 }
 
+/* librdkafka's own log lines, as the gateway's logfmt lines (any thread). */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    fw_log_level l = level <= 3   ? FW_LOG_ERROR
+                     : level <= 4 ? FW_LOG_WARN
+                     : level <= 6 ? FW_LOG_INFO
+                                  : FW_LOG_DEBUG;
+    if (fw_log_enabled(l)) {
+        char q[1024];
+        fw_log_write(l, "librdkafka", "facility=%s detail=%s", fac, fw_log_quote(q, sizeof q, buf));
+    }
+}
+
 static void *poll_loop(void *arg)
 {
     handle *h = arg;
@@ -326,6 +340,7 @@ fwg_producer *fwg_producer_new(const fwg_config *cfg, char *err, size_t errsize)
         goto fail;
     rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
     rd_kafka_conf_set_error_cb(c, on_error);
+    rd_kafka_conf_set_log_cb(c, on_log);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (!(p->cur = handle_new(p, 1, err, errsize)))

@@ -85,6 +85,36 @@ t_wait_count "SELECT count(*) FROM flywheel.generations WHERE span_id = 'a1b2c3d
 row="$(q "SELECT count(*), count(DISTINCT span_id), string_agg(DISTINCT right(span_id, 2), ',' ORDER BY right(span_id, 2))
           FROM flywheel.generations")"
 [ "$row" = "5|5|01,02,03,04,05" ] || fail "rows (count, distinct spans, spans): $row"
-[ "$(q "SELECT count(*) FROM flywheel.dead_letters")" = 0 ] || fail "dead letters"
 [ "$(recreations)" = 1 ] || fail "recreations: $(recreations)"
-echo "otlp_gateway_fatal: ok"
+
+# Under load: three clients send 20 spans each, retrying whatever is not
+# answered 200 (as an OTLP exporter does), while the broker fails another
+# Produce request. Requests in flight on the failed producer get 503 and are
+# retried; nothing is answered 200 without being stored, nothing twice.
+client() {
+    local c="$1" i code n
+    for i in $(seq 10 29); do
+        n=0
+        while :; do
+            code="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $k" -H 'Content-Type: application/json' \
+                --data "$(printf '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"8b8efbf33c6a4e119d2a401c7e550b%02d","spanId":"c%dc2c3d4e5f607%02d","startTimeUnixNano":"1765000001%09d","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}}]}]}]}]}' "$i" "$c" "$i" "$i")" "$GW_URL")"
+            [ "$code" = 200 ] && break
+            [ "$code" = 503 ] || { echo "client $c span $i: HTTP $code"; return 1; }
+            n=$((n + 1))
+            [ "$n" -lt 60 ] || { echo "client $c span $i: still 503 after $n tries"; return 1; }
+            sleep 0.2
+        done
+    done
+}
+cpids=()
+for c in 1 2 3; do client "$c" >"$T_DIR/client$c.log" 2>&1 & cpids+=("$!"); done
+t_wait_count "SELECT count(*) >= 11 FROM flywheel.generations" t 30   # the clients are under way
+echo "Produce 1 OUT_OF_ORDER_SEQUENCE_NUMBER" >"$T_DIR/inject.tmp"
+mv "$T_DIR/inject.tmp" "$T_DIR/inject"
+for c in 1 2 3; do wait "${cpids[$((c - 1))]}" || fail "client $c: $(cat "$T_DIR/client$c.log")"; done
+kill -0 "$GW_PID" 2>/dev/null || fail "the gateway exited under load"
+t_wait_count "SELECT count(*) FROM flywheel.generations" 65 60
+[ "$(q "SELECT count(DISTINCT span_id) FROM flywheel.generations")" = 65 ] || fail "duplicate spans"
+[ -e "$T_DIR/inject.done" ] || fail "the second error was not armed"
+[ "$(q "SELECT count(*) FROM flywheel.dead_letters")" = 0 ] || fail "dead letters"
+echo "otlp_gateway_fatal: ok ($(recreations) recreation(s) in all)"
