@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROWS 2000
+#define ROWS 500
 
 static int discard_open(void *ctx, const char *name, void **stream, fw_store_error *err)
 {
