@@ -503,6 +503,8 @@ static int diff_section(sv_req *r, const char *dataset, int from, int to)
     if (n == 0) {
         sv_puts(b, "<p>No member was added, removed or relabelled.</p>");
     } else {
+        sv_printf(b, "<details class=\"numbers\"><summary>The changed members (%d%s)</summary>", n,
+                  n == DS_MAX_CHANGES ? " shown" : "");
         sv_puts(b, "<table class=\"grid\" id=\"diff-members\"><caption>Changed members");
         if (n == DS_MAX_CHANGES)
             sv_printf(b, " (the first %d; <code>flywheel dataset diff --members</code> lists all)",
@@ -518,7 +520,7 @@ static int diff_section(sv_req *r, const char *dataset, int from, int to)
             sv_esc(b, PQgetvalue(res, i, 2));
             sv_puts(b, "</td></tr>");
         }
-        sv_puts(b, "</tbody></table>");
+        sv_puts(b, "</tbody></table></details>");
     }
     PQclear(res);
     sv_puts(b, "</section>");

@@ -364,4 +364,5 @@ def main():
     check("dataset file cut off" in srv.logtext(), "the cut-off download is logged")
 
 
-run_main(main)
+if __name__ == "__main__":
+    run_main(main)
