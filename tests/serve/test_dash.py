@@ -73,12 +73,14 @@ CHART_COLS = {"traffic": [1, 2], "latency": [3, 4, 5], "ttft": [6, 7, 8], "token
 
 
 def label_as(env, reviewer, values):
-    """Claims and submits one label per value in the support queue as `reviewer`."""
+    """Claims and submits one label per value in the support queue as `reviewer`
+    (while the queue has an item for them)."""
     for v in values:
         psql(env.dsn, f"""SET ROLE "{reviewer}";
-            SELECT flywheel.review_submit(
-                (flywheel.review_claim('support')->>'item_id')::bigint,
-                '{{"correct": {v}, "helpful": 4, "topic": "billing"}}'::jsonb);""")
+            SELECT flywheel.review_submit(c.item,
+                '{{"correct": {v}, "helpful": 4, "topic": "billing"}}'::jsonb)
+            FROM (SELECT (flywheel.review_claim('support')->>'item_id')::bigint AS item) c
+            WHERE c.item IS NOT NULL;""")
 
 
 def flywheel_page(env, srv, a, adj, rev):
@@ -93,7 +95,10 @@ def flywheel_page(env, srv, a, adj, rev):
                        ("agreement", "Agreement per field, last 30d"),
                        ("gold", "Gold accuracy per field"),
                        ("coverage", "Label coverage of generations, last 30d"),
-                       ("datasets", "Dataset versions and their size")]:
+                       ("datasets", "Dataset versions and their size"),
+                       ("open", "Open items over time, last 30d"),
+                       ("open-age", "Age of the oldest open item over time, last 30d"),
+                       ("growth", "Dataset growth (rows of the latest version), last 30d")]:
         check(f'<title id="{cid}-t">{title}</title>' in page.text, f"flywheel chart {cid}")
     # backlog from the review tables
     want = psql(env.dsn, """
@@ -131,11 +136,68 @@ def flywheel_page(env, srv, a, adj, rev):
                                                      head)][1:]
     eq(list(zip(fields, today[1:])), [(w[0], w[1]) for w in want], "agreement today vs SQL")
     check("correct" in " ".join(fields), "the boolean field is in the heat")
+    # gold accuracy per field: the reviewers' current labels on gold items vs the gold label
+    want = psql(env.dsn, """
+        WITH cur AS (SELECT DISTINCT ON (item_id, reviewer) item_id, reviewer, value
+                     FROM flywheel.review_labels WHERE NOT is_adjudication
+                     ORDER BY item_id, reviewer, version DESC)
+        SELECT q.name || ' · ' || k.key,
+               round(sum(CASE WHEN c.value->k.key = k.value THEN 1 ELSE 0 END)::numeric / count(*), 2)
+        FROM flywheel.review_items i JOIN flywheel.review_queues q ON q.id = i.queue_id
+        JOIN cur c ON c.item_id = i.id, jsonb_each(i.gold_label) k
+        WHERE i.is_gold AND k.value <> 'null'::jsonb GROUP BY 1 ORDER BY 1""")
+    eq(len(want), 3, "gold accuracy of three fields")
+    check(any(w[1] not in ("0.00", "1.00") for w in want), "gold accuracy between 0 and 1")
+    eq(table_rows(page.text, "gold"), want, "gold accuracy vs the review tables")
+    # label coverage per day vs generations and review items
+    want = psql(env.dsn, f"""
+        SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+          (SELECT round(avg((EXISTS (SELECT 1 FROM flywheel.review_items i
+                     WHERE i.event_id = g.event_id AND NOT i.is_gold))::int), 3)
+             FROM flywheel.generations g WHERE g.event_time >= d AND g.event_time < d + interval '1 day'),
+          (SELECT round(avg((EXISTS (SELECT 1 FROM flywheel.review_items i
+                     WHERE i.event_id = g.event_id AND NOT i.is_gold
+                       AND i.status IN ('labelled', 'disputed', 'adjudicated')))::int), 3)
+             FROM flywheel.generations g WHERE g.event_time >= d AND g.event_time < d + interval '1 day')
+        FROM generate_series(timestamptz '{end}' - interval '30 days',
+                             timestamptz '{end}' - interval '1 day', interval '1 day') d ORDER BY d""")
+    check(any(w[2] not in ("", "0.000") for w in want), "some generations are labelled")
+    eq(table_rows(page.text, "coverage"), want, "label coverage vs the tables")
+    # open items over time and the age of the oldest, at the end of each day
+    want = psql(env.dsn, f"""
+        WITH e AS (SELECT d, least(d + interval '1 day', timestamptz '{end}') AS at
+                   FROM generate_series(timestamptz '{end}' - interval '30 days',
+                                        timestamptz '{end}' - interval '1 day', interval '1 day') d),
+             o AS (SELECT e.d, i.created_at FROM e JOIN flywheel.review_items i
+                   ON NOT i.is_gold AND i.created_at < e.at
+                  AND (i.completed_at IS NULL OR i.completed_at >= e.at)
+                  AND (i.status IN ('pending', 'in_review') OR i.completed_at IS NOT NULL))
+        SELECT to_char(e.d AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), count(o.created_at),
+               round((extract(epoch FROM e.at - min(o.created_at)) / 3600)::numeric, 2)
+        FROM e LEFT JOIN o USING (d) GROUP BY e.d, e.at ORDER BY e.d""")
+    check(int(want[-1][1]) > 0, "open items today")
+    eq([[g[0], g[1]] for g in table_rows(page.text, "open")], [w[:2] for w in want],
+       "open items over time vs review_items")
+    eq([[g[0], g[1]] for g in table_rows(page.text, "open-age")], [[w[0], w[2]] for w in want],
+       "oldest open item over time vs review_items")
     # datasets
     eq(table_rows(page.text, "datasets"), [["demo v1", "120"], ["demo v2", "180"]],
        "dataset versions")
     r = a.get(f"/dash/flywheel?csv=datasets&end={end}")
     eq(r.text, "dataset version,rows\r\ndemo v1,120\r\ndemo v2,180\r\n", "datasets csv")
+    # dataset growth: the latest version's rows at the end of each day
+    want = psql(env.dsn, f"""
+        SELECT to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+          coalesce((SELECT members::text FROM flywheel.dataset_versions v WHERE v.dataset = 'demo'
+                      AND v.created_at < least(d + interval '1 day', timestamptz '{end}')
+                    ORDER BY version DESC LIMIT 1), '')
+        FROM generate_series(timestamptz '{end}' - interval '30 days',
+                             timestamptz '{end}' - interval '1 day', interval '1 day') d ORDER BY d""")
+    eq(table_rows(page.text, "growth"), want, "dataset growth vs dataset_versions")
+    check([w[1] for w in want][-3:] == ["120", "180", "180"] or
+          [w[1] for w in want][-2:] == ["180", "180"], f"dataset growth shape {want[-3:]}")
+    r = a.get(f"/dash/flywheel?csv=growth&end={end}")
+    eq(csv_rows(r.text)[1], want, "dataset growth csv")
 
     # an adjudicator sees the review sections, not coverage or datasets
     c = Client(srv)
@@ -680,8 +742,15 @@ def main():
     adj, adj_tok = env.account("adj", role="adjudicator")
     rev, rev_tok = env.account("rev")
     rev2, _ = env.account("rev2")
-    label_as(env, rev, ["true"] * 6)
-    label_as(env, rev2, ["true", "false", "true", "true", "false", "true"])
+    # two gold items, served first (gold_rate 1): each reviewer labels both
+    psql(env.dsn, """
+        SELECT flywheel.review_add_gold('support', md5('dash1')::uuid,
+            '{"correct": true, "helpful": 4, "topic": "billing"}');
+        SELECT flywheel.review_add_gold('support', md5('dash2')::uuid,
+            '{"correct": false, "helpful": 2, "topic": "account"}');
+        UPDATE flywheel.review_queues SET gold_rate = 1 WHERE name = 'support';""")
+    label_as(env, rev, ["true"] * 8)
+    label_as(env, rev2, ["true", "false", "true", "false", "true", "true", "false", "true"])
     psql(env.dsn, """INSERT INTO flywheel.datasets (name) VALUES ('demo');
         INSERT INTO flywheel.dataset_versions (dataset, version, format, parameters, members,
                                                created_at)

@@ -148,7 +148,9 @@ test('the flywheel page: charts by role and name, backlog equals the review tabl
   for (const name of ['Backlog per queue', 'Age of the oldest open item per queue',
     'Labels over time, last 30d', 'Labels per reviewer, last 30d', 'Agreement per field, last 30d',
     'Gold accuracy per field', 'Label coverage of generations, last 30d',
-    'Dataset versions and their size']) {
+    'Dataset versions and their size', 'Open items over time, last 30d',
+    'Age of the oldest open item over time, last 30d',
+    'Dataset growth (rows of the latest version), last 30d']) {
     await page.getByRole('img', { name }).waitFor();
   }
   const want = sql(`SELECT q.name, count(i.id) FILTER (WHERE i.status = 'pending' AND NOT i.is_gold),
