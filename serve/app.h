@@ -161,6 +161,9 @@ int sv_page_dash_trace(sv_req *r);
 int sv_page_dash_datasets(sv_req *r);
 int sv_page_dash_dataset(sv_req *r);
 int sv_page_dash_dataset_download(sv_req *r);
+int sv_page_dash_evals(sv_req *r);
+int sv_page_dash_eval_run(sv_req *r);
+int sv_page_dash_eval_compare(sv_req *r);
 
 /* Static files (static.c, generated from serve/static/) */
 int sv_static_find(const char *name, const char **data, size_t *len, const char **ctype);

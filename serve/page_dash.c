@@ -229,6 +229,7 @@ void dash_page_begin(sv_req *r, const char *title, const char *current)
         {"/dash/flywheel", "The flywheel"},
         {"/dash/quality", "Quality and feedback"},
         {"/dash/datasets", "Datasets"},
+        {"/dash/evals", "Eval runs"},
     };
     sv_page_begin(r, title, "dash");
     sv_puts(&r->out, "<nav class=\"dashnav\" aria-label=\"Dashboards\">");

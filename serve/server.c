@@ -93,6 +93,9 @@ static const route routes[] = {
     {"GET", "/dash/datasets/*/#", "dash_dataset", sv_page_dash_dataset, ACCOUNT},
     {"GET", "/dash/datasets/*/#/download", "dash_dataset_download", sv_page_dash_dataset_download,
      ACCOUNT},
+    {"GET", "/dash/evals", "dash_evals", sv_page_dash_evals, ACCOUNT},
+    {"GET", "/dash/evals/run/*", "dash_eval_run", sv_page_dash_eval_run, ACCOUNT},
+    {"GET", "/dash/evals/compare", "dash_eval_compare", sv_page_dash_eval_compare, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 

@@ -203,6 +203,7 @@ def downloads(env, a):
     versions = psql(env.dsn, "SELECT dataset, version FROM flywheel.dataset_versions "
                              "WHERE dataset <> 'big' ORDER BY 1, 2")
     check(len(versions) >= 3, "versions to download")
+    downloads_made = 0
     with tempfile.TemporaryDirectory() as tmp:
         for ds, ver in versions:
             out = os.path.join(tmp, f"{ds}-{ver}")
@@ -211,6 +212,7 @@ def downloads(env, a):
             check(files, f"files of {ds} v{ver}")
             for f in files:
                 st, hd, sha, n = download(a, f"/dash/datasets/{ds}/{ver}/download?file={f}")
+                downloads_made += 1
                 eq(st, 200, f"download {ds} v{ver} {f}")
                 eq(sha, sha_file(os.path.join(out, f)),
                    f"sha256 of the download of {ds} v{ver} {f} vs flywheel export")
@@ -221,6 +223,12 @@ def downloads(env, a):
                    "application/zstd" if f.endswith(".zst") else "application/x-ndjson",
                    "download content type")
                 check("default-src 'none'" in hd.get("content-security-policy", ""), "CSP")
+    # an audit row for every download, naming the file
+    audited = psql(env.dsn, """SELECT detail->>'dataset', detail->>'version', detail->>'file'
+                               FROM flywheel.web_audit WHERE action = 'dataset_download'
+                               ORDER BY id""")
+    eq(len(audited), downloads_made, "one audit row per download")
+    check(["demo", "2", "train.jsonl.zst"] in audited, f"the zstd download's audit row: {audited}")
     eq(a.get("/dash/datasets/demo/1/download?file=manifest.json").status, 404, "manifest")
     eq(a.get("/dash/datasets/demo/1/download?file=../x").status, 404, "a file not in the manifest")
     eq(a.get("/dash/datasets/demo/1/download").status, 400, "no file")
@@ -351,6 +359,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         export(env, "--format", "eval", "--queue", "support", "--consensus", "majority",
                "--where", "correct=true", "--dataset", "sup", "-o", os.path.join(tmp, "s"))
+        # a single version: one point in each chart
+        p = a.get("/dash/datasets")
+        eq(p.status, 200, "list with one version")
+        eq(len(table_rows(p.text, "versions")), 1, "one point in the lines chart")
+        check("No data in this window" not in p.text, "a single version is drawn")
         export(env, "--format", "openai-chat", "--project", "shop", "--seed", "7",
                "--dataset", "demo", "-o", os.path.join(tmp, "d1"))
         export(env, "--format", "openai-chat", "--seed", "7", "--zstd", "--dataset", "demo",
@@ -364,4 +377,5 @@ def main():
     check("dataset file cut off" in srv.logtext(), "the cut-off download is logged")
 
 
-run_main(main)
+if __name__ == "__main__":
+    run_main(main)
