@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import http.client
 
 from fwserve import Client, Env, check, eq, fail, one, psql, run_main
@@ -274,6 +275,21 @@ def big_download(env, srv, a):
           f"the server's peak RSS grew by {grew} bytes for a {size}-byte download "
           f"({before} kB → {after} kB): the file is buffered, not streamed")
     print(f"big download: {size} bytes, peak RSS {before} kB → {after} kB")
+    # a client that goes away after 1,000 bytes cancels the export, and the
+    # connection goes back to the pool (the server runs with a pool of one)
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    c.request("GET", "/dash/datasets/big/1/download?file=train.jsonl",
+              headers={"Cookie": "; ".join(f"{k}={v}" for k, v in a.cookies.items())})
+    r = c.getresponse()
+    eq(r.status, 200, "download to abandon")
+    r.read(1000)
+    c.close()
+    deadline = time.time() + 30
+    while "dataset download abandoned" not in srv.logtext() and time.time() < deadline:
+        time.sleep(0.1)
+    check("dataset download abandoned" in srv.logtext(), "the abandoned download is not logged")
+    st, _, sha, _ = download(a, "/dash/datasets/big/1/download?file=train.jsonl")
+    eq((st, sha), (200, want), "a download after an abandoned one")
 
 
 def cut_off(env, a):
@@ -334,7 +350,7 @@ def main():
     rev, rev_tok = env.account("rev")
     rev2, _ = env.account("rev2")
     # an empty store first
-    srv = env.serve("rate.signin_per_minute=100000")
+    srv = env.serve("rate.signin_per_minute=100000", "serve.pg_pool_size=1")
     a = Client(srv)
     a.signin(admin_tok)
     p = a.get("/dash/datasets")
