@@ -404,10 +404,11 @@ $fn$;
 --   status: array of "ok"/"error"/"unset"; error_types: array of strings
 --   prompt_template: string; prompt_versions: array of strings
 --   feedback: array of predicates, any of which must match a feedback row on
---     the generation: {"name": s, "value": true|false|number|"category",
---     "min": n, "max": n, "source": s}
---   negative_feedback: true (any feedback with bool false or a category of
---     thumbs_down/negative/bad)
+--     the generation (by event id, response id, or span: trace id + span id):
+--     {"name": s, "value": true|false|number|"category", "min": n, "max": n,
+--     "source": s}
+--   negative_feedback: true (any feedback by event id or span with bool false
+--     or a category of thumbs_down/negative/bad)
 --   sample: {"rate": 0..1, "seed": integer}, by trace id (event id without one)
 --   pair_by: "trace_id" | "conversation_id" | "input" (pairwise items)
 -- Priority: [{"term": t, "weight": w, ...}] with t one of error,
@@ -655,13 +656,23 @@ BEGIN
         FROM flywheel.feedback f
         WHERE f.target_event_id IS NOT NULL
         GROUP BY f.target_event_id
+    ), fbs AS (
+        -- Feedback about a span (V0040): the generation of that span.
+        SELECT f.target_trace_id AS trace_id, f.target_span_id AS span_id,
+               count(*) FILTER (WHERE f.bool_value = false
+                                 OR f.category_value IN ('thumbs_down', 'negative', 'bad')) AS neg,
+               count(*) FILTER (WHERE f.bool_value = true
+                                 OR f.category_value IN ('thumbs_up', 'positive', 'good')) AS pos
+        FROM flywheel.feedback f
+        WHERE f.target_span_id IS NOT NULL AND f.target_event_id IS NULL
+        GROUP BY f.target_trace_id, f.target_span_id
     ), cand AS (
         SELECT g.event_id, g.event_time, g.trace_id, g.conversation_id, g.input_messages,
                coalesce((
                    SELECT sum((t->>'weight')::double precision * CASE t->>'term'
                        WHEN 'error' THEN (g.status = 'error')::integer
-                       WHEN 'negative_feedback' THEN least(coalesce(fb.neg, 0), 1)
-                       WHEN 'positive_feedback' THEN least(coalesce(fb.pos, 0), 1)
+                       WHEN 'negative_feedback' THEN least(coalesce(fb.neg, 0) + coalesce(fbs.neg, 0), 1)
+                       WHEN 'positive_feedback' THEN least(coalesce(fb.pos, 0) + coalesce(fbs.pos, 0), 1)
                        WHEN 'recency' THEN exp(-ln(2) * extract(epoch FROM (started - g.event_time))
                                                / extract(epoch FROM coalesce((t->>'half_life')::interval, '1 day')))
                        WHEN 'tag' THEN ((t->>'tag') = ANY (g.tags))::integer
@@ -671,9 +682,14 @@ BEGIN
                    FROM jsonb_array_elements(q.priority) t), 0) AS priority
         FROM flywheel.generations g
         LEFT JOIN fb ON fb.event_id = g.event_id
+        LEFT JOIN fbs ON fbs.trace_id = g.trace_id AND fbs.span_id = g.span_id
         WHERE (lo IS NULL OR g.event_time >= lo
-               OR (wm IS NOT NULL AND g.event_id IN (SELECT f2.target_event_id FROM flywheel.feedback f2
-                                                     WHERE f2.event_time >= wm AND f2.target_event_id IS NOT NULL)
+               OR (wm IS NOT NULL AND (g.event_id IN (SELECT f2.target_event_id FROM flywheel.feedback f2
+                                                      WHERE f2.event_time >= wm AND f2.target_event_id IS NOT NULL)
+                                       OR (g.trace_id, g.span_id) IN (SELECT f3.target_trace_id, f3.target_span_id
+                                                                      FROM flywheel.feedback f3
+                                                                      WHERE f3.event_time >= wm
+                                                                        AND f3.target_span_id IS NOT NULL))
                    AND g.event_time >= coalesce(greatest((r->>'since')::timestamptz,
                                                          now() - (r->>'max_age')::interval), '-infinity')))
           AND (hi IS NULL OR g.event_time < hi)
@@ -687,12 +703,14 @@ BEGIN
           AND (r->'prompt_versions' IS NULL OR r->'prompt_versions' @> to_jsonb(g.prompt_version))
           AND (r->'tags_any' IS NULL OR to_jsonb(g.tags) ?| ARRAY(SELECT jsonb_array_elements_text(r->'tags_any')))
           AND (r->'tags_all' IS NULL OR to_jsonb(g.tags) ?& ARRAY(SELECT jsonb_array_elements_text(r->'tags_all')))
-          AND (coalesce((r->>'negative_feedback')::boolean, false) = false OR coalesce(fb.neg, 0) > 0)
+          AND (coalesce((r->>'negative_feedback')::boolean, false) = false
+               OR coalesce(fb.neg, 0) + coalesce(fbs.neg, 0) > 0)
           AND (r->'feedback' IS NULL OR EXISTS (
                 SELECT 1
                 FROM flywheel.feedback f, jsonb_array_elements(r->'feedback') p
                 WHERE (f.target_event_id = g.event_id
-                       OR (g.response_id IS NOT NULL AND f.target_response_id = g.response_id))
+                       OR (g.response_id IS NOT NULL AND f.target_response_id = g.response_id)
+                       OR (f.target_span_id = g.span_id AND f.target_trace_id = g.trace_id))
                   AND (p->>'name' IS NULL OR f.name = p->>'name')
                   AND (p->>'source' IS NULL OR f.source = p->>'source')
                   AND (NOT p ? 'value'

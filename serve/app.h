@@ -106,8 +106,9 @@ int sv_query(sv_req *r, const char *name, char *out, size_t size);
 void sv_redirect(sv_req *r, const char *location); /* 303 See Other */
 int sv_error_page(sv_req *r, unsigned status, const char *title, const char *text);
 int sv_unavailable(sv_req *r);
-/* Logs a failed database result and answers: 404 for FR005, 409 for FR003
- * and FR006, 403 for 42501, 422 for FR002 (with the message), else 500. */
+/* Logs a failed database result and answers by the store's class of its FR
+ * code (fw_store_sqlstate_code): 404 not found, 409 conflict, 422 invalid
+ * (with the message); 403 for 42501; else 500. */
 int sv_db_error_page(sv_req *r, PGresult *res);
 
 /* Page frame: <!doctype html> ... header with the account and sign-out
@@ -156,10 +157,17 @@ int sv_page_dash_flywheel(sv_req *r);
  * page_dash_trace.c) */
 int sv_page_dash_quality(sv_req *r);
 int sv_page_dash_trace(sv_req *r);
+/* dash: collector and ingest, one dead letter and its replay (page_dash_ingest.c) */
+int sv_page_dash_ingest(sv_req *r);
+int sv_page_dash_deadletter(sv_req *r);
+int sv_page_dash_deadletter_replay(sv_req *r);
 /* page_dash_datasets.c, page_dash_eval.c: datasets and eval runs */
 int sv_page_dash_datasets(sv_req *r);
 int sv_page_dash_dataset(sv_req *r);
 int sv_page_dash_dataset_download(sv_req *r);
+int sv_page_dash_evals(sv_req *r);
+int sv_page_dash_eval_run(sv_req *r);
+int sv_page_dash_eval_compare(sv_req *r);
 
 /* Static files (static.c, generated from serve/static/) */
 int sv_static_find(const char *name, const char **data, size_t *len, const char **ctype);
