@@ -197,7 +197,12 @@ static void dl_free(sv_body *b)
     if (s->rfd >= 0)
         close(s->rfd); /* a write blocked in the export fails with EPIPE */
     s->rfd = -1;
-    dl_join(s);
+    if (s->started && !s->joined) {
+        /* the response was abandoned before the export ended */
+        dl_join(s);
+        fw_log_info("dataset download abandoned", "dataset=%s version=%d file=%s bytes=%llu",
+                    s->dataset, s->version, s->file, s->sent);
+    }
     if (s->wfd >= 0)
         close(s->wfd);
     sv_server_db_put(s->srv, s->db);

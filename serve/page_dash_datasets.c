@@ -743,5 +743,17 @@ int sv_page_dash_dataset_download(sv_req *r)
         return sv_error_page(r, 404, "Not found", "There is no such dataset version.");
     if (!named)
         return sv_error_page(r, 404, "Not found", "This version has no such file.");
+    /* Raw text leaves the store: an audit row for every download started
+     * (also one PostgreSQL refuses next, which then answers 403). */
+    json_t *detail =
+        json_pack("{s:s, s:i, s:s}", "dataset", dataset, "version", version, "file", file);
+    char *dj = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    if (!dj) {
+        r->out.oom = 1;
+        return 0;
+    }
+    sv_audit(r, "dataset_download", 0, dj);
+    free(dj);
     return sv_dataset_stream(r, dataset, version, file);
 }
