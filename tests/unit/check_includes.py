@@ -46,7 +46,7 @@ ALLOWED = {
     "codec": [BASE],
     "otlp": [BASE],
     "eval": [PG],
-    "serve": [STORE, CONFIG, PG, BASE],
+    "serve": [STORE, EVAL, CONFIG, PG, BASE],
     "store": [BASE, REDACT, CODEC],
     "gateway": [CONFIG, OTLP, REDACT, PG],
     "agent": [BASE, REDACT],
