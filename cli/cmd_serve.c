@@ -90,14 +90,15 @@ int fw_cmd_serve(int argc, char **argv)
         snprintf(err, sizeof err, "unexpected argument \"%s\"", argv[optind]);
         goto usage_err;
     }
-    if (file && sv_config_load_file(&cfg, file, err, sizeof err) != 0)
+    if (file && fw_props_load_file(&cfg.props, file, err, sizeof err) != 0)
         goto usage_err;
-    if (sv_config_load_env(&cfg, err, sizeof err) != 0)
+    if (fw_props_load_env(&cfg.props, err, sizeof err) != 0)
         goto usage_err;
-    if (cli.dsn && sv_config_set(&cfg, "pg.dsn", cli.dsn, SV_SRC_FLAG, err, sizeof err) != 0)
+    if (cli.dsn &&
+        fw_props_set(&cfg.props, "pg.dsn", cli.dsn, FW_PROPS_SRC_FLAG, err, sizeof err) != 0)
         goto usage_err;
     for (int i = 0; i < nflags; i++)
-        if (sv_config_set(&cfg, keys[i], vals[i], SV_SRC_FLAG, err, sizeof err) != 0)
+        if (fw_props_set(&cfg.props, keys[i], vals[i], FW_PROPS_SRC_FLAG, err, sizeof err) != 0)
             goto usage_err;
     if (sv_config_finish(&cfg, err, sizeof err) != 0) {
         fw_cli_error("serve", err);
@@ -105,7 +106,7 @@ int fw_cmd_serve(int argc, char **argv)
         goto done;
     }
     if (print) {
-        sv_config_print(&cfg, stdout);
+        fw_props_print(&cfg.props, stdout);
         rc = 0;
         goto done;
     }

@@ -11,6 +11,13 @@
  * --bootstrap-file, writes it to that file atomically), then runs until
  * SIGTERM or SIGINT. SIGUSR1 takes every broker down and SIGUSR2 brings them
  * back up, so that scripts can rehearse an outage of the whole cluster.
+ *
+ * For fault tests, --inject-file PATH makes it look for PATH every 50 ms;
+ * each line of it, `REQUEST COUNT ERROR` (say `Produce 1
+ * OUT_OF_ORDER_SEQUENCE_NUMBER`), makes the cluster answer the next COUNT
+ * requests of that type with that error (rd_kafka_mock_push_request_errors).
+ * The file is then renamed PATH.done, or PATH.failed when a line is wrong, so
+ * a script knows when the errors are armed. Write PATH atomically (rename).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -54,6 +61,9 @@ static void usage(FILE *f)
                "  --partitions N         partitions per topic (default 8)\n"
                "  --replication N        replication factor (default: min(3, brokers))\n"
                "  --bootstrap-file PATH  also write the bootstrap.servers line to PATH\n"
+               "  --inject-file PATH     arm request errors listed in PATH (lines: REQUEST\n"
+               "                         COUNT ERROR, e.g. Produce 1 NOT_LEADER_FOR_PARTITION),\n"
+               "                         then rename it PATH.done (PATH.failed if invalid)\n"
                "  -h, --help             show this help\n"
                "\n"
                "signals: TERM/INT stop; USR1 takes all brokers down; USR2 brings them up\n");
@@ -90,6 +100,74 @@ static int write_file_atomic(const char *path, const char *line)
     return rename(tmp, path);
 }
 
+/* The request types --inject-file knows, by Kafka API key. */
+static const struct {
+    const char *name;
+    int16_t key;
+} API_KEYS[] = {
+    {"Produce", 0},      {"Fetch", 1},       {"ListOffsets", 2},      {"Metadata", 3},
+    {"OffsetCommit", 8}, {"OffsetFetch", 9}, {"FindCoordinator", 10}, {"JoinGroup", 11},
+    {"Heartbeat", 12},   {"LeaveGroup", 13}, {"SyncGroup", 14},       {"InitProducerId", 22},
+};
+
+/* One line of an inject file; 0, or -1 with a message on stderr. */
+static int inject_line(rd_kafka_mock_cluster_t *mc, const char *line, int lineno)
+{
+    char api[64], errname[128];
+    int count;
+    if (sscanf(line, "%63s %d %127s", api, &count, errname) != 3 || count < 1 || count > 1000) {
+        fprintf(stderr, "flywheel-devbroker: inject line %d: expected REQUEST COUNT ERROR\n",
+                lineno);
+        return -1;
+    }
+    int16_t key = -1;
+    for (size_t i = 0; i < sizeof API_KEYS / sizeof API_KEYS[0]; i++)
+        if (strcmp(API_KEYS[i].name, api) == 0)
+            key = API_KEYS[i].key;
+    if (key < 0) {
+        fprintf(stderr, "flywheel-devbroker: inject line %d: unknown request \"%s\"\n", lineno,
+                api);
+        return -1;
+    }
+    const struct rd_kafka_err_desc *descs;
+    size_t n;
+    rd_kafka_get_err_descs(&descs, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!descs[i].name || strcmp(descs[i].name, errname) != 0)
+            continue;
+        rd_kafka_resp_err_t errs[1000];
+        for (int k = 0; k < count; k++)
+            errs[k] = descs[i].code;
+        rd_kafka_mock_push_request_errors_array(mc, key, (size_t)count, errs);
+        fprintf(stderr, "flywheel-devbroker: the next %d %s request(s) fail with %s\n", count, api,
+                errname);
+        return 0;
+    }
+    fprintf(stderr, "flywheel-devbroker: inject line %d: unknown error \"%s\"\n", lineno, errname);
+    return -1;
+}
+
+/* Applies PATH if it exists, then renames it PATH.done or PATH.failed. */
+static void inject(rd_kafka_mock_cluster_t *mc, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[512], to[4096];
+    int lineno = 0, bad = 0;
+    while (!bad && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] != '\0')
+            bad = inject_line(mc, line, lineno) != 0;
+    }
+    fclose(f);
+    snprintf(to, sizeof to, "%s.%s", path, bad ? "failed" : "done");
+    if (rename(path, to) != 0) {
+        fprintf(stderr, "flywheel-devbroker: could not rename \"%s\": %s\n", path, strerror(errno));
+        unlink(path);
+    }
+}
+
 static void set_all_brokers(rd_kafka_mock_cluster_t *mc, int brokers, int up)
 {
     for (int b = 1; b <= brokers; b++) {
@@ -107,7 +185,7 @@ int main(int argc, char **argv)
     int brokers = 3, partitions = 8, replication = -1;
     const char *topics[32];
     int ntopics = 0;
-    const char *bootstrap_file = NULL;
+    const char *bootstrap_file = NULL, *inject_file = NULL;
     char errstr[512];
     int rc = 1;
 
@@ -117,6 +195,7 @@ int main(int argc, char **argv)
         {"partitions", required_argument, NULL, 'p'},
         {"replication", required_argument, NULL, 'r'},
         {"bootstrap-file", required_argument, NULL, 'f'},
+        {"inject-file", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -144,6 +223,9 @@ int main(int argc, char **argv)
             break;
         case 'f':
             bootstrap_file = optarg;
+            break;
+        case 'i':
+            inject_file = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -232,6 +314,8 @@ int main(int argc, char **argv)
             g_up = 0;
             set_all_brokers(mc, brokers, 1);
         }
+        if (inject_file)
+            inject(mc, inject_file);
         usleep(50 * 1000);
     }
     fprintf(stderr, "flywheel-devbroker: stopping\n");

@@ -95,10 +95,11 @@ WHERE NOT EXISTS (
         SELECT 1 FROM flywheel.generations g
         WHERE (f.target_event_id IS NOT NULL AND g.event_id = f.target_event_id)
            OR (f.target_response_id IS NOT NULL AND g.response_id = f.target_response_id)
-           OR (f.target_trace_id IS NOT NULL AND g.trace_id = f.target_trace_id));
+           OR (f.target_trace_id IS NOT NULL AND g.trace_id = f.target_trace_id
+               AND (f.target_span_id IS NULL OR g.span_id = f.target_span_id)));
 
 COMMENT ON VIEW flywheel.orphan_feedback IS
-    'Feedback whose target generation has not been stored (yet)';
+    'Feedback whose target generation has not been stored (yet), or whose target span is not an LLM call';
 
 -- ---------------------------------------------------------------------------
 -- Names

@@ -76,7 +76,9 @@ SELECT g.event_id,
                         WHERE f.target_response_id = g.response_id))
         OR (g.trace_id IS NOT NULL
             AND EXISTS (SELECT 1 FROM flywheel.feedback f
-                        WHERE f.target_trace_id = g.trace_id))) AS has_feedback
+                        WHERE f.target_trace_id = g.trace_id
+                          AND (f.target_span_id IS NULL OR f.target_span_id = g.span_id))))
+           AS has_feedback
 FROM flywheel.generations g;
 
 COMMENT ON VIEW flywheel.generation_facts IS
@@ -98,7 +100,9 @@ COMMENT ON VIEW flywheel.generation_facts IS
 -- earlier one matches. Each branch states which target it applies to (a
 -- constant per feedback row), so PostgreSQL skips the branches of the other
 -- kinds of target without touching an index. Same columns and meaning as
--- before: event id, else response id, else trace id.
+-- before: event id, else response id, else trace id — and with a target span
+-- (V0040) only the generation of that span of the trace: feedback about a
+-- span without a generation has no generation_event_id (unattached).
 CREATE OR REPLACE VIEW flywheel.feedback_facts AS
 SELECT f.event_id,
        f.event_time,
@@ -124,7 +128,8 @@ SELECT f.event_id,
        COALESCE(t.release, f.release) AS release,
        COALESCE(t.prompt_template, '') AS prompt_template,
        COALESCE(t.prompt_version, '') AS prompt_version,
-       t.user_id
+       t.user_id,
+       f.target_span_id -- last: CREATE OR REPLACE VIEW only appends columns
 FROM flywheel.feedback f
 LEFT JOIN LATERAL (
     SELECT c.event_id, c.event_time, c.release, c.prompt_template, c.prompt_version,
@@ -153,6 +158,7 @@ LEFT JOIN LATERAL (
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
             AND g.trace_id = f.target_trace_id
+            AND (f.target_span_id IS NULL OR g.span_id = f.target_span_id)
             AND g.id_time >= f.event_time - interval '2 days'
             AND g.id_time <= f.event_time + interval '1 hour'
           UNION ALL
@@ -160,7 +166,8 @@ LEFT JOIN LATERAL (
                  g.user_id, g.response_model, g.request_model
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
-            AND g.trace_id = f.target_trace_id) c
+            AND g.trace_id = f.target_trace_id
+            AND (f.target_span_id IS NULL OR g.span_id = f.target_span_id)) c
     LIMIT 1
 ) t ON true;
 
@@ -248,7 +255,8 @@ SELECT f.event_id,
        f.author_id,
        f.target_event_id,
        f.target_response_id,
-       f.target_trace_id
+       f.target_trace_id,
+       f.target_span_id
 FROM flywheel.feedback f;
 
 COMMENT ON VIEW flywheel.feedback_events IS

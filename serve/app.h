@@ -20,6 +20,22 @@
 
 typedef struct sv_server sv_server;
 
+/*
+ * A response body produced while it is sent, for answers too large to
+ * build in memory (a dataset file): the server calls read from the
+ * connection's thread until it returns 0 (the end: the response is
+ * complete) or -1 (the response is cut off, so the client sees an
+ * incomplete transfer, never a short file passing for a whole one); read
+ * may block. free is called exactly once, from a server thread, after the
+ * response ended or was abandoned (the client went away); it must stop
+ * whatever produces the body. Embed it as the first member of the
+ * producer's state.
+ */
+typedef struct sv_body {
+    long (*read)(struct sv_body *b, char *buf, size_t max);
+    void (*free)(struct sv_body *b);
+} sv_body;
+
 typedef struct {
     sv_server *srv;
     const sv_config *cfg;
@@ -56,7 +72,9 @@ typedef struct {
     char location[1024];
     char cookie[256];
     int retry_after;
-    int cache_static; /* long-lived cache headers (static files) */
+    int cache_static;      /* long-lived cache headers (static files) */
+    sv_body *body;         /* streamed instead of out when set (owned until sent) */
+    char disposition[160]; /* Content-Disposition, or "" */
 } sv_req;
 
 typedef int (*sv_handler)(sv_req *r);
@@ -64,6 +82,13 @@ typedef int (*sv_handler)(sv_req *r);
 /* Gets the request's database connection (once per request; kept until the
  * request ends). NULL → the caller answers with sv_unavailable(). */
 sv_db *sv_req_db(sv_req *r);
+
+/* Takes the request's database connection away from the request, for a
+ * streamed body that keeps using it after the handler returned (NULL when
+ * none was taken); sv_server_db_put gives it back to the pool, from any
+ * thread. */
+sv_db *sv_req_db_take(sv_req *r);
+void sv_server_db_put(sv_server *s, sv_db *d);
 
 /* Takes a token of the per-address sign-in limit: 0 allowed, else seconds
  * to wait. */
@@ -128,6 +153,10 @@ int sv_page_admin_rubrics_post(sv_req *r);
 /* page_dash*.c: dashboards (see docs/dashboards.md) */
 int sv_page_dash_overview(sv_req *r);
 int sv_page_dash_flywheel(sv_req *r);
+/* page_dash_datasets.c, page_dash_eval.c: datasets and eval runs */
+int sv_page_dash_datasets(sv_req *r);
+int sv_page_dash_dataset(sv_req *r);
+int sv_page_dash_dataset_download(sv_req *r);
 
 /* Static files (static.c, generated from serve/static/) */
 int sv_static_find(const char *name, const char **data, size_t *len, const char **ctype);

@@ -1,8 +1,11 @@
 /*
- * Configuration of `flywheel serve`: one property table (config.c) drives
+ * Configuration of `flywheel serve`: its property table (config.c) drives
  * parsing, validation, --help, --print-config and the reference in
- * docs/configuration.md. Precedence, lowest to highest: default <
- * configuration file (--config FILE, `key = value`, `#` comments) <
+ * docs/configuration.md, through common/config's engine (fw_props.h):
+ * sv_config_init, then fw_props_load_file / fw_props_load_env /
+ * fw_props_set on cfg->props, then sv_config_finish; fw_props_print for
+ * --print-config. Precedence, lowest to highest: default < configuration
+ * file (--config FILE, `key = value`, `#` comments, no ${VAR} expansion) <
  * environment (FLYWHEEL_<KEY>, dots as underscores, upper case:
  * serve.listen is FLYWHEEL_SERVE_LISTEN, pg.dsn is FLYWHEEL_PG_DSN) <
  * command-line flags (--set key=value, --listen, --dsn). Unknown keys are
@@ -11,11 +14,11 @@
 #ifndef FW_SERVE_CONFIG_H
 #define FW_SERVE_CONFIG_H
 
+#include "fw_props.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-typedef enum { SV_SRC_DEFAULT = 0, SV_SRC_FILE, SV_SRC_ENV, SV_SRC_FLAG } sv_source;
 
 typedef struct {
     /* typed values, filled by sv_config_finish */
@@ -45,18 +48,16 @@ typedef struct {
     char origin[512];  /* scheme://host[:port] of public_url */
     int loopback;      /* listen address is a loopback address */
 
-    char **values;
-    sv_source *sources;
+    fw_props props; /* the raw values and their sources */
 } sv_config;
 
+/* Initialises cfg with the defaults. Returns 0 or -1 (out of memory). */
 int sv_config_init(sv_config *cfg);
 void sv_config_free(sv_config *cfg);
-int sv_config_set(sv_config *cfg, const char *key, const char *value, sv_source src, char *err,
-                  size_t errsize);
-int sv_config_load_file(sv_config *cfg, const char *path, char *err, size_t errsize);
-int sv_config_load_env(sv_config *cfg, char *err, size_t errsize);
+/* Validates cfg->props and fills the typed and derived fields. Returns 0,
+ * or -1 with a message. */
 int sv_config_finish(sv_config *cfg, char *err, size_t errsize);
-void sv_config_print(const sv_config *cfg, FILE *out);
+/* The keys part of `flywheel serve --help`. */
 void sv_config_print_help(FILE *out);
 /* The Markdown table of docs/configuration.md's `flywheel serve` section. */
 void sv_config_print_reference(FILE *out);

@@ -227,6 +227,7 @@ void dash_page_begin(sv_req *r, const char *title, const char *current)
     } pages[] = {
         {"/dash", "Overview"},
         {"/dash/flywheel", "The flywheel"},
+        {"/dash/datasets", "Datasets"},
     };
     sv_page_begin(r, title, "dash");
     sv_puts(&r->out, "<nav class=\"dashnav\" aria-label=\"Dashboards\">");

@@ -85,6 +85,11 @@ static const route routes[] = {
     {"POST", "/admin/rubrics", "admin_rubrics_post", sv_page_admin_rubrics_post, ACCOUNT},
     {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
     {"GET", "/dash/flywheel", "dash_flywheel", sv_page_dash_flywheel, ACCOUNT},
+    /* datasets and eval runs (page_dash_datasets.c, page_dash_eval.c) */
+    {"GET", "/dash/datasets", "dash_datasets", sv_page_dash_datasets, ACCOUNT},
+    {"GET", "/dash/datasets/*/#", "dash_dataset", sv_page_dash_dataset, ACCOUNT},
+    {"GET", "/dash/datasets/*/#/download", "dash_dataset_download", sv_page_dash_dataset_download,
+     ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 
@@ -187,9 +192,29 @@ static void add_security_headers(struct MHD_Response *resp)
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
 }
 
+static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sv_body *b = cls;
+    long n = b->read(b, buf, max);
+    if (n > 0)
+        return (ssize_t)n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void body_free(void *cls)
+{
+    sv_body *b = cls;
+    b->free(b);
+}
+
 static enum MHD_Result send_response(sv_req *r)
 {
     struct MHD_Connection *c = r->conn;
+    if (r->body && (r->out.oom || r->status >= 300)) {
+        r->body->free(r->body);
+        r->body = NULL;
+    }
     if (r->out.oom) {
         sv_buf_free(&r->out);
         sv_puts(&r->out, "out of memory\n");
@@ -197,13 +222,27 @@ static enum MHD_Result send_response(sv_req *r)
         r->ctype = "text/plain; charset=utf-8";
         r->location[0] = '\0';
     }
-    size_t len;
-    char *body = sv_buf_take(&r->out, &len);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
+    struct MHD_Response *resp;
+    if (r->body) {
+        /* libmicrohttpd owns the body from here: it calls body_free once
+         * the response is done with, also when creating it fails. */
+        sv_body *b = r->body;
+        r->body = NULL;
+        resp =
+            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, body_read, b, body_free);
+        if (!resp) {
+            b->free(b);
+            return MHD_NO;
+        }
+    } else {
+        size_t len;
+        char *body = sv_buf_take(&r->out, &len);
+        resp = MHD_create_response_from_buffer(
+            len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (!resp) {
+            free(body);
+            return MHD_NO;
+        }
     }
     MHD_add_response_header(resp, "Content-Type", r->ctype ? r->ctype : "text/html; charset=utf-8");
     add_security_headers(resp);
@@ -211,6 +250,8 @@ static enum MHD_Result send_response(sv_req *r)
                             r->cache_static ? "public, max-age=300" : "no-store");
     if (r->location[0])
         MHD_add_response_header(resp, "Location", r->location);
+    if (r->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
     if (r->cookie[0])
         MHD_add_response_header(resp, "Set-Cookie", r->cookie);
     if (r->retry_after > 0) {
@@ -311,6 +352,19 @@ sv_db *sv_req_db(sv_req *r)
     if (!r->db)
         r->db = sv_pool_get(r->srv->pool);
     return r->db;
+}
+
+sv_db *sv_req_db_take(sv_req *r)
+{
+    sv_db *d = r->db;
+    r->db = NULL;
+    return d;
+}
+
+void sv_server_db_put(sv_server *s, sv_db *d)
+{
+    if (d)
+        sv_pool_put(s->pool, d);
 }
 
 static const char *cookie_name(const sv_config *cfg)
@@ -663,6 +717,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (r->db)
         sv_pool_put(s->pool, r->db);
+    if (r->body)
+        r->body->free(r->body);
     sv_form_free(r->form);
     sv_buf_free(&r->out);
     free(r);

@@ -35,7 +35,8 @@
 #define FW_FB_COLUMNS                                                                              \
     "event_id, event_time, project, environment, release, sdk_name, sdk_version, "                 \
     "schema_version, attributes, tags, target_event_id, target_response_id, target_trace_id, "     \
-    "name, value_type, bool_value, number_value, category_value, comment, correction, source, "    \
+    "target_span_id, name, value_type, bool_value, number_value, category_value, comment, "        \
+    "correction, source, "                                                                         \
     "author_id, source_topic, source_partition, source_offset"
 
 #define FW_DL_COLUMNS                                                                              \

@@ -300,6 +300,10 @@ static int validate_feedback(fw_decoded *out, const Flywheel__V1__Feedback *f)
     if (f->target_event_id.len == 0 && f->target_response_id[0] == '\0' &&
         f->target_trace_id.len == 0)
         return fail(out, FW_DL_MISSING_FIELD, "feedback has no target");
+    if (f->target_span_id.len != 0 && f->target_span_id.len != 8)
+        return fail(out, FW_DL_MISSING_FIELD, "feedback.target_span_id is not 8 bytes");
+    if (f->target_span_id.len != 0 && f->target_trace_id.len == 0)
+        return fail(out, FW_DL_MISSING_FIELD, "feedback.target_span_id without target_trace_id");
     if (f->value_case == FLYWHEEL__V1__FEEDBACK__VALUE_NUMBER_VALUE &&
         finite_or_fail(out, 1, f->number_value, "feedback.number_value"))
         return -1;

@@ -429,6 +429,8 @@ void fw_row_feedback(fw_buf *b, const Flywheel__V1__Event *ev, const fw_origin *
     TAB(b);
     hex_or_null(b, &f->target_trace_id);
     TAB(b);
+    hex_or_null(b, &f->target_span_id);
+    TAB(b);
     text(b, f->name);
     TAB(b);
     switch (f->value_case) {

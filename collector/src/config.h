@@ -1,30 +1,20 @@
 /*
- * Collector configuration: one property table (config.c) drives parsing,
- * validation, --help, --print-config and the reference in
- * docs/configuration.md (--print-config-reference).
- *
- * Precedence, lowest to highest: built-in default < configuration file
- * (`key = value`, `#` comments, ${VAR} expanded from the environment) <
- * environment (FLYWHEEL_<KEY> with dots as underscores, upper case: pg.dsn
- * is FLYWHEEL_PG_DSN) < command-line flags (--key=value or --set key=value).
- * Unknown keys are errors, except that any kafka.<property> not in the table
- * is passed to librdkafka as <property> (librdkafka then validates it).
- * Every value remembers where it came from, for --print-config.
+ * Collector configuration: the collector's property table (config.c) and
+ * its typed view. The engine — sources, precedence (default < file <
+ * FLYWHEEL_<KEY> environment < flags), --help, --print-config and the
+ * reference in docs/configuration.md — is common/config's (fw_props.h,
+ * fw_daemon.h). Unknown keys are errors, except that any kafka.<property>
+ * not in the table is passed to librdkafka as <property> (librdkafka then
+ * validates it).
  */
 #ifndef FW_CONFIG_H
 #define FW_CONFIG_H
 
+#include "fw_daemon.h"
+#include "fw_props.h"
+
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-
-typedef enum { FW_SRC_DEFAULT = 0, FW_SRC_FILE, FW_SRC_ENV, FW_SRC_FLAG } fw_source;
-
-typedef struct {
-    char *key; /* the librdkafka property, without "kafka." */
-    char *value;
-    fw_source source;
-} fw_kafka_prop;
 
 typedef struct {
     /* typed values, filled by fw_config_finish */
@@ -48,43 +38,23 @@ typedef struct {
     const char *log_level;
     const char *log_file;
     const char *copy_dump; /* benchmark aid: also write COPY text here */
-
-    /* raw values and their sources, indexed like the property table */
-    char **values;
-    fw_source *sources;
-    fw_kafka_prop *kafka;
+    /* kafka.<property> keys not in the table: key is <property> */
+    const fw_props_extra *kafka;
     size_t n_kafka;
+
+    fw_props props; /* the raw values and their sources */
 } fw_config;
 
-/* Initialises cfg with the defaults. Returns 0 or -1 (out of memory). */
-int fw_config_init(fw_config *cfg);
-void fw_config_free(fw_config *cfg);
+/* The collector's process: its name, --help text, property table and
+ * fw_config_finish (ctx is the fw_config), for fw_daemon_start. */
+extern const fw_daemon fw_collector_daemon;
 
-/* Sets one key from a source. Returns 0, or -1 with a message in err
- * ("unrecognized configuration parameter \"x\""); on error nothing changes. */
-int fw_config_set(fw_config *cfg, const char *key, const char *value, fw_source src, char *err,
-                  size_t errsize);
-
-/* Reads a configuration file. Returns 0, or -1 with "path:line: message". */
-int fw_config_load_file(fw_config *cfg, const char *path, char *err, size_t errsize);
-
-/* Applies FLYWHEEL_* variables of the table's keys. Returns 0 or -1. */
-int fw_config_load_env(fw_config *cfg, char *err, size_t errsize);
-
-/* Validates and fills the typed fields. Returns 0, or -1 with a message
- * (an invalid number, a value out of range, a required key missing). */
+/* Fills the typed fields of cfg from cfg->props, which has passed
+ * fw_props_check, and checks what spans keys. Returns 0, or -1 with a
+ * message. */
 int fw_config_finish(fw_config *cfg, char *err, size_t errsize);
 
-/* `key = value  # source` for every key, secrets masked. */
-void fw_config_print(const fw_config *cfg, FILE *out);
-
-/* The options part of --help. */
-void fw_config_print_help(FILE *out);
-
-/* The Markdown reference (the collector section of docs/configuration.md). */
-void fw_config_print_reference(FILE *out);
-
-/* Copies `dsn` into out with any password masked. */
-void fw_config_mask_dsn(const char *dsn, char *out, size_t size);
+/* Frees cfg->props; the typed fields are cleared. */
+void fw_config_free(fw_config *cfg);
 
 #endif

@@ -102,6 +102,30 @@ static int random_uuid7(uint64_t now_ns, uint8_t out[16])
     return 0;
 }
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* The target field `key` of feedback idx: absent or null (*out = NULL), or a
+ * string; anything else is refused rather than ignored, so a numeric id is
+ * not mistaken for a missing one. */
+static int target_string(json_t *o, const char *key, size_t idx, const char **out, char *err,
+                         size_t errsize)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return snprintf(err, errsize, "feedback %zu: \"%s\" must be a string", idx, key), -1;
+    *out = json_string_value(v);
+    return 0;
+}
+
 static Flywheel__V1__Role role_of(const char *r)
 {
     static const char *const names[] = {"", "system", "user", "assistant", "tool", "developer"};
@@ -177,14 +201,12 @@ static int one(fwg_feedback_list *l, json_t *o, size_t idx, const char *project,
 {
     static const Flywheel__V1__Event E = FLYWHEEL__V1__EVENT__INIT;
     static const Flywheel__V1__Feedback F = FLYWHEEL__V1__FEEDBACK__INIT;
-    static const Flywheel__V1__Event__AttributesEntry A =
-        FLYWHEEL__V1__EVENT__ATTRIBUTES_ENTRY__INIT;
     char msg[200];
     if (!json_is_object(o))
         return snprintf(err, errsize, "feedback %zu is not an object", idx), -1;
     Flywheel__V1__Event *ev = mem(l, sizeof *ev);
     Flywheel__V1__Feedback *f = mem(l, sizeof *f);
-    uint8_t *ids = mem(l, 16 + 16 + 16);
+    uint8_t *ids = mem(l, 16 + 16 + 16 + 8);
     if (!ev || !f || !ids)
         return snprintf(err, errsize, "out of memory"), -1;
     *ev = E;
@@ -200,39 +222,52 @@ static int one(fwg_feedback_list *l, json_t *o, size_t idx, const char *project,
         return snprintf(err, errsize, "feedback %zu: \"id\" is not a UUID", idx), -1;
     ev->event_id = (ProtobufCBinaryData){16, ids};
 
-    const char *eid = json_string_value(json_object_get(o, "event_id"));
-    const char *tid = json_string_value(json_object_get(o, "trace_id"));
-    const char *sid = json_string_value(json_object_get(o, "span_id"));
-    const char *rid = json_string_value(json_object_get(o, "response_id"));
+    const char *eid, *tid, *sid, *rid;
+    if (target_string(o, "event_id", idx, &eid, err, errsize) ||
+        target_string(o, "trace_id", idx, &tid, err, errsize) ||
+        target_string(o, "span_id", idx, &sid, err, errsize) ||
+        target_string(o, "response_id", idx, &rid, err, errsize))
+        return -1;
     if (eid) {
         if (uuid_bytes(eid, ids + 16) != 0)
-            return snprintf(err, errsize, "feedback %zu: \"event_id\" is not a UUID", idx), -1;
+            return snprintf(err, errsize,
+                            "feedback %zu: \"event_id\" is not a UUID (36 characters, "
+                            "8-4-4-4-12 hex digits; it has %zu characters)",
+                            idx, strlen(eid)),
+                   -1;
         f->target_event_id = (ProtobufCBinaryData){16, ids + 16};
     }
     if (tid) {
         if (hex_bytes(tid, ids + 32, 16) != 0)
-            return snprintf(err, errsize, "feedback %zu: \"trace_id\" is not 32 hex digits", idx),
+            return snprintf(err, errsize,
+                            "feedback %zu: \"trace_id\" is not 32 hex digits (it has %zu "
+                            "characters)",
+                            idx, strlen(tid)),
+                   -1;
+        if (all_zero(ids + 32, 16))
+            return snprintf(err, errsize,
+                            "feedback %zu: \"trace_id\" is all zeros, which is no trace", idx),
                    -1;
         f->target_trace_id = (ProtobufCBinaryData){16, ids + 32};
     }
     if (sid) {
-        uint8_t tmp[8];
-        if (!tid || hex_bytes(sid, tmp, 8) != 0)
+        if (!tid)
             return snprintf(err, errsize,
-                            "feedback %zu: \"span_id\" needs \"trace_id\" and 16 hex digits", idx),
+                            "feedback %zu: \"span_id\" needs \"trace_id\" (a span id is "
+                            "unique only within its trace)",
+                            idx),
                    -1;
-        Flywheel__V1__Event__AttributesEntry *a = mem(l, sizeof *a);
-        ev->attributes = mem(l, sizeof *ev->attributes);
-        if (!a || !ev->attributes)
-            return snprintf(err, errsize, "out of memory"), -1;
-        *a = A;
-        a->key = "otel.span_id";
-        a->value = dup(l, sid);
-        for (char *p = a->value; p && *p; p++)
-            if (*p >= 'A' && *p <= 'F')
-                *p = (char)(*p - 'A' + 'a');
-        ev->attributes[0] = a;
-        ev->n_attributes = 1;
+        if (hex_bytes(sid, ids + 48, 8) != 0)
+            return snprintf(err, errsize,
+                            "feedback %zu: \"span_id\" is not 16 hex digits (it has %zu "
+                            "characters)",
+                            idx, strlen(sid)),
+                   -1;
+        if (all_zero(ids + 48, 8))
+            return snprintf(err, errsize,
+                            "feedback %zu: \"span_id\" is all zeros, which is no span", idx),
+                   -1;
+        f->target_span_id = (ProtobufCBinaryData){8, ids + 48};
     }
     if (rid)
         f->target_response_id = dup(l, rid);

@@ -18,9 +18,13 @@
  *    "author_id": "...", "id": "<uuid>"    (the feedback's own id: send the
  *                                          same id again and it is one row)}
  *
- * A (trace_id, span_id) target is stored as the trace target with the span
- * id in the event's attributes ("otel.span_id"): an OTLP generation's event
- * id also depends on its start time, which a front end does not know.
+ * A (trace_id, span_id) target becomes Feedback.target_trace_id and
+ * target_span_id, which the store matches to the generation of that span:
+ * an OTLP generation's event id also depends on its start time, which a
+ * front end does not know, and the gateway keeps no state to look it up.
+ * Feedback about a span that has no generation (not stored yet, or not an
+ * LLM call) is stored all the same and stays unattached. Ids are hex, either
+ * case; all-zero ids are refused like malformed ones.
  */
 #ifndef FWG_FEEDBACK_H
 #define FWG_FEEDBACK_H

@@ -1,22 +1,20 @@
 /*
- * Gateway configuration: one property table (gw_config.c) drives parsing,
- * validation, --help, --print-config and the reference in
- * docs/configuration.md (--print-config-reference).
- *
- * Precedence, lowest to highest: built-in default < configuration file
- * (`key = value`, `#` comments, ${VAR} expanded from the environment) <
- * environment (FLYWHEEL_<KEY> with dots as underscores, upper case: pg.dsn
- * is FLYWHEEL_PG_DSN) < command-line flags (--key=value or --set key=value).
- * Unknown keys are errors, except that any kafka.<property> not in the table
- * is passed to librdkafka as <property> (librdkafka then validates it).
- * Every value remembers where it came from, for --print-config.
+ * Gateway configuration: the gateway's property table (gw_config.c) and its
+ * typed view. The engine — sources, precedence (default < file <
+ * FLYWHEEL_<KEY> environment < flags), --help, --print-config and the
+ * reference in docs/configuration.md — is common/config's (fw_props.h,
+ * fw_daemon.h). Unknown keys are errors, except that any kafka.<property>
+ * not in the table is passed to librdkafka as <property> (librdkafka then
+ * validates it), and redact.regex.<label> adds a redaction rule.
  */
 #ifndef FWG_CONFIG_H
 #define FWG_CONFIG_H
 
+#include "fw_daemon.h"
+#include "fw_props.h"
+
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 /* redact.omit bits, in the order of the names accepted. */
 enum {
@@ -28,14 +26,6 @@ enum {
     FWG_OMIT_ERROR = 32,
     FWG_OMIT_ATTRS = 64
 };
-
-typedef enum { FWG_SRC_DEFAULT = 0, FWG_SRC_FILE, FWG_SRC_ENV, FWG_SRC_FLAG } fwg_source;
-
-typedef struct {
-    char *key; /* the librdkafka property, without "kafka." */
-    char *value;
-    fwg_source source;
-} fwg_kafka_prop;
 
 typedef struct {
     /* typed values, filled by fwg_config_finish */
@@ -58,45 +48,26 @@ typedef struct {
     unsigned redact_omit;      /* FWG_OMIT_* bits */
     const char *log_level;
     const char *log_file;
-
-    /* raw values and their sources, indexed like the property table */
-    char **values;
-    fwg_source *sources;
-    fwg_kafka_prop *kafka;
+    /* kafka.<property> keys not in the table: key is <property> */
+    const fw_props_extra *kafka;
     size_t n_kafka;
-    fwg_kafka_prop *regex; /* redact.regex.<label>: key is the label */
+    /* redact.regex.<label> keys: key is the label, value the pattern */
+    const fw_props_extra *regex;
     size_t n_regex;
+
+    fw_props props; /* the raw values and their sources */
 } fwg_config;
 
-/* Initialises cfg with the defaults. Returns 0 or -1 (out of memory). */
-int fwg_config_init(fwg_config *cfg);
-void fwg_config_free(fwg_config *cfg);
+/* The gateway's process: its name, --help text, property table and
+ * fwg_config_finish (ctx is the fwg_config), for fw_daemon_start. */
+extern const fw_daemon fwg_daemon;
 
-/* Sets one key from a source. Returns 0, or -1 with a message in err
- * ("unrecognized configuration parameter \"x\""); on error nothing changes. */
-int fwg_config_set(fwg_config *cfg, const char *key, const char *value, fwg_source src, char *err,
-                   size_t errsize);
-
-/* Reads a configuration file. Returns 0, or -1 with "path:line: message". */
-int fwg_config_load_file(fwg_config *cfg, const char *path, char *err, size_t errsize);
-
-/* Applies FLYWHEEL_* variables of the table's keys. Returns 0 or -1. */
-int fwg_config_load_env(fwg_config *cfg, char *err, size_t errsize);
-
-/* Validates and fills the typed fields. Returns 0, or -1 with a message
- * (an invalid number, a value out of range, a required key missing). */
+/* Fills the typed fields of cfg from cfg->props, which has passed
+ * fw_props_check, and checks what spans keys. Returns 0, or -1 with a
+ * message. */
 int fwg_config_finish(fwg_config *cfg, char *err, size_t errsize);
 
-/* `key = value  # source` for every key, secrets masked. */
-void fwg_config_print(const fwg_config *cfg, FILE *out);
-
-/* The options part of --help. */
-void fwg_config_print_help(FILE *out);
-
-/* The Markdown reference (the gateway section of docs/configuration.md). */
-void fwg_config_print_reference(FILE *out);
-
-/* Copies `dsn` into out with any password masked. */
-void fwg_config_mask_dsn(const char *dsn, char *out, size_t size);
+/* Frees cfg->props; the typed fields are cleared. */
+void fwg_config_free(fwg_config *cfg);
 
 #endif

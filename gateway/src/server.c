@@ -298,8 +298,7 @@ static int emit(void *opaque, Flywheel__V1__Event *ev, const fw_otlp_span *span)
     }
     flywheel__v1__event__pack(ev, (uint8_t *)e->packed.p);
     fwg_allocs_free(&e->allocs);
-    if (fwg_produce(e->s->prod, e->batch, span->trace_id, 16, e->packed.p, n, &e->queue_full) !=
-        0) {
+    if (fwg_produce(e->batch, span->trace_id, 16, e->packed.p, n, &e->queue_full) != 0) {
         e->failed = 1;
         return 1;
     }
@@ -344,10 +343,10 @@ static enum MHD_Result traces(fwg_server *s, struct MHD_Connection *c, req *r)
                           .max_attributes_bytes = (size_t)s->cfg->max_attributes_bytes};
     fw_otlp_map_stats st;
     memset(&st, 0, sizeof st);
-    emit_ctx e = {s, fwg_batch_new(), fwg_scrubber_take(s->scrub), {0}, 0, 0, {0}};
+    emit_ctx e = {s, fwg_batch_new(s->prod), fwg_scrubber_take(s->scrub), {0}, 0, 0, {0}};
     if (!e.batch || !e.red) {
         if (e.batch)
-            fwg_batch_finish(s->prod, e.batch, err, sizeof err);
+            fwg_batch_finish(e.batch, err, sizeof err);
         fwg_scrubber_give(s->scrub, e.red);
         fw_otlp_request_free(otlp);
         return status_answer(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, r->json, RPC_UNAVAILABLE,
@@ -359,7 +358,7 @@ static enum MHD_Result traces(fwg_server *s, struct MHD_Connection *c, req *r)
     fwg_allocs_free(&e.allocs);
     free(e.allocs.p);
     free(e.packed.p);
-    int acked = fwg_batch_finish(s->prod, e.batch, err, sizeof err) == 0;
+    int acked = fwg_batch_finish(e.batch, err, sizeof err) == 0;
     atomic_fetch_add(&s->m.spans, st.spans);
     atomic_fetch_add(&s->m.skipped, st.skipped);
     atomic_fetch_add(&s->m.rejected, st.rejected);
@@ -410,7 +409,7 @@ static enum MHD_Result feedback(fwg_server *s, struct MHD_Connection *c, req *r)
     free(inflated);
     if (prc != 0)
         return status_answer(s, c, MHD_HTTP_BAD_REQUEST, 1, RPC_INVALID_ARGUMENT, err);
-    fwg_batch *batch = fwg_batch_new();
+    fwg_batch *batch = fwg_batch_new(s->prod);
     fwr_redactor *red = fwg_scrubber_take(s->scrub);
     fwg_allocs allocs = {0};
     buf packed = {0}, ids = {0};
@@ -440,7 +439,7 @@ static enum MHD_Result feedback(fwg_server *s, struct MHD_Connection *c, req *r)
         const Flywheel__V1__Feedback *f = ev->feedback;
         const ProtobufCBinaryData *key =
             f->target_trace_id.len ? &f->target_trace_id : &ev->event_id;
-        if (fwg_produce(s->prod, batch, key->data, key->len, packed.p, n, &queue_full) != 0) {
+        if (fwg_produce(batch, key->data, key->len, packed.p, n, &queue_full) != 0) {
             failed = 1;
             break;
         }
@@ -456,7 +455,7 @@ static enum MHD_Result feedback(fwg_server *s, struct MHD_Connection *c, req *r)
     fwg_scrubber_give(s->scrub, red);
     size_t n_ev = l.n;
     fwg_feedback_free(&l);
-    int acked = batch ? fwg_batch_finish(s->prod, batch, err, sizeof err) == 0 : 0;
+    int acked = batch ? fwg_batch_finish(batch, err, sizeof err) == 0 : 0;
     if (queue_full || failed || !acked) {
         free(ids.p);
         atomic_fetch_add(&s->m.produce_failures, 1);
@@ -503,6 +502,12 @@ static void metrics(fwg_server *s, buf *b)
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
         putf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", cs[i].name, cs[i].help, cs[i].name,
              cs[i].name, (unsigned long long)atomic_load(cs[i].v));
+    putf(b,
+         "# HELP flywheel_gateway_producer_recreations_total Kafka producers replaced after a "
+         "fatal error.\n"
+         "# TYPE flywheel_gateway_producer_recreations_total counter\n"
+         "flywheel_gateway_producer_recreations_total %llu\n",
+         fwg_producer_recreations(s->prod));
     putf(b,
          "# HELP flywheel_gateway_requests_in_flight Requests being handled.\n"
          "# TYPE flywheel_gateway_requests_in_flight gauge\n"

@@ -416,6 +416,14 @@ int fw_xselect_check_fields(const fw_xopts *o, const char *score_field, const js
     return 0;
 }
 
+/* A feedback row f about generation g: by its event id, its response id,
+ * or its span (target_trace_id + target_span_id, V0040). Trace-wide
+ * feedback judges no one generation and is not used here. */
+#define FEEDBACK_ABOUT_G                                                                           \
+    "(f.target_event_id = g.event_id OR (g.response_id IS NOT NULL AND "                           \
+    "f.target_response_id = g.response_id) OR (f.target_span_id = g.span_id AND "                  \
+    "f.target_trace_id = g.trace_id))"
+
 /* A feedback predicate: some feedback row on the generation matches. */
 static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, size_t errsize)
 {
@@ -428,9 +436,8 @@ static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, 
         return -1;
     }
     int bad = 0;
-    fw_buf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE "
-                         "(f.target_event_id = g.event_id OR (g.response_id IS NOT NULL AND "
-                         "f.target_response_id = g.response_id)) AND f.name = ");
+    fw_buf_adds(&q->sql, " AND EXISTS (SELECT 1 FROM flywheel.feedback f WHERE " FEEDBACK_ABOUT_G
+                         " AND f.name = ");
     bad |= fw_xsql_param_copy(q, name);
     fw_buf_adds(&q->sql, " AND ");
     if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
@@ -464,11 +471,10 @@ static int add_feedback(fw_xsql *q, const char *text, char *name, char *errbuf, 
 }
 
 /* A feedback row f that carries a correction (a non-empty array of output
- * messages) about generation g, by event id or response id. */
+ * messages) about generation g (FEEDBACK_ABOUT_G). */
 #define FEEDBACK_CORRECTION                                                                        \
-    "(f.target_event_id = g.event_id OR (g.response_id IS NOT NULL AND "                           \
-    "f.target_response_id = g.response_id)) AND jsonb_typeof(f.correction) = 'array' AND "         \
-    "jsonb_array_length(f.correction) > 0"
+    FEEDBACK_ABOUT_G " AND jsonb_typeof(f.correction) = 'array' AND "                              \
+                     "jsonb_array_length(f.correction) > 0"
 
 /* "AND <column> = $n" for an optional equality filter. */
 static int add_eq(fw_xsql *q, const char *column, const char *value)

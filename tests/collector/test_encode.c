@@ -335,6 +335,33 @@ int main(void)
     FWT_CHECK_EQ_INT(reason_of(buf, len, 0), FW_DL_NONE);
     free(buf);
 
+    /* A span target (V0040) needs its trace and eight bytes. */
+    static uint8_t trace[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+                                0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+    static uint8_t span[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
+    fb.target_response_id = "";
+    fb.target_span_id = (ProtobufCBinaryData){8, span};
+    buf = pack(&ev, &len);
+    FWT_CHECK_EQ_INT(reason_of(buf, len, 0), FW_DL_MISSING_FIELD); /* no trace */
+    free(buf);
+    fb.target_trace_id = (ProtobufCBinaryData){16, trace};
+    fb.target_span_id = (ProtobufCBinaryData){7, span};
+    buf = pack(&ev, &len);
+    FWT_CHECK_EQ_INT(reason_of(buf, len, 0), FW_DL_MISSING_FIELD); /* 7 bytes */
+    free(buf);
+    fb.target_span_id = (ProtobufCBinaryData){8, span};
+    buf = pack(&ev, &len);
+    FWT_CHECK_EQ_INT(reason_of(buf, len, 0), FW_DL_NONE);
+    free(buf);
+    fb.name = "thumbs";
+    fw_buf row = {0};
+    fw_origin o = {"t", 0, 0};
+    fw_row_feedback(&row, &ev, &o);
+    FWT_CHECK(strstr(fw_buf_cstr(&row),
+                     "\t\\N\t\\N\t4bf92f3577b34da6a3ce929d0e0e4736\t00f067aa0ba902b7\tthumbs\t") !=
+              NULL);
+    fw_buf_free(&row);
+
     ev.body_case = FLYWHEEL__V1__EVENT__BODY__NOT_SET;
     buf = pack(&ev, &len);
     FWT_CHECK_EQ_INT(reason_of(buf, len, 0), FW_DL_MISSING_FIELD);

@@ -163,7 +163,7 @@ grep -q '"accepted":3,"ids":\["'"$fid"'"' "$T_DIR/body" || fail "feedback answer
 t_wait_count "SELECT count(*) FROM flywheel.feedback WHERE project = 'http'" 3
 row="$(q "SELECT name, value_type, bool_value, source FROM flywheel.feedback WHERE target_event_id = '$eid'")"
 [ "$row" = "thumbs|bool|t|end_user" ] || fail "thumbs row: $row"
-row="$(q "SELECT name, number_value, target_trace_id, attributes->>'otel.span_id', source FROM flywheel.feedback WHERE name = 'rating'")"
+row="$(q "SELECT name, number_value, target_trace_id, target_span_id, source FROM flywheel.feedback WHERE name = 'rating'")"
 [ "$row" = "rating|0.25|5b8efbf33c6a4e119d2a401c7e550b99|a1b2c3d4e5f60799|automated" ] || fail "rating row: $row"
 row="$(q "SELECT name, category_value, comment, correction->0->'parts'->0->>'content', author_id FROM flywheel.feedback WHERE target_response_id = 'chatcmpl-1'")"
 [ "$row" = "category|off_topic|write to [EMAIL]|Better answer|u-9" ] || fail "category row: $row"

@@ -25,6 +25,7 @@ import sys
 # Public include directories of the libraries.
 BASE = "common/base/include"
 PG = "common/pg/include"
+CONFIG = "common/config/include"
 REDACT = "redact/include"
 CODEC = "codec/include"
 AGENT = "agent/include"
@@ -39,17 +40,18 @@ SUPPORT = "tests/support"
 ALLOWED = {
     "common/base": [],
     "common/pg": [BASE],
+    "common/config": [PG],
     "common/tsan": [],
     "redact": [],
     "codec": [BASE],
     "otlp": [BASE],
     "eval": [PG],
-    "serve": [STORE, PG, BASE],
+    "serve": [STORE, CONFIG, PG, BASE],
     "store": [BASE, REDACT, CODEC],
-    "gateway": [OTLP, REDACT, PG],
+    "gateway": [CONFIG, OTLP, REDACT, PG],
     "agent": [BASE, REDACT],
-    "collector": [CODEC, OTLP, PG, BASE],
-    "cli": [STORE, PG, BASE, REDACT, EVAL, "serve"],
+    "collector": [CONFIG, CODEC, OTLP, PG, BASE],
+    "cli": [STORE, PG, BASE, REDACT, EVAL, "serve", CONFIG],
     "devbroker": [],
     "examples": [AGENT],
     # bench/icount_agent.c counts the agent thread's encode (agent/src) like tests/agent.
@@ -59,13 +61,13 @@ ALLOWED = {
     "tests/integration": [SUPPORT, PG],
     "tests/e2e": [SUPPORT, AGENT],
     "tests/agent": [SUPPORT, AGENT, "agent/src", REDACT, BASE],
-    "tests/collector": [SUPPORT, "collector/src", CODEC, OTLP, PG, BASE],
+    "tests/collector": [SUPPORT, "collector/src", CONFIG, CODEC, OTLP, PG, BASE],
     "tests/export": [SUPPORT, STORE, "store/src", BASE, REDACT],
     "tests/review": [SUPPORT, "cli", STORE, BASE],
     "tests/store": [SUPPORT, STORE, "store/src", "cli", BASE, REDACT],
     "tests/otlp": [SUPPORT, OTLP, CODEC, BASE, "gateway/src"],
     "tests/eval": [SUPPORT, EVAL, "eval/src"],
-    "tests/serve": [SUPPORT, "serve", PG, BASE],
+    "tests/serve": [SUPPORT, "serve", CONFIG, PG, BASE],
 }
 
 SOURCE_EXT = (".c", ".h")
