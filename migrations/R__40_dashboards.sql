@@ -78,7 +78,11 @@ SELECT g.event_id,
             AND EXISTS (SELECT 1 FROM flywheel.feedback f
                         WHERE f.target_trace_id = g.trace_id
                           AND (f.target_span_id IS NULL OR f.target_span_id = g.span_id))))
-           AS has_feedback
+           AS has_feedback,
+       -- The partition key (the time the event id carries): a lookup by
+       -- event id adds id_time = flywheel.event_id_time(id) and reads one
+       -- partition (the trace view of `flywheel serve`).
+       g.id_time
 FROM flywheel.generations g;
 
 COMMENT ON VIEW flywheel.generation_facts IS
@@ -129,32 +133,33 @@ SELECT f.event_id,
        COALESCE(t.prompt_template, '') AS prompt_template,
        COALESCE(t.prompt_version, '') AS prompt_version,
        t.user_id,
-       f.target_span_id -- last: CREATE OR REPLACE VIEW only appends columns
+       f.target_span_id, -- CREATE OR REPLACE VIEW only appends columns
+       t.provider_name
 FROM flywheel.feedback f
 LEFT JOIN LATERAL (
     SELECT c.event_id, c.event_time, c.release, c.prompt_template, c.prompt_version,
-           c.user_id,
+           c.user_id, c.provider_name,
            COALESCE(NULLIF(c.request_model, ''), NULLIF(c.response_model, ''), 'unknown') AS model
     FROM (SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NOT NULL AND g.event_id = f.target_event_id
             AND g.id_time = flywheel.event_id_time(f.target_event_id)
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND g.response_id = f.target_response_id
             AND g.id_time >= f.event_time - interval '2 days'
             AND g.id_time <= f.event_time + interval '1 hour'
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND g.response_id = f.target_response_id
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
             AND g.trace_id = f.target_trace_id
@@ -163,7 +168,7 @@ LEFT JOIN LATERAL (
             AND g.id_time <= f.event_time + interval '1 hour'
           UNION ALL
           SELECT g.event_id, g.event_time, g.release, g.prompt_template, g.prompt_version,
-                 g.user_id, g.response_model, g.request_model
+                 g.user_id, g.response_model, g.request_model, g.provider_name
           FROM flywheel.generations g
           WHERE f.target_event_id IS NULL AND f.target_response_id IS NULL
             AND g.trace_id = f.target_trace_id

@@ -153,6 +153,10 @@ int sv_page_admin_rubrics_post(sv_req *r);
 /* page_dash*.c: dashboards (see docs/dashboards.md) */
 int sv_page_dash_overview(sv_req *r);
 int sv_page_dash_flywheel(sv_req *r);
+/* dash: quality and feedback, the read-only trace view (page_dash_quality.c,
+ * page_dash_trace.c) */
+int sv_page_dash_quality(sv_req *r);
+int sv_page_dash_trace(sv_req *r);
 /* page_dash_datasets.c, page_dash_eval.c: datasets and eval runs */
 int sv_page_dash_datasets(sv_req *r);
 int sv_page_dash_dataset(sv_req *r);

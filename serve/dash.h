@@ -77,4 +77,45 @@ void dash_denied_note(sv_req *r, const char *what);
  * path of this page. */
 void dash_page_begin(sv_req *r, const char *title, const char *current);
 
+/* The time filter every page over generation_facts uses: $1 the window (an
+ * interval), $2 the end ('' = now), $3..$7 model, provider, environment,
+ * release, project ('' = any), on the view aliased f. The bound on
+ * event_time is a stable expression of the parameters, which each
+ * partition's time index answers. */
+#define DASH_END "coalesce(nullif($2, '')::timestamptz, now())"
+#define DASH_WHERE                                                                                 \
+    " f.event_time >= " DASH_END " - $1::interval AND f.event_time < " DASH_END                    \
+    " AND ($3 = '' OR f.model = $3) AND ($4 = '' OR f.provider_name = $4)"                         \
+    " AND ($5 = '' OR f.environment = $5) AND ($6 = '' OR f.release = $6)"                         \
+    " AND ($7 = '' OR f.project = $7)"
+
+/* ---- dash: quality, trace, ingest (dash_table.c, page_dash_quality.c,
+ * page_dash_trace.c, page_dash_ingest.c) ---- */
+
+/* A table of a query result that is not a chart (a list of conversations,
+ * dead letters, partitions): column k of the table shows result column
+ * cols[k] under headers[k]; when link_prefix is set, the cell of table
+ * column link_at links to link_prefix followed by the percent-encoded value
+ * of result column link_col. The same rows are its CSV. */
+typedef struct {
+    const char *id;      /* [a-z0-9-], unique on the page */
+    const char *caption; /* plain text */
+    int ncols;
+    const char *const *headers;
+    const int *cols;
+    const char *link_prefix; /* e.g. "/dash/trace/", or NULL */
+    int link_at, link_col;
+    const char *csv_href; /* a safe relative URL, or NULL */
+} dash_table;
+
+/* Appends the <table> (a caption, a header row, one row per result row;
+ * "–" for NULL; "none" in one row when there are none) and the CSV link. */
+void dash_table_html(sv_buf *b, const dash_table *t, PGresult *res);
+
+/* The same rows as CSV (RFC 4180, header row, "" for NULL). */
+void dash_table_csv(sv_buf *b, const dash_table *t, PGresult *res);
+
+/* 1 when s is a UUID in its text form (8-4-4-4-12 hex digits). */
+int dash_uuid_shape(const char *s);
+
 #endif

@@ -227,6 +227,7 @@ void dash_page_begin(sv_req *r, const char *title, const char *current)
     } pages[] = {
         {"/dash", "Overview"},
         {"/dash/flywheel", "The flywheel"},
+        {"/dash/quality", "Quality and feedback"},
         {"/dash/datasets", "Datasets"},
     };
     sv_page_begin(r, title, "dash");
@@ -241,13 +242,8 @@ void dash_page_begin(sv_req *r, const char *title, const char *current)
 
 /* ---- Overview ----------------------------------------------------------- */
 
-/* $1 window, $2 end ('' = now), $3..$7 the filters; $8 the bucket (series only) */
-#define DASH_END "coalesce(nullif($2, '')::timestamptz, now())"
-#define DASH_WHERE                                                                                 \
-    " f.event_time >= " DASH_END " - $1::interval AND f.event_time < " DASH_END                    \
-    " AND ($3 = '' OR f.model = $3) AND ($4 = '' OR f.provider_name = $4)"                         \
-    " AND ($5 = '' OR f.environment = $5) AND ($6 = '' OR f.release = $6)"                         \
-    " AND ($7 = '' OR f.project = $7)"
+/* $1 window, $2 end ('' = now), $3..$7 the filters (DASH_WHERE, dash.h); $8 the
+ * bucket (series only) */
 
 static const char overview_series_sql[] =
     "WITH b AS (SELECT generate_series(date_bin($8::interval, " DASH_END " - $1::interval,"

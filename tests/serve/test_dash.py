@@ -155,12 +155,267 @@ def flywheel_page(env, srv, a, adj, rev):
     eq(c.get("/dash/flywheel").status, 403, "reviewer on /dash/flywheel")
 
 
+# ---- quality and feedback, trace view --------------------------------------------------
+
+def fb_joined(end, window, fwhere="true"):
+    """Feedback of the window joined to the generation it judges (event id,
+    else response id, else trace id), straight from the tables."""
+    return f"""fbj AS (
+  SELECT fb.*, coalesce(t.model, 'unknown') AS model, t.provider_name,
+         coalesce(t.release, fb.release) AS rel,
+         coalesce(t.prompt_template, '') AS pt, coalesce(t.prompt_version, '') AS pv
+  FROM flywheel.feedback fb
+  LEFT JOIN LATERAL (
+    SELECT coalesce(nullif(g.request_model, ''), nullif(g.response_model, ''), 'unknown') AS model,
+           g.provider_name, g.release, g.prompt_template, g.prompt_version
+    FROM flywheel.generations g
+    WHERE (fb.target_event_id IS NOT NULL AND g.event_id = fb.target_event_id)
+       OR (fb.target_event_id IS NULL AND g.response_id = fb.target_response_id)
+       OR (fb.target_event_id IS NULL AND fb.target_response_id IS NULL
+           AND g.trace_id = fb.target_trace_id
+           AND (fb.target_span_id IS NULL OR g.span_id = fb.target_span_id))
+    ORDER BY g.event_time LIMIT 1) t ON true
+  WHERE fb.event_time >= timestamptz '{end}' - interval '{window}'
+    AND fb.event_time < timestamptz '{end}')"""
+
+
+def gen_joined(end, window):
+    return f"""gj AS (
+  SELECT g.*, coalesce(nullif(g.request_model, ''), nullif(g.response_model, ''), 'unknown') AS model,
+         EXISTS (SELECT 1 FROM flywheel.feedback fb WHERE fb.target_event_id = g.event_id
+                 OR fb.target_response_id = g.response_id
+                 OR (fb.target_trace_id = g.trace_id
+                     AND (fb.target_span_id IS NULL OR fb.target_span_id = g.span_id))) AS hf
+  FROM flywheel.generations g
+  WHERE g.event_time >= timestamptz '{end}' - interval '{window}'
+    AND g.event_time < timestamptz '{end}')"""
+
+
+def quality_series_sql(end, window, bucket, gwhere="true", fwhere="true"):
+    return f"""
+WITH b AS (SELECT h FROM generate_series(
+             date_bin(interval '{bucket}', timestamptz '{end}' - interval '{window}',
+                      timestamptz '2000-01-01 00:00Z'),
+             timestamptz '{end}' - interval '1 microsecond', interval '{bucket}') h),
+{fb_joined(end, window)}, {gen_joined(end, window)}
+SELECT to_char(h AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+  (SELECT round(avg(bool_value::int) FILTER (WHERE value_type = 'bool'), 3) FROM fbj
+    WHERE event_time >= h AND event_time < h + interval '{bucket}' AND {fwhere}),
+  (SELECT round(avg(hf::int), 3) FROM gj
+    WHERE event_time >= h AND event_time < h + interval '{bucket}' AND {gwhere}),
+  (SELECT round(avg(number_value) FILTER (WHERE value_type = 'number')::numeric, 2) FROM fbj
+    WHERE event_time >= h AND event_time < h + interval '{bucket}' AND {fwhere}),
+  (SELECT count(*) FROM fbj WHERE event_time >= h AND event_time < h + interval '{bucket}'
+     AND {fwhere}),
+  (SELECT count(*) FILTER (WHERE value_type = 'bool') FROM fbj
+    WHERE event_time >= h AND event_time < h + interval '{bucket}' AND {fwhere}),
+  (SELECT count(*) FILTER (WHERE correction IS NOT NULL) FROM fbj
+    WHERE event_time >= h AND event_time < h + interval '{bucket}' AND {fwhere})
+FROM b ORDER BY h"""
+
+
+def quality_compare_sql(end, window, gkey, fkey):
+    return f"""
+WITH {fb_joined(end, window)}, {gen_joined(end, window)},
+g AS (SELECT {gkey} AS k, count(*) AS n, round(avg(hf::int), 3) AS cov,
+             round(avg((status = 'error')::int), 3) AS err FROM gj GROUP BY 1),
+f AS (SELECT {fkey} AS k, count(*) AS n,
+             round(avg(bool_value::int) FILTER (WHERE value_type = 'bool'), 3) AS up,
+             round(avg(number_value) FILTER (WHERE value_type = 'number')::numeric, 2) AS score,
+             count(*) FILTER (WHERE correction IS NOT NULL) AS corr FROM fbj GROUP BY 1)
+SELECT k, f.up, g.cov, g.err, f.score, coalesce(g.n, 0), coalesce(f.n, 0), coalesce(f.corr, 0)
+FROM g FULL JOIN f USING (k) ORDER BY k"""
+
+
+def quality_page(env, srv, a, adj, rev, end):
+    page = a.get(f"/dash/quality?window=24h&end={end}")
+    eq(page.status, 200, f"GET /dash/quality as admin ({page.text[:300]})")
+    for cid, title in [("thumbs", "Thumbs-up rate and feedback coverage, last 24h"),
+                       ("score", "Mean score, last 24h"),
+                       ("feedback", "Feedback events and corrections, last 24h"),
+                       ("release", "Quality by release, last 24h"),
+                       ("release-score", "Mean score by release, last 24h"),
+                       ("prompt", "Quality by prompt version, last 24h"),
+                       ("errors", "Errors by type, last 24h")]:
+        check(f'role="img" aria-labelledby="{cid}-t"' in page.text, f"quality chart {cid} role")
+        check(f'<title id="{cid}-t">{title}</title>' in page.text, f"quality chart {cid} title")
+    check("style=" not in page.text, "inline style on the quality page")
+    check('href="/dash/quality"' in page.text and 'aria-current="page">Quality' in page.text,
+          "quality page in the dashboards' navigation")
+
+    # over time: thumbs-up rate, coverage, score, counts vs SQL on the tables
+    want = psql(env.dsn, quality_series_sql(end, "24 hours", "1 hour"))
+    eq(len(want), 24, "quality buckets")
+    check(sum(int(w[4]) for w in want) > 40 and sum(int(w[6]) for w in want) > 3,
+          "the seed has feedback and corrections in the window")
+    for cid, cols in {"thumbs": [1, 2], "score": [3], "feedback": [4, 5, 6]}.items():
+        exp = [[w[0]] + [w[c] for c in cols] for w in want]
+        eq(table_rows(page.text, cid), exp, f"quality table {cid} vs SQL")
+        r = a.get(f"/dash/quality?csv={cid}&window=24h&end={end}")
+        eq(r.status, 200, f"quality csv {cid}")
+        eq(csv_rows(r.text)[1], exp, f"quality csv {cid} vs SQL")
+    total = sum(int(w[4]) for w in want)
+    check(f'<dd id="tile-feedback">{total}</dd>' in page.text, "feedback tile")
+
+    # a filter changes them as the SQL says (feedback counts in its generation's slice)
+    wantf = psql(env.dsn, quality_series_sql(end, "7 days", "6 hours",
+                                             "model = 'gpt-x' AND environment = 'prod'",
+                                             "model = 'gpt-x' AND environment = 'prod'"))
+    r = a.get(f"/dash/quality?csv=thumbs&window=7d&end={end}&model=gpt-x&environment=prod")
+    eq(r.status, 200, "filtered quality csv")
+    got = csv_rows(r.text)[1]
+    eq(got, [[w[0], w[1], w[2]] for w in wantf], "filtered thumbs/coverage vs SQL")
+    allw = psql(env.dsn, quality_series_sql(end, "7 days", "6 hours"))
+    check(got != [[w[0], w[1], w[2]] for w in allw], "the quality filter changed nothing")
+    r = a.get(f"/dash/quality?csv=feedback&window=7d&end={end}&provider=openai")
+    wantp = psql(env.dsn, quality_series_sql(end, "7 days", "6 hours", "provider_name = 'openai'",
+                                             "provider_name = 'openai'"))
+    eq(csv_rows(r.text)[1], [[w[0], w[4], w[5], w[6]] for w in wantp], "provider filter vs SQL")
+
+    # the before/after comparison: by release and by prompt version
+    rel = psql(env.dsn, quality_compare_sql(end, "24 hours",
+                                            "coalesce(nullif(release, ''), '(none)')",
+                                            "coalesce(nullif(rel, ''), '(none)')"))
+    check(len(rel) >= 2, "two releases to compare")
+    eq(table_rows(page.text, "release"), [[w[0], w[1], w[2], w[3]] for w in rel],
+       "quality by release vs SQL")
+    eq(table_rows(page.text, "release-score"), [[w[0], w[4]] for w in rel], "score by release")
+    eq(table_rows(page.text, "release-volume"), [[w[0], w[5], w[6], w[7]] for w in rel],
+       "volume by release")
+    pkey = ("CASE WHEN {t} = '' AND {v} = '' THEN '(none)' ELSE {t} || ' v' || {v} END")
+    pr = psql(env.dsn, quality_compare_sql(
+        end, "24 hours", pkey.format(t="coalesce(prompt_template, '')",
+                                     v="coalesce(prompt_version, '')"),
+        pkey.format(t="pt", v="pv")))
+    eq(table_rows(page.text, "prompt"), [[w[0], w[1], w[2], w[3]] for w in pr],
+       "quality by prompt version vs SQL")
+    check(any(w[0] == "support v7" for w in pr) and any(w[0] == "agent v3" for w in pr),
+          "prompt versions in the comparison")
+
+    # errors by type
+    errs = psql(env.dsn, f"""SELECT coalesce(nullif(error_type, ''), 'unknown'), count(*)
+        FROM flywheel.generations WHERE status = 'error'
+          AND event_time >= timestamptz '{end}' - interval '24 hours'
+          AND event_time < timestamptz '{end}' GROUP BY 1 ORDER BY 2 DESC, 1""")
+    check(len(errs) == 2, "two error types in the seed")
+    eq(table_rows(page.text, "errors"), errs, "errors by type vs SQL")
+
+    # the slowest and most expensive conversations link to their trace
+    agent1 = one(env.dsn, "SELECT md5('dagent1')::uuid")
+    for lid, order in [("slowest", "sum(duration_ms)"), ("costliest", "sum(cost_micro_usd)")]:
+        want = psql(env.dsn, f"""
+            SELECT coalesce(conversation_id, trace_id, event_id::text) AS k, count(*),
+                   round(sum(duration_ms)::numeric, 1), round(max(duration_ms)::numeric, 1),
+                   round(sum(cost_micro_usd) / 1e6, 4), count(*) FILTER (WHERE status = 'error')
+            FROM flywheel.generations
+            WHERE event_time >= timestamptz '{end}' - interval '24 hours'
+              AND event_time < timestamptz '{end}'
+            GROUP BY 1 ORDER BY {order} DESC NULLS LAST, 1 LIMIT 10""")
+        m = re.search(r'<table class="grid nums" id="%s-data">(.*?)</table>' % lid, page.text, re.S)
+        check(m, f"no {lid} table")
+        rows = re.findall(r'<tr><th scope="row"><a href="/dash/trace/([0-9a-f-]+)">(.*?)</a></th>'
+                          r'<td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>',
+                          m.group(1))
+        eq([[html.unescape(x) for x in row[1:]] for row in rows], want, f"{lid} vs SQL")
+        eq(rows[0][:2], (agent1, "dconv-agent"), f"{lid}: the agent conversation first, linked")
+        r = a.get(f"/dash/quality?csv={lid}&window=24h&end={end}")
+        head, crow = csv_rows(r.text)
+        eq(head[:3], ["conversation", "generations", "total duration (ms)"], f"{lid} csv header")
+        eq([c[:6] for c in crow], want, f"{lid} csv vs SQL")
+
+    # empty window, bad values
+    r = a.get("/dash/quality?window=1h&end=2001-01-01T00:00Z")
+    eq(r.status, 200, "empty quality window")
+    check("No data in this window" in r.text and "None in this window" in r.text,
+          "empty quality page says so")
+    eq(a.get("/dash/quality?csv=nope").status, 404, "unknown quality chart")
+    eq(a.get("/dash/quality?window=2h").status, 400, "unknown window on quality")
+
+    # access: a reviewer and an adjudicator are refused by PostgreSQL
+    for who in (rev, adj):
+        c = Client(srv)
+        c.signin(env.link(who))
+        eq(c.get("/dash/quality").status, 403, f"{who} on /dash/quality")
+        eq(c.get("/dash/quality?csv=slowest").status, 403, f"{who} on a quality csv")
+
+
+def trace_page(env, srv, a, adj, rev, end):
+    agent = [one(env.dsn, f"SELECT md5('dagent{i}')::uuid") for i in (1, 2, 3)]
+    r = a.get(f"/dash/trace/{agent[1]}")
+    eq(r.status, 200, f"trace as admin ({r.text[:300]})")
+    t = r.text
+    check("style=" not in t, "inline style on the trace page")
+    check('<dd id="tile-calls">3</dd>' in t, "three calls in the agent conversation")
+    for i in (1, 2, 3):
+        check(f'id="call-{i}"' in t, f"call {i} shown")
+    # the tool call with its arguments and its result
+    check("track_order" in t and "&quot;order&quot;: 42" in t, "tool call and arguments")
+    check("&quot;status&quot;: &quot;shipped&quot;" in t, "tool result")
+    # model text is escaped, never markup
+    check("&lt;script&gt;alert(&quot;agent&quot;)&lt;/script&gt;" in t, "model text escaped")
+    check("<script>alert" not in t and "<b>Thanks</b>" not in t, "model text as markup")
+    check("Secret system prompt" in t, "the admin sees the system prompt")
+    check("The first 2 messages of its input are the previous call" in t,
+          "a continuing call shows only what is new")
+    # feedback by response id, with its comment (escaped) for an admin
+    check("Fast &lt;em&gt;enough&lt;/em&gt;" in t, "feedback comment on the trace")
+    # the calls table and the timing chart equal SQL
+    want = psql(env.dsn, """SELECT round(ttft_ms::numeric, 1), round((duration_ms - ttft_ms)::numeric, 1)
+        FROM flywheel.generations WHERE conversation_id = 'dconv-agent' ORDER BY event_time""")
+    got = table_rows(t, "timing")
+    eq([g[1:] for g in got], want, "timing table vs SQL")
+    check(got[0][0].startswith("1 · "), "timing labels number the calls")
+    c = a.get(f"/dash/trace/{agent[0]}?csv=timing")
+    eq(c.status, 200, "timing csv")
+    eq([row[1:] for row in csv_rows(c.text)[1]], want, "timing csv vs SQL")
+    check('role="img" aria-labelledby="timing-t"' in t, "timing chart has role=img")
+
+    # a generation of the support queue: its labels with their values
+    web1 = one(env.dsn, """SELECT i.event_id FROM flywheel.review_items i
+        JOIN flywheel.review_labels l ON l.item_id = i.id ORDER BY i.id LIMIT 1""")
+    r = a.get(f"/dash/trace/{web1}")
+    eq(r.status, 200, "trace of a labelled generation")
+    labels = psql(env.dsn, f"""SELECT count(*) FROM flywheel.review_current_labels c
+        JOIN flywheel.review_items i ON i.id = c.item_id WHERE i.event_id = '{web1}'""")
+    n = len(re.findall(r"<pre class=\"json\">\{", re.search(
+        r'id="labels-data">(.*?)</table>', r.text, re.S).group(1)))
+    eq(str(n), labels[0][0], "label values on the trace")
+    check('<dd id="tile-calls">1</dd>' in r.text, "a trace id alone: one call")
+
+    # a reader may see timing and metadata, not the text
+    c = Client(srv)
+    c.signin(env.link(rev))
+    eq(c.get(f"/dash/trace/{agent[0]}").status, 403, "reviewer on a trace")
+    psql(env.dsn, f'GRANT flywheel_reader TO "{rev}"')
+    try:
+        r = c.get(f"/dash/trace/{agent[0]}")
+        eq(r.status, 200, "reader on a trace")
+        check('<dd id="tile-calls">3</dd>' in r.text, "reader sees the calls")
+        for secret in ("Where is my order", "Secret system prompt", "track_order",
+                       "Fast &lt;em&gt;"):
+            check(secret not in r.text, f"a reader sees {secret!r}")
+        check("The messages, tool calls and system prompt: your account may not read this"
+              in r.text, "reader's refusal note for the messages")
+        check("may not read feedback text" in r.text, "reader's note for feedback comments")
+        check('id="feedback-data"' in r.text, "the reader still sees the feedback values")
+    finally:
+        psql(env.dsn, f'REVOKE flywheel_reader FROM "{rev}"')
+    c = Client(srv)
+    c.signin(env.link(adj))
+    eq(c.get(f"/dash/trace/{agent[0]}").status, 403, "adjudicator on a trace")
+    # not found and malformed ids
+    eq(a.get("/dash/trace/00000000-0000-0000-0000-000000000000").status, 404, "unknown trace")
+    eq(a.get("/dash/trace/not-a-uuid").status, 404, "malformed trace id")
+    eq(a.get(f"/dash/trace/{agent[0]}?csv=nope").status, 404, "unknown trace csv")
+
+
 def main():
     env = Env("serve_dash")
     end = one(env.dsn, "SELECT to_char(date_trunc('hour', now() AT TIME ZONE 'UTC'), "
                        "'YYYY-MM-DD\"T\"HH24:00\"Z\"')")
     psql(env.dsn, f"\\set n 6\n\\i {HERE}/seed.sql\n")
     psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_seed.sql\n")
+    psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_quality_seed.sql\n")
     _, admin_tok = env.account("admin", role="admin")
     adj, adj_tok = env.account("adj", role="adjudicator")
     rev, rev_tok = env.account("rev")
@@ -268,6 +523,8 @@ def main():
     eq(c.get("/dash").status, 403, "refused again after REVOKE")
 
     flywheel_page(env, srv, a, adj, rev)
+    quality_page(env, srv, a, adj, rev, end)
+    trace_page(env, srv, a, adj, rev, end)
 
 
 run_main(main)

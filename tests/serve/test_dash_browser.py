@@ -25,6 +25,7 @@ def main():
                        "'YYYY-MM-DD\"T\"HH24:00\"Z\"')")
     psql(env.dsn, f"\\set n 6\n\\i {HERE}/seed.sql\n")
     psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_seed.sql\n")
+    psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_quality_seed.sql\n")
     name, tok = env.account("admin", role="admin")
     # two reviewers label the support queue, so the flywheel page has data
     for short, answers in [("rev", ["true"] * 6), ("rev2", ["true", "false"] * 3)]:

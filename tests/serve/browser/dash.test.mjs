@@ -160,3 +160,49 @@ test('the flywheel page: charts by role and name, backlog equals the review tabl
   await page.screenshot({ path: path.join(SHOTS, 'dash-flywheel.png'), fullPage: true });
   await page.context().close();
 });
+
+test('quality page: charts by role and name, tables equal SQL, a conversation opens its trace', async () => {
+  const page = await newPage();
+  await signin(page, 'admin');
+  await page.goto(`${URL}/dash`);
+  await Promise.all([page.waitForURL(/\/dash\/quality$/),
+    page.getByRole('link', { name: 'Quality and feedback' }).click()]);
+  await page.goto(`${URL}/dash/quality?window=24h&end=${encodeURIComponent(END)}`);
+  for (const name of ['Thumbs-up rate and feedback coverage, last 24h', 'Mean score, last 24h',
+    'Feedback events and corrections, last 24h', 'Quality by release, last 24h',
+    'Mean score by release, last 24h', 'Generations, feedback and corrections by release, last 24h',
+    'Quality by prompt version, last 24h', 'Errors by type, last 24h']) {
+    await page.getByRole('img', { name }).waitFor();
+  }
+  // feedback events and corrections per hour, straight from flywheel.feedback
+  const want = sql(`SELECT to_char(h AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+      (SELECT count(*) FROM flywheel.feedback f WHERE f.event_time >= h
+         AND f.event_time < h + interval '1 hour'),
+      (SELECT count(*) FROM flywheel.feedback f WHERE f.event_time >= h
+         AND f.event_time < h + interval '1 hour' AND f.value_type = 'bool'),
+      (SELECT count(*) FROM flywheel.feedback f WHERE f.event_time >= h
+         AND f.event_time < h + interval '1 hour' AND f.correction IS NOT NULL)
+    FROM generate_series(timestamptz '${END}' - interval '24 hours',
+                         timestamptz '${END}' - interval '1 hour', interval '1 hour') h ORDER BY h`);
+  assert.equal(want.length, 24);
+  assert.deepEqual(await tableOf(page, 'feedback'), want);
+  await page.screenshot({ path: path.join(SHOTS, 'dash-quality.png'), fullPage: true });
+  // the top of the page, as shown in docs/dashboards.md
+  await page.screenshot({ path: path.join(SHOTS, 'dash-quality-top.png'), fullPage: true,
+    clip: { x: 0, y: 0, width: 1280, height: 1240 } });
+
+  // the slowest conversation opens its read-only trace
+  const first = page.locator('#slowest-data tbody tr').first().getByRole('link');
+  assert.equal(await first.textContent(), 'dconv-agent');
+  await Promise.all([page.waitForURL(/\/dash\/trace\/[0-9a-f-]{36}$/), first.click()]);
+  await page.getByRole('img', { name: 'Timing of each call' }).waitFor();
+  await page.getByRole('heading', { name: 'Trace of a conversation' }).waitFor();
+  // the model's markup is shown as text, and runs nothing (no dialog: see after())
+  await page.getByText('Order 42 has shipped. <script>alert("agent")</script> <b>Thanks</b>').waitFor();
+  assert.equal(await page.locator('main b').count(), 0);
+  const timing = sql(`SELECT round(ttft_ms::numeric, 1), round((duration_ms - ttft_ms)::numeric, 1)
+    FROM flywheel.generations WHERE conversation_id = 'dconv-agent' ORDER BY event_time`);
+  assert.deepEqual((await tableOf(page, 'timing')).map((r) => r.slice(1)), timing);
+  await page.screenshot({ path: path.join(SHOTS, 'dash-trace.png'), fullPage: true });
+  await page.context().close();
+});
