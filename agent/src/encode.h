@@ -3,7 +3,8 @@
  * the agent thread: decode the entry's record log into protobuf-c structs
  * (pointing into the entry, no copies), decide head sampling, repair
  * invalid UTF-8 and NUL, drop omitted content, redact, truncate content to
- * max_event_bytes, pack.
+ * max_event_bytes, pack (pack.h: written by hand, the same bytes protobuf-c
+ * would write).
  *
  * All temporary memory comes from an arena owned by the context and reset
  * per event, so encoding allocates nothing per event once warm except the

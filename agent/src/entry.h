@@ -83,6 +83,17 @@ typedef struct fw_entry {
     unsigned char data[];
 } fw_entry;
 
+/* Starts loading the whole entry into the cache. The agent thread usually
+ * finds an entry that another core wrote, or one that waited in a long
+ * queue and left the cache: without this, walking the record log is one
+ * cache miss after another, each waiting for the last (the length in a
+ * record's header says where the next one is). */
+static inline void fwe_prefetch(const fw_entry *e)
+{
+    for (size_t off = 0; off < e->len; off += 64)
+        __builtin_prefetch(e->data + off);
+}
+
 /* Iterates records: returns a pointer to the payload and fills *r, or NULL at
  * the end (or on a malformed log, which cannot happen for builder output). */
 static inline const unsigned char *fwe_next(const fw_entry *e, size_t *off, fwe_rec *r)

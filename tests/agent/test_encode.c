@@ -340,6 +340,40 @@ int main(void)
     ev = take(a, &rc, &o);
     FWT_CHECK(o.key_len == 16 && !memcmp(o.key, id.bytes, 16));
     flywheel__v1__event__free_unpacked(ev, NULL);
+
+    /* The repair's fast path checks blocks of 32 and 8 bytes, then single
+     * bytes: an invalid byte (replaced), a NUL (dropped) or a valid two-byte
+     * character (kept) at every offset of a 100-byte text is handled
+     * wherever it falls. */
+    for (int k = 0; k < 100; k++) {
+        char text[101], want[104];
+        memset(text, 'a', 100);
+        text[100] = '\0';
+        const char *bad = k % 3 == 0 ? "\xff" : k % 3 == 1 ? "\0" : "\xc3";
+        text[k] = bad[0];
+        memcpy(want, text, (size_t)k);
+        size_t w = (size_t)k;
+        if (k % 3 == 2) {             /* k <= 98 */
+            text[k + 1] = (char)0xa9; /* "é": valid, kept */
+            memcpy(want + w, "\xc3\xa9", 2);
+            w += 2;
+        } else if (k % 3 == 0) {
+            memcpy(want + w, "\xef\xbf\xbd", 3);
+            w += 3;
+        }
+        size_t rest = k % 3 == 2 ? (size_t)k + 2 : (size_t)k + 1;
+        memcpy(want + w, text + rest, 100 - rest);
+        want[w + 100 - rest] = '\0';
+        g = fw_gen_new(a);
+        fw_gen_add_message(g, FW_INPUT, FW_ROLE_USER, NULL);
+        fw_gen_msg_add_text_n(g, text, 100);
+        fw_gen_record(g, &id);
+        ev = take(a, &rc, &o);
+        FWT_CHECK_EQ_INT(rc, FWE_OK);
+        FWT_CHECK_MSG(!strcmp(ev->generation->input_messages[0]->parts[0]->text, want),
+                      "offset %d: repaired text differs", k);
+        flywheel__v1__event__free_unpacked(ev, NULL);
+    }
     fwi_agent_pause(a, 0);
     fw_agent_destroy(a);
 
