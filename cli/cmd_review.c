@@ -114,25 +114,22 @@ PGresult *fw_review_exec(PGconn *conn, const char *sub, const char *sql, int npa
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+    /* The store's error of the result: the server's message, SQLSTATE,
+     * detail and hint, with what a missing schema means (run `flywheel
+     * migrate`) added, and the class of an FR code. */
+    fw_store_error e;
+    fw_store_error_pg(&e, NULL, res, conn);
     const char *column = res ? PQresultErrorField(res, PG_DIAG_COLUMN_NAME) : NULL;
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (msg) {
-        fprintf(stderr, "flywheel review %s: %s (SQLSTATE %s)\n", sub, msg, state ? state : "?");
+    if (e.sqlstate[0]) {
+        fprintf(stderr, "flywheel review %s: %s (SQLSTATE %s)\n", sub, e.message, e.sqlstate);
     } else {
         char buf[1024];
         fprintf(stderr, "flywheel review %s: %s\n", sub, fw_pg_errstr(buf, sizeof buf, res, conn));
     }
-    /* The store's mapping adds what a missing schema means (run `flywheel
-     * migrate`) to the server's detail and hint. */
-    fw_store_error e;
-    fw_store_error_pg(&e, NULL, res, conn);
-    if (detail || e.detail[0])
-        fprintf(stderr, "DETAIL: %s\n", e.detail[0] ? e.detail : detail);
-    if (hint || e.hint[0])
-        fprintf(stderr, "HINT: %s\n", e.hint[0] ? e.hint : hint);
+    if (e.detail[0])
+        fprintf(stderr, "DETAIL: %s\n", e.detail);
+    if (e.hint[0])
+        fprintf(stderr, "HINT: %s\n", e.hint);
     if (field && fieldsize && column)
         snprintf(field, fieldsize, "%s", column);
     PQclear(res);

@@ -106,8 +106,9 @@ int sv_query(sv_req *r, const char *name, char *out, size_t size);
 void sv_redirect(sv_req *r, const char *location); /* 303 See Other */
 int sv_error_page(sv_req *r, unsigned status, const char *title, const char *text);
 int sv_unavailable(sv_req *r);
-/* Logs a failed database result and answers: 404 for FR005, 409 for FR003
- * and FR006, 403 for 42501, 422 for FR002 (with the message), else 500. */
+/* Logs a failed database result and answers by the store's class of its FR
+ * code (fw_store_sqlstate_code): 404 not found, 409 conflict, 422 invalid
+ * (with the message); 403 for 42501; else 500. */
 int sv_db_error_page(sv_req *r, PGresult *res);
 
 /* Page frame: <!doctype html> ... header with the account and sign-out

@@ -20,6 +20,7 @@
 #include "app.h"
 #include "review_ui.h"
 
+#include "flywheel/store.h"
 #include "log.h"
 
 #include <jansson.h>
@@ -365,7 +366,7 @@ int sv_page_adjudicate_post(sv_req *r)
                 rc = 0;
             } else {
                 const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-                if (state && strcmp(state, "FR002") == 0) {
+                if (fw_store_sqlstate_code(state) == FW_STORE_INVALID) {
                     const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
                     rc = render_dispute(r, it, &vals, 422, m ? m : "invalid label",
                                         PQresultErrorField(res, PG_DIAG_COLUMN_NAME));
@@ -674,7 +675,7 @@ int sv_page_history_item_post(sv_req *r)
                                    "was changed.");
             } else {
                 const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-                if (state && strcmp(state, "FR002") == 0) {
+                if (fw_store_sqlstate_code(state) == FW_STORE_INVALID) {
                     const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
                     rc = render_my_label(r, it, &vals, 422, m ? m : "invalid label",
                                          PQresultErrorField(res, PG_DIAG_COLUMN_NAME), NULL);

@@ -5,6 +5,7 @@
  * its own.
  */
 #include "app.h"
+#include "flywheel/store.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -17,12 +18,13 @@ static int reviewers_page(sv_req *r, unsigned status, const char *error, const c
 /* ---- queues and rubrics ----------------------------------------------------- */
 
 /* Answers a refused admin change: the database's message on the page the
- * form came from (422) for a bad value (FR001/FR004, FR005 an unknown name),
- * else the usual mapping (403 for 42501). */
+ * form came from (422) for a refusal of the review functions (any FR code of
+ * the store's list: FR001/FR004 a bad value, FR005 an unknown name), else
+ * the usual mapping (403 for 42501). */
 static int admin_refused(sv_req *r, PGresult *res, int (*page)(sv_req *, unsigned, const char *))
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (state && state[0] == 'F' && state[1] == 'R') {
+    if (fw_store_sqlstate_meaning(state)) {
         const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         const char *h = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
         char msg[1024];

@@ -1150,7 +1150,7 @@ int sv_page_item_post(sv_req *r)
                 rc = sv_error_page(r, 409, "Already done",
                                    "This item was already submitted from this page or another "
                                    "tab. Nothing was changed.");
-            } else if (state && strcmp(state, "FR002") == 0) {
+            } else if (fw_store_sqlstate_code(state) == FW_STORE_INVALID) {
                 const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
                 const char *h = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
                 char msg[1024];
@@ -1187,7 +1187,7 @@ int sv_page_item_post(sv_req *r)
             return claim_next(r, r->cap_str);
         } else if (PQresultStatus(res) == PGRES_TUPLES_OK) {
             rc = gone(r, ver);
-        } else if (state && strcmp(state, "FR002") == 0) {
+        } else if (fw_store_sqlstate_code(state) == FW_STORE_INVALID) {
             rc = render_item(r, r->cap_str, r->cap_num[0], it, &vals, 422,
                              "Say why you skip or flag this item (in the box under the buttons).",
                              NULL, NULL);

@@ -18,6 +18,7 @@
 #include "serve.h"
 
 #include "app.h"
+#include "flywheel/store.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -302,16 +303,22 @@ int sv_db_error_page(sv_req *r, PGresult *res)
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    state = state ? state : "";
-    if (strcmp(state, "FR005") == 0)
+    /* The review functions' refusals, by the class the store gives their
+     * FR code (flywheel/store.h, FW_STORE_FR_CODES). */
+    switch (fw_store_sqlstate_code(state)) {
+    case FW_STORE_NOT_FOUND:
         return sv_error_page(r, 404, "Not found", "There is no such queue or item.");
-    if (strcmp(state, "FR003") == 0 || strcmp(state, "FR006") == 0)
+    case FW_STORE_CONFLICT:
         return sv_error_page(r, 409, "This item has changed",
                              msg ? msg : "The item was changed by someone else.");
+    case FW_STORE_INVALID:
+        return sv_error_page(r, 422, "Invalid answer", msg ? msg : "The answer was refused.");
+    default:
+        break;
+    }
+    state = state ? state : "";
     if (strcmp(state, "42501") == 0)
         return sv_error_page(r, 403, "Not allowed", "Your account is not allowed to do this.");
-    if (strcmp(state, "FR002") == 0)
-        return sv_error_page(r, 422, "Invalid answer", msg ? msg : "The answer was refused.");
     char q[512];
     fw_log_error("database call failed", "route=%s sqlstate=%s error=%s",
                  r->route >= 0 ? routes[r->route].name : "none", *state ? state : "none",

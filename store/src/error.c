@@ -84,19 +84,36 @@ int fw_store_fail(fw_store_error *err, fw_store_code code, const char *fmt, ...)
     return -1;
 }
 
-/* The code of a SQLSTATE: the review functions' FR codes, else a
- * database error. */
-static fw_store_code code_of(const char *state)
+static const struct {
+    const char *sqlstate;
+    fw_store_code code;
+    const char *meaning;
+} fr_codes[] = {
+#define FW_STORE_FR_X(state, code, meaning) {state, FW_STORE_##code, meaning},
+    FW_STORE_FR_CODES(FW_STORE_FR_X)
+#undef FW_STORE_FR_X
+};
+
+static int fr_index(const char *sqlstate)
 {
-    if (!state)
-        return FW_STORE_DATABASE;
-    if (strcmp(state, "FR001") == 0 || strcmp(state, "FR002") == 0 || strcmp(state, "FR004") == 0)
-        return FW_STORE_INVALID;
-    if (strcmp(state, "FR005") == 0)
-        return FW_STORE_NOT_FOUND;
-    if (strcmp(state, "FR003") == 0 || strcmp(state, "FR006") == 0)
-        return FW_STORE_CONFLICT;
-    return FW_STORE_DATABASE;
+    if (!sqlstate)
+        return -1;
+    for (size_t i = 0; i < sizeof fr_codes / sizeof fr_codes[0]; i++)
+        if (strcmp(fr_codes[i].sqlstate, sqlstate) == 0)
+            return (int)i;
+    return -1;
+}
+
+fw_store_code fw_store_sqlstate_code(const char *sqlstate)
+{
+    int i = fr_index(sqlstate);
+    return i < 0 ? FW_STORE_DATABASE : fr_codes[i].code;
+}
+
+const char *fw_store_sqlstate_meaning(const char *sqlstate)
+{
+    int i = fr_index(sqlstate);
+    return i < 0 ? NULL : fr_codes[i].meaning;
 }
 
 /* A missing table, schema or function of Flywheel's: the database was not
@@ -121,7 +138,7 @@ int fw_store_error_pg(fw_store_error *err, const char *what, const PGresult *res
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-    err->code = code_of(state);
+    err->code = fw_store_sqlstate_code(state);
     char msg[768];
     if (primary) {
         copy_trim(msg, sizeof msg, primary, strlen(primary));

@@ -77,16 +77,40 @@ const char *fw_store_code_text(fw_store_code code);
 void fw_store_error_clear(fw_store_error *err);
 
 /*
+ * The SQLSTATEs the review functions raise (migrations/R__20_review.sql):
+ * the code, the class of error it is, and what it means. This is the one
+ * list every front end reads — the CLI's messages and exit statuses, the
+ * web server's 404/409/422, the store's own errors — so a new FR code is one
+ * line here (and a row in docs/review.md's table; store_unit_fr_codes checks
+ * both against the migrations).
+ */
+#define FW_STORE_FR_CODES(X)                                                                       \
+    X("FR001", INVALID, "invalid rubric definition or rubric name")                                \
+    X("FR002", INVALID, "label does not match the rubric; a skip without a reason")                \
+    X("FR003", CONFLICT, "item not claimed by this reviewer, lease lost, already labelled")        \
+    X("FR004", INVALID, "invalid queue definition, rule or queue name")                            \
+    X("FR005", NOT_FOUND, "no such queue, rubric, item or generation")                             \
+    X("FR006", CONFLICT, "queue paused, item closed, or item cannot be adjudicated")
+
+/*
+ * The store's code of a SQLSTATE: the class of an FR code
+ * (FW_STORE_FR_CODES: FW_STORE_INVALID, FW_STORE_NOT_FOUND or
+ * FW_STORE_CONFLICT), FW_STORE_DATABASE for any other SQLSTATE and for
+ * NULL. Thread-safe, no allocation.
+ */
+fw_store_code fw_store_sqlstate_code(const char *sqlstate);
+
+/* What an FR code means (FW_STORE_FR_CODES), or NULL when sqlstate is not
+ * one of them (or NULL). The string is static. */
+const char *fw_store_sqlstate_meaning(const char *sqlstate);
+
+/*
  * Fills err from a failed PostgreSQL result (or, when the result carries no
  * error, from the connection): "could not <what>: <primary message>" (just
  * the message when what is NULL), the SQLSTATE, DETAIL and HINT as the
  * server sent them. The code follows the SQLSTATE, the one mapping every
- * front end shares:
- *   FR001 FR002 FR004 (a rubric, label or queue definition refused)
- *                               FW_STORE_INVALID
- *   FR005 (no such queue, rubric, item or generation)   FW_STORE_NOT_FOUND
- *   FR003 FR006 (lease lost, item closed, queue paused) FW_STORE_CONFLICT
- *   anything else                                       FW_STORE_DATABASE
+ * front end shares (fw_store_sqlstate_code): an FR code's class, else
+ * FW_STORE_DATABASE.
  * A missing flywheel object (42P01 undefined table, 3F000 undefined schema,
  * 42883 undefined function, naming "flywheel") means the database was
  * never migrated, or is older than this build: the message says which
