@@ -11,10 +11,14 @@
 #   3. runs `COPY (<the exporter's own stream query>) TO STDOUT` of the same
 #      rows (bench/export_baseline.c, the store library's stream query), timed;
 #   2 and 3 alternate FW_BENCH_EXPORT_ROUNDS times (default 2), best of each;
-#   4. records and re-exports a version with dedupe on (the default).
+#   4. records and re-exports a version with dedupe on (the default);
+#   5. counts the instructions of the per-row client work with callgrind
+#      (bench/icount_export.c, the same rows without a database): with the
+#      streaming transform, with dedupe, the general path, SHA-256 alone.
 # Prints one JSON object on the last line: rows_per_s (re-export),
-# copy_rows_per_s, ratio, rss_bytes, client CPU per row, and the
-# new-version and dedupe figures.
+# copy_rows_per_s, ratio, rss_bytes, client CPU per row (user + system, and
+# each; of the best round), the load average, the new-version and dedupe
+# figures and instructions per row.
 set -euo pipefail
 : "${FW_BUILD_DIR:?}" "${FLYWHEEL_PG_ADMIN_DSN:?}"
 ROWS="${1:-${FW_BENCH_EXPORT_ROWS:-200000}}"
@@ -77,7 +81,8 @@ SQL
 t1=$(date +%s.%N)
 say "populated in $(python3 -c "print(round($t1 - $t0, 1))") s; $(psql "$DSN" -Atc "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'flywheel' AND c.relkind = 'r'")"
 
-# Runs a command, prints "seconds max_rss_bytes cpu_seconds" of the child.
+# Runs a command, prints "seconds max_rss_bytes cpu_seconds user_seconds
+# system_seconds" of the child.
 measure() {
     python3 - "$@" <<'PY'
 import resource, subprocess, sys, time
@@ -88,7 +93,8 @@ el = time.monotonic() - t
 if rc != 0:
     sys.exit("command failed: %s" % " ".join(sys.argv[1:]))
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("%.3f %d %.3f" % (el, ru.ru_maxrss * 1024, ru.ru_utime + ru.ru_stime))
+print("%.3f %d %.3f %.3f %.3f" % (el, ru.ru_maxrss * 1024, ru.ru_utime + ru.ru_stime,
+                                 ru.ru_utime, ru.ru_stime))
 PY
 }
 min() { python3 -c "import sys; print(min(map(float, sys.argv[1:])))" "$@"; }
@@ -100,36 +106,59 @@ read -r new_s new_rss _ < <(measure "$FW" export --dsn "$DSN" -q --no-progress -
 # The machine is shared: the re-export and the baseline COPY run
 # interleaved ROUNDS times and the best time of each is kept.
 ROUNDS="${FW_BENCH_EXPORT_ROUNDS:-2}"
-re_all=() copy_all=() rss_all=() cpu_all=()
+re_all=() copy_all=() rss_all=() cpu_all=() user_all=() sys_all=()
 for r in $(seq "$ROUNDS"); do
     say "round $r/$ROUNDS: re-export of the version, then the baseline COPY of its stream query"
-    read -r re_s re_rss re_cpu < <(measure "$FW" export --dsn "$DSN" -q --no-progress --dataset bench \
-        --version 1 -o "$W/v1again")
+    read -r re_s re_rss re_cpu re_user re_sys < <(measure "$FW" export --dsn "$DSN" -q \
+        --no-progress --dataset bench --version 1 -o "$W/v1again")
     cmp -s "$W/v1/train.jsonl" "$W/v1again/train.jsonl" || { say "re-export differs"; exit 1; }
     read -r copy_s _ _ < <(measure "$BASELINE" "$DSN" bench 1)
     re_all+=("$re_s") copy_all+=("$copy_s") rss_all+=("$re_rss") cpu_all+=("$re_cpu")
-    say "  export ${re_s} s (client CPU ${re_cpu} s), COPY ${copy_s} s"
+    user_all+=("$re_user") sys_all+=("$re_sys")
+    say "  export ${re_s} s (client CPU ${re_cpu} s: user ${re_user}, system ${re_sys}), COPY ${copy_s} s"
 done
 re_s=$(min "${re_all[@]}") copy_s=$(min "${copy_all[@]}") re_rss=$(max "${rss_all[@]}")
-re_cpu=$(min "${cpu_all[@]}")
+# The CPU of the round with the least CPU, and its user/system split.
+best=$(python3 -c "import sys; v=list(map(float, sys.argv[1:])); print(v.index(min(v)))" "${cpu_all[@]}")
+re_cpu=${cpu_all[$best]} re_user=${user_all[$best]} re_sys=${sys_all[$best]}
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 say "re-exporting a version made with dedupe (the default; past ~512k lines the set is on file)"
 "$FW" export --dsn "$DSN" -q --no-progress --dataset bench2 --queue bench --format openai-chat \
     -o "$W/v2" >/dev/null
 read -r z_s z_rss _ < <(measure "$FW" export --dsn "$DSN" -q --no-progress --dataset bench2 \
     --version 1 -o "$W/v2again")
+# Instructions per row of the client's per-row work (callgrind is exact on
+# a noisy machine): null when valgrind is not installed.
+icount() { # function
+    command -v valgrind >/dev/null 2>&1 || { echo null; return; }
+    valgrind --tool=callgrind --toggle-collect="$1" --callgrind-out-file="$W/cg.$1" \
+        "$FW_BUILD_DIR/bench/bench_icount_export" >"$W/cg.$1.out" 2>/dev/null || { echo null; return; }
+    python3 -c 'import json,re,sys; n=json.load(open(sys.argv[1]))["rows"]; t=int(re.search(r"^summary: *(\d+)", open(sys.argv[2]).read(), re.M).group(1)); print(t // n)' \
+        "$W/cg.$1.out" "$W/cg.$1"
+}
+say "counting instructions per row (callgrind)"
+icount_json="{\"fast\": $(icount icount_export_fast), \"dedupe\": $(icount icount_export_dedupe), \"general\": $(icount icount_export_general), \"sha256\": $(icount icount_sha256)}"
 lines=$(cat "$W"/v1/*.jsonl | wc -l)
 bytes=$(cat "$W"/v1/*.jsonl | wc -c)
 python3 - "$ROWS" "$lines" "$bytes" "$new_s" "$new_rss" "$re_s" "$re_rss" "$copy_s" "$z_s" "$z_rss" \
-    "$re_cpu" "$ROUNDS" <<'PY'
+    "$re_cpu" "$ROUNDS" "$re_user" "$re_sys" "$load" "$icount_json" <<'PY'
 import json, sys
 rows, lines, nbytes = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 new_s, new_rss, re_s, re_rss, copy_s, z_s, z_rss, re_cpu = map(float, sys.argv[4:12])
+re_user, re_sys = float(sys.argv[13]), float(sys.argv[14])
+ic = json.loads(sys.argv[16])
 print(json.dumps({
     "rows": rows, "lines": lines, "bytes": nbytes, "rounds": int(sys.argv[12]),
     "rows_per_s": round(rows / re_s), "copy_rows_per_s": round(rows / copy_s),
     "ratio": round(copy_s / re_s, 3), "rss_bytes": int(re_rss),
     "client_cpu_us_per_row": round(re_cpu / rows * 1e6, 1),
+    "client_user_us_per_row": round(re_user / rows * 1e6, 1),
+    "client_sys_us_per_row": round(re_sys / rows * 1e6, 1),
+    "load_average": sys.argv[15],
     "new_version_rows_per_s": round(rows / new_s), "new_version_rss_bytes": int(new_rss),
     "dedupe_rows_per_s": round(rows / z_s), "dedupe_rss_bytes": int(z_rss),
+    "instructions_per_row": ic["fast"], "instructions_per_row_dedupe": ic["dedupe"],
+    "instructions_per_row_general_path": ic["general"],
+    "instructions_per_row_sha256": ic["sha256"],
 }))
 PY

@@ -2,7 +2,10 @@
 # bench/views.sh — how fast the dashboard views answer on a large store.
 #
 #   scripts/bench views            # N = $FW_VIEWS_N generations (default 2,000,000)
-#   FW_VIEWS_N=2000000 scripts/bench views
+#   FW_VIEWS_N=1000000 scripts/bench views       # the recorded 1M run (~6 minutes)
+#   FW_VIEWS_N=10000000 scripts/bench views      # 10M: a separate, opt-in run (seeding
+#                                                # alone takes ~25 minutes on 2 cores)
+#   FW_VIEWS_PAGES=0 scripts/bench views         # the SQL only, no pages
 #
 # Seeds a fresh database with N generations spread over 30 days (one daily
 # partition each, ~18 % with feedback; tests/dashboards/seed.sql), then times
@@ -18,6 +21,12 @@
 # ratio `speedup_vs_rollup_view` compares it with the same panel
 # (generations per model over 24 hours) through flywheel.generation_facts.
 #
+# Then the pages of `flywheel serve` (bench/views_pages.py): each dashboard
+# page's wall time against the server-side time of the SQL statements that
+# same request ran (read from PostgreSQL's log of the server's one pooled
+# connection), median of 3 after a warm-up; `pages` in the JSON, with
+# ratio = page / SQL per page (null for a page this build does not have).
+#
 # Prints one JSON object as the last line of stdout.
 set -euo pipefail
 : "${FLYWHEEL_PG_ADMIN_DSN:?run through scripts/bench views}"
@@ -27,12 +36,18 @@ N="${FW_VIEWS_N:-2000000}"
 DAYS="${FW_VIEWS_DAYS:-30}"
 DB="fwbench_views_$$"
 DSN="$FLYWHEEL_PG_ADMIN_DSN dbname=$DB"
+WEB_ROLE="fwbench_views_web_$$"
+ADMIN_ROLE="fwbench_views_admin_$$"
+PAGES_JSON=""
 FW="$FW_BUILD_DIR/cli/flywheel"
 
 say() { printf 'views: %s\n' "$*" >&2; }
 cleanup() {
+    [ -n "$PAGES_JSON" ] && rm -f "$PAGES_JSON"
     if [ -z "${FW_VIEWS_KEEP:-}" ]; then
         psql "$FLYWHEEL_PG_ADMIN_DSN" -XAqtc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+        psql "$FLYWHEEL_PG_ADMIN_DSN" -XAqc "DROP ROLE IF EXISTS \"$ADMIN_ROLE\"" \
+            -c "DROP ROLE IF EXISTS \"$WEB_ROLE\"" >/dev/null 2>&1 || true
     else
         say "keeping database $DB"
     fi
@@ -109,10 +124,21 @@ stats_24h=$(printf '%s\n' "${stimes[@]}" | sort -n | sed -n 2p)
 
 rows_24h=$(psql "$DSN" -XAtc "SELECT count(*) FROM flywheel.generations WHERE $F24")
 say "24h window holds $rows_24h generations"
-python3 - "$N" "$DAYS" "$rows_24h" "$seed_s" "$by_model_24h" "$rollup_24h" "$latency_by_model_24h" \
+
+PAGES_JSON="$(mktemp)"
+echo null >"$PAGES_JSON"
+if [ "${FW_VIEWS_PAGES:-1}" != 0 ]; then
+    say "timing the dashboard pages of flywheel serve"
+    : "${FLYWHEEL_PG_DATADIR:?run through scripts/bench views}"
+    DSN="$DSN" WEB_ROLE="$WEB_ROLE" ADMIN_ROLE="$ADMIN_ROLE" \
+        python3 "$FW_SOURCE_DIR/bench/views_pages.py" "$PAGES_JSON"
+fi
+
+python3 - "$PAGES_JSON" "$N" "$DAYS" "$rows_24h" "$seed_s" "$by_model_24h" "$rollup_24h" "$latency_by_model_24h" \
     "$latency_7d" "$feedback_rate_24h" "$thumbs_by_model_24h" "$cost_by_user_24h" "$stats_24h" <<'PY'
 import json, sys
-a = sys.argv[1:]
+pages = json.load(open(sys.argv[1]))
+a = sys.argv[2:]
 n, days, rows24 = int(a[0]), int(a[1]), int(a[2])
 f = [float(x) for x in a[3:]]
 print(json.dumps({
@@ -127,5 +153,6 @@ print(json.dumps({
     "thumbs_by_model_24h_ms": f[6],
     "cost_by_user_24h_ms": f[7],
     "flywheel_stats_24h_ms": f[8],
+    "pages": pages,
 }))
 PY

@@ -97,10 +97,13 @@ static int dl_close(void *ctx, void *stream, int ok, fw_store_error *err)
     return 0;
 }
 
+/* The connection's statement_timeout and idle_in_transaction_session_timeout
+ * (the pool sets both to the same value). */
 static void set_timeout(PGconn *c, int ms)
 {
-    char sql[64];
-    snprintf(sql, sizeof sql, "SET statement_timeout = %d", ms);
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SET statement_timeout = %d; SET idle_in_transaction_session_timeout = %d", ms, ms);
     PGresult *res = PQexec(c, sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         char q[512];
@@ -114,8 +117,9 @@ static void *dl_export(void *arg)
 {
     dl_stream *s = arg;
     PGconn *c = s->db->c;
-    /* A large version takes longer than a page's statement timeout; the
-     * client's pace bounds it instead, and leaving cancels it. */
+    /* A large version takes longer than a page's statement timeout, and a
+     * slow client can hold the transaction idle while the last bytes drain:
+     * the client's pace bounds the export instead, and leaving cancels it. */
     set_timeout(c, 0);
     fw_xopts o;
     fw_xopts_init(&o);
@@ -193,7 +197,12 @@ static void dl_free(sv_body *b)
     if (s->rfd >= 0)
         close(s->rfd); /* a write blocked in the export fails with EPIPE */
     s->rfd = -1;
-    dl_join(s);
+    if (s->started && !s->joined) {
+        /* the response was abandoned before the export ended */
+        dl_join(s);
+        fw_log_info("dataset download abandoned", "dataset=%s version=%d file=%s bytes=%llu",
+                    s->dataset, s->version, s->file, s->sent);
+    }
     if (s->wfd >= 0)
         close(s->wfd);
     sv_server_db_put(s->srv, s->db);

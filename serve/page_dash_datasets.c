@@ -503,6 +503,8 @@ static int diff_section(sv_req *r, const char *dataset, int from, int to)
     if (n == 0) {
         sv_puts(b, "<p>No member was added, removed or relabelled.</p>");
     } else {
+        sv_printf(b, "<details class=\"numbers\"><summary>The changed members (%d%s)</summary>", n,
+                  n == DS_MAX_CHANGES ? " shown" : "");
         sv_puts(b, "<table class=\"grid\" id=\"diff-members\"><caption>Changed members");
         if (n == DS_MAX_CHANGES)
             sv_printf(b, " (the first %d; <code>flywheel dataset diff --members</code> lists all)",
@@ -518,7 +520,7 @@ static int diff_section(sv_req *r, const char *dataset, int from, int to)
             sv_esc(b, PQgetvalue(res, i, 2));
             sv_puts(b, "</td></tr>");
         }
-        sv_puts(b, "</tbody></table>");
+        sv_puts(b, "</tbody></table></details>");
     }
     PQclear(res);
     sv_puts(b, "</section>");
@@ -741,5 +743,17 @@ int sv_page_dash_dataset_download(sv_req *r)
         return sv_error_page(r, 404, "Not found", "There is no such dataset version.");
     if (!named)
         return sv_error_page(r, 404, "Not found", "This version has no such file.");
+    /* Raw text leaves the store: an audit row for every download started
+     * (also one PostgreSQL refuses next, which then answers 403). */
+    json_t *detail =
+        json_pack("{s:s, s:i, s:s}", "dataset", dataset, "version", version, "file", file);
+    char *dj = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    if (!dj) {
+        r->out.oom = 1;
+        return 0;
+    }
+    sv_audit(r, "dataset_download", 0, dj);
+    free(dj);
     return sv_dataset_stream(r, dataset, version, file);
 }

@@ -1,8 +1,9 @@
 /*
  * Dashboards: the flywheel's own vital signs (/dash/flywheel). Backlog and
- * age per queue, reviewer throughput over time and per reviewer, agreement
- * per field over time (heat), gold accuracy, label coverage of generations
- * and dataset versions.
+ * age per queue, now and over time (open items and the oldest one's age at
+ * the end of each bucket), reviewer throughput over time and per reviewer,
+ * agreement per field over time (heat), gold accuracy, label coverage of
+ * generations, dataset versions and their growth over time.
  *
  * Each section is its own query and PostgreSQL decides per section: an
  * adjudicator's role may read the review views (R__40_dashboards.sql grants
@@ -71,6 +72,32 @@ static const char coverage_sql[] = FW_BUCKETS
     " SELECT to_char(b.t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), c.queued, c.labelled"
     " FROM b LEFT JOIN c USING (t) ORDER BY b.t";
 
+/* $1 window, $2 end, $3 bucket: the open items (pending or in review) at
+ * the end of each bucket and the age of the oldest of them, from the items'
+ * created_at and completed_at. */
+static const char open_sql[] = FW_BUCKETS
+    ", e AS (SELECT b.t, least(b.t + $3::interval, " FW_END ") AS at FROM b),"
+    " c AS MATERIALIZED (SELECT i.created_at, i.completed_at FROM flywheel.review_item_facts i"
+    "  WHERE i.open OR i.completed_at IS NOT NULL)"
+    " SELECT to_char(e.t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+    "  (SELECT count(*) FROM c WHERE c.created_at < e.at"
+    "    AND (c.completed_at IS NULL OR c.completed_at >= e.at)),"
+    "  (SELECT round((extract(epoch FROM e.at - min(c.created_at)) / 3600)::numeric, 2) FROM c"
+    "    WHERE c.created_at < e.at AND (c.completed_at IS NULL OR c.completed_at >= e.at))"
+    " FROM e ORDER BY e.t";
+
+/* $1 window, $2 end, $3 bucket: (dataset, bucket, rows of its latest
+ * version recorded by the end of the bucket), the 8 datasets with the
+ * latest versions. */
+static const char growth_sql[] =
+    FW_BUCKETS ", ds AS (SELECT v.dataset FROM flywheel.dataset_versions v GROUP BY 1"
+               "  ORDER BY max(v.created_at) DESC, 1 LIMIT 8)"
+               " SELECT ds.dataset, to_char(b.t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+               "  (SELECT v.members FROM flywheel.dataset_versions v WHERE v.dataset = ds.dataset"
+               "    AND v.created_at < least(b.t + $3::interval, " FW_END ")"
+               "    ORDER BY v.version DESC LIMIT 1)"
+               " FROM ds CROSS JOIN b ORDER BY 1, b.t";
+
 static const char datasets_sql[] =
     "SELECT v.dataset || ' v' || v.version, v.members"
     " FROM flywheel.dataset_versions v ORDER BY v.created_at, v.dataset, v.version LIMIT 40";
@@ -83,6 +110,8 @@ static const char *const reviewer_names[] = {"labels", "revisions"};
 static const char *const gold_names[] = {"accuracy"};
 static const char *const coverage_names[] = {"queued", "labelled"};
 static const char *const dataset_names[] = {"rows"};
+static const char *const open_names[] = {"open items"};
+static const char *const open_age_names[] = {"oldest open item"};
 
 typedef struct {
     sv_req *r;
@@ -108,15 +137,18 @@ static void figure(fw_ctx *x, dash_chart *dc, const char *id, const char *title,
     dc->c.csv_href = sv_buf_cstr(&x->href);
 }
 
-/* The agreement heat: rows = the first 8 queue · field names, columns = the
- * buckets of the window (from the throughput query's first column). */
+/* A grid pivoted from (name, bucket, value) rows: rows = the first 8 names
+ * (queue · field for the agreement heat, datasets for the growth lines),
+ * columns = the buckets of the window (the throughput query's first
+ * column); NULL and missing cells are NaN. */
 typedef struct {
     const char *rows[SV_CHART_MAX_SERIES];
+    const char *none[1]; /* the one series name when there are no rows */
     double *v;
     sv_chart c;
 } heat_data;
 
-static int heat_from(heat_data *h, PGresult *agree, PGresult *buckets)
+static int heat_from(heat_data *h, PGresult *agree, PGresult *buckets, const char *none_name)
 {
     int n = PQntuples(buckets), nrows = 0;
     memset(h, 0, sizeof *h);
@@ -140,44 +172,77 @@ static int heat_from(heat_data *h, PGresult *agree, PGresult *buckets)
             if (strcmp(PQgetvalue(buckets, k, 0), PQgetvalue(agree, i, 1)) == 0)
                 col = k;
         if (row >= 0 && col >= 0)
-            h->v[(size_t)row * (size_t)n + (size_t)col] = strtod(PQgetvalue(agree, i, 2), NULL);
+            h->v[(size_t)row * (size_t)n + (size_t)col] =
+                PQgetisnull(agree, i, 2) ? NAN : strtod(PQgetvalue(agree, i, 2), NULL);
     }
     h->c.n = n;
     h->c.nseries = nrows ? nrows : 1;
-    static const char *const none[] = {"(no field)"};
-    h->c.series_names = nrows ? h->rows : none;
+    h->none[0] = none_name;
+    h->c.series_names = nrows ? h->rows : h->none;
     h->c.values = h->v;
     return 0;
 }
 
-enum { S_BACKLOG, S_THROUGHPUT, S_REVIEWERS, S_AGREEMENT, S_GOLD, S_COVERAGE, S_DATASETS, N_S };
+enum {
+    S_BACKLOG,
+    S_THROUGHPUT,
+    S_REVIEWERS,
+    S_AGREEMENT,
+    S_GOLD,
+    S_COVERAGE,
+    S_DATASETS,
+    S_OPEN,
+    S_GROWTH,
+    N_S
+};
+/* Charts beyond one per section: the backlog query's age per queue and the
+ * open query's age over time. */
+enum { C_AGE = N_S, C_OPEN_AGE, N_C };
+
+/* Which query each chart is drawn from, and the chart's CSV id. */
+static const struct {
+    const char *id;
+    int src;
+} chart_of[N_C] = {
+    [S_BACKLOG] = {"backlog", S_BACKLOG},
+    [S_THROUGHPUT] = {"throughput", S_THROUGHPUT},
+    [S_REVIEWERS] = {"reviewers", S_REVIEWERS},
+    [S_AGREEMENT] = {"agreement", S_AGREEMENT},
+    [S_GOLD] = {"gold", S_GOLD},
+    [S_COVERAGE] = {"coverage", S_COVERAGE},
+    [S_DATASETS] = {"datasets", S_DATASETS},
+    [S_OPEN] = {"open", S_OPEN},
+    [S_GROWTH] = {"growth", S_GROWTH},
+    [C_AGE] = {"age", S_BACKLOG},
+    [C_OPEN_AGE] = {"open-age", S_OPEN},
+};
 
 int sv_page_dash_flywheel(sv_req *r)
 {
     dash_filter f;
     if (dash_filter_read(r, &f, "30d") != 0)
         return 0;
-    static const char *const csv_ids[] = {"backlog", "throughput", "reviewers", "agreement",
-                                          "gold",    "coverage",   "datasets"};
     char csv[16];
-    int csv_k = -1;
-    if (sv_query(r, "csv", csv, sizeof csv) != 0) {
-        for (csv_k = 0; csv_k < N_S && strcmp(csv_ids[csv_k], csv) != 0; csv_k++)
-            ;
-        if (csv_k == N_S && strcmp(csv, "age") == 0)
-            csv_k = -2; /* the backlog query's second chart */
-        else if (csv_k == N_S)
+    int csv_k = -1; /* a chart (C index) when ?csv= */
+    int has_csv = sv_query(r, "csv", csv, sizeof csv);
+    if (has_csv != 0) {
+        for (int k = 0; has_csv > 0 && k < N_C; k++)
+            if (strcmp(chart_of[k].id, csv) == 0)
+                csv_k = k;
+        if (csv_k < 0)
             return sv_error_page(r, 404, "Not found", "There is no such chart on this page.");
     }
     const char *p3[3] = {f.interval, f.end, f.bucket};
-    static const char *const sqls[N_S] = {backlog_sql, throughput_sql, reviewers_sql, agreement_sql,
-                                          gold_sql,    coverage_sql,   datasets_sql};
-    static const int nparams[N_S] = {0, 3, 2, 3, 0, 3, 0};
+    static const char *const sqls[N_S] = {backlog_sql,   throughput_sql, reviewers_sql,
+                                          agreement_sql, gold_sql,       coverage_sql,
+                                          datasets_sql,  open_sql,       growth_sql};
+    static const int nparams[N_S] = {0, 3, 2, 3, 0, 3, 0, 3, 3};
     PGresult *res[N_S] = {0};
     int denied[N_S] = {0}, all_denied = 1;
     for (int k = 0; k < N_S; k++) {
-        int need = csv_k == -1 || k == csv_k || (csv_k == -2 && k == S_BACKLOG) ||
-                   (csv_k == S_AGREEMENT && k == S_THROUGHPUT);
+        /* the heat and the growth take their columns from the throughput's buckets */
+        int need = csv_k == -1 || k == chart_of[csv_k].src ||
+                   (k == S_THROUGHPUT && (csv_k == S_AGREEMENT || csv_k == S_GROWTH));
         if (!need)
             continue;
         res[k] = dash_section_exec(r, sqls[k], nparams[k], nparams[k] ? p3 : NULL, &denied[k]);
@@ -195,22 +260,35 @@ int sv_page_dash_flywheel(sv_req *r)
     }
 
     fw_ctx x = {.r = r, .f = &f};
-    dash_chart dc[N_S + 1];
+    dash_chart dc[N_C];
     memset(dc, 0, sizeof dc);
-    heat_data heat;
+    heat_data heat, growth;
     memset(&heat, 0, sizeof heat);
-    char titles[N_S + 1][96];
+    memset(&growth, 0, sizeof growth);
+    char titles[N_C][112];
     int ok = 1;
     static const int c_backlog[] = {1, 2, 3, 4, 5}, c_age[] = {6}, c_thr[] = {1, 2, 3},
-                     c_rev[] = {1, 2}, c_gold[] = {1}, c_cov[] = {1, 2}, c_ds[] = {1};
+                     c_rev[] = {1, 2}, c_gold[] = {1}, c_cov[] = {1, 2}, c_ds[] = {1},
+                     c_open[] = {1}, c_open_age[] = {2};
     if (res[S_BACKLOG]) {
         ok &= dash_chart_from(&dc[S_BACKLOG], res[S_BACKLOG], 0, c_backlog, 5) == 0;
-        ok &= dash_chart_from(&dc[N_S], res[S_BACKLOG], 0, c_age, 1) == 0;
+        ok &= dash_chart_from(&dc[C_AGE], res[S_BACKLOG], 0, c_age, 1) == 0;
         snprintf(titles[S_BACKLOG], sizeof titles[0], "Backlog per queue");
-        snprintf(titles[N_S], sizeof titles[0], "Age of the oldest open item per queue");
+        snprintf(titles[C_AGE], sizeof titles[0], "Age of the oldest open item per queue");
         figure(&x, &dc[S_BACKLOG], "backlog", titles[S_BACKLOG], SV_CHART_STACKED, "queue", "items",
                0, backlog_names);
-        figure(&x, &dc[N_S], "age", titles[N_S], SV_CHART_BAR, "queue", "hours", 2, age_names);
+        figure(&x, &dc[C_AGE], "age", titles[C_AGE], SV_CHART_BAR, "queue", "hours", 2, age_names);
+    }
+    if (res[S_OPEN]) {
+        ok &= dash_chart_from(&dc[S_OPEN], res[S_OPEN], 0, c_open, 1) == 0;
+        ok &= dash_chart_from(&dc[C_OPEN_AGE], res[S_OPEN], 0, c_open_age, 1) == 0;
+        snprintf(titles[S_OPEN], sizeof titles[0], "Open items over time, last %s", f.window);
+        snprintf(titles[C_OPEN_AGE], sizeof titles[0],
+                 "Age of the oldest open item over time, last %s", f.window);
+        figure(&x, &dc[S_OPEN], "open", titles[S_OPEN], SV_CHART_LINE, f.bucket_name, "items", 0,
+               open_names);
+        figure(&x, &dc[C_OPEN_AGE], "open-age", titles[C_OPEN_AGE], SV_CHART_LINE, f.bucket_name,
+               "hours", 2, open_age_names);
     }
     if (res[S_THROUGHPUT]) {
         ok &= dash_chart_from(&dc[S_THROUGHPUT], res[S_THROUGHPUT], 0, c_thr, 3) == 0;
@@ -225,7 +303,7 @@ int sv_page_dash_flywheel(sv_req *r)
                "labels", 0, reviewer_names);
     }
     if (res[S_AGREEMENT] && res[S_THROUGHPUT]) {
-        ok &= heat_from(&heat, res[S_AGREEMENT], res[S_THROUGHPUT]) == 0;
+        ok &= heat_from(&heat, res[S_AGREEMENT], res[S_THROUGHPUT], "(no field)") == 0;
         dc[S_AGREEMENT].c = heat.c;
         dc[S_AGREEMENT].c.x_labels = dc[S_THROUGHPUT].c.x_labels;
         snprintf(titles[S_AGREEMENT], sizeof titles[0], "Agreement per field, last %s", f.window);
@@ -251,14 +329,22 @@ int sv_page_dash_flywheel(sv_req *r)
         figure(&x, &dc[S_DATASETS], "datasets", titles[S_DATASETS], SV_CHART_BAR, "dataset version",
                "rows", 0, dataset_names);
     }
+    if (res[S_GROWTH] && res[S_THROUGHPUT]) {
+        ok &= heat_from(&growth, res[S_GROWTH], res[S_THROUGHPUT], "(no dataset)") == 0;
+        dc[S_GROWTH].c = growth.c;
+        dc[S_GROWTH].c.x_labels = dc[S_THROUGHPUT].c.x_labels;
+        snprintf(titles[S_GROWTH], sizeof titles[0],
+                 "Dataset growth (rows of the latest version), last %s", f.window);
+        figure(&x, &dc[S_GROWTH], "growth", titles[S_GROWTH], SV_CHART_LINE, f.bucket_name, "rows",
+               0, dc[S_GROWTH].c.series_names);
+    }
     if (!ok) {
         r->out.oom = 1;
     } else if (csv_k != -1) {
-        int k = csv_k == -2 ? N_S : csv_k;
-        if (!res[csv_k == -2 ? S_BACKLOG : csv_k])
+        if (!res[chart_of[csv_k].src])
             sv_error_page(r, 403, "Not allowed", "Your account is not allowed to do this.");
         else
-            dash_csv_answer(r, &dc[k].c);
+            dash_csv_answer(r, &dc[csv_k].c);
     } else {
         dash_page_begin(r, "The flywheel", "/dash/flywheel");
         sv_buf *b = &r->out;
@@ -268,18 +354,27 @@ int sv_page_dash_flywheel(sv_req *r)
         sv_esc(b, f.window);
         sv_puts(b, " ending ");
         sv_esc(b, f.end[0] ? f.end : "now");
-        sv_puts(b, "; times are UTC. Backlog, gold accuracy and datasets are as of now.</p>");
+        sv_puts(b, "; times are UTC. Backlog per queue, gold accuracy and datasets are as of now; "
+                   "open items over time are counted at the end of each bucket.</p>");
         static const struct {
             int k;
             const char *what;
-        } order[] = {{S_BACKLOG, "Backlog per queue"},      {N_S, NULL},
-                     {S_THROUGHPUT, "Reviewer throughput"}, {S_REVIEWERS, NULL},
-                     {S_AGREEMENT, "Agreement per field"},  {S_GOLD, "Gold accuracy"},
-                     {S_COVERAGE, "Label coverage"},        {S_DATASETS, "Dataset versions"}};
+        } order[] = {{S_BACKLOG, "Backlog per queue"},
+                     {C_AGE, NULL},
+                     {S_OPEN, "Backlog over time"},
+                     {C_OPEN_AGE, NULL},
+                     {S_THROUGHPUT, "Reviewer throughput"},
+                     {S_REVIEWERS, NULL},
+                     {S_AGREEMENT, "Agreement per field"},
+                     {S_GOLD, "Gold accuracy"},
+                     {S_COVERAGE, "Label coverage"},
+                     {S_DATASETS, "Dataset versions"},
+                     {S_GROWTH, NULL}};
         sv_puts(b, "<div class=\"charts\">");
         for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-            int k = order[i].k, src = k == N_S ? S_BACKLOG : k;
-            if (res[src])
+            int k = order[i].k, src = chart_of[k].src;
+            if (res[src] && (k != S_AGREEMENT || res[S_THROUGHPUT]) &&
+                (k != S_GROWTH || res[S_THROUGHPUT]))
                 sv_chart_figure(b, &dc[k].c);
             else if (order[i].what)
                 dash_denied_note(r, order[i].what);
@@ -287,9 +382,12 @@ int sv_page_dash_flywheel(sv_req *r)
         sv_puts(b, "</div></main>");
         sv_page_end(r);
     }
-    for (int k = 0; k <= N_S; k++)
-        dash_chart_free(&dc[k]);
+    for (int k = 0; k < N_C; k++) {
+        if (k != S_AGREEMENT && k != S_GROWTH)
+            dash_chart_free(&dc[k]);
+    }
     free(heat.v);
+    free(growth.v);
     sv_buf_free(&x.href);
     for (int k = 0; k < N_S; k++)
         PQclear(res[k]);

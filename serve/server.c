@@ -86,14 +86,21 @@ static const route routes[] = {
     {"POST", "/admin/rubrics", "admin_rubrics_post", sv_page_admin_rubrics_post, ACCOUNT},
     {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
     {"GET", "/dash/flywheel", "dash_flywheel", sv_page_dash_flywheel, ACCOUNT},
-    /* dash: quality, trace */
+    /* dash: quality, trace, ingest, dead letters */
     {"GET", "/dash/quality", "dash_quality", sv_page_dash_quality, ACCOUNT},
     {"GET", "/dash/trace/*", "dash_trace", sv_page_dash_trace, ACCOUNT},
+    {"GET", "/dash/ingest", "dash_ingest", sv_page_dash_ingest, ACCOUNT},
+    {"GET", "/dash/deadletter/#", "dash_deadletter", sv_page_dash_deadletter, ACCOUNT},
+    {"POST", "/dash/deadletter/#/replay", "dash_deadletter_replay", sv_page_dash_deadletter_replay,
+     ACCOUNT},
     /* datasets and eval runs (page_dash_datasets.c, page_dash_eval.c) */
     {"GET", "/dash/datasets", "dash_datasets", sv_page_dash_datasets, ACCOUNT},
     {"GET", "/dash/datasets/*/#", "dash_dataset", sv_page_dash_dataset, ACCOUNT},
     {"GET", "/dash/datasets/*/#/download", "dash_dataset_download", sv_page_dash_dataset_download,
      ACCOUNT},
+    {"GET", "/dash/evals", "dash_evals", sv_page_dash_evals, ACCOUNT},
+    {"GET", "/dash/evals/run/*", "dash_eval_run", sv_page_dash_eval_run, ACCOUNT},
+    {"GET", "/dash/evals/compare", "dash_eval_compare", sv_page_dash_eval_compare, ACCOUNT},
 };
 #define N_ROUTES ((int)(sizeof routes / sizeof routes[0]))
 

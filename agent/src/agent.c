@@ -95,13 +95,14 @@ static void spool_gauges(fw_agent_t *a)
 {
     if (!a->spool)
         return;
-    atomic_store_explicit(&a->st[FW_STAT_SPOOL_PENDING], fws_pending(a->spool),
+    atomic_store_explicit(&a->st[fwi_st_slot(FW_STAT_SPOOL_PENDING)], fws_pending(a->spool),
                           memory_order_relaxed);
-    atomic_store_explicit(&a->st[FW_STAT_SPOOL_PENDING_BYTES], fws_bytes(a->spool),
+    atomic_store_explicit(&a->st[fwi_st_slot(FW_STAT_SPOOL_PENDING_BYTES)], fws_bytes(a->spool),
                           memory_order_relaxed);
-    atomic_store_explicit(&a->st[FW_STAT_SPOOL_CORRUPT], fws_corrupt(a->spool),
+    atomic_store_explicit(&a->st[fwi_st_slot(FW_STAT_SPOOL_CORRUPT)], fws_corrupt(a->spool),
                           memory_order_relaxed);
-    atomic_store_explicit(&a->st[FW_STAT_SPOOL_ERRORS], fws_errors(a->spool), memory_order_relaxed);
+    atomic_store_explicit(&a->st[fwi_st_slot(FW_STAT_SPOOL_ERRORS)], fws_errors(a->spool),
+                          memory_order_relaxed);
 }
 
 /* Writes an encoded event to the spool, or counts it as dropped with
@@ -802,13 +803,13 @@ static uint64_t stat_read(fw_agent_t *a, fw_stat_t stat)
         uint64_t sum = 0;
 #define FW_STAT_DROP_SUM_(name, value, kind, desc)                                                 \
     if (kind == FW_STATK_DROP)                                                                     \
-        sum += atomic_load_explicit(&a->st[value], memory_order_acquire);
+        sum += atomic_load_explicit(&a->st[fwi_st_slot(value)], memory_order_acquire);
         FW_STAT_MAP(FW_STAT_DROP_SUM_)
 #undef FW_STAT_DROP_SUM_
         return sum;
     }
     default:
-        return atomic_load_explicit(&a->st[stat], memory_order_acquire);
+        return atomic_load_explicit(&a->st[fwi_st_slot(stat)], memory_order_acquire);
     }
 }
 
@@ -847,7 +848,7 @@ size_t fw_agent_stats(const fw_agent_t *a_, uint64_t *out, size_t n)
     uint64_t dropped = 0;
     for (int s = 0; s < FW_STAT__COUNT; s++)
         if (fw_stat_kind((fw_stat_t)s) == FW_STATK_DROP) {
-            v[s] = atomic_load_explicit(&a->st[s], memory_order_acquire);
+            v[s] = atomic_load_explicit(&a->st[fwi_st_slot((fw_stat_t)s)], memory_order_acquire);
             dropped += v[s];
             done[s] = 1;
         }

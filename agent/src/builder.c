@@ -181,6 +181,13 @@ static struct fw_builder *builder_new(fw_agent_t *agent, int kind, size_t initia
         return NULL;
     }
     memset(e, 0, sizeof *e);
+    /* The block usually comes from the pool, last read by the agent thread
+     * on another core: ask for every line of it for writing now, so that the
+     * setters' copies find them owned instead of each store waiting for its
+     * line, and the first atomic instruction of the record (a full barrier)
+     * does not wait for all of them at once. */
+    for (size_t off = 64; off < sizeof *e + initial; off += 64)
+        __builtin_prefetch((char *)e + off, 1);
     e->kind = (uint8_t)kind;
     e->cap = (uint32_t)initial;
     e->node.size = sizeof *e + initial;

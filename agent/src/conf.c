@@ -419,7 +419,7 @@ fw_err_t fwi_conf_parse(const fw_conf_t *conf, fwi_settings *s, char *errstr, si
     parse_u64(fw_conf_get(conf, "spool.max_bytes"), &s->spool_max_bytes);
     parse_u64(fw_conf_get(conf, "spool.segment_bytes"), &s->spool_segment_bytes);
     parse_u64(fw_conf_get(conf, "max_event_bytes"), &s->max_event_bytes);
-    uint64_t ms;
+    uint64_t ms = 0; /* validated by fw_conf_set(): set below */
     parse_u64(fw_conf_get(conf, "shutdown.timeout_ms"), &ms);
     s->shutdown_timeout_ms = (int)ms;
     const char *pol = fw_conf_get(conf, "queue.full_policy");

@@ -82,13 +82,28 @@ struct fwe_ctx;
 #define FWI_GEN_INITIAL_BYTES 4096
 #define FWI_POOL_MAX          64
 
+/*
+ * Where each stat is stored in fw_agent_s.st[]: RECORDED and RECORDED_BYTES,
+ * which every fw_*_record() adds to on the application threads, have a cache
+ * line of their own after the others, so that the agent thread's counts
+ * (DELIVERED, IN_FLIGHT's neighbours, ...) do not take that line away from
+ * the recorders between two records.
+ */
+#define FWI_ST_SLOTS (((FW_STAT__COUNT + 7) & ~7) + 8)
+static inline unsigned fwi_st_slot(fw_stat_t s)
+{
+    return s == FW_STAT_RECORDED         ? FWI_ST_SLOTS - 8
+           : s == FW_STAT_RECORDED_BYTES ? FWI_ST_SLOTS - 7
+                                         : (unsigned)s;
+}
+
 struct fw_agent_s {
     fw_conf_t *conf;
     fwi_settings s;
     fwq q;
     pid_t pid;
     unsigned fork_gen; /* fwi_fork_generation() when the agent was made */
-    _Atomic uint64_t st[FW_STAT__COUNT];
+    _Alignas(64) _Atomic uint64_t st[FWI_ST_SLOTS]; /* by fwi_st_slot() */
 
     pthread_t thread;
     int thread_started;
@@ -136,7 +151,7 @@ FWI_HIDDEN void fwi_log(const fw_agent_t *a, int level, const char *msg, const c
  * a relaxed add. */
 static inline void fwi_count(fw_agent_t *a, fw_stat_t st, uint64_t n)
 {
-    atomic_fetch_add_explicit(&a->st[st], n, memory_order_release);
+    atomic_fetch_add_explicit(&a->st[fwi_st_slot(st)], n, memory_order_release);
 }
 
 /* Fork detection without a system call: a pthread_atfork child handler bumps

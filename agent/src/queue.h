@@ -41,8 +41,10 @@ typedef struct fwq_node {
 typedef struct {
     _Alignas(64) _Atomic(fwq_node *) head; /* producers exchange here */
     _Alignas(64) fwq_node *tail;           /* consumer side, under pop_lock */
-    fwq_node stub;
     pthread_mutex_t pop_lock;
+    /* A recorder that finds the queue empty links its node to the stub:
+     * away from the consumer's lock and tail, which change at every pop. */
+    _Alignas(64) fwq_node stub;
     _Alignas(64) size_t max_bytes;
     _Atomic size_t bytes;
     _Atomic uint64_t count; /* admitted and not released */

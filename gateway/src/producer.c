@@ -291,9 +291,10 @@ static void *supervise(void *arg)
                 continue;
             }
             *pp = h->next;
+            unsigned long long id = h->id;
             pthread_mutex_unlock(&p->mu);
             handle_free(h, 1000);
-            fw_log_info("old kafka producer closed", "producer=%llu", h->id);
+            fw_log_info("old kafka producer closed", "producer=%llu", id);
             pthread_mutex_lock(&p->mu);
             pp = &p->retired; /* the list may have changed meanwhile */
         }

@@ -453,7 +453,7 @@ static int dump_string(fw_buf *b, const char *s, size_t n)
     return fw_json_put_string(b, s, n);
 }
 
-static void dump_integer(fw_buf *b, json_int_t v)
+void fw_xjson_put_integer(fw_buf *b, long long v)
 {
     char tmp[24], *e = tmp + sizeof tmp, *q = e;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -468,7 +468,7 @@ static void dump_integer(fw_buf *b, json_int_t v)
 
 /* jansson's real format: %.17g, ".0" when it would read back as an
  * integer, no '+' and no leading zeros in the exponent. */
-static void dump_real(fw_buf *b, double v)
+void fw_xjson_put_real(fw_buf *b, double v)
 {
     char buf[64];
     int n = snprintf(buf, sizeof buf - 3, "%.17g", v);
@@ -538,10 +538,10 @@ int fw_xjson_dump(const json_t *v, fw_buf *b)
             return -1;
         break;
     case JSON_INTEGER:
-        dump_integer(b, json_integer_value(v));
+        fw_xjson_put_integer(b, (long long)json_integer_value(v));
         break;
     case JSON_REAL:
-        dump_real(b, json_real_value(v));
+        fw_xjson_put_real(b, json_real_value(v));
         break;
     case JSON_TRUE:
         fw_buf_add(b, "true", 4);

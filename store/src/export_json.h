@@ -65,4 +65,9 @@ void fw_xjson_scope_end(void);
  * memory or when a string or key is not valid UTF-8. */
 int fw_xjson_dump(const json_t *v, fw_buf *b);
 
+/* Append an integer and a real exactly as fw_xjson_dump writes them (%lld;
+ * %.17g with jansson's adjustments). Out of memory is b->oom. */
+void fw_xjson_put_integer(fw_buf *b, long long v);
+void fw_xjson_put_real(fw_buf *b, double v);
+
 #endif

@@ -11,6 +11,7 @@
 #include "export_run.h"
 
 #include "export_copy.h"
+#include "export_fast.h"
 #include "export_fmt.h"
 #include "export_json.h"
 #include "export_sink.h"
@@ -94,6 +95,15 @@ typedef struct {
     fw_buf line;
     fw_store_error *err;
     int failed;
+    /* The streaming transform (export_fast.h), on for the rows it serves. */
+    int fast_on;
+    fw_xfast fast;
+    long long fast_lines;
+    /* The last group key and its split: rows of a conversation are
+     * usually neighbours, and each assignment is a SHA-256. */
+    char group[128];
+    int have_group;
+    fw_xsplit group_split;
 } run_ctx;
 
 static int pg_ok(PGconn *c, PGresult *r, ExecStatusType want, const char *what, fw_store_error *err)
@@ -212,6 +222,49 @@ static const char *group_key(const fw_xopts *o, const fw_xrow *r)
     return k && *k ? k : r->event_id;
 }
 
+static fw_xsplit split_of(run_ctx *x, const fw_xrow *row)
+{
+    const char *k = group_key(x->o, row);
+    size_t n = strlen(k);
+    if (x->have_group && n < sizeof x->group && memcmp(x->group, k, n + 1) == 0)
+        return x->group_split;
+    fw_xsplit s = fw_xsplit_assign(x->o->seed, k, x->o->ratios);
+    x->have_group = n < sizeof x->group;
+    if (x->have_group) {
+        memcpy(x->group, k, n + 1);
+        x->group_split = s;
+    }
+    return s;
+}
+
+/*
+ * The end of the pipeline for a line that passed its checks: dedupe by
+ * `hash`, split, write. The line's text is written from `line` when given
+ * (once its split is known to be written), else it is already in x->line.
+ */
+static int place_line(run_ctx *x, const fw_xrow *row, uint64_t hash, const json_t *line)
+{
+    if (x->o->dedupe) {
+        int added = fw_xdedupe_add(&x->seen, hash);
+        if (added < 0)
+            return fw_store_fail(x->err, FW_STORE_NOMEM,
+                                 "could not grow the dedupe set (out of memory, or its temporary "
+                                 "file failed)");
+        if (added == 0)
+            return count_reason(x, "duplicate");
+    }
+    fw_xsplit s = split_of(x, row);
+    x->lines[s]++;
+    if (!x->write_split[s])
+        return 0;
+    if (line) {
+        fw_buf_reset(&x->line);
+        if (fw_xjson_dump(line, &x->line) != 0)
+            return fw_store_fail(x->err, FW_STORE_NOMEM, "out of memory while writing a line");
+    }
+    return fw_xsink_line(x->sink[s], x->line.data, x->line.len, x->err);
+}
+
 static uint64_t content_hash(const json_t *line, const char *const *keys)
 {
     if (!keys)
@@ -250,31 +303,7 @@ static int on_line(void *vctx, const fw_xrow *row, json_t *line, const char *con
         rc = count_reason(x, why);
         goto done;
     }
-    if (x->o->dedupe) {
-        int added = fw_xdedupe_add(&x->seen, content_hash(line, keys));
-        if (added < 0) {
-            fw_store_fail(x->err, FW_STORE_NOMEM,
-                          "could not grow the dedupe set (out of memory, or its temporary file "
-                          "failed)");
-            goto done;
-        }
-        if (added == 0) {
-            rc = count_reason(x, "duplicate");
-            goto done;
-        }
-    }
-    fw_xsplit s = fw_xsplit_assign(x->o->seed, group_key(x->o, row), x->o->ratios);
-    x->lines[s]++;
-    if (!x->write_split[s]) {
-        rc = 0;
-        goto done;
-    }
-    fw_buf_reset(&x->line);
-    if (fw_xjson_dump(line, &x->line) != 0) {
-        fw_store_fail(x->err, FW_STORE_NOMEM, "out of memory while writing a line");
-        goto done;
-    }
-    rc = fw_xsink_line(x->sink[s], x->line.data, x->line.len, x->err);
+    rc = place_line(x, row, x->o->dedupe ? content_hash(line, keys) : 0, line);
 done:
     json_decref(line);
     if (rc)
@@ -289,11 +318,58 @@ static json_t *parse_col(char **f, const size_t *lens, int c)
     return fw_xjson_parse(f[c], lens[c]);
 }
 
+/* 1 when the JSON text s (n bytes) contains the string literal of key. */
+static int mentions_key(const char *s, size_t n, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *p = s; (p = memchr(p, '"', n - (size_t)(p - s))) != NULL; p++)
+        if ((size_t)(s + n - p) >= k + 2 && memcmp(p + 1, key, k) == 0 && p[k + 1] == '"')
+            return 1;
+    return 0;
+}
+
+/*
+ * The streaming transform for one row (export_fast.h). Returns 1 when it
+ * wrote the row's line (or counted it as a duplicate), 0 when the general
+ * path must build the row, -1 on failure (err filled).
+ */
+static int fast_row(run_ctx *x, char **f, const size_t *lens)
+{
+    if (!x->fast_on || (f[C_MISSING] && strcmp(f[C_MISSING], "t") == 0))
+        return 0;
+    /* A reviewer's correction replaces the output: the general path. */
+    if (x->fo.correction_field && f[C_LABELS] &&
+        mentions_key(f[C_LABELS], lens[C_LABELS], x->fo.correction_field))
+        return 0;
+    fw_xfast_row fr = {f[C_SYSTEM],    f[C_INPUT], lens[C_INPUT], f[C_OUTPUT],
+                       lens[C_OUTPUT], f[C_TOOLS], lens[C_TOOLS]};
+    int rc = fw_xfast_chat(&x->fast, &fr, x->fo.weights, &x->line);
+    if (rc < 0)
+        return fw_store_fail(x->err, FW_STORE_NOMEM, "out of memory while writing a line");
+    uint64_t h = 0;
+    if (rc == FW_XFAST_FALLBACK ||
+        (x->o->dedupe && fw_xdedupe_hash_text(x->line.data, x->line.len, &h) != 0))
+        return 0;
+    x->fast_lines++;
+    fw_xrow r = {0};
+    r.event_id = f[C_EVENT_ID];
+    r.trace_id = f[C_TRACE];
+    r.conversation_id = f[C_CONV];
+    r.user_id = f[C_USER];
+    if (place_line(x, &r, h, NULL)) {
+        x->failed = 1;
+        return -1;
+    }
+    return 1;
+}
+
 /* One streamed row, its fields split by fw_xcopy_split. */
 static int process_row(run_ctx *x, char **f, const size_t *lens)
 {
     fw_xrow r = {0};
-    int rc;
+    int rc = fast_row(x, f, lens);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     if (f[C_MISSING] && strcmp(f[C_MISSING], "t") == 0)
         return count_reason(x, "generation_missing");
     r.event_id = f[C_EVENT_ID];
@@ -714,6 +790,27 @@ static int new_version(PGconn *c, const fw_xopts *o, const fw_xrun_target *t, co
     return ok ? 0 : -1;
 }
 
+/* One row of the COPY stream: split into columns, turned into lines. Keeps
+ * the row's event id in last_id for error messages. Returns 0 or -1. */
+static int copy_row(run_ctx *x, char *buf, size_t n, char last_id[40])
+{
+    char *f[C_NCOLS];
+    size_t lens[C_NCOLS];
+    int rc = 0;
+    if (fw_xcopy_split(buf, n, f, lens, C_NCOLS) != C_NCOLS)
+        return fw_store_fail(x->err, FW_STORE_DATABASE, "unexpected export row shape");
+    if (f[C_EVENT_ID] && lens[C_EVENT_ID] < 40)
+        memcpy(last_id, f[C_EVENT_ID], lens[C_EVENT_ID] + 1);
+    fw_xjson_scope_begin();
+    if (process_row(x, f, lens)) {
+        if (x->err->code == FW_STORE_OK)
+            fw_store_fail(x->err, FW_STORE_NOMEM, "out of memory");
+        rc = -1;
+    }
+    fw_xjson_scope_end();
+    return rc;
+}
+
 /* Streams the rows with COPY (see export_copy.h for why not a cursor). */
 static int stream(PGconn *c, run_ctx *x, const char *sql, long long total,
                   const fw_store_progress *pr, fw_store_error *err)
@@ -737,27 +834,13 @@ static int stream(PGconn *c, run_ctx *x, const char *sql, long long total,
     double t0 = now_s(), last = 0;
     int rc = 0, n;
     char *buf;
-    char *f[C_NCOLS];
-    size_t lens[C_NCOLS];
     char last_id[40] = "";
     /* After a failure keep draining so that the connection can roll back. */
     while ((n = PQgetCopyData(c, &buf, 0)) > 0) {
         if (rc == 0 && pr->cancel && *pr->cancel) {
             rc = fw_store_fail(err, FW_STORE_CANCELLED, "export cancelled");
         } else if (rc == 0) {
-            if (fw_xcopy_split(buf, (size_t)n, f, lens, C_NCOLS) != C_NCOLS) {
-                rc = fw_store_fail(err, FW_STORE_DATABASE, "unexpected export row shape");
-            } else {
-                if (f[C_EVENT_ID] && lens[C_EVENT_ID] < sizeof last_id)
-                    memcpy(last_id, f[C_EVENT_ID], lens[C_EVENT_ID] + 1);
-                fw_xjson_scope_begin();
-                if (process_row(x, f, lens)) {
-                    if (err->code == FW_STORE_OK)
-                        fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
-                    rc = -1;
-                }
-                fw_xjson_scope_end();
-            }
+            rc = copy_row(x, buf, (size_t)n, last_id);
             done++;
             if (pr->fn && rc == 0 && (done & 255) == 0 && now_s() - last > 0.2) {
                 last = now_s();
@@ -933,6 +1016,7 @@ int fw_xrun(PGconn *conn, fw_xopts *o, const fw_xrun_target *t, fw_xrun_result *
     }
     if ((o->redact_detectors || o->nredact_rules) && make_redactor(o, &x.redactor, err))
         goto done;
+    x.fast_on = o->fmt == FW_XFMT_OPENAI_CHAT && !x.redactor && o->max_tokens <= 0;
     if (open_outputs(&x, t, err))
         goto done;
     if (stream(conn, &x, sql, members, &t->progress, err))
@@ -1016,6 +1100,7 @@ done:
                  version, t->dataset, t->dataset, version);
     }
     fwr_free(x.redactor);
+    fw_xfast_free(&x.fast);
     fw_xdedupe_free(&x.seen);
     fw_buf_free(&x.line);
     fw_buf_free(&comparable);
@@ -1030,5 +1115,80 @@ done:
     PQfreemem(qversion);
     free(sql);
     free(mtext);
+    return rc;
+}
+
+/* ---- rows without a database ----------------------------------------------- */
+
+struct fw_xrows {
+    run_ctx x;
+    fw_xrun_target t;
+    char last_id[40];
+};
+
+fw_xrows *fw_xrows_open(const fw_xopts *o, const char *correction_field, const fw_store_writer *w,
+                        int fast, fw_store_error *err)
+{
+    fw_xrows *r = calloc(1, sizeof *r);
+    fw_store_error_clear(err);
+    if (!r) {
+        fw_store_fail(err, FW_STORE_NOMEM, "out of memory");
+        return NULL;
+    }
+    r->x.o = o;
+    r->x.err = err;
+    r->x.fo.fmt = o->fmt;
+    r->x.fo.weights = o->weights;
+    r->x.fo.negative_label = o->negative_label;
+    r->x.fo.sentence_rules = o->sentence_rules;
+    r->x.fo.unmarked_negative = o->unmarked_negative;
+    r->x.fo.score_field = o->score_field;
+    r->x.fo.correction_field = correction_field;
+    r->t.writer = w;
+    r->t.one_stream = 1;
+    if (((o->redact_detectors || o->nredact_rules) && make_redactor(o, &r->x.redactor, err)) ||
+        open_outputs(&r->x, &r->t, err)) {
+        fwr_free(r->x.redactor);
+        free(r);
+        return NULL;
+    }
+    r->x.fast_on = fast && o->fmt == FW_XFMT_OPENAI_CHAT && !r->x.redactor && o->max_tokens <= 0;
+    return r;
+}
+
+int fw_xrows_add(fw_xrows *r, char *row, size_t len)
+{
+    return copy_row(&r->x, row, len, r->last_id);
+}
+
+int fw_xrows_close(fw_xrows *r, fw_xrows_result *res)
+{
+    char hex[65];
+    uint64_t bytes = 0, lines = 0;
+    int rc = 0;
+    if (!r)
+        return 0;
+    memset(res, 0, sizeof *res);
+    fw_xsink *s = r->x.sink[0];
+    memset(r->x.sink, 0, sizeof r->x.sink);
+    if (fw_xsink_close(s, hex, &bytes, &lines, r->x.err) == 0) {
+        memcpy(res->sha256, hex, sizeof hex);
+        res->bytes = bytes;
+        res->lines = (long long)lines;
+        res->fast_lines = r->x.fast_lines;
+        for (int i = 0; i < r->x.nreasons; i++) {
+            res->rejected += r->x.reasons[i].n;
+            if (strcmp(r->x.reasons[i].reason, "duplicate") == 0)
+                res->duplicates = r->x.reasons[i].n;
+        }
+    } else {
+        rc = -1;
+    }
+    fwr_free(r->x.redactor);
+    fw_xfast_free(&r->x.fast);
+    fw_xdedupe_free(&r->x.seen);
+    fw_buf_free(&r->x.line);
+    json_decref(r->x.rejected);
+    free(r);
     return rc;
 }

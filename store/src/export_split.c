@@ -1,11 +1,15 @@
 /*
  * Seeded group splits and content-hash dedupe; the rules are in
  * export_split.h. SHA-256 (OpenSSL EVP) for the split because the point must
- * be recomputable by anyone from the documentation; FNV-1a for the dedupe
- * hash because it runs over every byte of every line and only needs to be
- * stable, not portable across tools.
+ * be recomputable by anyone from the documentation; a word-at-a-time
+ * multiply hash for dedupe because it runs over every byte of every line
+ * and only needs to be the same within one export, not portable across
+ * tools (no hash is recorded: a re-export dedupes again).
  */
 #include "export_split.h"
+
+#include "fw_hex.h"
+#include "fw_utf8.h"
 
 #include <math.h>
 #include <openssl/evp.h>
@@ -14,9 +18,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME  0x100000001b3ULL
 
 const char *fw_xsplit_name(fw_xsplit s)
 {
@@ -97,91 +98,370 @@ fw_xsplit fw_xsplit_assign(const char *seed, const char *group,
     return FW_XSPLIT_TEST;
 }
 
-static uint64_t fnv_byte(uint64_t h, unsigned char c)
+/*
+ * The dedupe hash reads a canonical byte stream of the content: '{', each
+ * key and its NUL, its value, '}'; '[', the values, ']'; a string as '"',
+ * its bytes with white-space runs collapsed and the ends trimmed, '"';
+ * "i%lld" for an integer, "r%.17g" for a real; 't', 'f', 'n'. The stream is
+ * hashed eight bytes at a time (little-endian words, each folded into the
+ * state by a 64×64→128-bit multiply), so equal streams give equal hashes
+ * however they are fed: byte by byte or in runs.
+ */
+typedef struct {
+    uint64_t h;
+    uint64_t word; /* pending bytes, the first in the low byte */
+    unsigned n;    /* how many */
+} hstream;
+
+#define HS_K1 0xa0761d6478bd642fULL
+#define HS_K2 0xe7037ed1a0b428dbULL
+
+static uint64_t hs_fold(uint64_t a, uint64_t b)
 {
-    return (h ^ c) * FNV_PRIME;
+    __uint128_t m = (__uint128_t)a * b;
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
 }
 
-static uint64_t fnv_bytes(uint64_t h, const char *p, size_t n)
+static void hs_word(hstream *s, uint64_t w)
 {
-    for (size_t i = 0; i < n; i++)
-        h = fnv_byte(h, (unsigned char)p[i]);
-    return h;
+    s->h = hs_fold(s->h ^ w ^ HS_K1, HS_K2);
 }
+
+static void hs_byte(hstream *s, unsigned char c)
+{
+    s->word |= (uint64_t)c << (8 * s->n);
+    if (++s->n == 8) {
+        hs_word(s, s->word);
+        s->word = 0;
+        s->n = 0;
+    }
+}
+
+static void hs_bytes(hstream *s, const char *p, size_t n)
+{
+    while (n > 0 && s->n > 0) {
+        hs_byte(s, (unsigned char)*p++);
+        n--;
+    }
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        hs_word(s, w);
+    }
+    while (n-- > 0)
+        hs_byte(s, (unsigned char)*p++);
+}
+
+static uint64_t hs_final(hstream *s)
+{
+    /* The count of pending bytes goes into the top byte, never one of them. */
+    hs_word(s, s->word ^ ((uint64_t)s->n << 56));
+    uint64_t h = hs_fold(s->h ^ HS_K2, HS_K1);
+    return h ? h : 1;
+}
+
+/* Byte classes of string contents: 0 copied as is, 1 white space, 2 the
+ * quote, 3 the backslash, 4 another control character. */
+static const unsigned char str_class[256] = {
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0,
+};
 
 static int is_ws(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    return str_class[c] == 1;
 }
 
-/* Hashes a string with white-space runs collapsed and the ends trimmed. */
-static uint64_t hash_normalised(uint64_t h, const char *s, size_t n)
+/* Byte classes of a string's value (unescaped): 0 copied as is, 1 white
+ * space. */
+static const unsigned char raw_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+};
+
+/*
+ * The end of the longest piece from p on that normalisation leaves as it
+ * is: bytes of class 0 in `cls`, and single spaces between two of them.
+ * (A piece starts and ends with a class 0 byte, or is empty.)
+ */
+static const char *plain_end(const char *p, const char *end, const unsigned char *cls)
 {
-    size_t i = 0;
-    int pending_space = 0, any = 0;
-    while (i < n && is_ws((unsigned char)s[i]))
-        i++;
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (is_ws(c)) {
-            pending_space = 1;
-            continue;
-        }
-        if (pending_space && any)
-            h = fnv_byte(h, ' ');
-        pending_space = 0;
-        any = 1;
-        h = fnv_byte(h, c);
+    const char *start = p;
+    while (p < end) {
+        if (cls[(unsigned char)*p] == 0)
+            p++;
+        else if (*p == ' ' && p > start && p + 1 < end && cls[(unsigned char)p[1]] == 0)
+            p += 2;
+        else
+            break;
     }
-    return h;
+    return p;
 }
 
-static uint64_t hash_value(uint64_t h, const json_t *v)
+/* White-space normalisation of a string's bytes, fed in pieces. */
+typedef struct {
+    hstream *s;
+    int pending, any;
+} normaliser;
+
+/* A piece without white space at its ends, from plain_end or one byte. */
+static void norm_piece(normaliser *nm, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (nm->pending && nm->any)
+        hs_byte(nm->s, ' ');
+    nm->pending = 0;
+    nm->any = 1;
+    hs_bytes(nm->s, p, n);
+}
+
+/* Feeds s[0..n) with white-space runs collapsed and the ends trimmed. */
+static void hash_normalised(hstream *hs, const char *s, size_t n)
+{
+    normaliser nm = {hs, 0, 0};
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        const char *e = plain_end(p, end, raw_class);
+        norm_piece(&nm, p, (size_t)(e - p));
+        for (p = e; p < end && is_ws((unsigned char)*p); p++)
+            nm.pending = 1;
+    }
+}
+
+static void hash_value(hstream *hs, const json_t *v)
 {
     char num[64];
+    int n;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         const char *k;
         const json_t *x;
-        h = fnv_byte(h, '{');
+        hs_byte(hs, '{');
         json_object_foreach((json_t *)(uintptr_t)v, k, x)
         {
-            h = fnv_bytes(h, k, strlen(k) + 1);
-            h = hash_value(h, x);
+            hs_bytes(hs, k, strlen(k) + 1);
+            hash_value(hs, x);
         }
-        return fnv_byte(h, '}');
+        hs_byte(hs, '}');
+        return;
     }
     case JSON_ARRAY: {
         size_t i;
         const json_t *x;
-        h = fnv_byte(h, '[');
-        json_array_foreach(v, i, x) h = hash_value(h, x);
-        return fnv_byte(h, ']');
+        hs_byte(hs, '[');
+        json_array_foreach(v, i, x) hash_value(hs, x);
+        hs_byte(hs, ']');
+        return;
     }
     case JSON_STRING:
-        h = fnv_byte(h, '"');
-        h = hash_normalised(h, json_string_value(v), json_string_length(v));
-        return fnv_byte(h, '"');
+        hs_byte(hs, '"');
+        hash_normalised(hs, json_string_value(v), json_string_length(v));
+        hs_byte(hs, '"');
+        return;
     case JSON_INTEGER:
-        snprintf(num, sizeof num, "i%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return fnv_bytes(h, num, strlen(num));
+        n = snprintf(num, sizeof num, "i%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        hs_bytes(hs, num, (size_t)n);
+        return;
     case JSON_REAL:
-        snprintf(num, sizeof num, "r%.17g", json_real_value(v));
-        return fnv_bytes(h, num, strlen(num));
+        n = snprintf(num, sizeof num, "r%.17g", json_real_value(v));
+        hs_bytes(hs, num, (size_t)n);
+        return;
     case JSON_TRUE:
-        return fnv_byte(h, 't');
+        hs_byte(hs, 't');
+        return;
     case JSON_FALSE:
-        return fnv_byte(h, 'f');
+        hs_byte(hs, 'f');
+        return;
     case JSON_NULL:
-        return fnv_byte(h, 'n');
+        hs_byte(hs, 'n');
+        return;
     }
-    return h;
 }
 
 uint64_t fw_xdedupe_hash(const json_t *content)
 {
-    uint64_t h = hash_value(FNV_OFFSET, content);
-    return h ? h : 1;
+    hstream hs = {0x243f6a8885a308d3ULL, 0, 0};
+    hash_value(&hs, content);
+    return hs_final(&hs);
+}
+
+/* ---- the same hash over a line's text --------------------------------------- */
+
+typedef struct {
+    const char *p, *end;
+    hstream hs;
+} hscan;
+
+/* Feeds the string at s->p (its opening quote) unescaped: through the
+ * white-space normalisation for a value, as it is for a key. */
+static int hscan_string(hscan *s, int normalise)
+{
+    normaliser nm = {&s->hs, 0, 0};
+    s->p++;
+    while (s->p < s->end) {
+        const char *e = normalise ? plain_end(s->p, s->end, str_class) : s->p;
+        if (!normalise)
+            while (e < s->end && str_class[(unsigned char)*e] == 0)
+                e++;
+        if (normalise)
+            norm_piece(&nm, s->p, (size_t)(e - s->p));
+        else
+            hs_bytes(&s->hs, s->p, (size_t)(e - s->p));
+        s->p = e;
+        if (s->p >= s->end)
+            return -1;
+        unsigned char c = (unsigned char)*s->p++, bytes[4];
+        size_t n = 1;
+        switch (str_class[c]) {
+        case 0: /* a space plain_end stopped at */
+        case 1: /* white space (raw: the writers escape it, but read it anyway) */
+            bytes[0] = c;
+            break;
+        case 2:
+            return 0;
+        case 3:
+            if (s->p >= s->end)
+                return -1;
+            switch (*s->p++) {
+            case 'b':
+                bytes[0] = '\b';
+                break;
+            case 'f':
+                bytes[0] = '\f';
+                break;
+            case 'n':
+                bytes[0] = '\n';
+                break;
+            case 'r':
+                bytes[0] = '\r';
+                break;
+            case 't':
+                bytes[0] = '\t';
+                break;
+            case '"':
+            case '\\':
+            case '/':
+                bytes[0] = (unsigned char)s->p[-1];
+                break;
+            case 'u': {
+                unsigned cp;
+                if (fw_hex_u16(s->p, s->end, &cp) || cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
+                    return -1; /* the writers never escape these */
+                s->p += 4;
+                n = (size_t)((unsigned char *)fw_utf8_put((char *)bytes, cp) - bytes);
+                break;
+            }
+            default:
+                return -1;
+            }
+            break;
+        default:
+            return -1; /* a raw control character: not the writers' JSON */
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!normalise)
+                hs_byte(&s->hs, bytes[i]);
+            else if (is_ws(bytes[i]))
+                nm.pending = 1;
+            else
+                norm_piece(&nm, (const char *)bytes + i, 1);
+        }
+    }
+    return -1;
+}
+
+static int is_number_byte(char c)
+{
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+static int hscan_value(hscan *s, int depth)
+{
+    if (s->p >= s->end || depth > 4096)
+        return -1;
+    char c = *s->p;
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        hs_byte(&s->hs, (unsigned char)c);
+        s->p++;
+        if (s->p < s->end && *s->p == close) {
+            s->p++;
+            hs_byte(&s->hs, (unsigned char)close);
+            return 0;
+        }
+        for (;;) {
+            if (c == '{') {
+                if (s->p >= s->end || *s->p != '"' || hscan_string(s, 0))
+                    return -1;
+                hs_byte(&s->hs, 0); /* the key's terminating NUL */
+                if (s->p >= s->end || *s->p != ':')
+                    return -1;
+                s->p++;
+            }
+            if (hscan_value(s, depth + 1) || s->p >= s->end)
+                return -1;
+            if (*s->p == close) {
+                s->p++;
+                hs_byte(&s->hs, (unsigned char)close);
+                return 0;
+            }
+            if (*s->p++ != ',')
+                return -1;
+        }
+    }
+    if (c == '"') {
+        hs_byte(&s->hs, '"');
+        if (hscan_string(s, 1))
+            return -1;
+        hs_byte(&s->hs, '"');
+        return 0;
+    }
+    static const char *const lits[3] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(lits[i]);
+        if ((size_t)(s->end - s->p) >= n && memcmp(s->p, lits[i], n) == 0) {
+            s->p += n;
+            hs_byte(&s->hs, (unsigned char)lits[i][0]);
+            return 0;
+        }
+    }
+    /* A number as the writers write it: an integer in %lld form, or a real. */
+    const char *start = s->p;
+    int real = 0;
+    while (s->p < s->end && is_number_byte(*s->p)) {
+        real |= *s->p == '.' || *s->p == 'e' || *s->p == 'E';
+        s->p++;
+    }
+    size_t n = (size_t)(s->p - start);
+    char text[64], num[64];
+    if (n == 0 || n >= sizeof text)
+        return -1;
+    if (!real) {
+        hs_byte(&s->hs, 'i');
+        hs_bytes(&s->hs, start, n);
+        return 0;
+    }
+    memcpy(text, start, n);
+    text[n] = '\0';
+    int len = snprintf(num, sizeof num, "r%.17g", strtod(text, NULL));
+    if (len < 0 || (size_t)len >= sizeof num)
+        return -1;
+    hs_bytes(&s->hs, num, (size_t)len);
+    return 0;
+}
+
+int fw_xdedupe_hash_text(const char *line, size_t len, uint64_t *out)
+{
+    hscan s = {line, line + len, {0x243f6a8885a308d3ULL, 0, 0}};
+    if (hscan_value(&s, 0) || s.p != s.end)
+        return -1;
+    *out = hs_final(&s.hs);
+    return 0;
 }
 
 static size_t slot_of(uint64_t h, size_t cap)

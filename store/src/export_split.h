@@ -10,7 +10,7 @@
  * a row that was already there. Anyone can recompute it (docs/export.md shows
  * it in three lines of Python).
  *
- * Dedupe: a 64-bit FNV-1a hash of the line's content (its JSON values, with
+ * Dedupe: a 64-bit hash of the line's content (its JSON values, with
  * every run of white space inside strings collapsed to one space and leading
  * and trailing white space dropped; keys and structure included). The set
  * remembers the hashes of the lines already written, in the stable export
@@ -46,6 +46,14 @@ fw_xsplit fw_xsplit_assign(const char *seed, const char *group,
 
 /* The whitespace-normalised content hash of a JSON value (never 0). */
 uint64_t fw_xdedupe_hash(const json_t *content);
+
+/*
+ * fw_xdedupe_hash of the value whose compact JSON text, as the exporter
+ * writes it (export_json's rules: integers in %lld form, the escapes of
+ * fw_jsonesc.h), is line[0..len): the same hash without building the value.
+ * Returns 0, or -1 when the text is not such JSON.
+ */
+int fw_xdedupe_hash_text(const char *line, size_t len, uint64_t *out);
 
 #define FW_XDEDUPE_MEM_SLOTS ((size_t)1 << 20)
 

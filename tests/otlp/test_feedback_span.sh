@@ -10,6 +10,8 @@
 #     accepted (200), stored, and listed as unattached (orphan_feedback,
 #     feedback_facts without a generation); once that span arrives, its
 #     feedback attaches to it;
+#   - `flywheel export --feedback` and review queue rules (negative_feedback,
+#     feedback predicates) select the span's generation;
 #   - a resent feedback id is one row; malformed ids are 400 with a message
 #     saying which field is wrong, and nothing of such a body is stored.
 set -euo pipefail
@@ -112,6 +114,20 @@ row="$(q "SELECT generation_event_id FROM flywheel.feedback_facts WHERE event_id
 row="$(q "SELECT string_agg(event_id::text, ',') FROM flywheel.orphan_feedback WHERE project = 'fbspan'")"
 [ "$row" = "$f3" ] || fail "orphan_feedback after the late span: $row"
 stats_check 3 "$(python3 -c 'print(2/3)')" 3
+
+# Review queues fill from span-targeted feedback like from event-id feedback:
+# negative_feedback picks S1's generation only, a rating rule S4's only.
+q "SELECT flywheel.review_rubric_create('fbspan', '{\"fields\":[{\"name\":\"ok\",\"type\":\"boolean\"}]}')" >/dev/null
+for rules in 'neg:{"projects":["fbspan"],"negative_feedback":true}' \
+             'rating:{"projects":["fbspan"],"feedback":[{"name":"rating","min":0.4}]}'; do
+    q "SELECT flywheel.review_queue_create('{\"name\":\"fbspan-${rules%%:*}\",\"rubric\":\"fbspan\",\"overlap\":1,\"rules\":${rules#*:}}')" >/dev/null ||
+        fail "queue ${rules%%:*}"
+    q "SELECT flywheel.review_fill('fbspan-${rules%%:*}')" >/dev/null || fail "fill ${rules%%:*}"
+done
+items() { q "SELECT string_agg(i.event_id::text, ',') FROM flywheel.review_items i
+             JOIN flywheel.review_queues rq ON rq.id = i.queue_id WHERE rq.name = 'fbspan-$1'"; }
+[ "$(items neg)" = "$g1" ] || fail "negative_feedback queue: $(items neg), want $g1"
+[ "$(items rating)" = "$g4" ] || fail "rating queue: $(items rating), want $g4"
 
 # --- bad ids: 400, a message naming the field, nothing stored --------------------
 bad() {

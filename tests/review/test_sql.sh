@@ -252,4 +252,21 @@ eq "$(q "SELECT flywheel.review_claim('blind', 'yan')->>'item_id'")" "$Z" "secon
 q "SELECT flywheel.review_submit($Z, '{\"correct\":false}', 'yan')" >/dev/null
 q "SELECT flywheel.review_adjudicate($Z, '{\"correct\":false}')" >/dev/null
 expect_err FR006 'is closed: it is adjudicated' "SELECT flywheel.review_submit($Z, '{\"correct\":true}', 'zoe')"
+echo "-- a generation is read from its day partition, or through the parent when that has no partition"
+# UUIDv7 ids carrying now (a day with a partition) and 2031-03-04 (none: the
+# row is in generations_default)
+q "SELECT flywheel.maintain_partitions(1, 1)" >/dev/null
+q "INSERT INTO flywheel.generations (event_id, event_time, schema_version, output_messages, id_time)
+   SELECT x.id, x.t, 1, ('[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"' || x.tag || '\"}]}]')::jsonb,
+          flywheel.event_id_time(x.id)
+   FROM (SELECT tag, t, (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7000-8000-00000000000' || k)::uuid AS id
+         FROM (VALUES ('today', now(), 1), ('later', timestamptz '2031-03-04 05:06:07+00', 2)) v(tag, t, k),
+              LATERAL (SELECT lpad(to_hex(floor(extract(epoch FROM v.t) * 1000)::bigint), 12, '0') AS h) hh) x" >/dev/null
+eq "$(q "SELECT string_agg(tableoid::regclass::text, ' ' ORDER BY event_time) FROM flywheel.generations WHERE event_id::text LIKE '%-7000-8000-00000000000_'")" \
+   "flywheel.generations_$(q "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')") flywheel.generations_default" "rows in a day partition and in the default one"
+eq "$(q "SELECT string_agg(flywheel.review_generation_json(event_id, event_time)->'output_messages'->0->'parts'->0->>'content', ' ' ORDER BY event_time)
+         || ' ' || string_agg(flywheel.review_generation_output(event_id, event_time)->0->'parts'->0->>'content', ' ' ORDER BY event_time)
+         FROM flywheel.generations WHERE event_id::text LIKE '%-7000-8000-00000000000_'")" "today later today later" "both rows found"
+eq "$(q "SELECT flywheel.review_generation_json(event_id, event_time + interval '1 second') IS NULL AND flywheel.review_generation_output(gen_random_uuid(), now()) IS NULL FROM flywheel.generations WHERE event_id::text LIKE '%-7000-8000-000000000001'")" t "no generation, NULL"
+
 echo ok

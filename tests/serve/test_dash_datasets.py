@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import http.client
 
 from fwserve import Client, Env, check, eq, fail, one, psql, run_main
@@ -203,6 +204,7 @@ def downloads(env, a):
     versions = psql(env.dsn, "SELECT dataset, version FROM flywheel.dataset_versions "
                              "WHERE dataset <> 'big' ORDER BY 1, 2")
     check(len(versions) >= 3, "versions to download")
+    downloads_made = 0
     with tempfile.TemporaryDirectory() as tmp:
         for ds, ver in versions:
             out = os.path.join(tmp, f"{ds}-{ver}")
@@ -211,6 +213,7 @@ def downloads(env, a):
             check(files, f"files of {ds} v{ver}")
             for f in files:
                 st, hd, sha, n = download(a, f"/dash/datasets/{ds}/{ver}/download?file={f}")
+                downloads_made += 1
                 eq(st, 200, f"download {ds} v{ver} {f}")
                 eq(sha, sha_file(os.path.join(out, f)),
                    f"sha256 of the download of {ds} v{ver} {f} vs flywheel export")
@@ -221,6 +224,12 @@ def downloads(env, a):
                    "application/zstd" if f.endswith(".zst") else "application/x-ndjson",
                    "download content type")
                 check("default-src 'none'" in hd.get("content-security-policy", ""), "CSP")
+    # an audit row for every download, naming the file
+    audited = psql(env.dsn, """SELECT detail->>'dataset', detail->>'version', detail->>'file'
+                               FROM flywheel.web_audit WHERE action = 'dataset_download'
+                               ORDER BY id""")
+    eq(len(audited), downloads_made, "one audit row per download")
+    check(["demo", "2", "train.jsonl.zst"] in audited, f"the zstd download's audit row: {audited}")
     eq(a.get("/dash/datasets/demo/1/download?file=manifest.json").status, 404, "manifest")
     eq(a.get("/dash/datasets/demo/1/download?file=../x").status, 404, "a file not in the manifest")
     eq(a.get("/dash/datasets/demo/1/download").status, 400, "no file")
@@ -266,6 +275,21 @@ def big_download(env, srv, a):
           f"the server's peak RSS grew by {grew} bytes for a {size}-byte download "
           f"({before} kB → {after} kB): the file is buffered, not streamed")
     print(f"big download: {size} bytes, peak RSS {before} kB → {after} kB")
+    # a client that goes away after 1,000 bytes cancels the export, and the
+    # connection goes back to the pool (the server runs with a pool of one)
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    c.request("GET", "/dash/datasets/big/1/download?file=train.jsonl",
+              headers={"Cookie": "; ".join(f"{k}={v}" for k, v in a.cookies.items())})
+    r = c.getresponse()
+    eq(r.status, 200, "download to abandon")
+    r.read(1000)
+    c.close()
+    deadline = time.time() + 30
+    while "dataset download abandoned" not in srv.logtext() and time.time() < deadline:
+        time.sleep(0.1)
+    check("dataset download abandoned" in srv.logtext(), "the abandoned download is not logged")
+    st, _, sha, _ = download(a, "/dash/datasets/big/1/download?file=train.jsonl")
+    eq((st, sha), (200, want), "a download after an abandoned one")
 
 
 def cut_off(env, a):
@@ -326,7 +350,7 @@ def main():
     rev, rev_tok = env.account("rev")
     rev2, _ = env.account("rev2")
     # an empty store first
-    srv = env.serve("rate.signin_per_minute=100000")
+    srv = env.serve("rate.signin_per_minute=100000", "serve.pg_pool_size=1")
     a = Client(srv)
     a.signin(admin_tok)
     p = a.get("/dash/datasets")
@@ -351,6 +375,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         export(env, "--format", "eval", "--queue", "support", "--consensus", "majority",
                "--where", "correct=true", "--dataset", "sup", "-o", os.path.join(tmp, "s"))
+        # a single version: one point in each chart
+        p = a.get("/dash/datasets")
+        eq(p.status, 200, "list with one version")
+        eq(len(table_rows(p.text, "versions")), 1, "one point in the lines chart")
+        check("No data in this window" not in p.text, "a single version is drawn")
         export(env, "--format", "openai-chat", "--project", "shop", "--seed", "7",
                "--dataset", "demo", "-o", os.path.join(tmp, "d1"))
         export(env, "--format", "openai-chat", "--seed", "7", "--zstd", "--dataset", "demo",
@@ -364,4 +393,5 @@ def main():
     check("dataset file cut off" in srv.logtext(), "the cut-off download is logged")
 
 
-run_main(main)
+if __name__ == "__main__":
+    run_main(main)

@@ -54,8 +54,9 @@ ALLOWED = {
     "cli": [STORE, PG, BASE, REDACT, EVAL, "serve", CONFIG],
     "devbroker": [],
     "examples": [AGENT],
-    # bench/icount_agent.c counts the agent thread's encode (agent/src) like tests/agent.
-    "bench": [AGENT, STORE, REDACT, "tests/collector", "agent/src", BASE],
+    # bench/icount_agent.c counts the agent thread's encode (agent/src) like tests/agent;
+    # bench/icount_export.c the export's per-row work (store/src) like tests/export.
+    "bench": [AGENT, STORE, REDACT, "tests/collector", "agent/src", "store/src", BASE],
     "tests/support": [PG],
     "tests/unit": [SUPPORT, PG, BASE],
     "tests/integration": [SUPPORT, PG],
