@@ -1,7 +1,8 @@
 /*
- * `flywheel reviewer add|link|list|disable`: web review accounts. An account
- * is a PostgreSQL role of the same name, so everything the review SQL and
- * row-level security decide for a psql reviewer holds in the browser:
+ * `flywheel reviewer add|link|list|disable|enable|role`: web review
+ * accounts. An account is a PostgreSQL role of the same name, so everything
+ * the review SQL and row-level security decide for a psql reviewer holds in
+ * the browser:
  *
  *   add NAME [--role reviewer|adjudicator|admin]
  *       creates the role (NOLOGIN) unless it exists, puts it in
@@ -12,13 +13,15 @@
  *   list          accounts, roles, last use
  *   disable NAME  ends the account's sessions and links, revokes it from
  *                 flywheel_web; the role and its labels stay
+ *   enable NAME   grants a disabled account to flywheel_web again
+ *   role NAME --role KIND   changes the account's kind and memberships
  *
- * An existing role is accepted only when it is already a member of
- * flywheel_reviewer and has none of SUPERUSER, CREATEROLE, CREATEDB,
- * REPLICATION, BYPASSRLS: the server's login must never be able to become
- * anything more than a reviewer account. Run as a role that may create
- * roles (CREATEROLE or superuser). DDL names go through quote_ident in SQL
- * (format %I), never through string pasting here.
+ * Each is one call of a SQL function of migrations/R__50_web.sql
+ * (flywheel.web_account_*), the same functions the admin page calls: the
+ * rules (the name, which existing roles may become accounts, the last
+ * admin) are decided there, once, as the caller's identity; the caller
+ * needs flywheel_admin (or superuser). The one-time token is made here and
+ * only its SHA-256 goes to the database.
  */
 #include "cli.h"
 #include "opts.h"
@@ -35,9 +38,11 @@ static void usage(FILE *f)
         f, "usage: flywheel reviewer add NAME [--role reviewer|adjudicator|admin] [--ttl MINUTES]\n"
            "       flywheel reviewer link NAME [--ttl MINUTES]\n"
            "       flywheel reviewer list\n"
-           "       flywheel reviewer disable NAME\n\n"
-           "Options: --dsn DSN (default $FLYWHEEL_PG_DSN; needs CREATEROLE), --url URL (the\n"
-           "server's public URL for the link; default $FLYWHEEL_SERVE_PUBLIC_URL, else\n"
+           "       flywheel reviewer disable NAME\n"
+           "       flywheel reviewer enable NAME\n"
+           "       flywheel reviewer role NAME --role reviewer|adjudicator|admin\n\n"
+           "Options: --dsn DSN (default $FLYWHEEL_PG_DSN; a member of flywheel_admin), --url URL\n"
+           "(the server's public URL for the link; default $FLYWHEEL_SERVE_PUBLIC_URL, else\n"
            "http://$FLYWHEEL_SERVE_LISTEN, else http://127.0.0.1:8080). Links work once and\n"
            "expire after --ttl minutes (default 60).\n");
 }
@@ -54,175 +59,55 @@ static int valid_name(const char *n)
     return strncmp(n, "pg_", 3) != 0 && strncmp(n, "flywheel_", 9) != 0;
 }
 
-static int exec_ok(PGconn *c, PGresult *r, const char *cmd)
+/* Runs one account function; prints the database's error. */
+static PGresult *call(PGconn *c, const char *cmd, const char *sql, int n, const char *const *p)
 {
-    ExecStatusType st = PQresultStatus(r);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return 1;
+    PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        return r;
     fw_cli_pg_error(cmd, r, c);
-    return 0;
+    PQclear(r);
+    return NULL;
 }
 
-static PGresult *q(PGconn *c, const char *sql, int n, const char *const *p)
-{
-    return PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-}
-
-static void rollback(PGconn *c)
-{
-    PQclear(PQexec(c, "ROLLBACK"));
-}
-
-/* Inserts a new sign-in token for name and prints the link. Runs inside
- * the caller's transaction. */
-static int issue_link(PGconn *c, const char *name, int ttl_min, const char *url, const char *cmd)
+/* Makes a token, calls sql (an account function taking the name, $2 the
+ * token's SHA-256 in hex and $3 the minutes; it returns the expiry) and
+ * prints the link. */
+static int with_link(PGconn *c, const char *cmd, const char *sql, const char *name,
+                     const char *kind, int ttl_min, const char *url)
 {
     char tok[SV_TOKEN_LEN + 1], hash[65], ttl[32];
     if (sv_token_new(tok) != 0) {
         fprintf(stderr, "flywheel %s: could not get random bytes for the sign-in token\n", cmd);
-        return -1;
+        return 1;
     }
     sv_token_hash_hex(tok, hash);
     snprintf(ttl, sizeof ttl, "%d", ttl_min);
-    const char *p[3] = {hash, name, ttl};
-    PGresult *r = q(c,
-                    "INSERT INTO flywheel.web_signin_tokens (token_hash, account, expires_at) "
-                    "VALUES (decode($1, 'hex'), $2, now() + make_interval(mins => $3::int))",
-                    3, p);
-    int ok = exec_ok(c, r, cmd);
+    const char *p[4] = {name, hash, ttl, kind};
+    PGresult *r = call(c, cmd, sql, kind ? 4 : 3, p);
+    if (!r)
+        return 1;
     PQclear(r);
-    if (!ok)
-        return -1;
     size_t ul = strlen(url);
     while (ul > 0 && url[ul - 1] == '/')
         ul--;
     printf("%.*s/signin?t=%s\n", (int)ul, url, tok);
+    if (kind)
+        fprintf(stderr, "account \"%s\" (%s) created\n", name, kind);
     fprintf(stderr, "sign-in link for \"%s\": works once, expires in %d minutes\n", name, ttl_min);
     return 0;
 }
 
-static int commit(PGconn *c, const char *cmd)
-{
-    PGresult *r = PQexec(c, "COMMIT");
-    int ok = exec_ok(c, r, cmd);
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-static int cmd_add(PGconn *c, const char *name, const char *role, int ttl, const char *url)
-{
-    const char *cmd = "reviewer add";
-    PGresult *r = PQexec(c, "BEGIN");
-    PQclear(r);
-    const char *p1[1] = {name};
-    r = q(c,
-          "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls, "
-          "       pg_has_role(oid, 'flywheel_reviewer', 'MEMBER'), "
-          "       EXISTS (SELECT 1 FROM flywheel.web_accounts WHERE name = $1) "
-          "FROM pg_roles WHERE rolname = $1",
-          1, p1);
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    if (PQntuples(r) == 1) {
-        if (PQgetvalue(r, 0, 2)[0] == 't') {
-            fprintf(stderr,
-                    "flywheel %s: account \"%s\" already exists\n"
-                    "hint: Use `flywheel reviewer link %s` for a new sign-in link.\n",
-                    cmd, name, name);
-            goto fail;
-        }
-        if (PQgetvalue(r, 0, 0)[0] == 't' || PQgetvalue(r, 0, 1)[0] != 't') {
-            fprintf(stderr,
-                    "flywheel %s: role \"%s\" exists and cannot be a web account\n"
-                    "detail: An existing role must be a member of flywheel_reviewer and have "
-                    "none of SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS.\n"
-                    "hint: Choose another name, or GRANT flywheel_reviewer TO \"%s\" first.\n",
-                    cmd, name, name);
-            goto fail;
-        }
-    }
-    PQclear(r);
-    /* DO takes no parameters: the values travel as transaction-local
-     * settings, and format(%I) quotes the name for the DDL. */
-    const char *p2[2] = {name, role};
-    r = q(c, "SELECT set_config('fw.name', $1, true), set_config('fw.kind', $2, true)", 2, p2);
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    PQclear(r);
-    r = PQexec(c, "DO $do$ DECLARE n text := current_setting('fw.name'); "
-                  "k text := current_setting('fw.kind'); BEGIN "
-                  "  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = n) THEN "
-                  "    EXECUTE format('CREATE ROLE %I NOLOGIN', n); "
-                  "  END IF; "
-                  "  EXECUTE format('GRANT flywheel_reviewer TO %I', n); "
-                  "  IF k = 'adjudicator' THEN "
-                  "    EXECUTE format('GRANT flywheel_adjudicator TO %I', n); "
-                  "  ELSIF k = 'admin' THEN "
-                  "    EXECUTE format('GRANT flywheel_admin TO %I', n); "
-                  "  END IF; "
-                  "  EXECUTE format('GRANT %I TO flywheel_web', n); "
-                  "END $do$");
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    PQclear(r);
-    r = q(c, "INSERT INTO flywheel.web_accounts (name, kind) VALUES ($1, $2)", 2, p2);
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    PQclear(r);
-    r = NULL;
-    if (issue_link(c, name, ttl, url, cmd) != 0 || commit(c, cmd) != 0)
-        goto fail;
-    fprintf(stderr, "account \"%s\" (%s) created\n", name, role);
-    return 0;
-fail:
-    PQclear(r);
-    rollback(c);
-    return 1;
-}
-
-static int cmd_link(PGconn *c, const char *name, int ttl, const char *url)
-{
-    const char *cmd = "reviewer link";
-    PQclear(PQexec(c, "BEGIN"));
-    const char *p[1] = {name};
-    PGresult *r =
-        q(c, "SELECT disabled_at IS NOT NULL FROM flywheel.web_accounts WHERE name = $1", 1, p);
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    if (PQntuples(r) != 1) {
-        fprintf(stderr,
-                "flywheel %s: account \"%s\" does not exist\n"
-                "hint: Create it with `flywheel reviewer add %s`.\n",
-                cmd, name, name);
-        goto fail;
-    }
-    if (PQgetvalue(r, 0, 0)[0] == 't') {
-        fprintf(stderr, "flywheel %s: account \"%s\" is disabled\n", cmd, name);
-        goto fail;
-    }
-    PQclear(r);
-    r = NULL;
-    if (issue_link(c, name, ttl, url, cmd) != 0 || commit(c, cmd) != 0)
-        goto fail;
-    return 0;
-fail:
-    PQclear(r);
-    rollback(c);
-    return 1;
-}
-
 static int cmd_list(PGconn *c)
 {
-    PGresult *r = PQexec(
-        c, "SELECT a.name, a.kind, to_char(a.created_at, 'YYYY-MM-DD HH24:MI'), "
-           "       coalesce(to_char(a.disabled_at, 'YYYY-MM-DD HH24:MI'), '-'), "
-           "       coalesce(to_char(max(s.last_seen), 'YYYY-MM-DD HH24:MI'), '-'), count(s.*) "
-           "FROM flywheel.web_accounts a LEFT JOIN flywheel.web_sessions s ON s.account = a.name "
-           "GROUP BY 1, 2, 3, 4 ORDER BY 1");
-    if (!exec_ok(c, r, "reviewer list")) {
-        PQclear(r);
+    PGresult *r = call(c, "reviewer list",
+                       "SELECT name, kind, to_char(created_at, 'YYYY-MM-DD HH24:MI'), "
+                       "       coalesce(to_char(disabled_at, 'YYYY-MM-DD HH24:MI'), '-'), "
+                       "       coalesce(to_char(last_seen, 'YYYY-MM-DD HH24:MI'), '-'), sessions "
+                       "FROM flywheel.web_account_list()",
+                       0, NULL);
+    if (!r)
         return 1;
-    }
     printf("%-24s %-12s %-17s %-17s %-17s %s\n", "name", "role", "created", "disabled", "last seen",
            "sessions");
     for (int i = 0; i < PQntuples(r); i++)
@@ -232,48 +117,37 @@ static int cmd_list(PGconn *c)
     return 0;
 }
 
-static int cmd_disable(PGconn *c, const char *name)
+/* disable, enable, role: one call, one line of what changed. */
+static int cmd_change(PGconn *c, const char *sub, const char *name, const char *kind)
 {
-    const char *cmd = "reviewer disable";
-    PQclear(PQexec(c, "BEGIN"));
-    const char *p[1] = {name};
-    PGresult *r = q(c,
-                    "UPDATE flywheel.web_accounts SET disabled_at = coalesce(disabled_at, now()) "
-                    "WHERE name = $1 RETURNING name",
-                    1, p);
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    if (PQntuples(r) != 1) {
-        fprintf(stderr, "flywheel %s: account \"%s\" does not exist\n", cmd, name);
-        goto fail;
-    }
+    char cmd[48];
+    snprintf(cmd, sizeof cmd, "reviewer %s", sub);
+    const char *p[2] = {name, kind};
+    PGresult *r;
+    if (strcmp(sub, "disable") == 0)
+        r = call(c, cmd, "SELECT flywheel.web_account_disable($1)", 1, p);
+    else if (strcmp(sub, "enable") == 0)
+        r = call(c, cmd, "SELECT flywheel.web_account_enable($1)", 1, p);
+    else
+        r = call(c, cmd, "SELECT flywheel.web_account_set_kind($1, $2)", 2, p);
+    if (!r)
+        return 1;
+    const char *v = PQgetvalue(r, 0, 0);
+    if (strcmp(sub, "disable") == 0)
+        fprintf(stderr,
+                v[0] == 't' ? "account \"%s\" disabled: its sessions and unused links are gone\n"
+                            : "account \"%s\" was already disabled\n",
+                name);
+    else if (strcmp(sub, "enable") == 0)
+        fprintf(stderr,
+                v[0] == 't' ? "account \"%s\" enabled: give it a new sign-in link with "
+                              "`flywheel reviewer link`\n"
+                            : "account \"%s\" was already enabled\n",
+                name);
+    else
+        fprintf(stderr, "account \"%s\": %s, was %s\n", name, kind, v);
     PQclear(r);
-    r = q(c, "DELETE FROM flywheel.web_sessions WHERE account = $1", 1, p);
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    PQclear(r);
-    r = q(c, "DELETE FROM flywheel.web_signin_tokens WHERE account = $1 AND used_at IS NULL", 1, p);
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    PQclear(r);
-    r = q(c, "SELECT set_config('fw.name', $1, true)", 1, p);
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    PQclear(r);
-    r = PQexec(c, "DO $do$ BEGIN EXECUTE format('REVOKE %I FROM flywheel_web', "
-                  "current_setting('fw.name')); END $do$");
-    if (!exec_ok(c, r, cmd))
-        goto fail;
-    PQclear(r);
-    r = NULL;
-    if (commit(c, cmd) != 0)
-        goto fail;
-    fprintf(stderr, "account \"%s\" disabled: its sessions and unused links are gone\n", name);
     return 0;
-fail:
-    PQclear(r);
-    rollback(c);
-    return 1;
 }
 
 /* The public URL for links: --url, else the server's configuration. */
@@ -291,7 +165,7 @@ static const char *public_url(const char *flag, char *buf, size_t size)
 
 int fw_cmd_reviewer(int argc, char **argv)
 {
-    const char *url = NULL, *role = "reviewer", *sub = NULL, *name = NULL;
+    const char *url = NULL, *role = NULL, *sub = NULL, *name = NULL;
     int ttl = 60;
     char full[48];
     fw_cli cli = {.cmd = "reviewer", .accepts = FW_CLI_DSN, .usage = usage};
@@ -339,7 +213,7 @@ int fw_cmd_reviewer(int argc, char **argv)
     int needs_name = sub && strcmp(sub, "list") != 0;
     if (!sub ||
         (strcmp(sub, "add") && strcmp(sub, "link") && strcmp(sub, "list") &&
-         strcmp(sub, "disable")) ||
+         strcmp(sub, "disable") && strcmp(sub, "enable") && strcmp(sub, "role")) ||
         (needs_name && !name) || (!needs_name && name)) {
         usage(stderr);
         return 2;
@@ -352,6 +226,17 @@ int fw_cmd_reviewer(int argc, char **argv)
                       name);
         return 2;
     }
+    if (strcmp(sub, "role") == 0 && !role) {
+        fw_cli_errorf(&cli, "reviewer role needs --role\n"
+                            "hint: Use --role reviewer, adjudicator or admin.");
+        return 2;
+    }
+    if (role && strcmp(sub, "add") && strcmp(sub, "role")) {
+        fw_cli_errorf(&cli, "--role applies to add and role only");
+        return 2;
+    }
+    if (!role)
+        role = "reviewer";
     if (strcmp(role, "reviewer") && strcmp(role, "adjudicator") && strcmp(role, "admin")) {
         fw_cli_errorf(&cli,
                       "invalid --role \"%s\"\n"
@@ -365,13 +250,17 @@ int fw_cmd_reviewer(int argc, char **argv)
     char buf[600];
     int rc;
     if (strcmp(sub, "add") == 0)
-        rc = cmd_add(c, name, role, ttl, public_url(url, buf, sizeof buf));
+        rc = with_link(c, "reviewer add",
+                       "SELECT flywheel.web_account_add($1, $4, decode($2, 'hex'), $3::integer)",
+                       name, role, ttl, public_url(url, buf, sizeof buf));
     else if (strcmp(sub, "link") == 0)
-        rc = cmd_link(c, name, ttl, public_url(url, buf, sizeof buf));
+        rc = with_link(c, "reviewer link",
+                       "SELECT flywheel.web_account_link($1, decode($2, 'hex'), $3::integer)", name,
+                       NULL, ttl, public_url(url, buf, sizeof buf));
     else if (strcmp(sub, "list") == 0)
         rc = cmd_list(c);
     else
-        rc = cmd_disable(c, name);
+        rc = cmd_change(c, sub, name, role);
     PQfinish(c);
     return rc;
 }

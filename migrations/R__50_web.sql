@@ -311,3 +311,334 @@ END
 $fn$;
 REVOKE ALL ON FUNCTION flywheel.web_queue_update(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION flywheel.web_queue_update(text, jsonb) TO flywheel_admin;
+
+-- ---------------------------------------------------------------------------
+-- Web accounts (`flywheel reviewer` and the admin page /admin/reviewers).
+-- One set of functions for both: the CLI and the page call the same SQL, as
+-- the caller's own identity (flywheel.review_caller), and only members of
+-- flywheel_admin (or a superuser) may execute them. Making, granting and
+-- revoking roles needs CREATEROLE: these functions are SECURITY DEFINER and
+-- run with the privileges of the role that ran `flywheel migrate` (the
+-- schema owner), which therefore needs CREATEROLE (or is a superuser); a
+-- function says so (FR007) instead of failing half-way. DDL names go
+-- through format(%I) after the name rule below, never pasted.
+--
+-- Every change takes one transaction-level advisory lock, so two admins
+-- cannot both disable "the other last admin" at once. Errors:
+--   FR005  the account does not exist
+--   FR007  the change is refused: a bad name or kind, an account that
+--          already exists, a role that cannot be a web account, a disabled
+--          account, the last enabled admin disabling or demoting itself,
+--          an owner that may not create roles
+-- ---------------------------------------------------------------------------
+
+-- Refuses (FR007) what the web accounts' functions may not do: a name
+-- outside the rule (the CLI's rule: lower case, digits, _ . -, up to 63,
+-- starting with a letter, not pg_ or flywheel_) or an unknown kind, and any
+-- change when the functions' owner cannot manage roles. Takes the lock.
+CREATE OR REPLACE FUNCTION flywheel.web_account_check(name text, kind text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, flywheel
+AS $fn$
+BEGIN
+    IF name IS NULL OR name !~ '^[a-z][a-z0-9_.-]{0,62}$' OR name ~ '^(pg_|flywheel_)' THEN
+        RAISE EXCEPTION 'invalid account name "%"', coalesce(name, '')
+            USING ERRCODE = 'FR007',
+                  HINT = 'Use up to 63 lower-case letters, digits, "_", "." or "-", starting with a letter, not starting with pg_ or flywheel_.';
+    END IF;
+    IF kind IS NOT NULL AND kind NOT IN ('reviewer', 'adjudicator', 'admin') THEN
+        RAISE EXCEPTION 'invalid account role "%"', kind
+            USING ERRCODE = 'FR007', HINT = 'Use reviewer, adjudicator or admin.';
+    END IF;
+    IF NOT (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) THEN
+        RAISE EXCEPTION 'role "%" may not create roles, so it cannot manage web accounts', current_user
+            USING ERRCODE = 'FR007',
+                  DETAIL = 'The account functions run with the privileges of the role that ran flywheel migrate.',
+                  HINT = format('As a superuser: ALTER ROLE %I CREATEROLE', current_user);
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('flywheel.web_accounts'));
+END
+$fn$;
+
+-- True when who is directly a member of grp (not through another role).
+CREATE OR REPLACE FUNCTION flywheel.web_account_member(who text, grp text)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, flywheel
+AS $fn$
+    SELECT EXISTS (SELECT 1 FROM pg_auth_members m
+                   JOIN pg_roles g ON g.oid = m.roleid
+                   JOIN pg_roles u ON u.oid = m.member
+                   WHERE g.rolname = grp AND u.rolname = who)
+$fn$;
+
+-- Makes the memberships of the account's role exactly what kind says:
+-- flywheel_reviewer always, plus flywheel_adjudicator or flywheel_admin.
+-- Grants only what is missing (no notices for what is already there).
+CREATE OR REPLACE FUNCTION flywheel.web_account_grant_kind(name text, kind text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, flywheel
+AS $fn$
+DECLARE
+    k text;
+BEGIN
+    FOREACH k IN ARRAY ARRAY['flywheel_reviewer', 'flywheel_adjudicator', 'flywheel_admin'] LOOP
+        IF k IN ('flywheel_reviewer', 'flywheel_' || kind) THEN
+            IF NOT flywheel.web_account_member(name, k) THEN
+                EXECUTE format('GRANT %I TO %I', k, name);
+            END IF;
+        ELSIF flywheel.web_account_member(name, k) THEN
+            EXECUTE format('REVOKE %I FROM %I', k, name);
+        END IF;
+    END LOOP;
+END
+$fn$;
+
+-- Refuses (FR007) a role the server's login must never be able to become:
+-- one with SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.
+CREATE OR REPLACE FUNCTION flywheel.web_account_check_role(name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, flywheel
+AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = name
+               AND (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication
+                    OR r.rolbypassrls)) THEN
+        RAISE EXCEPTION 'role "%" cannot be a web account', name
+            USING ERRCODE = 'FR007',
+                  DETAIL = 'A web account''s role has none of SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS.';
+    END IF;
+END
+$fn$;
+
+-- Issues a one-time sign-in token for an enabled account: token_hash is
+-- the SHA-256 of a random token the caller made and keeps (only the hash is
+-- stored), valid for ttl_minutes (1..10080).
+CREATE OR REPLACE FUNCTION flywheel.web_account_link(name text, token_hash bytea,
+                                                     ttl_minutes integer DEFAULT 60)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+AS $fn$
+DECLARE
+    a flywheel.web_accounts;
+    until timestamptz;
+BEGIN
+    PERFORM flywheel.web_account_check(name, NULL);
+    IF ttl_minutes IS NULL OR ttl_minutes < 1 OR ttl_minutes > 10080 THEN
+        RAISE EXCEPTION 'invalid link lifetime: % minutes', ttl_minutes
+            USING ERRCODE = 'FR007', HINT = 'Minutes, from 1 to 10080 (a week).';
+    END IF;
+    SELECT * INTO a FROM flywheel.web_accounts x WHERE x.name = web_account_link.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account "%" does not exist', name
+            USING ERRCODE = 'FR005', HINT = 'Add it first.';
+    END IF;
+    IF a.disabled_at IS NOT NULL THEN
+        RAISE EXCEPTION 'account "%" is disabled', name
+            USING ERRCODE = 'FR007', HINT = 'Enable it first.';
+    END IF;
+    until := now() + make_interval(mins => ttl_minutes);
+    INSERT INTO flywheel.web_signin_tokens (token_hash, account, expires_at)
+    VALUES (web_account_link.token_hash, a.name, until);
+    RETURN until;
+END
+$fn$;
+
+-- Adds an account: creates its role NOLOGIN unless it exists (an existing
+-- role must already be in flywheel_reviewer and pass the role check), gives
+-- it kind's memberships, grants it to flywheel_web (the server's login may
+-- switch to it), records it and issues its first sign-in token as
+-- web_account_link does.
+CREATE OR REPLACE FUNCTION flywheel.web_account_add(name text, kind text, token_hash bytea,
+                                                    ttl_minutes integer DEFAULT 60)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+AS $fn$
+BEGIN
+    PERFORM flywheel.web_account_check(name, coalesce(kind, ''));
+    IF EXISTS (SELECT 1 FROM flywheel.web_accounts x WHERE x.name = web_account_add.name) THEN
+        RAISE EXCEPTION 'account "%" already exists', name
+            USING ERRCODE = 'FR007', HINT = 'Issue a new sign-in link for it instead.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = name) THEN
+        PERFORM flywheel.web_account_check_role(name);
+        IF NOT pg_has_role(name, 'flywheel_reviewer', 'MEMBER') THEN
+            RAISE EXCEPTION 'role "%" exists and cannot be a web account', name
+                USING ERRCODE = 'FR007',
+                      DETAIL = 'An existing role must already be a member of flywheel_reviewer.',
+                      HINT = format('Choose another name, or GRANT flywheel_reviewer TO %I first.', name);
+        END IF;
+    ELSE
+        EXECUTE format('CREATE ROLE %I NOLOGIN', name);
+    END IF;
+    PERFORM flywheel.web_account_grant_kind(name, kind);
+    IF NOT flywheel.web_account_member('flywheel_web', name) THEN
+        EXECUTE format('GRANT %I TO flywheel_web', name);
+    END IF;
+    INSERT INTO flywheel.web_accounts (name, kind, created_by)
+    VALUES (web_account_add.name, kind, flywheel.review_caller(NULL));
+    RETURN flywheel.web_account_link(name, token_hash, ttl_minutes);
+END
+$fn$;
+
+-- True when the caller is the account and no other enabled admin account
+-- is left: disabling or demoting it would leave nobody to manage accounts
+-- in the browser.
+CREATE OR REPLACE FUNCTION flywheel.web_account_last_admin(a flywheel.web_accounts)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, flywheel
+AS $fn$
+    SELECT a.kind = 'admin' AND a.disabled_at IS NULL
+       AND a.name = flywheel.review_caller(NULL)
+       AND NOT EXISTS (SELECT 1 FROM flywheel.web_accounts x
+                       WHERE x.kind = 'admin' AND x.disabled_at IS NULL AND x.name <> a.name)
+$fn$;
+
+-- Disables an account: its sessions and unused links end, its role is
+-- revoked from flywheel_web; the role and its labels stay. Disabling a
+-- disabled account changes nothing. Returns whether it was enabled.
+CREATE OR REPLACE FUNCTION flywheel.web_account_disable(name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+AS $fn$
+DECLARE
+    a flywheel.web_accounts;
+BEGIN
+    PERFORM flywheel.web_account_check(name, NULL);
+    SELECT * INTO a FROM flywheel.web_accounts x WHERE x.name = web_account_disable.name FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account "%" does not exist', name USING ERRCODE = 'FR005';
+    END IF;
+    IF a.disabled_at IS NOT NULL THEN
+        RETURN false;
+    END IF;
+    IF flywheel.web_account_last_admin(a) THEN
+        RAISE EXCEPTION 'cannot disable account "%": it is the last enabled admin', name
+            USING ERRCODE = 'FR007',
+                  DETAIL = 'Nobody could manage accounts in the browser any more.',
+                  HINT = 'Make another account an admin first.';
+    END IF;
+    UPDATE flywheel.web_accounts x SET disabled_at = now() WHERE x.name = a.name;
+    DELETE FROM flywheel.web_sessions s WHERE s.account = a.name;
+    DELETE FROM flywheel.web_signin_tokens t WHERE t.account = a.name AND t.used_at IS NULL;
+    IF flywheel.web_account_member('flywheel_web', a.name) THEN
+        EXECUTE format('REVOKE %I FROM flywheel_web', a.name);
+    END IF;
+    RETURN true;
+END
+$fn$;
+
+-- Enables a disabled account again (its role passes the role check again
+-- first: it may have been changed meanwhile). Enabling an enabled account
+-- changes nothing. Returns whether it was disabled. It needs a new link to
+-- sign in.
+CREATE OR REPLACE FUNCTION flywheel.web_account_enable(name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+AS $fn$
+DECLARE
+    a flywheel.web_accounts;
+BEGIN
+    PERFORM flywheel.web_account_check(name, NULL);
+    SELECT * INTO a FROM flywheel.web_accounts x WHERE x.name = web_account_enable.name FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account "%" does not exist', name USING ERRCODE = 'FR005';
+    END IF;
+    IF a.disabled_at IS NULL THEN
+        RETURN false;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = a.name) THEN
+        RAISE EXCEPTION 'role "%" of account "%" no longer exists', a.name, a.name
+            USING ERRCODE = 'FR007';
+    END IF;
+    PERFORM flywheel.web_account_check_role(a.name);
+    PERFORM flywheel.web_account_grant_kind(a.name, a.kind);
+    IF NOT flywheel.web_account_member('flywheel_web', a.name) THEN
+        EXECUTE format('GRANT %I TO flywheel_web', a.name);
+    END IF;
+    UPDATE flywheel.web_accounts x SET disabled_at = NULL WHERE x.name = a.name;
+    RETURN true;
+END
+$fn$;
+
+-- Changes an account's kind (reviewer, adjudicator, admin) and its role's
+-- memberships with it; open sessions act with the new rights on their next
+-- request. Returns the previous kind.
+CREATE OR REPLACE FUNCTION flywheel.web_account_set_kind(name text, kind text)
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, flywheel
+AS $fn$
+DECLARE
+    a flywheel.web_accounts;
+BEGIN
+    PERFORM flywheel.web_account_check(name, coalesce(kind, ''));
+    SELECT * INTO a FROM flywheel.web_accounts x WHERE x.name = web_account_set_kind.name FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account "%" does not exist', name USING ERRCODE = 'FR005';
+    END IF;
+    IF a.kind = kind THEN
+        RETURN a.kind;
+    END IF;
+    IF flywheel.web_account_last_admin(a) THEN
+        RAISE EXCEPTION 'cannot make account "%" %: it is the last enabled admin', name,
+                        CASE kind WHEN 'adjudicator' THEN 'an adjudicator' ELSE 'a reviewer' END
+            USING ERRCODE = 'FR007',
+                  DETAIL = 'Nobody could manage accounts in the browser any more.',
+                  HINT = 'Make another account an admin first.';
+    END IF;
+    PERFORM flywheel.web_account_grant_kind(a.name, kind);
+    UPDATE flywheel.web_accounts x SET kind = web_account_set_kind.kind WHERE x.name = a.name;
+    RETURN a.kind;
+END
+$fn$;
+
+-- The accounts with their kind, creation, state and sessions.
+CREATE OR REPLACE FUNCTION flywheel.web_account_list()
+RETURNS TABLE (name text, kind text, created_at timestamptz, created_by text,
+               disabled_at timestamptz, last_seen timestamptz, sessions bigint)
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, flywheel
+AS $fn$
+    SELECT a.name, a.kind, a.created_at, a.created_by, a.disabled_at, max(s.last_seen),
+           count(s.*)
+    FROM flywheel.web_accounts a LEFT JOIN flywheel.web_sessions s ON s.account = a.name
+    GROUP BY a.name, a.kind, a.created_at, a.created_by, a.disabled_at
+    ORDER BY a.name
+$fn$;
+
+REVOKE ALL ON FUNCTION flywheel.web_account_check(text, text),
+                       flywheel.web_account_member(text, text),
+                       flywheel.web_account_grant_kind(text, text),
+                       flywheel.web_account_check_role(text),
+                       flywheel.web_account_last_admin(flywheel.web_accounts),
+                       flywheel.web_account_link(text, bytea, integer),
+                       flywheel.web_account_add(text, text, bytea, integer),
+                       flywheel.web_account_disable(text),
+                       flywheel.web_account_enable(text),
+                       flywheel.web_account_set_kind(text, text),
+                       flywheel.web_account_list()
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION flywheel.web_account_link(text, bytea, integer),
+                          flywheel.web_account_add(text, text, bytea, integer),
+                          flywheel.web_account_disable(text),
+                          flywheel.web_account_enable(text),
+                          flywheel.web_account_set_kind(text, text),
+                          flywheel.web_account_list()
+    TO flywheel_admin;

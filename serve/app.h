@@ -145,6 +145,7 @@ int sv_page_history_item_get(sv_req *r);
 int sv_page_history_item_post(sv_req *r);
 /* page_admin.c */
 int sv_page_admin_reviewers(sv_req *r);
+int sv_page_admin_reviewers_post(sv_req *r);
 int sv_page_admin_queues(sv_req *r);
 int sv_page_admin_queues_post(sv_req *r);
 int sv_page_admin_rubrics(sv_req *r);

@@ -9,45 +9,11 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-int sv_page_admin_reviewers(sv_req *r)
-{
-    sv_db *d = sv_req_db(r);
-    if (!d)
-        return sv_unavailable(r);
-    PGresult *res = sv_db_exec(
-        d,
-        "SELECT a.name, a.kind, to_char(a.created_at, 'YYYY-MM-DD HH24:MI'), "
-        "       coalesce(to_char(a.disabled_at, 'YYYY-MM-DD HH24:MI'), ''), "
-        "       coalesce(to_char(max(s.last_seen), 'YYYY-MM-DD HH24:MI'), ''), count(s.*) "
-        "FROM flywheel.web_accounts a LEFT JOIN flywheel.web_sessions s ON s.account = a.name "
-        "GROUP BY a.name, a.kind, a.created_at, a.disabled_at ORDER BY a.name",
-        0, NULL);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        int rc = sv_db_error_page(r, res);
-        PQclear(res);
-        return rc;
-    }
-    sv_page_begin(r, "Reviewers", "admin");
-    sv_puts(&r->out, "<main><h1>Reviewers</h1><p>Accounts are managed with <code>flywheel "
-                     "reviewer add|link|disable</code>.</p><table class=\"grid\"><thead><tr>"
-                     "<th>Name</th><th>Role</th><th>Created</th><th>Disabled</th>"
-                     "<th>Last seen</th><th>Sessions</th></tr></thead><tbody>");
-    for (int i = 0; i < PQntuples(res); i++) {
-        sv_puts(&r->out, "<tr>");
-        for (int c = 0; c < 6; c++) {
-            sv_puts(&r->out, "<td>");
-            sv_esc(&r->out, PQgetvalue(res, i, c));
-            sv_puts(&r->out, "</td>");
-        }
-        sv_puts(&r->out, "</tr>");
-    }
-    sv_puts(&r->out, "</tbody></table></main>");
-    PQclear(res);
-    sv_page_end(r);
-    return 0;
-}
+static int reviewers_page(sv_req *r, unsigned status, const char *error, const char *who,
+                          const char *link, const char *until);
 
 /* ---- queues and rubrics ----------------------------------------------------- */
 
@@ -361,6 +327,245 @@ int sv_page_admin_rubrics_post(sv_req *r)
                  PQgetvalue(res, 0, 0));
         sv_audit(r, "admin", 0, detail);
         sv_redirect(r, "/admin/rubrics");
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* ---- reviewers -------------------------------------------------------------
+ * Accounts are changed only through the flywheel.web_account_* functions
+ * (migrations/R__50_web.sql), the ones `flywheel reviewer` calls, as the
+ * signed-in admin: the database decides who may, and refuses a bad name, a
+ * duplicate, an unknown account or the last admin locking itself out. A new
+ * sign-in link is made here (only its SHA-256 goes to the database) and
+ * shown once, in the answer to the POST that made it: it is never stored,
+ * so it cannot be shown again (Cache-Control: no-store). */
+
+static const char *const kinds[] = {"reviewer", "adjudicator", "admin"};
+
+static void kind_select(sv_buf *b, const char *id, const char *label, const char *current)
+{
+    sv_puts(b, "<select name=\"kind\"");
+    if (id) {
+        sv_puts(b, " id=\"");
+        sv_esc(b, id);
+        sv_puts(b, "\"");
+    } else {
+        sv_puts(b, " aria-label=\"");
+        sv_esc(b, label);
+        sv_puts(b, "\"");
+    }
+    sv_puts(b, ">");
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        sv_puts(b, "<option value=\"");
+        sv_puts(b, kinds[i]);
+        sv_puts(b, strcmp(kinds[i], current) == 0 ? "\" selected>" : "\">");
+        sv_puts(b, kinds[i]);
+        sv_puts(b, "</option>");
+    }
+    sv_puts(b, "</select>");
+}
+
+/* One account action button: a form of its own with the name. */
+static void account_button(sv_buf *b, sv_req *r, const char *name, const char *action,
+                           const char *label)
+{
+    sv_puts(b, "<form method=\"post\" action=\"/admin/reviewers\" class=\"inline\">");
+    sv_csrf_field(r);
+    sv_puts(b, "<input type=\"hidden\" name=\"name\" value=\"");
+    sv_esc(b, name);
+    sv_puts(b, "\"><button type=\"submit\" name=\"action\" value=\"");
+    sv_puts(b, action);
+    sv_puts(b, "\">");
+    sv_esc(b, label);
+    sv_puts(b, "</button></form>");
+}
+
+/* The box with a link made by this request. */
+static void new_link(sv_buf *b, const char *who, const char *link, const char *until)
+{
+    sv_puts(b, "<section class=\"newlink\" role=\"status\" aria-labelledby=\"newlink-h\"><h2 "
+               "id=\"newlink-h\">Sign-in link for ");
+    sv_esc(b, who);
+    sv_puts(b, "</h2><p>Send it to ");
+    sv_esc(b, who);
+    sv_puts(b, " yourself. It works once, until ");
+    sv_esc(b, until);
+    sv_puts(b, " UTC, and is shown only this once: this page cannot show it again (a new link "
+               "is one click).</p><input type=\"text\" id=\"newlink\" readonly value=\"");
+    sv_esc(b, link);
+    sv_puts(b, "\" aria-label=\"Sign-in link for ");
+    sv_esc(b, who);
+    sv_puts(b, "\"></section>");
+}
+
+static int reviewers_page(sv_req *r, unsigned status, const char *error, const char *who,
+                          const char *link, const char *until)
+{
+    sv_db *d = sv_req_db(r);
+    if (!d)
+        return sv_unavailable(r);
+    PGresult *res = sv_db_exec(
+        d,
+        "SELECT name, kind, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), "
+        "       created_by, "
+        "       coalesce(to_char(disabled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), "
+        "       coalesce(to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''), "
+        "       sessions, disabled_at IS NOT NULL "
+        "FROM flywheel.web_account_list()",
+        0, NULL);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = sv_db_error_page(r, res);
+        PQclear(res);
+        return rc;
+    }
+    r->status = status;
+    sv_page_begin(r, "Reviewers", "admin");
+    sv_buf *b = &r->out;
+    sv_puts(b, "<main><h1>Reviewers</h1>");
+    admin_message(r, error);
+    if (link)
+        new_link(b, who, link, until);
+    sv_puts(b, "<table class=\"grid\" id=\"reviewers\"><thead><tr><th>Name</th><th>Role</th>"
+               "<th>Created (UTC)</th><th>By</th><th>Last seen (UTC)</th><th class=\"num\">"
+               "Sessions</th><th>Actions</th></tr></thead><tbody>");
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *name = PQgetvalue(res, i, 0), *kind = PQgetvalue(res, i, 1);
+        int disabled = PQgetvalue(res, i, 7)[0] == 't';
+        sv_puts(b, "<tr><td>");
+        sv_esc(b, name);
+        if (strcmp(name, r->account) == 0)
+            sv_puts(b, " <span class=\"badge\">you</span>");
+        if (disabled) {
+            sv_puts(b, " <span class=\"badge err\">disabled ");
+            sv_esc(b, PQgetvalue(res, i, 4));
+            sv_puts(b, "</span>");
+        }
+        sv_puts(b, "</td><td>");
+        sv_esc(b, kind);
+        for (int c = 2; c < 7; c++) {
+            if (c == 4)
+                continue;
+            sv_puts(b, c == 6   ? "</td><td class=\"num\">"
+                       : c == 3 ? "</td><td>"
+                                : "</td><td class=\"when\">");
+            sv_esc(b, PQgetvalue(res, i, c));
+        }
+        sv_puts(b, "</td><td class=\"acts\"><form method=\"post\" action=\"/admin/reviewers\" "
+                   "class=\"inline\">");
+        sv_csrf_field(r);
+        sv_puts(b, "<input type=\"hidden\" name=\"name\" value=\"");
+        sv_esc(b, name);
+        sv_puts(b, "\">");
+        char label[96];
+        snprintf(label, sizeof label, "Role of %s", name);
+        kind_select(b, NULL, label, kind);
+        sv_puts(b, "<button type=\"submit\" name=\"action\" value=\"role\">Change role</button>"
+                   "</form>");
+        if (disabled) {
+            account_button(b, r, name, "enable", "Enable");
+        } else {
+            account_button(b, r, name, "link", "New sign-in link");
+            account_button(b, r, name, "disable", "Disable");
+        }
+        sv_puts(b, "</td></tr>");
+    }
+    if (PQntuples(res) == 0)
+        sv_puts(b, "<tr><td colspan=\"7\" class=\"hint\">No account yet.</td></tr>");
+    PQclear(res);
+    int refill = status == 422 && strcmp(posted(r, "action"), "add") == 0;
+    sv_puts(b, "</tbody></table><h2>Add a reviewer</h2><form method=\"post\" "
+               "action=\"/admin/reviewers\" id=\"add-reviewer\">");
+    sv_csrf_field(r);
+    sv_puts(b, "<label for=\"new-name\">Name</label><p class=\"hint\">Up to 63 lower-case "
+               "letters, digits, <code>_ . -</code>, starting with a letter; it is also the "
+               "account's PostgreSQL role.</p><input type=\"text\" id=\"new-name\" name=\"name\" "
+               "maxlength=\"63\" required autocomplete=\"off\" value=\"");
+    if (refill)
+        sv_esc(b, posted(r, "name"));
+    sv_puts(b, "\"><label for=\"new-kind\">Role</label><p class=\"hint\">A reviewer labels; an "
+               "adjudicator also decides disputes and sees the quality page; an admin also "
+               "manages queues, rubrics and accounts.</p>");
+    kind_select(b, "new-kind", NULL, refill ? posted(r, "kind") : "reviewer");
+    sv_puts(b, "<div class=\"actions\"><button type=\"submit\" class=\"primary\" "
+               "name=\"action\" value=\"add\">Add and show the sign-in link</button></div>"
+               "</form><p class=\"hint\">The same as <code>flywheel reviewer add|link|disable|"
+               "enable|role</code> on the command line.</p></main>");
+    sv_page_end(r);
+    return 0;
+}
+
+int sv_page_admin_reviewers(sv_req *r)
+{
+    return reviewers_page(r, 200, NULL, NULL, NULL, NULL);
+}
+
+static int reviewers_refused(sv_req *r, unsigned status, const char *msg)
+{
+    return reviewers_page(r, status, msg, NULL, NULL, NULL);
+}
+
+/* Audits an account change: {"action": "reviewer_<what>", "account": ...}. */
+static void audit_account(sv_req *r, const char *what, const char *name, const char *kind)
+{
+    char action[48];
+    snprintf(action, sizeof action, "reviewer_%s", what);
+    json_t *o = json_pack("{s:s, s:s}", "action", action, "account", name);
+    if (o && kind)
+        json_object_set_new(o, "kind", json_string(kind));
+    char *detail = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    sv_audit(r, "admin", 0, detail ? detail : "{\"action\": \"reviewer\"}");
+    free(detail);
+    json_decref(o);
+}
+
+int sv_page_admin_reviewers_post(sv_req *r)
+{
+    const char *action = posted(r, "action"), *name = posted(r, "name"), *kind = posted(r, "kind");
+    int add = strcmp(action, "add") == 0, link = strcmp(action, "link") == 0;
+    const char *sql;
+    if (add)
+        sql = "SELECT to_char(flywheel.web_account_add($1, $2, decode($3, 'hex'), 60) "
+              "AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')";
+    else if (link)
+        sql = "SELECT to_char(flywheel.web_account_link($1, decode($2, 'hex'), 60) "
+              "AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')";
+    else if (strcmp(action, "disable") == 0)
+        sql = "SELECT flywheel.web_account_disable($1)";
+    else if (strcmp(action, "enable") == 0)
+        sql = "SELECT flywheel.web_account_enable($1)";
+    else if (strcmp(action, "role") == 0)
+        sql = "SELECT flywheel.web_account_set_kind($1, $2)";
+    else
+        return sv_error_page(r, 400, "Bad request", "Unknown action.");
+    if (!*name)
+        return reviewers_refused(r, 422, "Give the account a name.");
+    sv_db *d = sv_req_db(r);
+    if (!d)
+        return sv_unavailable(r);
+    char tok[SV_TOKEN_LEN + 1] = "", hash[65] = "";
+    if ((add || link) && sv_token_new(tok) != 0)
+        return sv_error_page(r, 500, "Server error",
+                             "Could not get random bytes for the sign-in token.");
+    if (add || link)
+        sv_token_hash_hex(tok, hash);
+    /* add: name, kind, hash; link: name, hash; role: name, kind; else name */
+    const char *p[3] = {name, link ? hash : kind, hash};
+    int n = add ? 3 : link || strcmp(action, "role") == 0 ? 2 : 1;
+    PGresult *res = sv_db_exec(d, sql, n, p);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = admin_refused(r, res, reviewers_refused);
+    } else if (add || link) {
+        char until[32], url[1200];
+        snprintf(until, sizeof until, "%s", PQgetvalue(res, 0, 0));
+        snprintf(url, sizeof url, "%s/signin?t=%s", r->cfg->origin, tok);
+        audit_account(r, add ? "add" : "link", name, add ? kind : NULL);
+        PQclear(res);
+        return reviewers_page(r, 200, NULL, name, url, until);
+    } else {
+        audit_account(r, action, name, strcmp(action, "role") == 0 ? kind : NULL);
+        sv_redirect(r, "/admin/reviewers");
     }
     PQclear(res);
     return rc;

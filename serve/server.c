@@ -79,6 +79,7 @@ static const route routes[] = {
     {"POST", "/adjudicate/#", "adjudicate_post", sv_page_adjudicate_post, ACCOUNT},
     {"GET", "/quality", "quality", sv_page_quality, ACCOUNT},
     {"GET", "/admin/reviewers", "admin_reviewers", sv_page_admin_reviewers, ACCOUNT},
+    {"POST", "/admin/reviewers", "admin_reviewers_post", sv_page_admin_reviewers_post, ACCOUNT},
     {"GET", "/admin/queues", "admin_queues", sv_page_admin_queues, ACCOUNT},
     {"POST", "/admin/queues", "admin_queues_post", sv_page_admin_queues_post, ACCOUNT},
     {"GET", "/admin/rubrics", "admin_rubrics", sv_page_admin_rubrics, ACCOUNT},

@@ -46,12 +46,22 @@ def main():
     # up to six keep-alive connections: no per-address connection cap
     srv = env.serve("rate.posts_per_minute=100000", "rate.signin_per_minute=100000",
                     "serve.pg_pool_size=12", "serve.per_ip_connection_limit=0")
+    # the account the admin adds in the browser (a role left by an earlier
+    # run is dropped first; this run's is dropped at exit)
+    new_account = "hannah.berg"
+    psql(env.admin, f'DROP ROLE IF EXISTS "{new_account}";')
+    env.roles.append(new_account)
     shots = os.path.join(build, "serve-screenshots")
     os.makedirs(shots, exist_ok=True)
     penv = dict(os.environ, FWT_URL=srv.origin, FWT_DSN=env.dsn, FWT_ACCOUNTS=json.dumps(accounts),
-                FWT_NODE_MODULES=modules, FWT_FLYWHEEL=env.fw, FWT_CHROMIUM=chromium, FWT_SHOTS=shots)
-    p = subprocess.run(["node", "--test", "--test-concurrency=1",
-                        os.path.join(HERE, "browser", "review.test.mjs")], env=penv)
+                FWT_NODE_MODULES=modules, FWT_FLYWHEEL=env.fw, FWT_CHROMIUM=chromium, FWT_SHOTS=shots,
+                FWT_NEW_ACCOUNT=new_account)
+    # FWT_BROWSER_ONLY=pattern runs only the tests whose names match (by hand,
+    # while working on one page; the suite runs them all)
+    only = os.environ.get("FWT_BROWSER_ONLY")
+    p = subprocess.run(["node", "--test", "--test-concurrency=1"] +
+                       (["--test-name-pattern", only] if only else []) +
+                       [os.path.join(HERE, "browser", "review.test.mjs")], env=penv)
     if p.returncode != 0:
         print(srv.logtext()[-4000:])
         fail(f"browser tests failed (node exit {p.returncode})")

@@ -89,8 +89,9 @@ void fw_store_error_clear(fw_store_error *err);
     X("FR002", INVALID, "label does not match the rubric; a skip without a reason")                \
     X("FR003", CONFLICT, "item not claimed by this reviewer, lease lost, already labelled")        \
     X("FR004", INVALID, "invalid queue definition, rule or queue name")                            \
-    X("FR005", NOT_FOUND, "no such queue, rubric, item or generation")                             \
-    X("FR006", CONFLICT, "queue paused, item closed, or item cannot be adjudicated")
+    X("FR005", NOT_FOUND, "no such queue, rubric, item, generation or web account")                \
+    X("FR006", CONFLICT, "queue paused, item closed, or item cannot be adjudicated")               \
+    X("FR007", INVALID, "web account change refused: name, kind, taken, disabled, last admin")
 
 /*
  * The store's code of a SQLSTATE: the class of an FR code

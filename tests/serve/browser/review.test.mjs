@@ -308,6 +308,57 @@ test('adjudication by keyboard, quality, history and admin pages', async () => {
   await adm.context().close();
 });
 
+test('admin: add a reviewer, the link shown once, role, disable, the last admin kept', async () => {
+  const name = process.env.FWT_NEW_ACCOUNT; // dropped by test_browser.py at exit
+  const adm = await newPage();
+  await signin(adm, 'admin');
+  await adm.goto(`${URL}/admin/reviewers`);
+  await adm.getByLabel('Name', { exact: true }).fill(name);
+  await adm.locator('#new-kind').selectOption('adjudicator');
+  await Promise.all([adm.waitForLoadState(),
+    adm.getByRole('button', { name: 'Add and show the sign-in link' }).click()]);
+  const box = adm.getByRole('status');
+  assert.match(await box.textContent(), new RegExp(`Sign-in link for ${name}.*shown only this once`));
+  const link = await adm.getByRole('textbox', { name: `Sign-in link for ${name}` }).inputValue();
+  assert.match(link, new RegExp(`^${URL}/signin\\?t=[A-Za-z0-9_-]{43}$`));
+  assert.equal(sql(`SELECT kind || '|' || created_by FROM flywheel.web_accounts WHERE name = '${name}'`),
+    `adjudicator|${ACC.admin.name}`);
+  await shot(adm, 'admin-reviewers-added');
+  // the link signs the new account in; the list no longer shows it
+  const neu = await newPage();
+  await neu.goto(link);
+  await Promise.all([neu.waitForURL(/\/queues$/), neu.click('#signin')]);
+  assert.ok(await neu.getByRole('link', { name: 'Disputes' }).isVisible(), 'an adjudicator');
+  await adm.goto(`${URL}/admin/reviewers`);
+  assert.ok(!(await adm.content()).includes(link.split('t=')[1]), 'the link is not shown again');
+  // role: reviewer; then disable: its session ends
+  const row = adm.locator('#reviewers tr', { hasText: name });
+  await row.getByLabel(`Role of ${name}`).selectOption('reviewer');
+  await Promise.all([adm.waitForURL(/\/admin\/reviewers$/),
+    row.getByRole('button', { name: 'Change role' }).click()]);
+  assert.equal(sql(`SELECT kind FROM flywheel.web_accounts WHERE name = '${name}'`), 'reviewer');
+  await Promise.all([adm.waitForURL(/\/admin\/reviewers$/),
+    row.getByRole('button', { name: 'Disable' }).click()]);
+  assert.equal(sql(`SELECT (disabled_at IS NOT NULL) || '|' ||
+                    (SELECT count(*) FROM flywheel.web_sessions WHERE account = '${name}')
+                    FROM flywheel.web_accounts WHERE name = '${name}'`), 'true|0');
+  await neu.goto(`${URL}/queues`);
+  assert.match(neu.url(), /\/signin$/, 'the disabled account is signed out');
+  await neu.context().close();
+  // the only admin cannot lock itself out
+  const me = adm.locator('#reviewers tr', { hasText: ACC.admin.name });
+  await me.getByRole('button', { name: 'Disable' }).click();
+  assert.match(await adm.getByRole('alert').textContent(), /it is the last enabled admin/);
+  assert.equal(sql(`SELECT disabled_at IS NULL FROM flywheel.web_accounts
+                    WHERE name = '${ACC.admin.name}'`), 't');
+  await shot(adm, 'admin-reviewers-refused');
+  await adm.goto(`${URL}/admin/reviewers`);
+  await shot(adm, 'admin-reviewers');
+  assert.equal(sql(`SELECT count(*) FROM flywheel.web_audit WHERE account = '${ACC.admin.name}'
+                    AND detail->>'account' = '${name}'`), '3', 'add, role, disable audited');
+  await adm.context().close();
+});
+
 test('no CSP violation, page error or dialog on any page', () => {
   assert.deepEqual(problems, []);
 });
