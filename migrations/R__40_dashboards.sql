@@ -82,7 +82,11 @@ SELECT g.event_id,
        -- The partition key (the time the event id carries): a lookup by
        -- event id adds id_time = flywheel.event_id_time(id) and reads one
        -- partition (the trace view of `flywheel serve`).
-       g.id_time
+       g.id_time,
+       -- Where the collector read it (NULL for a row that did not come
+       -- through Kafka): ingest lag per partition.
+       g.source_topic,
+       g.source_partition
 FROM flywheel.generations g;
 
 COMMENT ON VIEW flywheel.generation_facts IS

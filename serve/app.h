@@ -157,6 +157,10 @@ int sv_page_dash_flywheel(sv_req *r);
  * page_dash_trace.c) */
 int sv_page_dash_quality(sv_req *r);
 int sv_page_dash_trace(sv_req *r);
+/* dash: collector and ingest, one dead letter and its replay (page_dash_ingest.c) */
+int sv_page_dash_ingest(sv_req *r);
+int sv_page_dash_deadletter(sv_req *r);
+int sv_page_dash_deadletter_replay(sv_req *r);
 /* page_dash_datasets.c, page_dash_eval.c: datasets and eval runs */
 int sv_page_dash_datasets(sv_req *r);
 int sv_page_dash_dataset(sv_req *r);

@@ -58,6 +58,13 @@ static const fw_prop props[] = {
     {"auth.trusted_peers", FW_PROP_STRING, "", 0, 0, NULL, 0, 0,
      "Comma-separated IPv4 addresses of the proxies allowed to send `auth.trusted_header`."},
     {"log.level", FW_PROP_ENUM, "info", 0, 0, "error|warn|info|debug", 0, 0, "Log threshold."},
+    {"dash.collector_metrics", FW_PROP_STRING, "", 0, 0, NULL, 0, 0,
+     "Comma-separated `http://` URLs of the collectors' `/metrics`, read when the Collector and "
+     "ingest dashboard is shown (consumer lag per partition, PostgreSQL up, paused). Empty: the "
+     "page shows the store's numbers only."},
+    {"dash.metrics_timeout_ms", FW_PROP_INT, "1000", 50, 10000, NULL, 0, 0,
+     "How long the Collector and ingest dashboard waits for all of `dash.collector_metrics` "
+     "together; a collector that has not answered by then is shown as unreachable."},
 };
 #define N_PROPS (sizeof props / sizeof props[0])
 
@@ -128,6 +135,8 @@ int sv_config_finish(sv_config *cfg, char *err, size_t errsize)
     cfg->trusted_header = S("auth.trusted_header");
     cfg->trusted_peers = S("auth.trusted_peers");
     cfg->log_level = S("log.level");
+    cfg->collector_metrics = S("dash.collector_metrics");
+    cfg->metrics_timeout_ms = I("dash.metrics_timeout_ms");
 #undef S
 #undef I
     const char *colon = strrchr(cfg->listen, ':');
@@ -160,6 +169,24 @@ int sv_config_finish(sv_config *cfg, char *err, size_t errsize)
                  "hint: Use an http:// or https:// URL without a user name.",
                  cfg->public_url);
         return -1;
+    }
+    /* each collector metrics URL: http:// or https:// and a host */
+    for (const char *u = cfg->collector_metrics; *u;) {
+        size_t n = strcspn(u, ",");
+        char one[600], origin[512];
+        int tls;
+        snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), u);
+        if (n >= sizeof one || url_origin(one, origin, sizeof origin, &tls) != 0) {
+            snprintf(err, errsize,
+                     "invalid value for parameter \"dash.collector_metrics\": \"%s\"\n"
+                     "hint: Use comma-separated http:// URLs, e.g. "
+                     "http://127.0.0.1:9464/metrics.",
+                     cfg->collector_metrics);
+            return -1;
+        }
+        u += n;
+        if (*u == ',')
+            u++;
     }
     if (strcmp(cfg->cookie_secure, "on") == 0)
         cfg->secure_cookie = 1;

@@ -42,6 +42,8 @@ typedef struct {
     const char *trusted_header;
     const char *trusted_peers;
     const char *log_level;
+    const char *collector_metrics; /* dash.collector_metrics: comma-separated URLs */
+    int64_t metrics_timeout_ms;
 
     /* derived by finish */
     int secure_cookie; /* the cookie gets Secure and the __Host- prefix */

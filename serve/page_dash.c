@@ -228,6 +228,7 @@ void dash_page_begin(sv_req *r, const char *title, const char *current)
         {"/dash", "Overview"},
         {"/dash/flywheel", "The flywheel"},
         {"/dash/quality", "Quality and feedback"},
+        {"/dash/ingest", "Collector and ingest"},
         {"/dash/datasets", "Datasets"},
         {"/dash/evals", "Eval runs"},
     };

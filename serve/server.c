@@ -85,9 +85,13 @@ static const route routes[] = {
     {"POST", "/admin/rubrics", "admin_rubrics_post", sv_page_admin_rubrics_post, ACCOUNT},
     {"GET", "/dash", "dash_overview", sv_page_dash_overview, ACCOUNT},
     {"GET", "/dash/flywheel", "dash_flywheel", sv_page_dash_flywheel, ACCOUNT},
-    /* dash: quality, trace */
+    /* dash: quality, trace, ingest, dead letters */
     {"GET", "/dash/quality", "dash_quality", sv_page_dash_quality, ACCOUNT},
     {"GET", "/dash/trace/*", "dash_trace", sv_page_dash_trace, ACCOUNT},
+    {"GET", "/dash/ingest", "dash_ingest", sv_page_dash_ingest, ACCOUNT},
+    {"GET", "/dash/deadletter/#", "dash_deadletter", sv_page_dash_deadletter, ACCOUNT},
+    {"POST", "/dash/deadletter/#/replay", "dash_deadletter_replay", sv_page_dash_deadletter_replay,
+     ACCOUNT},
     /* datasets and eval runs (page_dash_datasets.c, page_dash_eval.c) */
     {"GET", "/dash/datasets", "dash_datasets", sv_page_dash_datasets, ACCOUNT},
     {"GET", "/dash/datasets/*/#", "dash_dataset", sv_page_dash_dataset, ACCOUNT},

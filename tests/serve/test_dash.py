@@ -409,6 +409,265 @@ def trace_page(env, srv, a, adj, rev, end):
     eq(a.get(f"/dash/trace/{agent[0]}?csv=nope").status, 404, "unknown trace csv")
 
 
+# ---- collector and ingest, dead letters ---------------------------------------------------
+
+def pb_varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def pb_field(num, wire, payload):
+    key = pb_varint(num << 3 | wire)
+    if wire == 2:
+        return key + pb_varint(len(payload)) + payload
+    return key + payload
+
+
+def feedback_event(event_id, target, t_ns):
+    """A flywheel.v1 Event with a Feedback body (schema/flywheel/v1), encoded by hand."""
+    import struct
+    import uuid
+    fb = (pb_field(1, 2, uuid.UUID(target).bytes) + pb_field(4, 2, b"thumbs")
+          + pb_field(5, 0, pb_varint(1)))
+    return (pb_field(1, 2, uuid.UUID(event_id).bytes) + pb_field(2, 1, struct.pack("<Q", t_ns))
+            + pb_field(3, 2, b"shop") + pb_field(8, 0, pb_varint(1)) + pb_field(17, 2, fb))
+
+
+def seed_ingest(env, end):
+    """Dead letters (one replayable feedback event, one still garbage), collector
+    offsets on three partitions, and a source partition on the mini generations."""
+    import time
+    good_id = one(env.dsn, "SELECT md5('dl-good')::uuid")
+    target = one(env.dsn, "SELECT md5('dash3')::uuid")
+    good = feedback_event(good_id, target, int(time.time() * 1e9) - 3600 * 10**9)
+    bad = b"\x00\xff<script>alert(1)</script>\x08garbage\x7f" + bytes(range(256)) * 3
+    psql(env.dsn, f"""
+        INSERT INTO flywheel.dead_letters (received_at, consumer_group, topic, partition, "offset",
+            message_key, payload, reason, detail, event_id)
+        VALUES (timestamptz '{end}' - interval '3 hours', 'flywheel-collector', 'flywheel.events',
+                1, 41, 'k1', '\\x{good.hex()}', 'invalid_utf8', 'was refused by an older build',
+                '{good_id}'),
+               (timestamptz '{end}' - interval '2 hours', 'flywheel-collector', 'flywheel.events',
+                2, 77, NULL, '\\x{bad.hex()}', 'undecodable', 'not a protobuf <b>message</b>', NULL),
+               (timestamptz '{end}' - interval '30 hours', 'flywheel-collector', 'flywheel.events',
+                2, 12, NULL, '\\x00', 'empty_message', '', NULL);
+        INSERT INTO flywheel.ingest_offsets (consumer_group, topic, partition, next_offset, updated_at)
+        SELECT 'flywheel-collector', 'flywheel.events', p, 1000 * (p + 1), now() - (p || ' minutes')::interval
+        FROM generate_series(0, 2) p;
+        UPDATE flywheel.generations SET source_topic = 'flywheel.events',
+               source_partition = get_byte(decode(md5(event_id::text), 'hex'), 0) % 3
+        WHERE request_model = 'mini';
+        -- the seed's rows (their ids carry no time) leave the default partition now, not
+        -- while a page reads them: the collector started later moves them at its start
+        SELECT flywheel.maintain_partitions();""")
+    return psql(env.dsn, "SELECT id FROM flywheel.dead_letters ORDER BY id")
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_collector(env):
+    """The real collector on a topic of its own, for its /metrics."""
+    import subprocess
+    import time
+    import urllib.request
+    port = free_port()
+    log = open(f"/tmp/fwt_dash_collector_{env.pid}.log", "w+")
+    proc = subprocess.Popen([os.path.join(env.build, "collector", "flywheel-collector"),
+                             f"--kafka.bootstrap.servers={os.environ['FLYWHEEL_KAFKA_BOOTSTRAP']}",
+                             f"--kafka.group.id=fwt_dash_{env.pid}", f"--topics=fwt_dash_{env.pid}",
+                             f"--pg.dsn={env.dsn}", f"--http.listen=127.0.0.1:{port}"],
+                            stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/metrics"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            body = urllib.request.urlopen(url, timeout=1).read().decode()
+            if "flywheel_collector_pg_up 1" in body:
+                return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            log.seek(0)
+            fail(f"flywheel-collector exited: {log.read()[-2000:]}")
+        time.sleep(0.1)
+    proc.kill()
+    fail("the collector's /metrics did not show pg_up 1 within 20 s")
+
+
+def ingest_page(env, admin, adj, rev, end, dls):
+    import socket
+    import threading
+    import time
+    collector, curl = start_collector(env)
+    # a listener that accepts and never answers, and a closed port
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)
+    hang_url = f"http://127.0.0.1:{hang.getsockname()[1]}/metrics"
+    closed_url = f"http://127.0.0.1:{free_port()}/metrics"
+    srv = env.serve("rate.signin_per_minute=100000", "dash.metrics_timeout_ms=800",
+                    f"dash.collector_metrics={curl},{hang_url},{closed_url}")
+    try:
+        a = Client(srv)
+        a.signin(env.link(admin))
+        t0 = time.time()
+        page = a.get(f"/dash/ingest?window=24h&end={end}")
+        took = time.time() - t0
+        eq(page.status, 200, f"GET /dash/ingest as admin ({page.text[:300]})")
+        check(took < 5, f"the ingest page waited {took:.1f} s for a collector that hangs")
+        t = page.text
+        check("style=" not in t, "inline style on the ingest page")
+        for cid, title in [("rate", "Events per second, last 24h"),
+                           ("lag", "Ingest lag per partition (event time to stored), last 24h"),
+                           ("offsets", "Seconds since each partition&#39;s offset moved"),
+                           ("reasons", "Dead letters by reason, last 24h"),
+                           ("consumer-lag",
+                            "Consumer lag per partition (collectors&#39; /metrics, now)")]:
+            check(f'<title id="{cid}-t">{title}</title>' in t, f"ingest chart {cid}")
+        # the collectors: the real one answers, the others are shown as failed
+        rows = re.findall(r'<tr><th scope="row">(\d)</th><td class="url">(.*?)</td><td>(.*?)</td>'
+                          r'<td>(.*?)</td>', t)
+        eq(len(rows), 3, "three collectors listed")
+        check("ok" in rows[0][2] and rows[0][3] == "1", f"the real collector: {rows[0]}")
+        check("unreachable" in rows[1][2]
+              and ("800 ms" in rows[1][2] or "timed out" in rows[1][2]),
+              f"the hanging collector: {rows[1]}")
+        check("unreachable" in rows[2][2], f"the closed port: {rows[2]}")
+
+        # events per second vs SQL
+        want = psql(env.dsn, f"""
+            SELECT to_char(h AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+              round((SELECT count(*) FROM flywheel.generations g WHERE g.event_time >= h
+                       AND g.event_time < h + interval '1 hour') / 3600.0, 4),
+              round((SELECT count(*) FROM flywheel.feedback f WHERE f.event_time >= h
+                       AND f.event_time < h + interval '1 hour') / 3600.0, 4),
+              round((SELECT count(*) FROM flywheel.dead_letters d WHERE d.received_at >= h
+                       AND d.received_at < h + interval '1 hour') / 3600.0, 4)
+            FROM generate_series(timestamptz '{end}' - interval '24 hours',
+                                 timestamptz '{end}' - interval '1 hour', interval '1 hour') h
+            ORDER BY h""")
+        eq(table_rows(t, "rate"), want, "events per second vs SQL")
+        r = a.get(f"/dash/ingest?csv=rate&window=24h&end={end}")
+        eq(csv_rows(r.text)[1], want, "events per second csv")
+        # ingest lag per source partition vs SQL
+        want = psql(env.dsn, f"""
+            SELECT CASE WHEN source_topic IS NULL THEN '(not from Kafka)'
+                        ELSE source_topic || '/' || source_partition END,
+              round(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag)::numeric, 1),
+              round(percentile_cont(0.95) WITHIN GROUP (ORDER BY lag)::numeric, 1),
+              round(max(lag)::numeric, 1)
+            FROM (SELECT source_topic, source_partition,
+                         extract(epoch FROM received_at - event_time) * 1000 AS lag
+                  FROM flywheel.generations WHERE event_time >= timestamptz '{end}' - interval '24 hours'
+                    AND event_time < timestamptz '{end}') s
+            GROUP BY source_topic, source_partition ORDER BY source_topic NULLS LAST, source_partition""")
+        check(len(want) == 4, "three source partitions and rows not from Kafka")
+        eq(table_rows(t, "lag"), want, "ingest lag per partition vs SQL")
+        # offsets per partition (table and chart) vs the table
+        want = psql(env.dsn, """SELECT consumer_group, topic, partition, next_offset,
+                to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+            FROM flywheel.ingest_offsets ORDER BY topic, partition, consumer_group""")
+        got = re.search(r'id="partitions-data">(.*?)</table>', t, re.S).group(1)
+        got = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr)][:5]
+               for tr in re.findall(r"<tr>(.*?)</tr>", got.split("<tbody>")[1])]
+        eq(got, want, "collector offsets vs flywheel.ingest_offsets")
+        # dead letters by reason, and the list with links
+        want = psql(env.dsn, f"""SELECT reason, count(*) FILTER (WHERE replayed_at IS NULL),
+                count(*) FILTER (WHERE replayed_at IS NOT NULL) FROM flywheel.dead_letters
+            WHERE received_at >= timestamptz '{end}' - interval '24 hours'
+              AND received_at < timestamptz '{end}' GROUP BY 1 ORDER BY count(*) DESC, 1""")
+        eq(table_rows(t, "reasons"), want, "dead letters by reason vs SQL")
+        check(f'<a href="/dash/deadletter/{dls[0][0]}">{dls[0][0]}</a>' in t
+              and f'<a href="/dash/deadletter/{dls[1][0]}">{dls[1][0]}</a>' in t,
+              "each dead letter of the window links to its page")
+        check(f'/dash/deadletter/{dls[2][0]}"' not in t, "a dead letter outside the window listed")
+        r = a.get(f"/dash/ingest?csv=deadletters&window=24h&end={end}")
+        head, rows = csv_rows(r.text)
+        eq([row[0] for row in rows], [dls[1][0], dls[0][0]], "dead letters csv")
+        r = a.get(f"/dash/ingest?window=30d&end={end}")
+        check(f'/dash/deadletter/{dls[2][0]}"' in r.text, "a longer window lists the older one")
+
+        # one dead letter: escaped, hex-safe payload; replay for admins
+        bad_id, good_id = dls[1][0], dls[0][0]
+        r = a.get(f"/dash/deadletter/{bad_id}")
+        eq(r.status, 200, "dead letter page")
+        check("not a protobuf &lt;b&gt;message&lt;/b&gt;" in r.text, "detail escaped")
+        check("<script>alert(1)" not in r.text, "payload as markup")
+        check("00 ff 3c 73 63 72 69 70" in r.text, "payload hex dump")
+        check("|..&lt;script&gt;alert" in r.text, "payload ASCII column escaped")
+        check("The first 512 of" in r.text, "a long payload says it is cut")
+        check(f'action="/dash/deadletter/{bad_id}/replay"' in r.text, "admin's replay button")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+        r = a.post(f"/dash/deadletter/{bad_id}/replay", {"csrf": csrf})
+        eq(r.status, 303, "replay answers with a redirect")
+        eq(r.header("Location"), f"/dash/deadletter/{bad_id}?outcome=invalid", "still invalid")
+        eq(one(env.dsn, f"SELECT replay_count FROM flywheel.dead_letters WHERE id = {bad_id}"),
+           "0", "an invalid replay changes nothing")
+        r = a.post(f"/dash/deadletter/{good_id}/replay", {"csrf": csrf})
+        eq(r.header("Location"), f"/dash/deadletter/{good_id}?outcome=inserted", "replayed")
+        eq(one(env.dsn, "SELECT count(*) FROM flywheel.feedback WHERE event_id = md5('dl-good')::uuid"),
+           "1", "the replayed feedback row")
+        eq(one(env.dsn, f"SELECT replay_count FROM flywheel.dead_letters WHERE id = {good_id}"),
+           "1", "replay counted")
+        r = a.get(f"/dash/deadletter/{good_id}?outcome=inserted")
+        check("Replayed: the row was inserted." in r.text and "Replay again" in r.text,
+              "outcome shown, replay again offered")
+        r = a.post(f"/dash/deadletter/{good_id}/replay", {"csrf": csrf})
+        eq(r.header("Location"), f"/dash/deadletter/{good_id}?outcome=skipped", "no again: skipped")
+        r = a.post(f"/dash/deadletter/{good_id}/replay", {"csrf": csrf, "again": "1"})
+        eq(r.header("Location"), f"/dash/deadletter/{good_id}?outcome=present", "again: present")
+        eq(one(env.dsn, "SELECT count(*) FROM flywheel.web_audit WHERE action = 'dlq_replay'"),
+           "4", "replays audited")
+        # CSRF as on every form
+        eq(a.post(f"/dash/deadletter/{good_id}/replay", {"csrf": "x" * 43}).status, 403,
+           "replay without the csrf token")
+        eq(a.post(f"/dash/deadletter/{good_id}/replay", {"csrf": csrf},
+                  headers={"Sec-Fetch-Site": "cross-site"}).status, 403, "cross-site replay")
+        eq(a.get("/dash/deadletter/999999").status, 404, "unknown dead letter")
+        eq(a.get("/dash/ingest?csv=nope").status, 404, "unknown ingest chart")
+
+        # roles: a reviewer and an adjudicator get nothing; a reader sees the ingest
+        # page, but not payloads, and may not replay
+        for who in (rev, adj):
+            c = Client(srv)
+            c.signin(env.link(who))
+            eq(c.get("/dash/ingest").status, 403, f"{who} on /dash/ingest")
+            eq(c.get(f"/dash/deadletter/{bad_id}").status, 403, f"{who} on a dead letter")
+            ct = c.csrf()
+            eq(c.post(f"/dash/deadletter/{good_id}/replay", {"csrf": ct, "again": "1"}).status,
+               403, f"{who} replays")
+        c = Client(srv)
+        c.signin(env.link(rev))
+        psql(env.dsn, f'GRANT flywheel_reader TO "{rev}"')
+        try:
+            eq(c.get(f"/dash/ingest?end={end}").status, 200, "a reader on /dash/ingest")
+            eq(c.get(f"/dash/deadletter/{bad_id}").status, 403, "a reader reads a payload")
+            ct = c.csrf()
+            eq(c.post(f"/dash/deadletter/{good_id}/replay", {"csrf": ct, "again": "1"}).status,
+               403, "a reader replays")
+        finally:
+            psql(env.dsn, f'REVOKE flywheel_reader FROM "{rev}"')
+        eq(one(env.dsn, f"SELECT replay_count FROM flywheel.dead_letters WHERE id = {good_id}"),
+           "2", "refused replays changed nothing")
+    finally:
+        collector.terminate()
+        collector.wait(10)
+        hang.close()
+
+
 def main():
     env = Env("serve_dash")
     end = one(env.dsn, "SELECT to_char(date_trunc('hour', now() AT TIME ZONE 'UTC'), "
@@ -416,7 +675,8 @@ def main():
     psql(env.dsn, f"\\set n 6\n\\i {HERE}/seed.sql\n")
     psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_seed.sql\n")
     psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_quality_seed.sql\n")
-    _, admin_tok = env.account("admin", role="admin")
+    dls = seed_ingest(env, end)
+    admin, admin_tok = env.account("admin", role="admin")
     adj, adj_tok = env.account("adj", role="adjudicator")
     rev, rev_tok = env.account("rev")
     rev2, _ = env.account("rev2")
@@ -525,6 +785,7 @@ def main():
     flywheel_page(env, srv, a, adj, rev)
     quality_page(env, srv, a, adj, rev, end)
     trace_page(env, srv, a, adj, rev, end)
+    ingest_page(env, admin, adj, rev, end, dls)
 
 
 run_main(main)

@@ -26,6 +26,15 @@ def main():
     psql(env.dsn, f"\\set n 6\n\\i {HERE}/seed.sql\n")
     psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_seed.sql\n")
     psql(env.dsn, f"\\set end '{end}'\n\\i {HERE}/dash_quality_seed.sql\n")
+    # a dead letter that still fails to decode, and collector offsets
+    psql(env.dsn, f"""
+        INSERT INTO flywheel.dead_letters (received_at, consumer_group, topic, partition, "offset",
+            payload, reason, detail)
+        VALUES (timestamptz '{end}' - interval '2 hours', 'flywheel-collector', 'flywheel.events',
+                2, 77, '\\x00ff3c7363726970743e616c6572742831293c2f7363726970743e'::bytea,
+                'undecodable', 'not a protobuf message');
+        INSERT INTO flywheel.ingest_offsets (consumer_group, topic, partition, next_offset)
+        SELECT 'flywheel-collector', 'flywheel.events', p, 100 * p FROM generate_series(0, 2) p;""")
     name, tok = env.account("admin", role="admin")
     # two reviewers label the support queue, so the flywheel page has data
     for short, answers in [("rev", ["true"] * 6), ("rev2", ["true", "false"] * 3)]:

@@ -206,3 +206,34 @@ test('quality page: charts by role and name, tables equal SQL, a conversation op
   await page.screenshot({ path: path.join(SHOTS, 'dash-trace.png'), fullPage: true });
   await page.context().close();
 });
+
+test('collector and ingest: charts by role and name, a dead letter, its replay', async () => {
+  const page = await newPage();
+  await signin(page, 'admin');
+  await page.goto(`${URL}/dash`);
+  await Promise.all([page.waitForURL(/\/dash\/ingest$/),
+    page.getByRole('link', { name: 'Collector and ingest' }).click()]);
+  await page.goto(`${URL}/dash/ingest?window=24h&end=${encodeURIComponent(END)}`);
+  for (const name of ['Events per second, last 24h',
+    'Ingest lag per partition (event time to stored), last 24h',
+    "Seconds since each partition's offset moved", 'Dead letters by reason, last 24h']) {
+    await page.getByRole('img', { name }).waitFor();
+  }
+  const want = sql(`SELECT reason, count(*) FILTER (WHERE replayed_at IS NULL),
+      count(*) FILTER (WHERE replayed_at IS NOT NULL) FROM flywheel.dead_letters
+    WHERE received_at >= timestamptz '${END}' - interval '24 hours'
+      AND received_at < timestamptz '${END}' GROUP BY 1 ORDER BY count(*) DESC, 1`);
+  assert.deepEqual(await tableOf(page, 'reasons'), want);
+  await page.screenshot({ path: path.join(SHOTS, 'dash-ingest.png'), fullPage: true });
+
+  // a dead letter: the payload as hex and escaped ASCII, replay for an admin
+  const id = sql('SELECT max(id) FROM flywheel.dead_letters')[0][0];
+  await Promise.all([page.waitForURL(new RegExp(`/dash/deadletter/${id}$`)),
+    page.locator('#deadletters-data').getByRole('link', { name: id }).click()]);
+  assert.match(await page.locator('#payload').textContent(), /00 ff 3c 73 63 72 69 70 .*\|\.\.<script>alert\(\|/);
+  await page.screenshot({ path: path.join(SHOTS, 'dash-deadletter.png'), fullPage: true });
+  await Promise.all([page.waitForURL(/outcome=invalid$/),
+    page.getByRole('button', { name: 'Replay' }).click()]);
+  await page.getByText('Not replayed: it still fails validation.').waitFor();
+  await page.context().close();
+});
