@@ -84,6 +84,22 @@ def label_as(env, reviewer, values):
                 '{{"correct": {v}, "helpful": 4, "topic": "billing"}}'::jsonb);""")
 
 
+def seed_rejects(env):
+    """Generations of project shop an openai-chat export rejects: exact
+    duplicates of a conversation, and empty answers."""
+    psql(env.dsn, """
+        INSERT INTO flywheel.generations (event_id, event_time, schema_version, project,
+            environment, provider_name, request_model, status, duration_ms, conversation_id,
+            input_messages, output_messages, id_time)
+        SELECT md5('dup' || i)::uuid, g.event_time + interval '1 second', 1, 'shop', 'prod',
+               'openai', 'gpt-x', 'ok', 100, 'dupconv' || i, g.input_messages,
+               CASE WHEN i <= 2 THEN g.output_messages
+                    ELSE '[{"role": "assistant", "parts": [{"type": "text", "content": ""}]}]'
+               END, flywheel.event_id_time(md5('dup' || i)::uuid)
+        FROM generate_series(1, 5) i
+        JOIN flywheel.generations g ON g.event_id = md5('dash' || (i * 4 + 1))::uuid;""")
+
+
 def list_page(env, a):
     page = a.get("/dash/datasets")
     eq(page.status, 200, f"GET /dash/datasets ({page.text[:300]})")
@@ -360,18 +376,7 @@ def main():
 
     label_as(env, rev, ["true"] * 6)
     label_as(env, rev2, ["true", "false", "true", "true", "false", "true"])
-    # rows an export rejects: exact duplicates of a conversation, empty answers
-    psql(env.dsn, """
-        INSERT INTO flywheel.generations (event_id, event_time, schema_version, project,
-            environment, provider_name, request_model, status, duration_ms, conversation_id,
-            input_messages, output_messages, id_time)
-        SELECT md5('dup' || i)::uuid, g.event_time + interval '1 second', 1, 'shop', 'prod',
-               'openai', 'gpt-x', 'ok', 100, 'dupconv' || i, g.input_messages,
-               CASE WHEN i <= 2 THEN g.output_messages
-                    ELSE '[{"role": "assistant", "parts": [{"type": "text", "content": ""}]}]'
-               END, flywheel.event_id_time(md5('dup' || i)::uuid)
-        FROM generate_series(1, 5) i
-        JOIN flywheel.generations g ON g.event_id = md5('dash' || (i * 4 + 1))::uuid;""")
+    seed_rejects(env)
     with tempfile.TemporaryDirectory() as tmp:
         export(env, "--format", "eval", "--queue", "support", "--consensus", "majority",
                "--where", "correct=true", "--dataset", "sup", "-o", os.path.join(tmp, "s"))

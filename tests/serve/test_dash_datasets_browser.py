@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 
 from fwserve import Env, fail, one, psql, run_main
-from test_dash_datasets import export, label_as
+from test_dash_datasets import export, label_as, seed_rejects
 from test_dash_evals import eval_run, start_fake
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +35,7 @@ def main():
     rev2, _ = env.account("rev2")
     label_as(env, rev, ["true"] * 6)
     label_as(env, rev2, ["true", "false", "true", "true", "false", "true"])
+    seed_rejects(env)
     with tempfile.TemporaryDirectory() as tmp:
         export(env, "--format", "eval", "--queue", "support", "--consensus", "majority",
                "--dataset", "sup", "--description", "Support answers reviewers accepted",
