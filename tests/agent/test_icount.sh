@@ -1,49 +1,9 @@
 #!/usr/bin/env bash
 # Instruction counts of the agent's hot paths, per recorded event, against
-# the committed reference (tests/agent/icount.ref): callgrind counts
-# instructions exactly, so a regression shows without timing anything on a
-# shared machine. Fails when either count is more than 25 % above the
-# reference for this build type; prints a note when one is more than 25 %
-# below it (update the reference then, so the margin stays tight).
+# the committed reference (tests/agent/icount.ref): the application thread's
+# record and the agent thread's encode. The check is
+# tests/support/icount_check.sh (fails above +25 %).
 #   test_icount.sh BENCH_ICOUNT_AGENT REFERENCE BUILD_TYPE
 set -euo pipefail
-prog="$1" ref="$2" type="$3"
-if ! command -v valgrind >/dev/null 2>&1; then
-    echo "valgrind is not installed (scripts/bootstrap installs it)" >&2
-    exit 1
-fi
-line=$(awk -v t="$type" '$1 == t' "$ref")
-if [ -z "$line" ]; then
-    echo "no reference for build type \"$type\" in $ref" >&2
-    exit 1
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-status=0
-col=2
-for fn in icount_record icount_encode; do
-    valgrind --tool=callgrind --toggle-collect="$fn" --callgrind-out-file="$tmp/$fn" \
-        "$prog" >"$tmp/$fn.out" 2>"$tmp/$fn.err" || {
-        echo "valgrind $prog failed:" >&2
-        cat "$tmp/$fn.err" >&2
-        exit 1
-    }
-    events=$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "$tmp/$fn.out")
-    total=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$tmp/$fn")
-    if [ -z "$events" ] || [ -z "$total" ] || [ "$events" -eq 0 ]; then
-        echo "no count for $fn (events \"$events\", summary \"$total\")" >&2
-        exit 1
-    fi
-    per=$((total / events))
-    want=$(echo "$line" | awk -v c=$col '{print $c}')
-    limit=$((want * 125 / 100))
-    echo "$fn: $per instructions per event (reference $want, limit $limit, build type $type)"
-    if [ "$per" -gt "$limit" ]; then
-        echo "$fn: $per instructions per event is more than 25 % above the reference $want" >&2
-        status=1
-    elif [ "$per" -lt $((want * 75 / 100)) ]; then
-        echo "$fn: $per is more than 25 % below the reference $want: update $ref" >&2
-    fi
-    col=$((col + 1))
-done
-exit $status
+exec bash "$(dirname "$0")/../support/icount_check.sh" "$1" "$2" "$3" event \
+    icount_record icount_encode
